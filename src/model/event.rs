@@ -1,0 +1,205 @@
+//! Events: the unit of storage, audit and sync. A case is the fold of its events.
+
+use super::ids::{EventId, NodeCode, Phone, Ticket, UnitCode};
+use super::role::Role;
+use super::sop::{Category, Priority, Step};
+use super::time::{Hlc, Millis};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// SHA-256 over an event's stored bytes; each event carries its predecessor's (per origin).
+pub type Hash = [u8; 32];
+
+pub fn hash_bytes(bytes: &[u8]) -> Hash {
+    Sha256::digest(bytes).into()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: EventId,
+    pub hlc: Hlc,
+    pub case: Ticket,
+    pub actor: Actor,
+    pub sop_version: String,
+    #[serde(with = "hex_hash")]
+    pub prev_hash: Hash,
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// The total order the case fold uses: HLC, then origin, then seq.
+    pub fn order_key(&self) -> (Hlc, &NodeCode, u64) {
+        (self.hlc, &self.id.origin, self.id.seq)
+    }
+}
+
+/// Who did it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Actor {
+    /// a member of the public, through a public channel
+    Citizen,
+    /// a logged-in person
+    Staff { user: String, role: Role, unit: Option<UnitCode> },
+    /// the node itself (the deadline scheduler)
+    System { node: NodeCode },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Web,
+    Phone,
+    WalkIn,
+    Whatsapp,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::Phone => "phone",
+            Self::WalkIn => "walk_in",
+            Self::Whatsapp => "whatsapp",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reporter {
+    pub name: String,
+    pub phone: Phone,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub regency: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// The first event of every case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportedCase {
+    pub category: Category,
+    pub priority: Priority,
+    pub description: String,
+    pub reporter: Reporter,
+    pub location: Location,
+    pub channel: Channel,
+    /// hex SHA-256 of the public tracking token; the token itself is never stored
+    pub token_hash: String,
+    /// the unit whose territory holds the location: what dispatch suggests
+    pub suggested_unit: Option<UnitCode>,
+}
+
+impl Eq for ReportedCase {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Reported(ReportedCase),
+    Verified { method: String, priority: Priority },
+    Rejected { reason: String, note: String },
+    Dispatched { unit: UnitCode, node: NodeCode, note: String },
+    Acknowledged { note: String },
+    Progressed { note: String },
+    Resolved { summary: String },
+    Closed { note: String },
+    Reopened { reason: String },
+    Noted { text: String, public: bool },
+    Escalated { step: Step, rung: u8, to_role: String, due: Millis },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Reported(_) => "reported",
+            Self::Verified { .. } => "verified",
+            Self::Rejected { .. } => "rejected",
+            Self::Dispatched { .. } => "dispatched",
+            Self::Acknowledged { .. } => "acknowledged",
+            Self::Progressed { .. } => "progressed",
+            Self::Resolved { .. } => "resolved",
+            Self::Closed { .. } => "closed",
+            Self::Reopened { .. } => "reopened",
+            Self::Noted { .. } => "noted",
+            Self::Escalated { .. } => "escalated",
+        }
+    }
+    /// The workflow action this event records, if it moves the case.
+    pub fn action(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Verified { .. } => "verify",
+            Self::Rejected { .. } => "reject",
+            Self::Dispatched { .. } => "dispatch",
+            Self::Acknowledged { .. } => "acknowledge",
+            Self::Progressed { .. } => "progress",
+            Self::Resolved { .. } => "resolve",
+            Self::Closed { .. } => "close",
+            Self::Reopened { .. } => "reopen",
+            Self::Reported(_) | Self::Noted { .. } | Self::Escalated { .. } => return None,
+        })
+    }
+}
+
+mod hex_hash {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(h: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(h))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let s = String::deserialize(d)?;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&s, &mut out).map_err(serde::de::Error::custom)?;
+        Ok(out)
+    }
+}
+
+/// One break found while checking a node's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    pub seq: u64,
+    pub reason: String,
+}
+
+/// Checks one origin's chain given `(seq, stored bytes, prev_hash recorded in the event)` in
+/// seq order. Returns the hash of the last event, or the first break.
+pub fn verify_chain<'a>(items: impl IntoIterator<Item = (u64, &'a [u8], Hash)>) -> Result<(u64, Hash), ChainBreak> {
+    let mut expect_seq = 1;
+    let mut prev = [0u8; 32];
+    for (seq, bytes, recorded_prev) in items {
+        if seq != expect_seq {
+            return Err(ChainBreak { seq, reason: format!("gap: expected seq {expect_seq}") });
+        }
+        if recorded_prev != prev {
+            return Err(ChainBreak { seq, reason: "previous-hash mismatch: the log was altered".into() });
+        }
+        prev = hash_bytes(bytes);
+        expect_seq += 1;
+    }
+    Ok((expect_seq - 1, prev))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chains_detect_gaps_and_tampering() {
+        let a = b"first".as_slice();
+        let b = b"second".as_slice();
+        let c = b"third".as_slice();
+        let ha = hash_bytes(a);
+        let hb = hash_bytes(b);
+        let good = vec![(1, a, [0u8; 32]), (2, b, ha), (3, c, hb)];
+        assert_eq!(verify_chain(good.clone()), Ok((3, hash_bytes(c))));
+        let gap = vec![(1, a, [0u8; 32]), (3, c, hb)];
+        assert_eq!(verify_chain(gap).unwrap_err().seq, 3);
+        let tampered = vec![(1, b"f1rst".as_slice(), [0u8; 32]), (2, b, ha)];
+        assert_eq!(verify_chain(tampered).unwrap_err().seq, 2);
+        assert_eq!(verify_chain(Vec::new()), Ok((0, [0u8; 32])));
+    }
+}
