@@ -1,2 +1,5 @@
 #![forbid(unsafe_code)]
+pub mod config;
 pub mod model;
+pub mod service;
+pub mod store;

@@ -1,0 +1,225 @@
+//! Typed configuration, layered: built-in defaults < `--config FILE` (TOML) < `BANPOL_*`
+//! environment < command-line flags. Unknown keys in the file or unknown `BANPOL_*` variables
+//! are errors: a typo must not silently fall back to a default.
+
+use crate::model::time::parse_duration;
+use crate::model::NodeCode;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_SOP: &str = include_str!("../data/sop-reference.toml");
+pub const DEFAULT_UNITS: &str = include_str!("../data/polda-sumsel-units.toml");
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub node_code: NodeCode,
+    pub data_dir: PathBuf,
+    pub listen: Vec<SocketAddr>,
+    /// seed demo cases and demo accounts into an empty store
+    pub demo: bool,
+    pub sop_file: Option<PathBuf>,
+    pub units_file: Option<PathBuf>,
+    /// sled page-cache bound
+    pub cache_capacity_mb: u64,
+    pub session_ttl_ms: u64,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// how often the deadline scheduler looks for due escalations
+    pub scheduler_tick_ms: u64,
+}
+
+/// One layer of settings; every field optional. The same names are used in the TOML file,
+/// as `BANPOL_<NAME>` variables and as `--<name>` flags.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    pub node_code: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<Vec<String>>,
+    pub demo: Option<bool>,
+    pub sop_file: Option<PathBuf>,
+    pub units_file: Option<PathBuf>,
+    pub cache_capacity_mb: Option<u64>,
+    pub session_ttl: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub scheduler_tick_ms: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {err}")]
+    Read { path: String, err: std::io::Error },
+    #[error("config file {path}: {err}")]
+    Parse { path: String, err: toml::de::Error },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Layer {
+    fn over(self, top: Layer) -> Layer {
+        Layer {
+            node_code: top.node_code.or(self.node_code),
+            data_dir: top.data_dir.or(self.data_dir),
+            listen: top.listen.or(self.listen),
+            demo: top.demo.or(self.demo),
+            sop_file: top.sop_file.or(self.sop_file),
+            units_file: top.units_file.or(self.units_file),
+            cache_capacity_mb: top.cache_capacity_mb.or(self.cache_capacity_mb),
+            session_ttl: top.session_ttl.or(self.session_ttl),
+            tls_cert: top.tls_cert.or(self.tls_cert),
+            tls_key: top.tls_key.or(self.tls_key),
+            scheduler_tick_ms: top.scheduler_tick_ms.or(self.scheduler_tick_ms),
+        }
+    }
+
+    pub fn from_file(path: &Path) -> Result<Layer, ConfigError> {
+        let p = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read { path: p.clone(), err })?;
+        toml::from_str(&text).map_err(|err| ConfigError::Parse { path: p, err })
+    }
+
+    /// Reads `BANPOL_*` variables (except `BANPOL_CONFIG`, the file path itself).
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<Layer, ConfigError> {
+        let mut l = Layer::default();
+        let bad = |k: &str, v: &str, what: &str| ConfigError::Invalid(format!("{k}={v:?}: {what}"));
+        for (k, v) in vars {
+            let Some(name) = k.strip_prefix("BANPOL_") else { continue };
+            match name {
+                "CONFIG" => {}
+                "NODE_CODE" => l.node_code = Some(v),
+                "DATA_DIR" => l.data_dir = Some(v.into()),
+                "LISTEN" => l.listen = Some(v.split(',').map(|s| s.trim().to_owned()).collect()),
+                "DEMO" => l.demo = Some(parse_bool(&v).ok_or_else(|| bad(&k, &v, "use true or false"))?),
+                "NO_DEMO" => l.demo = Some(!parse_bool(&v).ok_or_else(|| bad(&k, &v, "use true or false"))?),
+                "SOP_FILE" => l.sop_file = Some(v.into()),
+                "UNITS_FILE" => l.units_file = Some(v.into()),
+                "CACHE_CAPACITY_MB" => l.cache_capacity_mb = Some(v.parse().map_err(|_| bad(&k, &v, "use a number"))?),
+                "SESSION_TTL" => l.session_ttl = Some(v),
+                "TLS_CERT" => l.tls_cert = Some(v.into()),
+                "TLS_KEY" => l.tls_key = Some(v.into()),
+                "SCHEDULER_TICK_MS" => l.scheduler_tick_ms = Some(v.parse().map_err(|_| bad(&k, &v, "use a number"))?),
+                _ => return Err(ConfigError::Invalid(format!("unknown setting {k}: check the spelling (see README, Configuration)"))),
+            }
+        }
+        Ok(l)
+    }
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+impl Config {
+    /// Builds the config from its layers: defaults < file < env < flags.
+    pub fn load(file: Option<&Path>, env: Layer, flags: Layer) -> Result<Config, ConfigError> {
+        let file = match file {
+            Some(p) => Layer::from_file(p)?,
+            None => Layer::default(),
+        };
+        Self::from_layer(file.over(env).over(flags))
+    }
+
+    pub fn from_layer(l: Layer) -> Result<Config, ConfigError> {
+        let inv = ConfigError::Invalid;
+        let node_code = NodeCode::parse(l.node_code.as_deref().unwrap_or("PLG")).map_err(|e| inv(format!("node_code: {e}")))?;
+        let listen = l
+            .listen
+            .unwrap_or_else(|| vec!["127.0.0.1:8443".into()])
+            .iter()
+            .map(|s| s.parse::<SocketAddr>().map_err(|_| inv(format!("listen: {s:?} is not an address like 127.0.0.1:8443"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        if listen.is_empty() {
+            return Err(inv("listen: give at least one address".into()));
+        }
+        let ttl = l.session_ttl.unwrap_or_else(|| "12h".into());
+        let session_ttl_ms = parse_duration(&ttl).ok_or_else(|| inv(format!("session_ttl: {ttl:?} is not a duration like 12h")))?;
+        if l.tls_cert.is_some() != l.tls_key.is_some() {
+            return Err(inv("tls_cert and tls_key go together: set both or neither".into()));
+        }
+        let cache_capacity_mb = l.cache_capacity_mb.unwrap_or(16);
+        if cache_capacity_mb == 0 {
+            return Err(inv("cache_capacity_mb must be at least 1".into()));
+        }
+        Ok(Config {
+            node_code,
+            data_dir: l.data_dir.unwrap_or_else(|| PathBuf::from("./banpol-data")),
+            listen,
+            demo: l.demo.unwrap_or(true),
+            sop_file: l.sop_file,
+            units_file: l.units_file,
+            cache_capacity_mb,
+            session_ttl_ms,
+            tls_cert: l.tls_cert,
+            tls_key: l.tls_key,
+            scheduler_tick_ms: l.scheduler_tick_ms.unwrap_or(500).clamp(10, 60_000),
+        })
+    }
+
+    /// The SOP text in force: the configured file, else the embedded reference SOP.
+    pub fn sop_text(&self) -> Result<String, ConfigError> {
+        read_or(&self.sop_file, DEFAULT_SOP)
+    }
+
+    /// The units directory text: the configured file, else the embedded Polda Sumsel directory.
+    pub fn units_text(&self) -> Result<String, ConfigError> {
+        read_or(&self.units_file, DEFAULT_UNITS)
+    }
+
+    pub fn admin_socket(&self) -> PathBuf {
+        self.data_dir.join("admin.sock")
+    }
+}
+
+fn read_or(path: &Option<PathBuf>, default: &str) -> Result<String, ConfigError> {
+    match path {
+        Some(p) => std::fs::read_to_string(p).map_err(|err| ConfigError::Read { path: p.display().to_string(), err }),
+        None => Ok(default.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("banpol.toml");
+        std::fs::write(&f, "node_code = \"OKI\"\nlisten = [\"127.0.0.1:9000\"]\ndemo = false\n").unwrap();
+        let env = Layer::from_env([("BANPOL_LISTEN".to_string(), "127.0.0.1:9001".to_string()), ("PATH".into(), "/bin".into())]).unwrap();
+        let flags = Layer { data_dir: Some("/tmp/x".into()), ..Default::default() };
+        let c = Config::load(Some(&f), env, flags).unwrap();
+        assert_eq!(c.node_code.as_str(), "OKI");
+        assert_eq!(c.listen, vec!["127.0.0.1:9001".parse::<SocketAddr>().unwrap()]);
+        assert!(!c.demo);
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn defaults_make_the_demo_post() {
+        let c = Config::load(None, Layer::default(), Layer::default()).unwrap();
+        assert_eq!(c.node_code.as_str(), "PLG");
+        assert_eq!(c.listen, vec!["127.0.0.1:8443".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(c.data_dir, PathBuf::from("./banpol-data"));
+        assert!(c.demo);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("banpol.toml");
+        std::fs::write(&f, "node_kode = \"OKI\"\n").unwrap();
+        let e = Config::load(Some(&f), Layer::default(), Layer::default()).unwrap_err();
+        assert!(e.to_string().contains("unknown field `node_kode`"), "{e}");
+        let e = Layer::from_env([("BANPOL_LISTN".to_string(), "x".to_string())]).unwrap_err();
+        assert!(e.to_string().contains("unknown setting BANPOL_LISTN"), "{e}");
+        let e = Config::from_layer(Layer { listen: Some(vec!["nowhere".into()]), ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("listen"), "{e}");
+    }
+}

@@ -1,0 +1,267 @@
+//! Accounts, sessions and login throttling. Passwords are argon2id; sessions are server-side
+//! (the cookie holds a random token, the store holds its hash); every session has a CSRF token.
+
+use super::{random_hex, App, ServiceError};
+use crate::model::{Millis, Role, UnitCode, Units};
+use crate::store::{SessionRecord, Store, UserRecord};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use std::collections::HashMap;
+
+/// A logged-in person, as handlers see them.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub username: String,
+    pub role: Role,
+    pub unit: Option<UnitCode>,
+    pub csrf: String,
+}
+
+pub const MIN_PASSWORD: usize = 10;
+
+pub fn hash_password(pw: &str) -> String {
+    let salt = SaltString::generate(&mut rand::thread_rng());
+    Argon2::default().hash_password(pw.as_bytes(), &salt).expect("argon2 with default params").to_string()
+}
+
+fn verify_password(pw: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+}
+
+/// A password people can type: 4 groups of 4 from an unambiguous alphabet (about 80 bits).
+pub fn generate_password() -> String {
+    let t: Vec<String> = (0..4).map(|_| super::intake::new_token()[..4].to_lowercase()).collect();
+    t.join("-")
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    crate::model::event::hash_bytes(token.as_bytes()).to_vec()
+}
+
+// ----- login throttling -----------------------------------------------------------------------
+
+/// Failed-login bookkeeping per username and per client address. After `FREE` failures each
+/// further failure locks the key for twice as long, from 30 s up to 15 minutes.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    keys: HashMap<String, (u32, Millis)>,
+}
+
+impl Throttle {
+    const FREE: u32 = 5;
+    const FREE_PER_ADDRESS: u32 = 20;
+
+    fn limit(key: &str) -> u32 {
+        if key.starts_with("ip:") {
+            Self::FREE_PER_ADDRESS
+        } else {
+            Self::FREE
+        }
+    }
+
+    /// Seconds until `key` may try again, if it is locked now.
+    pub fn locked(&self, key: &str, now: Millis) -> Option<u64> {
+        let (_, until) = self.keys.get(key)?;
+        (until.0 > now.0).then(|| (until.0 - now.0).div_ceil(1000))
+    }
+
+    pub fn failed(&mut self, key: &str, now: Millis) {
+        if self.keys.len() > 50_000 {
+            self.keys.retain(|_, (_, until)| until.0 + 3_600_000 > now.0);
+        }
+        let e = self.keys.entry(key.to_owned()).or_insert((0, Millis(0)));
+        e.0 += 1;
+        let over = e.0.saturating_sub(Self::limit(key));
+        if over > 0 {
+            let secs = (30u64 << (over - 1).min(5)).min(900);
+            e.1 = now.plus(secs * 1000);
+        }
+    }
+
+    pub fn succeeded(&mut self, key: &str) {
+        self.keys.remove(key);
+    }
+}
+
+// ----- sessions ---------------------------------------------------------------------------------
+
+pub struct Login {
+    pub token: String,
+    pub staff: Staff,
+    pub expires: Millis,
+}
+
+/// Checks a password (argon2id: run off the async threads) and opens a session.
+pub async fn login(app: &App, username: &str, password: &str, from: &str) -> Result<Login, ServiceError> {
+    let now = super::now();
+    let user_key = format!("user:{}", username.to_lowercase());
+    let ip_key = format!("ip:{from}");
+    {
+        let t = app.throttle.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = t.locked(&user_key, now).or_else(|| t.locked(&ip_key, now)) {
+            return Err(ServiceError::Throttled { retry_after_s: s });
+        }
+    }
+    let user = app.store.user(username)?;
+    // verify against a fixed hash when the user does not exist, so timing does not tell
+    let phc = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
+    let pw = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await.unwrap_or(false);
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        _ => {
+            app.throttle.lock().unwrap_or_else(|e| e.into_inner()).failed(&user_key, now);
+            app.throttle.lock().unwrap_or_else(|e| e.into_inner()).failed(&ip_key, now);
+            app.store.log_access(now, username, "login_failed", "", from)?;
+            return Err(ServiceError::BadCredentials);
+        }
+    };
+    app.throttle.lock().unwrap_or_else(|e| e.into_inner()).succeeded(&user_key);
+    let token = random_hex(32);
+    let session = SessionRecord {
+        username: user.username.clone(),
+        csrf: random_hex(16),
+        created: now,
+        expires: now.plus(app.session_ttl_ms),
+    };
+    let d = app.store.put_session(&token_hash(&token), &session)?;
+    app.store.log_access(now, &user.username, "login", "", from)?;
+    app.store.durable(d).await?;
+    Ok(Login {
+        token,
+        expires: session.expires,
+        staff: Staff { username: user.username, role: user.role, unit: user.unit, csrf: session.csrf },
+    })
+}
+
+/// A precomputed argon2id hash of a random string, for timing-safe failures.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3H4dLwWUg5dYqSx9nJ5jH0v6QG9eXZb+0pN8g1tGq8A";
+
+/// The person behind a session token, if the session is live and the account enabled.
+pub fn session(app: &App, token: &str) -> Result<Option<Staff>, ServiceError> {
+    let Some(s) = app.store.session(&token_hash(token))? else { return Ok(None) };
+    if s.expires <= super::now() {
+        return Ok(None);
+    }
+    let Some(u) = app.store.user(&s.username)? else { return Ok(None) };
+    if u.disabled {
+        return Ok(None);
+    }
+    Ok(Some(Staff { username: u.username, role: u.role, unit: u.unit, csrf: s.csrf }))
+}
+
+pub async fn logout(app: &App, token: &str) -> Result<(), ServiceError> {
+    let d = app.store.delete_session(&token_hash(token))?;
+    app.store.durable(d).await?;
+    Ok(())
+}
+
+// ----- accounts (used by the admin socket, the CLI and the API) -----------------------------
+
+fn check_username(name: &str) -> Result<(), ServiceError> {
+    let ok = (3..=32).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-')
+        && name.as_bytes()[0].is_ascii_lowercase();
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::BadRequest(format!(
+            "username {name:?}: use 3-32 lower-case letters, digits, '.', '_' or '-', starting with a letter"
+        )))
+    }
+}
+
+fn check_password(pw: &str) -> Result<(), ServiceError> {
+    if pw.chars().count() < MIN_PASSWORD {
+        return Err(ServiceError::BadRequest(format!("the password is too short: at least {MIN_PASSWORD} characters")));
+    }
+    Ok(())
+}
+
+/// Creates an account. Returns the record (the caller flushes).
+pub fn add_user(store: &Store, units: &Units, name: &str, role: Role, unit: Option<&str>, password: &str) -> Result<UserRecord, ServiceError> {
+    check_username(name)?;
+    check_password(password)?;
+    let unit = match (role.needs_unit(), unit) {
+        (true, None) => return Err(ServiceError::BadRequest("a unit_officer needs --unit (the unit code, e.g. PLG)".into())),
+        (false, Some(_)) => return Err(ServiceError::BadRequest(format!("role {} is not tied to a unit; drop --unit", role.as_str()))),
+        (true, Some(u)) => {
+            let code = UnitCode::parse(u).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+            if units.get(&code).is_none() {
+                return Err(ServiceError::BadRequest(format!("unit {u} is not in the units directory")));
+            }
+            Some(code)
+        }
+        (false, None) => None,
+    };
+    if store.user(name)?.is_some() {
+        return Err(ServiceError::Conflict(format!("user {name} already exists")));
+    }
+    let rec = UserRecord {
+        username: name.to_owned(),
+        role,
+        unit,
+        password_hash: hash_password(password),
+        disabled: false,
+        created: super::now(),
+    };
+    let _ = store.put_user(&rec)?;
+    Ok(rec)
+}
+
+pub fn set_password(store: &Store, name: &str, password: &str) -> Result<(), ServiceError> {
+    check_password(password)?;
+    let mut u = store.user(name)?.ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
+    u.password_hash = hash_password(password);
+    u.disabled = false;
+    let _ = store.put_user(&u)?;
+    let _ = store.delete_sessions_of(name)?;
+    Ok(())
+}
+
+pub fn disable_user(store: &Store, name: &str) -> Result<(), ServiceError> {
+    let mut u = store.user(name)?.ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
+    u.disabled = true;
+    let _ = store.put_user(&u)?;
+    let _ = store.delete_sessions_of(name)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_locks_after_five_failures_and_backs_off() {
+        let mut t = Throttle::default();
+        let k = "user:budi";
+        for i in 0..5 {
+            assert_eq!(t.locked(k, Millis(i)), None);
+            t.failed(k, Millis(i));
+        }
+        assert_eq!(t.locked(k, Millis(10)), None, "five free attempts");
+        t.failed(k, Millis(10));
+        assert_eq!(t.locked(k, Millis(10)), Some(30));
+        t.failed(k, Millis(40_000));
+        assert_eq!(t.locked(k, Millis(40_000)), Some(60));
+        t.succeeded(k);
+        assert_eq!(t.locked(k, Millis(40_001)), None);
+        for _ in 0..19 {
+            t.failed("ip:1.2.3.4", Millis(0));
+        }
+        assert_eq!(t.locked("ip:1.2.3.4", Millis(0)), None, "addresses get more attempts (shared NAT)");
+    }
+
+    #[test]
+    fn dummy_hash_is_well_formed() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+        assert!(!verify_password("anything", DUMMY_HASH));
+    }
+
+    #[test]
+    fn generated_passwords_are_long_enough() {
+        let p = generate_password();
+        assert_eq!(p.len(), 19);
+        assert!(p.len() >= MIN_PASSWORD);
+    }
+}

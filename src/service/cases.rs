@@ -1,0 +1,222 @@
+//! Working on cases: the queue, one case with its history, workflow actions, public tracking.
+
+use super::auth::Staff;
+use super::{sha256_hex, App, ServiceError};
+use crate::model::{Action, Actor, Case, Category, Command, Event, Millis, Role, State, Step, Ticket, UnitCode};
+use subtle::ConstantTimeEq;
+
+/// Which cases a queue request wants.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// `None`: every open state
+    pub status: Option<State>,
+    pub category: Option<Category>,
+    pub unit: Option<UnitCode>,
+    pub overdue: bool,
+    /// free text: ticket, phone or words of the description
+    pub q: Option<String>,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+pub struct QueuePage {
+    pub items: Vec<Case>,
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+/// The public view of a case: no personal data.
+pub struct PublicStatus {
+    pub case: Case,
+}
+
+fn action_of(cmd: &Command) -> Action {
+    match cmd {
+        Command::Verify { .. } => Action::Verify,
+        Command::Reject { .. } => Action::Reject,
+        Command::Dispatch { .. } => Action::Dispatch,
+        Command::Acknowledge { .. } => Action::Acknowledge,
+        Command::Progress { .. } => Action::Progress,
+        Command::Resolve { .. } => Action::Resolve,
+        Command::Close { .. } => Action::Close,
+        Command::Reopen { .. } => Action::Reopen,
+        Command::Note { .. } => Action::Note,
+    }
+}
+
+/// Whether `staff` may see this case at all. A unit officer sees its unit's cases only.
+fn in_scope(staff: &Staff, case: &Case) -> bool {
+    match staff.role {
+        Role::UnitOfficer => staff.unit.is_some() && case.unit == staff.unit,
+        role => role.may(Action::ReadCases),
+    }
+}
+
+/// The actions `staff` may take on `case` now (what the UI offers).
+pub fn allowed_actions(app: &App, staff: &Staff, case: &Case) -> Vec<&'static str> {
+    let all = [
+        ("verify", Action::Verify),
+        ("reject", Action::Reject),
+        ("dispatch", Action::Dispatch),
+        ("acknowledge", Action::Acknowledge),
+        ("progress", Action::Progress),
+        ("resolve", Action::Resolve),
+        ("close", Action::Close),
+        ("reopen", Action::Reopen),
+        ("note", Action::Note),
+    ];
+    all.into_iter()
+        .filter(|(name, action)| {
+            staff.role.may(*action)
+                && in_scope(staff, case)
+                && (*name == "note" || case.owner == app.node)
+                && crate::model::workflow::transition(case.state, name).is_ok()
+        })
+        .map(|(n, _)| n)
+        .collect()
+}
+
+fn urgency_key(app: &App, c: &Case) -> (u8, u64, String) {
+    let due = c.step_due(app.sop_for(&c.sop_version)).map(|(_, d)| d.0).unwrap_or(u64::MAX);
+    (c.priority as u8, due, c.ticket.to_string())
+}
+
+/// The queue: cases `staff` may see, filtered, ordered by urgency (priority, then time to the
+/// pending step's deadline), one page of it.
+pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis) -> Result<QueuePage, ServiceError> {
+    if !staff.role.may(Action::ReadCases) {
+        return Err(ServiceError::Forbidden("your role does not read cases".into()));
+    }
+    let unit = match staff.role {
+        Role::UnitOfficer => staff.unit.clone(),
+        _ => f.unit.clone(),
+    };
+    let tickets: Vec<Ticket> = match (&unit, f.status) {
+        (Some(u), _) => app.store.tickets_by_unit(u.as_str())?,
+        (None, Some(s)) => app.store.tickets_by_status(s)?,
+        (None, None) => {
+            let mut v = Vec::new();
+            for s in State::ALL.into_iter().filter(|s| s.is_open()) {
+                v.extend(app.store.tickets_by_status(s)?);
+            }
+            v
+        }
+    };
+    let q = f.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let q_phone = q.as_deref().and_then(|s| crate::model::Phone::parse(s).ok());
+    let mut items = Vec::new();
+    for t in tickets {
+        let Some(c) = app.store.case(&t)? else { continue };
+        let status_ok = match f.status {
+            Some(s) => c.state == s,
+            None => c.state.is_open(),
+        };
+        if !status_ok || f.category.is_some_and(|cat| cat != c.category) {
+            continue;
+        }
+        if f.overdue && !c.step_due(app.sop_for(&c.sop_version)).is_some_and(|(_, d)| d <= now) {
+            continue;
+        }
+        if let Some(q) = &q {
+            let hit = c.ticket.as_str().to_lowercase().contains(q)
+                || q_phone.as_ref().is_some_and(|p| p == &c.reporter.phone)
+                || c.description.to_lowercase().contains(q)
+                || c.reporter.name.to_lowercase().contains(q);
+            if !hit {
+                continue;
+            }
+        }
+        if in_scope(staff, &c) {
+            items.push(c);
+        }
+    }
+    items.sort_by_cached_key(|c| urgency_key(app, c));
+    let total = items.len();
+    let per_page = f.per_page.clamp(1, 200);
+    let page = f.page.max(1);
+    let items = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    Ok(QueuePage { items, total, page, per_page })
+}
+
+/// One case with its whole history. Reading personal data is logged.
+pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Case, Vec<Event>), ServiceError> {
+    if !staff.role.may(Action::ReadCases) {
+        return Err(ServiceError::Forbidden("your role does not read cases".into()));
+    }
+    let case = app.store.case(ticket)?.ok_or(ServiceError::NotFound)?;
+    if !in_scope(staff, &case) {
+        // do not confirm that a case of another unit exists
+        return Err(ServiceError::NotFound);
+    }
+    app.store.log_access(super::now(), &staff.username, "read_case", ticket.as_str(), from)?;
+    let events = app.store.case_events(ticket)?;
+    Ok((case, events))
+}
+
+/// Applies a workflow command (or a note) as `staff`; returns the case once the event is on disk.
+#[tracing::instrument(skip_all, err, fields(case = %ticket, action = cmd.name()))]
+pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Result<Case, ServiceError> {
+    let action = action_of(&cmd);
+    if !staff.role.may(action) {
+        return Err(ServiceError::Forbidden(format!("role {} may not {}", staff.role.as_str(), cmd.name())));
+    }
+    let actor = Actor::Staff { user: staff.username.clone(), role: staff.role, unit: staff.unit.clone() };
+    let (case, durable) = app.store.write(super::now(), |tx| -> Result<Case, ServiceError> {
+        let mut case = tx.case(ticket)?.ok_or(ServiceError::NotFound)?;
+        if !in_scope(staff, &case) {
+            return Err(ServiceError::NotFound);
+        }
+        let sop = app.sop_for(&case.sop_version);
+        let kind = case.decide(cmd, &app.node, sop, &app.units)?;
+        let ev = tx.append(ticket, actor, &case.sop_version, kind);
+        case.apply(&ev);
+        tx.put_case(case.clone())?;
+        Ok(case)
+    })?;
+    app.store.durable(durable).await?;
+    app.changed(ticket);
+    Ok(case)
+}
+
+/// Appends the escalations that have fallen due on a case this node owns. Returns how many.
+pub async fn escalate(app: &App, ticket: &Ticket, now: Millis) -> Result<usize, ServiceError> {
+    let actor = Actor::System { node: app.node.clone() };
+    let (n, durable) = app.store.write(now, |tx| -> Result<usize, ServiceError> {
+        let Some(mut case) = tx.case(ticket)? else { return Ok(0) };
+        if case.owner != app.node {
+            return Ok(0);
+        }
+        let sop = app.sop_for(&case.sop_version);
+        let due = case.due_escalations(sop, now);
+        for kind in &due {
+            let ev = tx.append(ticket, actor.clone(), &case.sop_version, kind.clone());
+            case.apply(&ev);
+        }
+        if !due.is_empty() {
+            tx.put_case(case)?;
+        }
+        Ok(due.len())
+    })?;
+    if n > 0 {
+        app.store.durable(durable).await?;
+        app.changed(ticket);
+    }
+    Ok(n)
+}
+
+/// Public tracking: the case if `token` matches. A wrong token looks exactly like an unknown ticket.
+pub fn public_status(app: &App, ticket: &Ticket, token: &str) -> Result<PublicStatus, ServiceError> {
+    let case = app.store.case(ticket)?.ok_or(ServiceError::NotFound)?;
+    let given = sha256_hex(token.trim().to_ascii_uppercase().as_str());
+    if given.as_bytes().ct_eq(case.token_hash.as_bytes()).into() {
+        Ok(PublicStatus { case })
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+/// The pending step and its first deadline, for display.
+pub fn pending(app: &App, c: &Case) -> Option<(Step, Millis)> {
+    c.step_due(app.sop_for(&c.sop_version))
+}

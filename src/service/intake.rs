@@ -1,0 +1,55 @@
+//! Taking a report: from the public form, a call-taker, or (later) WhatsApp.
+
+use super::{sha256_hex, App, ServiceError};
+use crate::model::event::{Channel, ReportedCase};
+use crate::model::report::{check, RawReport};
+use crate::model::{Actor, Case, EventKind, State, Ticket};
+use rand::Rng;
+
+/// What the reporter gets back: the ticket to quote and the token that unlocks tracking.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub ticket: Ticket,
+    pub token: String,
+    pub status: State,
+}
+
+/// Unambiguous characters for tokens read aloud or typed on a phone (no 0/O, 1/I/L, U).
+const TOKEN_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub const TOKEN_LEN: usize = 8;
+
+pub fn new_token() -> String {
+    let mut rng = rand::thread_rng();
+    (0..TOKEN_LEN).map(|_| TOKEN_ALPHABET[rng.gen_range(0..TOKEN_ALPHABET.len())] as char).collect()
+}
+
+/// Checks and records a new report; returns once it is on disk.
+#[tracing::instrument(skip_all, err, fields(channel = channel.as_str()))]
+pub async fn submit(app: &App, raw: RawReport, channel: Channel, actor: Actor) -> Result<Receipt, ServiceError> {
+    let report = check(raw, channel, &app.sop, &app.units)?;
+    let token = new_token();
+    let suggested_unit = app.units.unit_for_regency(&report.location.regency).map(|u| u.code.clone());
+    let reported = ReportedCase {
+        category: report.category,
+        priority: report.priority,
+        description: report.description,
+        reporter: report.reporter,
+        location: report.location,
+        channel: report.channel,
+        token_hash: sha256_hex(&token),
+        suggested_unit,
+    };
+    let sop = &app.sop;
+    let (ticket, durable) = app.store.write(super::now(), |tx| -> Result<Ticket, ServiceError> {
+        let day = tx.now().yymmdd(sop.offset);
+        let n = tx.next_counter(&format!("ticket:{day}"))?;
+        let ticket = Ticket::new(&app.node, &day, n);
+        let ev = tx.append(&ticket, actor, &sop.version, EventKind::Reported(reported));
+        let case = Case::open(&ev).expect("a reported event opens a case");
+        tx.put_case(case)?;
+        Ok(ticket)
+    })?;
+    app.store.durable(durable).await?;
+    app.changed(&ticket);
+    Ok(Receipt { ticket, token, status: State::New })
+}

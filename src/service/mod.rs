@@ -1,0 +1,137 @@
+//! Use cases. Each checks a command against the model, appends events through the store's
+//! single writer, waits for the group commit, then tells listeners. Handlers and the CLI call
+//! these; nothing here knows HTTP.
+
+pub mod admin;
+pub mod auth;
+pub mod cases;
+pub mod demo;
+pub mod intake;
+pub mod scheduler;
+
+use crate::config::Config;
+use crate::model::case::DecideError;
+use crate::model::report::FieldError;
+use crate::model::{Millis, NodeCode, Sop, Ticket, Units};
+use crate::store::{KeepSopError, Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+/// Everything a running node's use cases need, passed down explicitly.
+pub struct App {
+    pub store: Store,
+    pub node: NodeCode,
+    pub units: Units,
+    /// the SOP in force for new cases
+    pub sop: Arc<Sop>,
+    /// every SOP version this node has used, by version
+    pub sops: HashMap<String, Arc<Sop>>,
+    pub session_ttl_ms: u64,
+    pub throttle: Mutex<auth::Throttle>,
+    /// tickets of cases that just changed (live views subscribe)
+    pub changes: broadcast::Sender<Ticket>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Field(#[from] FieldError),
+    #[error("no case with that ticket")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Decide(#[from] DecideError),
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("too many failed logins; try again in {retry_after_s} s")]
+    Throttled { retry_after_s: u64 },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("SOP: {0}")]
+    Sop(#[from] crate::model::sop::SopError),
+    #[error("SOP: {0}")]
+    KeepSop(#[from] KeepSopError),
+    #[error("units: {0}")]
+    Units(#[from] crate::model::units::UnitsError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("node {0} is not in the units directory; set node_code to a Polres code or the Polda code")]
+    UnknownNode(String),
+}
+
+pub fn now() -> Millis {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Millis(d.as_millis() as u64)
+}
+
+/// Random bytes as lowercase hex.
+pub fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut b = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(crate::model::event::hash_bytes(s.as_bytes()))
+}
+
+impl App {
+    /// Opens the store and loads the SOP and units the config names.
+    pub fn open(config: &Config) -> Result<App, StartError> {
+        let units = Units::parse(&config.units_text()?)?;
+        if !units.has_node(&config.node_code) {
+            return Err(StartError::UnknownNode(config.node_code.to_string()));
+        }
+        let sop_text = config.sop_text()?;
+        let sop = Arc::new(Sop::parse(&sop_text)?);
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| StoreError::Io(format!("{}: {e}", config.data_dir.display())))?;
+        let store = Store::open(&config.data_dir, &config.node_code, config.cache_capacity_mb * 1024 * 1024)?;
+        if store.keep_sop(&sop, &sop_text)? {
+            tracing::info!(version = %sop.version, "new SOP version kept");
+        }
+        let mut sops = HashMap::new();
+        for (version, text) in store.sop_texts()? {
+            match Sop::parse(&text) {
+                Ok(s) => {
+                    sops.insert(version, Arc::new(s));
+                }
+                Err(e) => tracing::warn!(%version, error = %e, "a stored SOP version no longer parses; its cases use the current SOP"),
+            }
+        }
+        sops.insert(sop.version.clone(), sop.clone());
+        store.register_sops(&sops);
+        let (changes, _) = broadcast::channel(1024);
+        Ok(App {
+            store,
+            node: config.node_code.clone(),
+            units,
+            sop,
+            sops,
+            session_ttl_ms: config.session_ttl_ms,
+            throttle: Mutex::new(auth::Throttle::default()),
+            changes,
+        })
+    }
+
+    /// The SOP that governs a case (the version it recorded), falling back to the current one.
+    pub fn sop_for(&self, version: &str) -> &Sop {
+        self.sops.get(version).map(|s| s.as_ref()).unwrap_or(&self.sop)
+    }
+
+    fn changed(&self, t: &Ticket) {
+        let _ = self.changes.send(t.clone());
+    }
+}

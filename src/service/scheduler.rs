@@ -1,0 +1,36 @@
+//! The deadline scheduler: at the owner node, appends `escalated` events when SOP deadlines pass.
+//! Escalations are events, so they sync, show in history and count in measurement like any other.
+
+use super::{cases, App};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub async fn run(app: Arc<App>, tick: Duration, mut shutdown: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let now = super::now();
+        let due = match app.store.tickets_due(now) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the deadline index failed");
+                continue;
+            }
+        };
+        for t in due {
+            match cases::escalate(&app, &t, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(case = %t, rungs = n, "deadline passed: escalated"),
+                Err(e) => tracing::error!(case = %t, error = %e, "escalation failed; retrying next tick"),
+            }
+        }
+        if let Err(e) = app.store.purge_sessions(now) {
+            tracing::warn!(error = %e, "purging expired sessions failed");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Group commit: writers finish their transaction, take a ticket and wait; one thread flushes
+//! sled and releases every ticket the flush covered. While one fsync runs, the next batch
+//! gathers, so durability costs one fsync per batch, not per write.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// A write that is applied but maybe not yet on disk; `Store::durable` waits for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[must_use = "wait for the write to be durable before acknowledging it"]
+pub struct Durable(pub(crate) u64);
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Flushed {
+    pub upto: u64,
+    pub error: Option<String>,
+}
+
+pub(crate) struct GroupCommit {
+    written: AtomicU64,
+    wake: Mutex<()>,
+    cond: Condvar,
+    stop: AtomicBool,
+    flushed: watch::Sender<Flushed>,
+}
+
+impl GroupCommit {
+    pub fn start(db: sled::Db) -> Arc<GroupCommit> {
+        let (tx, _) = watch::channel(Flushed::default());
+        let gc = Arc::new(GroupCommit {
+            written: AtomicU64::new(0),
+            wake: Mutex::new(()),
+            cond: Condvar::new(),
+            stop: AtomicBool::new(false),
+            flushed: tx,
+        });
+        let me = gc.clone();
+        std::thread::Builder::new()
+            .name("banpol-flush".into())
+            .spawn(move || me.run(db))
+            .expect("spawn the flush thread");
+        gc
+    }
+
+    /// Records that a write was applied; the returned ticket is durable after the next flush.
+    pub fn written(&self) -> Durable {
+        let t = self.written.fetch_add(1, Ordering::SeqCst) + 1;
+        let _g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+        self.cond.notify_one();
+        Durable(t)
+    }
+
+    pub async fn wait(&self, d: Durable) -> Result<(), String> {
+        let mut rx = self.flushed.subscribe();
+        let state = rx
+            .wait_for(|f| f.upto >= d.0 || f.error.is_some())
+            .await
+            .map_err(|_| "the store is closing".to_owned())?;
+        if state.upto >= d.0 {
+            Ok(())
+        } else {
+            Err(state.error.clone().unwrap_or_default())
+        }
+    }
+
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+        self.cond.notify_one();
+    }
+
+    fn run(&self, db: sled::Db) {
+        let mut done = 0u64;
+        loop {
+            {
+                let mut g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+                while self.written.load(Ordering::SeqCst) == done && !self.stop.load(Ordering::SeqCst) {
+                    g = self.cond.wait_timeout(g, Duration::from_millis(200)).unwrap_or_else(|e| e.into_inner()).0;
+                }
+            }
+            let target = self.written.load(Ordering::SeqCst);
+            if target == done {
+                // stopping, nothing pending
+                let _ = db.flush();
+                return;
+            }
+            match db.flush() {
+                Ok(_) => {
+                    done = target;
+                    self.flushed.send_replace(Flushed { upto: done, error: None });
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "flushing the store failed; writes wait and are retried");
+                    self.flushed.send_modify(|f| f.error = Some(e.to_string()));
+                    std::thread::sleep(Duration::from_millis(100));
+                    self.flushed.send_modify(|f| f.error = None);
+                }
+            }
+        }
+    }
+}

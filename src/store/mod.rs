@@ -1,0 +1,532 @@
+//! The only module that imports sled. Named trees (`<key>_<value>`), big-endian integer keys,
+//! a format-version byte on every value (see `codec`). An event and the projections it changes
+//! are written in one sled transaction by the single writer; acknowledgement waits for the group
+//! commit (`flush`).
+
+mod accounts;
+mod codec;
+mod flush;
+
+pub use accounts::{AccessEntry, SessionRecord, UserRecord};
+pub use flush::Durable;
+
+use crate::model::event::{hash_bytes, verify_chain, Hash};
+use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, NodeCode, Sop, State, Ticket};
+use codec::{decode, encode, key};
+use flush::GroupCommit;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// The store format this binary writes and reads. Checked before an update swaps the binary.
+pub const FORMAT: u64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store at {path} is in use by another banpol process (stop it, or use the admin socket)")]
+    Locked { path: String },
+    #[error("store I/O failed: {0}")]
+    Io(String),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("the store has format {found}, this binary reads up to {supported}: install a newer release")]
+    TooNew { found: u64, supported: u64 },
+    #[error("the store belongs to node {found}, not {configured}")]
+    WrongNode { found: String, configured: String },
+    #[error("the write could not be made durable: {0}")]
+    Flush(String),
+}
+
+impl StoreError {
+    /// A retry (later, or after freeing disk space) may fix it.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Io(_) | Self::Flush(_))
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Io(e.to_string())
+    }
+}
+
+/// The head of one origin's log: the last seq, the hash of its stored bytes, and the epoch (a
+/// new epoch means the log was restored or reset, DESIGN §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: String,
+    pub epoch: u64,
+}
+
+/// The result of checking one origin's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub origin: String,
+    pub events: u64,
+    pub ok: bool,
+    pub problem: Option<String>,
+}
+
+struct Trees {
+    events: sled::Tree,
+    cases: sled::Tree,
+    case_events: sled::Tree,
+    by_status: sled::Tree,
+    by_unit: sled::Tree,
+    by_deadline: sled::Tree,
+    by_phone: sled::Tree,
+    heads: sled::Tree,
+    counters: sled::Tree,
+    meta: sled::Tree,
+    sops: sled::Tree,
+    users: sled::Tree,
+    sessions: sled::Tree,
+    access: sled::Tree,
+}
+
+// indexes into the transaction's tree slice
+const T_EVENTS: usize = 0;
+const T_CASES: usize = 1;
+const T_CASE_EVENTS: usize = 2;
+const T_STATUS: usize = 3;
+const T_UNIT: usize = 4;
+const T_DEADLINE: usize = 5;
+const T_PHONE: usize = 6;
+const T_HEADS: usize = 7;
+const T_COUNTERS: usize = 8;
+
+struct Writer {
+    clock: HlcClock,
+    heads: HashMap<NodeCode, Head>,
+}
+
+pub struct Store {
+    db: sled::Db,
+    t: Trees,
+    node: NodeCode,
+    writer: Mutex<Writer>,
+    access_head: Mutex<(u64, Hash)>,
+    commit: Arc<GroupCommit>,
+    sops: Mutex<HashMap<String, Arc<Sop>>>,
+}
+
+/// Staged writes of one `Store::write` call, applied in one sled transaction.
+pub struct Txn<'a> {
+    store: &'a Store,
+    w: &'a mut Writer,
+    now: Millis,
+    ops: Vec<(usize, Vec<u8>, Option<Vec<u8>>)>,
+    cases: HashMap<Ticket, (Option<Case>, Case)>,
+    counters: HashMap<Vec<u8>, u64>,
+    heads: HashMap<NodeCode, Head>,
+}
+
+fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
+    key(&[origin.as_str().as_bytes(), &seq.to_be_bytes()])
+}
+
+/// Index entries a case projection has; the writer diffs old against new.
+fn index_keys(c: &Case, sop: Option<&Sop>) -> Vec<(usize, Vec<u8>)> {
+    let t = c.ticket.as_str().as_bytes();
+    let mut v = vec![
+        (T_STATUS, key(&[&[c.state.index()], t])),
+        (T_PHONE, key(&[c.reporter.phone.as_str().as_bytes(), t])),
+    ];
+    if let Some(u) = &c.unit {
+        v.push((T_UNIT, key(&[u.as_str().as_bytes(), t])));
+    }
+    if let Some(d) = sop.and_then(|s| c.next_deadline(s)) {
+        v.push((T_DEADLINE, key(&[&d.due.0.to_be_bytes(), t])));
+    }
+    v
+}
+
+impl Store {
+    /// Opens (or creates) the store of node `node` in `dir`, with a bounded page cache.
+    pub fn open(dir: &Path, node: &NodeCode, cache_bytes: u64) -> Result<Store, StoreError> {
+        let path = dir.join("store");
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(cache_bytes)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) => {
+                    StoreError::Locked { path: path.display().to_string() }
+                }
+                other => StoreError::from(other),
+            })?;
+        let tree = |n: &str| db.open_tree(n);
+        let t = Trees {
+            events: tree("eventid_event")?,
+            cases: tree("ticket_case")?,
+            case_events: tree("ticketevent_none")?,
+            by_status: tree("statusticket_none")?,
+            by_unit: tree("unitticket_none")?,
+            by_deadline: tree("dueticket_none")?,
+            by_phone: tree("phoneticket_none")?,
+            heads: tree("origin_head")?,
+            counters: tree("name_counter")?,
+            meta: tree("name_meta")?,
+            sops: tree("version_sop")?,
+            users: tree("username_user")?,
+            sessions: tree("tokenhash_session")?,
+            access: tree("seq_access")?,
+        };
+        match t.meta.get("format")? {
+            None => {
+                t.meta.insert("format", &FORMAT.to_be_bytes())?;
+                t.meta.insert("node", node.as_str().as_bytes())?;
+                let epoch: u64 = rand::random();
+                let head = Head { seq: 0, hash: hex::encode([0u8; 32]), epoch };
+                t.heads.insert(node.as_str().as_bytes(), encode(&head))?;
+                db.flush()?;
+            }
+            Some(v) => {
+                let found = u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt("format".into()))?);
+                if found > FORMAT {
+                    return Err(StoreError::TooNew { found, supported: FORMAT });
+                }
+                let owner = t.meta.get("node")?.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+                if owner != node.as_str() {
+                    return Err(StoreError::WrongNode { found: owner, configured: node.to_string() });
+                }
+            }
+        }
+        let mut heads = HashMap::new();
+        let mut clock = HlcClock::default();
+        for kv in t.heads.iter() {
+            let (k, v) = kv?;
+            let origin = NodeCode::parse(&String::from_utf8_lossy(&k)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let head: Head = decode("head", &v)?;
+            if head.seq > 0 {
+                let last: Event = decode("event", &t.events.get(seq_key(&origin, head.seq))?.unwrap_or_default())?;
+                clock.observe(last.hlc);
+            }
+            heads.insert(origin, head);
+        }
+        let access_head = match t.access.last()? {
+            Some((k, v)) => {
+                let seq = u64::from_be_bytes(k.as_ref().try_into().map_err(|_| StoreError::Corrupt("access key".into()))?);
+                (seq, hash_bytes(&v))
+            }
+            None => (0, [0u8; 32]),
+        };
+        let commit = GroupCommit::start(db.clone());
+        Ok(Store {
+            db,
+            t,
+            node: node.clone(),
+            writer: Mutex::new(Writer { clock, heads }),
+            access_head: Mutex::new(access_head),
+            commit,
+            sops: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn node(&self) -> &NodeCode {
+        &self.node
+    }
+
+    /// Runs `f` as the single writer and applies what it staged in one transaction. The writes
+    /// are visible at once and durable after `durable(ticket)`.
+    pub fn write<T, E: From<StoreError>>(&self, now: Millis, f: impl FnOnce(&mut Txn) -> Result<T, E>) -> Result<(T, Durable), E> {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let saved_clock = w.clock;
+        let mut txn = Txn {
+            store: self,
+            w: &mut w,
+            now,
+            ops: Vec::new(),
+            cases: HashMap::new(),
+            counters: HashMap::new(),
+            heads: HashMap::new(),
+        };
+        let out = match f(&mut txn) {
+            Ok(v) => v,
+            Err(e) => {
+                w.clock = saved_clock;
+                return Err(e);
+            }
+        };
+        let Txn { ops, cases, counters, heads, .. } = txn;
+        let mut ops = ops;
+        for (_, (before, after)) in cases {
+            let sop_of = |c: &Case| self.sop_cached(&c.sop_version);
+            let old = before.as_ref().map(|c| index_keys(c, sop_of(c).as_deref())).unwrap_or_default();
+            let new = index_keys(&after, sop_of(&after).as_deref());
+            for k in old.iter().filter(|k| !new.contains(k)) {
+                ops.push((k.0, k.1.clone(), None));
+            }
+            for k in new.iter().filter(|k| !old.contains(k)) {
+                ops.push((k.0, k.1.clone(), Some(Vec::new())));
+            }
+            ops.push((T_CASES, after.ticket.as_str().as_bytes().to_vec(), Some(encode(&after))));
+        }
+        for (k, v) in counters {
+            ops.push((T_COUNTERS, k, Some(v.to_be_bytes().to_vec())));
+        }
+        for (origin, h) in &heads {
+            ops.push((T_HEADS, origin.as_str().as_bytes().to_vec(), Some(encode(h))));
+        }
+        let trees: [&sled::Tree; 9] = [
+            &self.t.events,
+            &self.t.cases,
+            &self.t.case_events,
+            &self.t.by_status,
+            &self.t.by_unit,
+            &self.t.by_deadline,
+            &self.t.by_phone,
+            &self.t.heads,
+            &self.t.counters,
+        ];
+        use sled::Transactional;
+        let res: Result<(), sled::transaction::TransactionError<()>> = trees[..].transaction(|tx| {
+            for (i, k, v) in &ops {
+                match v {
+                    Some(v) => tx[*i].insert(k.as_slice(), v.as_slice())?,
+                    None => tx[*i].remove(k.as_slice())?,
+                };
+            }
+            Ok(())
+        });
+        if let Err(e) = res {
+            w.clock = saved_clock;
+            return Err(StoreError::Io(format!("{e:?}")).into());
+        }
+        w.heads.extend(heads);
+        Ok((out, self.commit.written()))
+    }
+
+    /// Waits until the write behind `d` is on disk.
+    pub async fn durable(&self, d: Durable) -> Result<(), StoreError> {
+        self.commit.wait(d).await.map_err(StoreError::Flush)
+    }
+
+    /// Flushes everything now (admin commands, shutdown).
+    pub fn flush_now(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn close(&self) {
+        self.commit.stop();
+        let _ = self.db.flush();
+    }
+
+    fn sop_cached(&self, version: &str) -> Option<Arc<Sop>> {
+        self.sops.lock().unwrap_or_else(|e| e.into_inner()).get(version).cloned()
+    }
+
+    // ----- SOP versions ---------------------------------------------------------------------
+
+    /// Keeps `text` as SOP `version`. The same version with other content is refused: a changed
+    /// SOP needs a new version string, so every case keeps pointing at the text that governed it.
+    pub fn keep_sop(&self, sop: &Sop, text: &str) -> Result<bool, KeepSopError> {
+        match self.t.sops.get(sop.version.as_bytes()).map_err(StoreError::from)? {
+            Some(old) if old.as_ref() != text.as_bytes() => Err(KeepSopError::Changed(sop.version.clone())),
+            Some(_) => Ok(false),
+            None => {
+                self.t.sops.insert(sop.version.as_bytes(), text.as_bytes()).map_err(StoreError::from)?;
+                self.db.flush().map_err(StoreError::from)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Every SOP version this store has seen, as `(version, text)`.
+    pub fn sop_texts(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.t
+            .sops
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), String::from_utf8_lossy(&v).into_owned()))
+            })
+            .collect()
+    }
+
+    /// Makes the parsed SOPs known to the index maintenance (deadline index).
+    pub fn register_sops(&self, sops: &HashMap<String, Arc<Sop>>) {
+        let mut c = self.sops.lock().unwrap_or_else(|e| e.into_inner());
+        for (k, v) in sops {
+            c.insert(k.clone(), v.clone());
+        }
+    }
+
+    // ----- reads ----------------------------------------------------------------------------
+
+    pub fn case(&self, t: &Ticket) -> Result<Option<Case>, StoreError> {
+        self.t.cases.get(t.as_str().as_bytes())?.map(|v| decode("case", &v)).transpose()
+    }
+
+    /// All events of a case in fold order (HLC, origin, seq).
+    pub fn case_events(&self, t: &Ticket) -> Result<Vec<Event>, StoreError> {
+        let prefix = key(&[t.as_str().as_bytes(), b""]);
+        let mut out = Vec::new();
+        for kv in self.t.case_events.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            let rest = &k[prefix.len()..];
+            if let Some(v) = self.t.events.get(rest)? {
+                out.push(decode::<Event>("event", &v)?);
+            }
+        }
+        out.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+        Ok(out)
+    }
+
+    fn tickets_in<'a>(tree: &'a sled::Tree, prefix: &[u8]) -> impl Iterator<Item = Result<Ticket, StoreError>> + 'a {
+        let plen = prefix.len();
+        tree.scan_prefix(prefix).map(move |kv| {
+            let (k, _) = kv?;
+            let s = std::str::from_utf8(&k[plen..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ticket::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+    }
+
+    /// Tickets of cases in `state`.
+    pub fn tickets_by_status(&self, state: State) -> Result<Vec<Ticket>, StoreError> {
+        Self::tickets_in(&self.t.by_status, &[state.index(), 0]).collect()
+    }
+
+    pub fn tickets_by_unit(&self, unit: &str) -> Result<Vec<Ticket>, StoreError> {
+        Self::tickets_in(&self.t.by_unit, &key(&[unit.as_bytes(), b""])).collect()
+    }
+
+    pub fn tickets_by_phone(&self, phone: &str) -> Result<Vec<Ticket>, StoreError> {
+        Self::tickets_in(&self.t.by_phone, &key(&[phone.as_bytes(), b""])).collect()
+    }
+
+    /// Cases whose next escalation is due at or before `now`.
+    pub fn tickets_due(&self, now: Millis) -> Result<Vec<Ticket>, StoreError> {
+        let end = key(&[&now.0.to_be_bytes(), &[0xff]]);
+        let mut out = Vec::new();
+        for kv in self.t.by_deadline.range(..end) {
+            let (k, _) = kv?;
+            let s = std::str::from_utf8(&k[9..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.push(Ticket::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(out)
+    }
+
+    pub fn case_count(&self) -> usize {
+        self.t.cases.len()
+    }
+
+    pub fn heads(&self) -> HashMap<NodeCode, Head> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner()).heads.clone()
+    }
+
+    /// Checks every origin's hash chain from its first event.
+    pub fn verify_chains(&self) -> Result<Vec<ChainReport>, StoreError> {
+        let heads = self.heads();
+        let mut out = Vec::new();
+        let mut origins: Vec<_> = heads.keys().cloned().collect();
+        origins.sort();
+        for origin in origins {
+            let prefix = key(&[origin.as_str().as_bytes(), b""]);
+            let mut rows = Vec::new();
+            for kv in self.t.events.scan_prefix(&prefix) {
+                let (k, v) = kv?;
+                let seq = u64::from_be_bytes(k[prefix.len()..].try_into().map_err(|_| StoreError::Corrupt("event key".into()))?);
+                let ev: Event = decode("event", &v)?;
+                rows.push((seq, v, ev.prev_hash));
+            }
+            let head = &heads[&origin];
+            let result = verify_chain(rows.iter().map(|(s, v, p)| (*s, &v[..], *p)));
+            let (ok, problem) = match result {
+                Ok((last, hash)) if last == head.seq && hex::encode(hash) == head.hash => (true, None),
+                Ok((last, _)) => (false, Some(format!("the head says seq {} but the log ends at {last}", head.seq))),
+                Err(b) => (false, Some(format!("seq {}: {}", b.seq, b.reason))),
+            };
+            out.push(ChainReport { origin: origin.to_string(), events: rows.len() as u64, ok, problem });
+        }
+        Ok(out)
+    }
+
+    /// A small durable write: proves the store is open and writable (health check).
+    pub async fn probe(&self, now: Millis) -> Result<(), StoreError> {
+        self.t.meta.insert("probe", &now.0.to_be_bytes())?;
+        let d = self.commit.written();
+        self.durable(d).await
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeepSopError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("SOP version {0:?} is already stored with different content: give the changed SOP a new version")]
+    Changed(String),
+}
+
+impl Txn<'_> {
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    /// The case as staged so far in this write, else as stored.
+    pub fn case(&mut self, t: &Ticket) -> Result<Option<Case>, StoreError> {
+        if let Some((_, c)) = self.cases.get(t) {
+            return Ok(Some(c.clone()));
+        }
+        self.store.case(t)
+    }
+
+    /// Stages the new projection of a case; indexes are brought along at commit.
+    pub fn put_case(&mut self, case: Case) -> Result<(), StoreError> {
+        match self.cases.get_mut(&case.ticket) {
+            Some(entry) => entry.1 = case,
+            None => {
+                let before = self.store.case(&case.ticket)?;
+                self.cases.insert(case.ticket.clone(), (before, case));
+            }
+        }
+        Ok(())
+    }
+
+    /// Increments and returns the named counter (e.g. the daily ticket counter).
+    pub fn next_counter(&mut self, name: &str) -> Result<u64, StoreError> {
+        let k = name.as_bytes().to_vec();
+        let cur = match self.counters.get(&k) {
+            Some(v) => *v,
+            None => match self.store.t.counters.get(&k)? {
+                Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt("counter".into()))?),
+                None => 0,
+            },
+        };
+        self.counters.insert(k, cur + 1);
+        Ok(cur + 1)
+    }
+
+    /// Appends a local event to this node's log: assigns seq, HLC and the chain hash.
+    pub fn append(&mut self, case: &Ticket, actor: Actor, sop_version: &str, kind: EventKind) -> Event {
+        let node = self.store.node.clone();
+        let head = self
+            .heads
+            .get(&node)
+            .or_else(|| self.w.heads.get(&node))
+            .cloned()
+            .unwrap_or(Head { seq: 0, hash: hex::encode([0u8; 32]), epoch: 0 });
+        let mut prev_hash = [0u8; 32];
+        let _ = hex::decode_to_slice(&head.hash, &mut prev_hash);
+        let ev = Event {
+            id: EventId { origin: node.clone(), seq: head.seq + 1 },
+            hlc: self.w.clock.tick(self.now),
+            case: case.clone(),
+            actor,
+            sop_version: sop_version.to_owned(),
+            prev_hash,
+            kind,
+        };
+        let bytes = encode(&ev);
+        let hash = hash_bytes(&bytes);
+        let k = seq_key(&node, ev.id.seq);
+        self.ops.push((T_CASE_EVENTS, key(&[case.as_str().as_bytes(), &k]), Some(Vec::new())));
+        self.ops.push((T_EVENTS, k, Some(bytes)));
+        self.heads.insert(node, Head { seq: ev.id.seq, hash: hex::encode(hash), epoch: head.epoch });
+        ev
+    }
+}
