@@ -1,0 +1,280 @@
+//! The wire format. Request and response types live here and are converted from the domain by
+//! hand, so the API stays stable while the model changes. Times are RFC 3339 in WIB.
+
+use crate::model::event::{Actor, Event, EventKind};
+use crate::model::{Case, Millis};
+use crate::service::App;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+pub fn wib(t: Millis) -> String {
+    t.rfc3339(crate::model::time::WIB)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReporterIn {
+    pub name: Option<String>,
+    /// any common Indonesian form; stored as E.164 (+62...)
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationIn {
+    /// a kabupaten/kota of South Sumatra, as in GET /api/v1/units
+    pub regency: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// A new report. Citizens leave out `channel` and `priority`; call-takers (logged in) set
+/// `channel` to `phone` or `walk_in` and may set `priority`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportIn {
+    /// information | feedback | appreciation | crime
+    pub category: Option<String>,
+    /// 10-4000 characters
+    pub description: Option<String>,
+    pub reporter: Option<ReporterIn>,
+    pub location: Option<LocationIn>,
+    pub channel: Option<String>,
+    pub priority: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptOut {
+    pub ticket: String,
+    /// keep it: it unlocks public tracking
+    pub token: String,
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteOut {
+    pub at: String,
+    pub text: String,
+}
+
+/// What anyone with the ticket and token may see: no personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicStatusOut {
+    pub ticket: String,
+    pub category: String,
+    pub category_label: String,
+    pub status: String,
+    pub status_label: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub notes: Vec<NoteOut>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginIn {
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeOut {
+    pub username: String,
+    pub role: String,
+    pub unit: Option<String>,
+    pub node: String,
+    /// send it back as `X-CSRF-Token` on every POST and DELETE
+    pub csrf_token: String,
+}
+
+/// An action on a case. Which fields are needed depends on `action`:
+/// verify {method, priority?}, reject {reason, note?}, dispatch {unit, note?}, acknowledge {note?},
+/// progress {note}, resolve {summary}, close {note?}, reopen {reason}, note {text, public?}.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionIn {
+    pub action: Option<String>,
+    pub method: Option<String>,
+    pub priority: Option<String>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub unit: Option<String>,
+    pub summary: Option<String>,
+    pub text: Option<String>,
+    pub public: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineOut {
+    pub step: String,
+    pub due_at: String,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseSummaryOut {
+    pub ticket: String,
+    pub category: String,
+    pub priority: String,
+    pub status: String,
+    pub status_label: String,
+    pub channel: String,
+    pub reporter_name: String,
+    pub reporter_phone: String,
+    pub regency: String,
+    pub excerpt: String,
+    pub unit: Option<String>,
+    pub owner: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub deadline: Option<DeadlineOut>,
+    pub escalation_rung: u8,
+    pub conflicts: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueOut {
+    pub items: Vec<CaseSummaryOut>,
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventOut {
+    /// `ORIGIN:SEQ`
+    pub id: String,
+    pub at: String,
+    pub actor: String,
+    pub actor_role: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub sop_version: String,
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConflictOut {
+    pub event: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseOut {
+    #[serde(flatten)]
+    pub summary: CaseSummaryOut,
+    pub description: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub suggested_unit: Option<String>,
+    pub sop_version: String,
+    pub verification: Option<String>,
+    pub reject_reason: Option<String>,
+    pub resolution: Option<String>,
+    pub conflict_details: Vec<ConflictOut>,
+    /// the actions your role may take now
+    pub allowed_actions: Vec<String>,
+    pub history: Vec<EventOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitOut {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub node: String,
+    pub regency: Option<String>,
+    pub seat: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub handles: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChainOut {
+    pub origin: String,
+    pub events: u64,
+    pub ok: bool,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntegrityOut {
+    pub ok: bool,
+    pub chains: Vec<ChainOut>,
+    pub access_log_ok: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthOut {
+    pub status: String,
+    pub node: String,
+    pub version: String,
+}
+
+pub fn summary(app: &App, c: &Case, now: Millis) -> CaseSummaryOut {
+    let deadline = crate::service::cases::pending(app, c).map(|(step, due)| DeadlineOut {
+        step: step.as_str().to_owned(),
+        due_at: wib(due),
+        overdue: due <= now,
+    });
+    let excerpt: String = c.description.chars().take(140).collect();
+    CaseSummaryOut {
+        ticket: c.ticket.to_string(),
+        category: c.category.as_str().to_owned(),
+        priority: c.priority.as_str().to_owned(),
+        status: c.state.as_str().to_owned(),
+        status_label: c.state.label_id().to_owned(),
+        channel: c.channel.as_str().to_owned(),
+        reporter_name: c.reporter.name.clone(),
+        reporter_phone: c.reporter.phone.to_string(),
+        regency: c.location.regency.clone(),
+        excerpt,
+        unit: c.unit.as_ref().map(|u| u.to_string()),
+        owner: c.owner.to_string(),
+        created_at: wib(c.created),
+        updated_at: wib(c.updated),
+        deadline,
+        escalation_rung: c.escalation_rung,
+        conflicts: c.conflicts.len(),
+    }
+}
+
+pub fn event(e: &Event) -> EventOut {
+    let (actor, actor_role) = match &e.actor {
+        Actor::Citizen => ("pelapor".to_owned(), None),
+        Actor::Staff { user, role, .. } => (user.clone(), Some(role.as_str().to_owned())),
+        Actor::System { node } => (format!("sistem {node}"), None),
+    };
+    let details = match &e.kind {
+        EventKind::Reported(r) => json!({
+            "category": r.category.as_str(),
+            "priority": r.priority.as_str(),
+            "channel": r.channel.as_str(),
+            "regency": r.location.regency,
+        }),
+        EventKind::Verified { method, priority } => json!({"method": method, "priority": priority.as_str()}),
+        EventKind::Rejected { reason, note } => json!({"reason": reason, "note": note}),
+        EventKind::Dispatched { unit, node, note } => json!({"unit": unit.as_str(), "node": node.as_str(), "note": note}),
+        EventKind::Acknowledged { note } | EventKind::Progressed { note } | EventKind::Closed { note } => json!({"note": note}),
+        EventKind::Resolved { summary } => json!({"summary": summary}),
+        EventKind::Reopened { reason } => json!({"reason": reason}),
+        EventKind::Noted { text, public } => json!({"text": text, "public": public}),
+        EventKind::Escalated { step, rung, to_role, due } => {
+            json!({"step": step.as_str(), "rung": rung, "to_role": to_role, "due_at": wib(*due)})
+        }
+    };
+    EventOut {
+        id: e.id.to_string(),
+        at: wib(e.hlc.millis()),
+        actor,
+        actor_role,
+        kind: e.kind.name().to_owned(),
+        sop_version: e.sop_version.clone(),
+        details,
+    }
+}

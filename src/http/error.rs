@@ -1,0 +1,108 @@
+//! One error type for the whole API: every failure is a status and `{"code", "message"}` with a
+//! stable code, mapped in one place. A 500 carries only an id to quote; details go to the log.
+
+use crate::model::case::DecideError;
+use crate::service::ServiceError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// stable, machine-readable: e.g. `missing_field`, `invalid_transition`, `csrf_mismatch`
+    pub code: &'static str,
+    /// what happened and what to do, for a person
+    pub message: String,
+    /// the request field at fault, for 422s
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, body: ErrorBody { code, message: message.into(), field: None }, retry_after: None }
+    }
+    pub fn field(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+        e.body.field = Some(field.into());
+        e
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "nothing here: check the ticket number and the token")
+    }
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first (POST /api/v1/session)")
+    }
+    pub fn forbidden(msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", msg)
+    }
+    pub fn internal(what: &dyn std::fmt::Display) -> Self {
+        let id = crate::service::random_hex(6);
+        tracing::error!(error_id = %id, error = %what, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("something went wrong on our side; quote error id {id} to Bid TIK"))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.body.code, self.body.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+    fn error_response(&self) -> HttpResponse {
+        let mut r = HttpResponse::build(self.status);
+        if let Some(s) = self.retry_after {
+            r.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
+        r.insert_header((header::CACHE_CONTROL, "no-store")).json(&self.body)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        use StatusCode as S;
+        match e {
+            ServiceError::Field(f) => ApiError::field(f.code, f.field, f.message),
+            ServiceError::NotFound => ApiError::not_found(),
+            ServiceError::Forbidden(m) => ApiError::forbidden(m),
+            ServiceError::Decide(d) => {
+                let msg = d.to_string();
+                match d {
+                    DecideError::Transition(_) => ApiError::new(S::CONFLICT, "invalid_transition", msg),
+                    DecideError::NotOwner { .. } => ApiError::new(S::CONFLICT, "not_owner", msg),
+                    DecideError::UnknownReason(..) => ApiError::field("unknown_reject_reason", "reason", msg),
+                    DecideError::UnknownUnit(_) => ApiError::field("unknown_unit", "unit", msg),
+                    DecideError::BadPriority(_) => ApiError::field("invalid_field", "priority", msg),
+                    DecideError::MissingText { field } => ApiError::field("missing_field", field, msg),
+                    DecideError::TooLong { field } => ApiError::field("invalid_field", field, msg),
+                }
+            }
+            ServiceError::BadCredentials => ApiError::new(S::UNAUTHORIZED, "bad_credentials", "wrong username or password"),
+            ServiceError::Throttled { retry_after_s } => {
+                let mut e = ApiError::new(S::TOO_MANY_REQUESTS, "too_many_attempts", format!("too many failed logins; wait {retry_after_s} s and try again"));
+                e.retry_after = Some(retry_after_s);
+                e
+            }
+            ServiceError::BadRequest(m) => ApiError::new(S::BAD_REQUEST, "bad_request", m),
+            ServiceError::Conflict(m) => ApiError::new(S::CONFLICT, "conflict", m),
+            ServiceError::Store(s) if s.is_transient() => {
+                tracing::error!(error = %s, "store unavailable");
+                let mut e = ApiError::new(S::SERVICE_UNAVAILABLE, "store_unavailable", "the post could not confirm the save; try again in a moment");
+                e.retry_after = Some(5);
+                e
+            }
+            ServiceError::Store(s) => ApiError::internal(&s),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Extractors: authentication and role in the type, CSRF on every state change, and a JSON body
+//! reader that turns each kind of bad input into its own error.
+
+use super::error::ApiError;
+use crate::model::{Action, Role};
+use crate::service::auth::{self, Staff};
+use crate::service::App;
+use actix_web::dev::Payload;
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use subtle::ConstantTimeEq;
+
+pub const SESSION_COOKIE: &str = "banpol_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A policy says which roles an extractor lets through.
+pub trait Policy {
+    fn allows(role: Role) -> bool;
+}
+
+/// Any logged-in person.
+pub struct AnyStaff;
+impl Policy for AnyStaff {
+    fn allows(_: Role) -> bool {
+        true
+    }
+}
+
+/// Roles that read case contents (not tik_admin).
+pub struct ReadCases;
+impl Policy for ReadCases {
+    fn allows(r: Role) -> bool {
+        r.may(Action::ReadCases)
+    }
+}
+
+/// Roles that may check the hash chains (auditor, tik_admin).
+pub struct Integrity;
+impl Policy for Integrity {
+    fn allows(r: Role) -> bool {
+        r.may(Action::VerifyIntegrity)
+    }
+}
+
+/// A logged-in person whose role passes `P`. State-changing requests also need the session's
+/// CSRF token in `X-CSRF-Token`.
+pub struct Authed<P: Policy> {
+    pub staff: Staff,
+    pub token: String,
+    _p: PhantomData<P>,
+}
+
+fn app(req: &HttpRequest) -> web::Data<App> {
+    req.app_data::<web::Data<App>>().cloned().expect("App is registered")
+}
+
+/// The session behind the request's cookie, checked for CSRF on unsafe methods. `Ok(None)` when
+/// there is no cookie.
+pub fn session_of(req: &HttpRequest) -> Result<Option<(Staff, String)>, ApiError> {
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else { return Ok(None) };
+    let token = cookie.value().to_owned();
+    let staff = auth::session(&app(req), &token)
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "session_expired", "your session has ended; log in again"))?;
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        let given = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        match given {
+            None => return Err(ApiError::forbidden("missing X-CSRF-Token header: send the csrf_token from the login response").with_code("csrf_missing")),
+            Some(g) if !bool::from(g.as_bytes().ct_eq(staff.csrf.as_bytes())) => {
+                return Err(ApiError::forbidden("the X-CSRF-Token header does not match this session; reload and try again").with_code("csrf_mismatch"))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Some((staff, token)))
+}
+
+impl ApiError {
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.body.code = code;
+        self
+    }
+}
+
+impl<P: Policy> FromRequest for Authed<P> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(match session_of(req) {
+            Ok(Some((staff, token))) if P::allows(staff.role) => Ok(Authed { staff, token, _p: PhantomData }),
+            Ok(Some((staff, _))) => Err(ApiError::forbidden(format!("role {} may not use this", staff.role.as_str()))),
+            Ok(None) => Err(ApiError::unauthenticated()),
+            Err(e) => Err(e),
+        })
+    }
+}
+
+/// The session if there is one (public routes that staff may also use).
+pub struct MaybeStaff(pub Option<Staff>);
+
+impl FromRequest for MaybeStaff {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(session_of(req).map(|s| MaybeStaff(s.map(|(st, _)| st))))
+    }
+}
+
+/// The client's address as the access log records it.
+pub fn client_addr(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// A JSON body of at most 64 KiB. Wrong content type: 415; too large: 413; not JSON: 400
+/// `malformed_json`; JSON of the wrong shape: 422 naming the field.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let ct_ok = req.mime_type().ok().flatten().is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !ct_ok {
+                return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as JSON with Content-Type: application/json"));
+            }
+            let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is larger than {} KiB", BODY_LIMIT / 1024));
+            if declared.is_some_and(|n| n > BODY_LIMIT) {
+                return Err(too_large());
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("the body could not be read: {e}")))?;
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { "body".to_owned() } else { path };
+                ApiError::field("invalid_field", field.clone(), format!("{field}: {inner}"))
+            }
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {inner}")),
+        }
+    })
+}

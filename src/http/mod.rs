@@ -1,0 +1,86 @@
+//! The only module that uses actix: routes, extractors, DTOs, the error type and the embedded UI.
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod routes;
+
+use crate::service::App;
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, HttpRequest, HttpResponse};
+use error::ApiError;
+use std::sync::Arc;
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "web/"]
+struct Web;
+
+/// Content-Security-Policy: no inline scripts or styles, nothing from elsewhere.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+    font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this address does not take that method"))
+}
+
+async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let path = req.path().trim_start_matches('/');
+    if path.starts_with("api/") || path == "api" {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "no such API route: see /api/v1/openapi.json"));
+    }
+    if !matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD) {
+        return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "pages are read with GET"));
+    }
+    let name = match path {
+        "" => "index.html".to_owned(),
+        p if !p.contains('.') => format!("{p}.html"),
+        p => p.to_owned(),
+    };
+    let Some(file) = Web::get(&name) else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page"));
+    };
+    let mime = file.metadata.mimetype().to_owned();
+    let cache = if name.ends_with(".html") { "no-cache" } else { "public, max-age=3600" };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, mime))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::ETAG, format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..8]))))
+        .body(file.data.into_owned()))
+}
+
+/// Registers every route on an actix app.
+pub fn configure(app: Arc<App>) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    let data = web::Data::from(app);
+    move |cfg: &mut web::ServiceConfig| {
+        use routes::*;
+        let na = || web::to(method_not_allowed);
+        cfg.app_data(data.clone())
+            .service(web::resource("/healthz").route(web::get().to(healthz)).default_service(na()))
+            .service(web::resource("/api/v1/openapi.json").route(web::get().to(openapi)).default_service(na()))
+            .service(web::resource("/api/v1/reports").route(web::post().to(create_report)).default_service(na()))
+            .service(web::resource("/api/v1/reports/{ticket}").route(web::get().to(track_report)).default_service(na()))
+            .service(
+                web::resource("/api/v1/session")
+                    .route(web::post().to(login))
+                    .route(web::delete().to(logout))
+                    .default_service(na()),
+            )
+            .service(web::resource("/api/v1/me").route(web::get().to(whoami)).default_service(na()))
+            .service(web::resource("/api/v1/cases").route(web::get().to(list_cases)).default_service(na()))
+            .service(web::resource("/api/v1/cases/{ticket}").route(web::get().to(get_case)).default_service(na()))
+            .service(web::resource("/api/v1/cases/{ticket}/actions").route(web::post().to(case_action)).default_service(na()))
+            .service(web::resource("/api/v1/units").route(web::get().to(units)).default_service(na()))
+            .service(web::resource("/api/v1/integrity").route(web::get().to(integrity)).default_service(na()))
+            .default_service(web::to(asset));
+    }
+}
+
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, CSP))
+        .add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+}

@@ -1,0 +1,309 @@
+//! Handlers: extract, call one service function, map to a DTO.
+
+use super::dto::{self, *};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{client_addr, Authed, AnyStaff, Integrity, JsonBody, MaybeStaff, ReadCases, SESSION_COOKIE};
+use crate::model::event::Channel;
+use crate::model::report::RawReport;
+use crate::model::{Actor, Category, Command, Priority, State, Ticket, UnitCode};
+use crate::service::cases::{self, QueueFilter};
+use crate::service::{auth, intake, now, App};
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+fn ticket(s: &str) -> Result<Ticket> {
+    Ticket::parse(s).map_err(|_| ApiError::not_found())
+}
+
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = HealthOut), (status = 503, body = ErrorBody)))]
+pub async fn healthz(app: web::Data<App>) -> Result<HttpResponse> {
+    app.store.probe(now()).await.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", format!("the store is not writable: {e}")))?;
+    Ok(HttpResponse::Ok().json(HealthOut { status: "ok".into(), node: app.node.to_string(), version: env!("CARGO_PKG_VERSION").into() }))
+}
+
+/// File a report. Public; staff may file phone and walk-in reports for callers.
+#[utoipa::path(post, path = "/api/v1/reports", request_body = ReportIn,
+    responses((status = 201, body = ReceiptOut), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn create_report(app: web::Data<App>, who: MaybeStaff, body: JsonBody<ReportIn>) -> Result<HttpResponse> {
+    let r = body.0;
+    let channel = match (r.channel.as_deref(), &who.0) {
+        (None | Some("web"), _) => Channel::Web,
+        (Some("phone"), Some(_)) => Channel::Phone,
+        (Some("walk_in"), Some(_)) => Channel::WalkIn,
+        (Some("phone" | "walk_in"), None) => return Err(ApiError::unauthenticated()),
+        (Some(other), _) => return Err(ApiError::field("invalid_field", "channel", format!("channel {other:?} is unknown: use web, phone or walk_in"))),
+    };
+    let actor = match (&who.0, channel) {
+        (Some(s), Channel::Phone | Channel::WalkIn) => {
+            if !s.role.may(crate::model::Action::TakeCall) {
+                return Err(ApiError::forbidden(format!("role {} does not take calls", s.role.as_str())));
+            }
+            Actor::Staff { user: s.username.clone(), role: s.role, unit: s.unit.clone() }
+        }
+        _ => Actor::Citizen,
+    };
+    let (reporter, location) = (r.reporter.unwrap_or(ReporterIn { name: None, phone: None }), r.location);
+    let raw = RawReport {
+        category: r.category,
+        description: r.description,
+        reporter_name: reporter.name,
+        reporter_phone: reporter.phone,
+        regency: location.as_ref().and_then(|l| l.regency.clone()),
+        address: location.as_ref().and_then(|l| l.address.clone()),
+        lat: location.as_ref().and_then(|l| l.lat),
+        lon: location.as_ref().and_then(|l| l.lon),
+        priority: r.priority,
+    };
+    let receipt = intake::submit(&app, raw, channel, actor).await?;
+    Ok(HttpResponse::Created().json(ReceiptOut {
+        ticket: receipt.ticket.to_string(),
+        token: receipt.token,
+        status: receipt.status.as_str().to_owned(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TokenQuery {
+    pub token: Option<String>,
+}
+
+/// Public tracking by ticket and token. A wrong token answers exactly like an unknown ticket.
+#[utoipa::path(get, path = "/api/v1/reports/{ticket}", params(("ticket" = String, Path), TokenQuery),
+    responses((status = 200, body = PublicStatusOut), (status = 404, body = ErrorBody)))]
+pub async fn track_report(app: web::Data<App>, path: web::Path<String>, q: web::Query<TokenQuery>) -> Result<HttpResponse> {
+    let t = ticket(&path)?;
+    let token = q.token.as_deref().unwrap_or_default();
+    let st = cases::public_status(&app, &t, token)?;
+    let c = st.case;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(PublicStatusOut {
+        ticket: c.ticket.to_string(),
+        category: c.category.as_str().to_owned(),
+        category_label: app.sop.category(c.category).label.clone(),
+        status: c.state.as_str().to_owned(),
+        status_label: c.state.label_id().to_owned(),
+        created_at: wib(c.created),
+        updated_at: wib(c.updated),
+        notes: c.public_notes.iter().map(|n| NoteOut { at: wib(n.at), text: n.text.clone() }).collect(),
+    }))
+}
+
+fn me(app: &App, s: &auth::Staff) -> MeOut {
+    MeOut {
+        username: s.username.clone(),
+        role: s.role.as_str().to_owned(),
+        unit: s.unit.as_ref().map(|u| u.to_string()),
+        node: app.node.to_string(),
+        csrf_token: s.csrf.clone(),
+    }
+}
+
+/// Log in: sets the session cookie and returns the CSRF token.
+#[utoipa::path(post, path = "/api/v1/session", request_body = LoginIn,
+    responses((status = 200, body = MeOut), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(app: web::Data<App>, req: HttpRequest, body: JsonBody<LoginIn>) -> Result<HttpResponse> {
+    let username = body.0.username.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::field("missing_field", "username", "username is required"))?;
+    let password = body.0.password.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::field("missing_field", "password", "password is required"))?;
+    let l = auth::login(&app, &username, &password, &client_addr(&req)).await?;
+    let cookie = Cookie::build(SESSION_COOKIE, l.token)
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(CookieDuration::milliseconds(app.session_ttl_ms as i64))
+        .finish();
+    Ok(HttpResponse::Ok().cookie(cookie).json(me(&app, &l.staff)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/session", responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn logout(app: web::Data<App>, who: Authed<AnyStaff>) -> Result<HttpResponse> {
+    auth::logout(&app, &who.token).await?;
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").secure(true).http_only(true).same_site(SameSite::Strict).finish();
+    gone.make_removal();
+    Ok(HttpResponse::NoContent().cookie(gone).finish())
+}
+
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeOut), (status = 401, body = ErrorBody)))]
+pub async fn whoami(app: web::Data<App>, who: Authed<AnyStaff>) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(me(&app, &who.staff)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    /// one state, or leave out for every open case
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub unit: Option<String>,
+    pub overdue: Option<bool>,
+    /// ticket, phone number or words of the description
+    pub q: Option<String>,
+    pub page: Option<usize>,
+    pub per_page: Option<usize>,
+}
+
+/// The queue, most urgent first.
+#[utoipa::path(get, path = "/api/v1/cases", params(QueueQuery),
+    responses((status = 200, body = QueueOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRequest) -> Result<HttpResponse> {
+    let q = web::Query::<QueueQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")))?
+        .into_inner();
+    let status = match q.status.as_deref() {
+        None | Some("open") | Some("") => None,
+        Some(s) => Some(State::parse(s).ok_or_else(|| ApiError::field("invalid_field", "status", format!("status {s:?} is unknown")))?),
+    };
+    let category = match q.category.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(Category::parse(s).ok_or_else(|| ApiError::field("unknown_category", "category", format!("category {s:?} is unknown")))?),
+    };
+    let unit = match q.unit.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(UnitCode::parse(s).map_err(|e| ApiError::field("unknown_unit", "unit", e.to_string()))?),
+    };
+    let filter = QueueFilter {
+        status,
+        category,
+        unit,
+        overdue: q.overdue.unwrap_or(false),
+        q: q.q,
+        page: q.page.unwrap_or(1),
+        per_page: q.per_page.unwrap_or(50),
+    };
+    let n = now();
+    let page = cases::queue(&app, &who.staff, &filter, n)?;
+    Ok(HttpResponse::Ok().json(QueueOut {
+        items: page.items.iter().map(|c| dto::summary(&app, c, n)).collect(),
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    }))
+}
+
+/// One case with its full history and the actions you may take.
+#[utoipa::path(get, path = "/api/v1/cases/{ticket}", params(("ticket" = String, Path)),
+    responses((status = 200, body = CaseOut), (status = 404, body = ErrorBody)))]
+pub async fn get_case(app: web::Data<App>, who: Authed<ReadCases>, path: web::Path<String>, req: HttpRequest) -> Result<HttpResponse> {
+    let t = ticket(&path)?;
+    let (c, events) = cases::get(&app, &who.staff, &t, &client_addr(&req))?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(case_out(&app, &who.staff, &c, &events)))
+}
+
+fn case_out(app: &App, staff: &auth::Staff, c: &crate::model::Case, events: &[crate::model::Event]) -> CaseOut {
+    CaseOut {
+        summary: dto::summary(app, c, now()),
+        description: c.description.clone(),
+        address: c.location.address.clone(),
+        lat: c.location.lat,
+        lon: c.location.lon,
+        suggested_unit: c.suggested_unit.as_ref().map(|u| u.to_string()),
+        sop_version: c.sop_version.clone(),
+        verification: c.verification.clone(),
+        reject_reason: c.reject_reason.clone(),
+        resolution: c.resolution.clone(),
+        conflict_details: c.conflicts.iter().map(|x| ConflictOut { event: x.event.to_string(), reason: x.reason.clone() }).collect(),
+        allowed_actions: cases::allowed_actions(app, staff, c).into_iter().map(String::from).collect(),
+        history: events.iter().map(dto::event).collect(),
+    }
+}
+
+fn command(a: ActionIn) -> Result<Command> {
+    let need = |v: Option<String>, f: &'static str| v.ok_or_else(|| ApiError::field("missing_field", f, format!("{f} is required for this action")));
+    let action = a.action.ok_or_else(|| ApiError::field("missing_field", "action", "action is required"))?;
+    let note = a.note.clone().unwrap_or_default();
+    Ok(match action.as_str() {
+        "verify" => Command::Verify {
+            method: need(a.method, "method")?,
+            priority: match a.priority {
+                None => None,
+                Some(p) => Some(Priority::parse(&p).ok_or_else(|| ApiError::field("invalid_field", "priority", format!("priority {p:?} is unknown: emergency, high or normal")))?),
+            },
+        },
+        "reject" => Command::Reject { reason: need(a.reason, "reason")?, note },
+        "dispatch" => {
+            let u = need(a.unit, "unit")?;
+            Command::Dispatch { unit: UnitCode::parse(&u).map_err(|e| ApiError::field("unknown_unit", "unit", e.to_string()))?, note }
+        }
+        "acknowledge" => Command::Acknowledge { note },
+        "progress" => Command::Progress { note: need(a.note, "note")? },
+        "resolve" => Command::Resolve { summary: need(a.summary, "summary")? },
+        "close" => Command::Close { note },
+        "reopen" => Command::Reopen { reason: need(a.reason, "reason")? },
+        "note" => Command::Note { text: need(a.text, "text")?, public: a.public.unwrap_or(false) },
+        other => {
+            return Err(ApiError::field(
+                "unknown_action",
+                "action",
+                format!("action {other:?} is unknown: use verify, reject, dispatch, acknowledge, progress, resolve, close, reopen or note"),
+            ))
+        }
+    })
+}
+
+/// Take an action on a case; answers with the updated case once the event is on disk.
+#[utoipa::path(post, path = "/api/v1/cases/{ticket}/actions", params(("ticket" = String, Path)), request_body = ActionIn,
+    responses((status = 200, body = CaseOut), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn case_action(app: web::Data<App>, who: Authed<AnyStaff>, path: web::Path<String>, body: JsonBody<ActionIn>) -> Result<HttpResponse> {
+    let t = ticket(&path)?;
+    let cmd = command(body.0)?;
+    let c = cases::act(&app, &who.staff, &t, cmd).await?;
+    let events = app.store.case_events(&t).map_err(crate::service::ServiceError::from)?;
+    Ok(HttpResponse::Ok().json(case_out(&app, &who.staff, &c, &events)))
+}
+
+/// Units that can receive a disposition, and the regencies of the Polda.
+#[utoipa::path(get, path = "/api/v1/units", responses((status = 200, body = [UnitOut])))]
+pub async fn units(app: web::Data<App>) -> HttpResponse {
+    let out: Vec<UnitOut> = app
+        .units
+        .units
+        .iter()
+        .map(|u| UnitOut {
+            code: u.code.to_string(),
+            name: u.name.clone(),
+            kind: u.kind.as_str().to_owned(),
+            node: u.node.to_string(),
+            regency: u.regency.clone(),
+            seat: u.seat.clone(),
+            lat: u.lat,
+            lon: u.lon,
+            handles: u.handles.iter().map(|c| c.as_str().to_owned()).collect(),
+        })
+        .collect();
+    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(out)
+}
+
+/// Checks every hash chain of the event log and the access log.
+#[utoipa::path(get, path = "/api/v1/integrity", responses((status = 200, body = IntegrityOut), (status = 403, body = ErrorBody)))]
+pub async fn integrity(app: web::Data<App>, who: Authed<Integrity>, req: HttpRequest) -> Result<HttpResponse> {
+    let app2 = app.clone();
+    let (chains, access_ok) = web::block(move || -> std::result::Result<_, crate::store::StoreError> {
+        Ok((app2.store.verify_chains()?, app2.store.access_log(0)?.1))
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(crate::service::ServiceError::from)?;
+    app.store.log_access(now(), &who.staff.username, "verify_integrity", "", &client_addr(&req)).map_err(crate::service::ServiceError::from)?;
+    let ok = chains.iter().all(|c| c.ok) && access_ok;
+    Ok(HttpResponse::Ok().json(IntegrityOut {
+        ok,
+        chains: chains.into_iter().map(|c| ChainOut { origin: c.origin, events: c.events, ok: c.ok, problem: c.problem }).collect(),
+        access_log_ok: access_ok,
+    }))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "banpol API", description = "Layanan Bantuan Polisi, Polda Sumatera Selatan. Errors are always {code, message}."),
+    paths(healthz, create_report, track_report, login, logout, whoami, list_cases, get_case, case_action, units, integrity),
+    components(schemas(ErrorBody))
+)]
+pub struct ApiDoc;
+
+pub async fn openapi() -> HttpResponse {
+    use utoipa::OpenApi;
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
