@@ -48,10 +48,11 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(service::scheduler::run(app.clone(), Duration::from_millis(config.scheduler_tick_ms), stop_rx.clone()));
     let sock = config.admin_socket();
+    let admin_listener = service::admin::bind(&sock).with_context(|| format!("while opening the admin socket {}", sock.display()))?;
     let admin_app = app.clone();
     let admin_rx = stop_rx.clone();
     let admin = tokio::spawn(async move {
-        if let Err(e) = service::admin::serve(admin_app, &sock, admin_rx).await {
+        if let Err(e) = service::admin::serve(admin_app, admin_listener, &sock, admin_rx).await {
             tracing::error!(error = %e, path = %sock.display(), "admin socket failed; admin commands cannot reach this node");
         }
     });
@@ -74,12 +75,6 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let handle = server.handle();
 
     println!("banpol {} — node {} ({})", env!("CARGO_PKG_VERSION"), app.node, config.data_dir.display());
-    for u in &urls {
-        println!("serving {u}");
-    }
-    if let Some(u) = urls.first() {
-        println!("open {u}/ (public report form); staff log in through the API, see README");
-    }
     for f in &first {
         println!(
             "first login: user {} / password {}  (role {}{}) — shown once, change it with `banpol user passwd`",
@@ -88,6 +83,12 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
             f.role.as_str(),
             f.unit.as_ref().map(|u| format!(", unit {u}")).unwrap_or_default()
         );
+    }
+    for u in &urls {
+        println!("serving {u}");
+    }
+    if let Some(u) = urls.first() {
+        println!("open {u}/ (public report form); staff use the API (see README)");
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -88,12 +88,19 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
     Ok(out)
 }
 
-/// Serves admin commands on `path` until shutdown.
-pub async fn serve(store_app: Arc<super::App>, path: &Path, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+/// Binds the admin socket (owner only). Done before the node says it is up, so an admin command
+/// run right after start reaches it.
+pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::remove_file(path);
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// Serves admin commands until shutdown, then removes the socket.
+pub async fn serve(store_app: Arc<super::App>, listener: UnixListener, path: &Path, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
     let owner = std::fs::metadata(path)?.uid();
     loop {
         let stream = tokio::select! {

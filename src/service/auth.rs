@@ -40,8 +40,8 @@ fn token_hash(token: &str) -> Vec<u8> {
 
 // ----- login throttling -----------------------------------------------------------------------
 
-/// Failed-login bookkeeping per username and per client address. After `FREE` failures each
-/// further failure locks the key for twice as long, from 30 s up to 15 minutes.
+/// Failed-login bookkeeping per username and per client address. The `FREE`th failure locks the
+/// key for 30 s, each further one for twice as long, up to 15 minutes.
 #[derive(Debug, Default)]
 pub struct Throttle {
     keys: HashMap<String, (u32, Millis)>,
@@ -71,7 +71,7 @@ impl Throttle {
         }
         let e = self.keys.entry(key.to_owned()).or_insert((0, Millis(0)));
         e.0 += 1;
-        let over = e.0.saturating_sub(Self::limit(key));
+        let over = (e.0 + 1).saturating_sub(Self::limit(key));
         if over > 0 {
             let secs = (30u64 << (over - 1).min(5)).min(900);
             e.1 = now.plus(secs * 1000);
@@ -159,14 +159,14 @@ pub async fn logout(app: &App, token: &str) -> Result<(), ServiceError> {
 // ----- accounts (used by the admin socket, the CLI and the API) -----------------------------
 
 fn check_username(name: &str) -> Result<(), ServiceError> {
-    let ok = (3..=32).contains(&name.len())
+    let ok = (2..=32).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-')
         && name.as_bytes()[0].is_ascii_lowercase();
     if ok {
         Ok(())
     } else {
         Err(ServiceError::BadRequest(format!(
-            "username {name:?}: use 3-32 lower-case letters, digits, '.', '_' or '-', starting with a letter"
+            "username {name:?}: use 2-32 lower-case letters, digits, '.', '_' or '-', starting with a letter"
         )))
     }
 }
@@ -236,12 +236,10 @@ mod tests {
         let mut t = Throttle::default();
         let k = "user:budi";
         for i in 0..5 {
-            assert_eq!(t.locked(k, Millis(i)), None);
+            assert_eq!(t.locked(k, Millis(i)), None, "five free attempts");
             t.failed(k, Millis(i));
         }
-        assert_eq!(t.locked(k, Millis(10)), None, "five free attempts");
-        t.failed(k, Millis(10));
-        assert_eq!(t.locked(k, Millis(10)), Some(30));
+        assert_eq!(t.locked(k, Millis(10)), Some(30), "the sixth waits");
         t.failed(k, Millis(40_000));
         assert_eq!(t.locked(k, Millis(40_000)), Some(60));
         t.succeeded(k);

@@ -155,7 +155,7 @@ pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Cas
 }
 
 /// Applies a workflow command (or a note) as `staff`; returns the case once the event is on disk.
-#[tracing::instrument(skip_all, err, fields(case = %ticket, action = cmd.name()))]
+#[tracing::instrument(skip_all, err(level = "debug"), fields(case = %ticket, action = cmd.name()))]
 pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Result<Case, ServiceError> {
     let action = action_of(&cmd);
     if !staff.role.may(action) {

@@ -24,7 +24,7 @@ pub fn new_token() -> String {
 }
 
 /// Checks and records a new report; returns once it is on disk.
-#[tracing::instrument(skip_all, err, fields(channel = channel.as_str()))]
+#[tracing::instrument(skip_all, err(level = "debug"), fields(channel = channel.as_str()))]
 pub async fn submit(app: &App, raw: RawReport, channel: Channel, actor: Actor) -> Result<Receipt, ServiceError> {
     let report = check(raw, channel, &app.sop, &app.units)?;
     let token = new_token();

@@ -153,7 +153,7 @@ impl Store {
             .flush_every_ms(Some(1000))
             .open()
             .map_err(|e| match e {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) => {
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") || io.kind() == std::io::ErrorKind::WouldBlock => {
                     StoreError::Locked { path: path.display().to_string() }
                 }
                 other => StoreError::from(other),

@@ -1,1 +1,10 @@
+//! The integration tests: each starts the real `banpol` executable on a loopback port and talks
+//! to it over HTTPS, as a citizen, an operator or a unit officer would.
 
+mod api;
+mod arch;
+mod cli;
+mod crash;
+mod escalation;
+mod smoke;
+mod support;

@@ -1,0 +1,275 @@
+use crate::support::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn public_status(node: &TestNode, ticket: &str, token: &str) -> Value {
+    let r = node.client().get(node.url(&format!("/api/v1/reports/{ticket}?token={token}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+/// The whole life of a report, as the curl walkthrough: citizen files, operator verifies
+/// and dispatches, the unit acknowledges, works and resolves, the operator closes; tracking
+/// shows each status and the history shows every step with actor and time.
+#[tokio::test]
+async fn a_report_goes_from_citizen_to_closure() {
+    let mut node = TestNode::spawn();
+    node.add_user("op", "operator", None);
+    node.add_user("plg1", "unit_officer", Some("PLG"));
+    let citizen = node.client();
+    let (ticket, token) = node.report(&citizen, "crime", "Motor saya dicuri di depan Pasar 16 Ilir tadi pagi").await;
+    assert!(ticket.starts_with("PLG-") && ticket.len() == 15, "{ticket}");
+    assert_eq!(public_status(&node, &ticket, &token).await["status"], "new");
+
+    let op = node.login("op").await;
+    let c = op.case(&ticket).await;
+    assert_eq!(c["reporter_phone"], "+6281234567890", "phones are stored as E.164");
+    assert_eq!(c["suggested_unit"], "PLG");
+    assert_eq!(c["allowed_actions"], json!(["verify", "reject", "note"]));
+
+    let steps: [(&Session, Value, &str); 2] = [
+        (&op, json!({"action": "verify", "method": "callback", "priority": "high"}), "verified"),
+        (&op, json!({"action": "dispatch", "unit": "PLG", "note": "Segera cek lokasi"}), "dispatched"),
+    ];
+    for (who, body, want) in steps {
+        let (s, v) = who.act(&ticket, body).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], want);
+        assert_eq!(public_status(&node, &ticket, &token).await["status"], want);
+    }
+    let unit = node.login("plg1").await;
+    for (body, want) in [
+        (json!({"action": "acknowledge"}), "acknowledged"),
+        (json!({"action": "progress", "note": "Tim Opsnal menuju lokasi"}), "in_progress"),
+        (json!({"action": "resolve", "summary": "Motor ditemukan dan dikembalikan"}), "resolved"),
+    ] {
+        let (s, v) = unit.act(&ticket, body).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(public_status(&node, &ticket, &token).await["status"], want);
+    }
+    let (s, _) = op.act(&ticket, json!({"action": "close", "note": "Pelapor puas"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let public = public_status(&node, &ticket, &token).await;
+    assert_eq!(public["status"], "closed");
+    assert_eq!(public["status_label"], "Ditutup");
+    assert_eq!(public["notes"][0]["text"], "Motor ditemukan dan dikembalikan");
+    assert!(public.get("reporter_phone").is_none() && !public.to_string().contains("Budi"), "no personal data in tracking");
+
+    let c = op.case(&ticket).await;
+    let history = c["history"].as_array().unwrap();
+    let seen: Vec<(&str, &str)> = history.iter().map(|e| (e["type"].as_str().unwrap(), e["actor"].as_str().unwrap())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("reported", "pelapor"),
+            ("verified", "op"),
+            ("dispatched", "op"),
+            ("acknowledged", "plg1"),
+            ("progressed", "plg1"),
+            ("resolved", "plg1"),
+            ("closed", "op"),
+        ]
+    );
+    for e in history {
+        assert!(e["at"].as_str().unwrap().ends_with("+07:00"), "times in WIB: {e}");
+        assert_eq!(e["sop_version"], "draft-2022-12");
+    }
+    assert_eq!(c["priority"], "high");
+}
+
+/// Every kind of bad input gets its own 4xx with a stable code, and nothing accepted before changes.
+#[tokio::test]
+async fn bad_input_gets_its_own_error_and_changes_nothing() {
+    let mut node = TestNode::spawn();
+    node.add_user("op", "operator", None);
+    let anon = node.client();
+    let (ticket, _) = node.report(&anon, "information", "Bagaimana cara membuat SKCK secara online?").await;
+    let op = node.login("op").await;
+    let before = op.case(&ticket).await;
+    let (_, queue_before) = op.get("/api/v1/cases").await;
+
+    let mut no_phone = report_body("crime", "Ada pencurian di rumah tetangga saya");
+    no_phone["reporter"].as_object_mut().unwrap().remove("phone");
+    let mut bad_phone = report_body("crime", "Ada pencurian di rumah tetangga saya");
+    bad_phone["reporter"]["phone"] = json!("12-34");
+    let mut bad_regency = report_body("crime", "Ada pencurian di rumah tetangga saya");
+    bad_regency["location"]["regency"] = json!("Kota Bandung");
+    let post = |body: Value| {
+        let c = anon.clone();
+        let url = node.url("/api/v1/reports");
+        async move { c.post(url).json(&body).send().await.unwrap() }
+    };
+    let cases: Vec<(reqwest::Response, u16, &str, Option<&str>)> = vec![
+        (post(json!({})).await, 422, "missing_field", Some("category")),
+        (post(no_phone).await, 422, "missing_field", Some("reporter.phone")),
+        (post(bad_phone).await, 422, "invalid_phone", Some("reporter.phone")),
+        (post(report_body("gossip", "Ada pencurian di rumah tetangga saya")).await, 422, "unknown_category", Some("category")),
+        (post(bad_regency).await, 422, "unknown_regency", Some("location.regency")),
+        (post(report_body("crime", "short")).await, 422, "invalid_field", Some("description")),
+        (post(json!({"category": 7})).await, 422, "invalid_field", Some("category")),
+        (anon.post(node.url("/api/v1/reports")).header("content-type", "application/json").body("{\"category\": ").send().await.unwrap(), 400, "malformed_json", None),
+        (anon.post(node.url("/api/v1/reports")).header("content-type", "application/json").body(vec![b' '; 70 * 1024]).send().await.unwrap(), 413, "payload_too_large", None),
+        (anon.post(node.url("/api/v1/reports")).header("content-type", "text/plain").body("hello").send().await.unwrap(), 415, "unsupported_media_type", None),
+        (anon.post(node.url("/api/v1/reports")).json(&json!({"channel": "phone"})).send().await.unwrap(), 401, "unauthenticated", None),
+        (anon.get(node.url("/api/v1/cases")).send().await.unwrap(), 401, "unauthenticated", None),
+        (anon.post(node.url(&format!("/api/v1/cases/{ticket}/actions"))).json(&json!({"action": "verify"})).send().await.unwrap(), 401, "unauthenticated", None),
+        (anon.get(node.url(&format!("/api/v1/reports/{ticket}?token=WRONGTOK"))).send().await.unwrap(), 404, "not_found", None),
+        (anon.get(node.url("/api/v1/reports/PLG-991231-9999?token=WRONGTOK")).send().await.unwrap(), 404, "not_found", None),
+        (anon.get(node.url("/api/v1/nothing")).send().await.unwrap(), 404, "no_such_route", None),
+        (anon.delete(node.url("/api/v1/reports")).send().await.unwrap(), 405, "method_not_allowed", None),
+        // staff errors
+        (op.client.post(node.url(&format!("/api/v1/cases/{ticket}/actions"))).json(&json!({"action": "verify", "method": "callback"})).send().await.unwrap(), 403, "csrf_missing", None),
+        (op.client.post(node.url(&format!("/api/v1/cases/{ticket}/actions"))).header("x-csrf-token", "0000").json(&json!({"action": "verify", "method": "callback"})).send().await.unwrap(), 403, "csrf_mismatch", None),
+    ];
+    let staff_cases: Vec<(Value, u16, &str, Option<&str>)> = vec![
+        (json!({"action": "fly"}), 422, "unknown_action", Some("action")),
+        (json!({}), 422, "missing_field", Some("action")),
+        (json!({"action": "dispatch", "unit": "PLG"}), 409, "invalid_transition", None),
+        (json!({"action": "acknowledge"}), 403, "forbidden", None),
+        (json!({"action": "reject", "reason": "boring"}), 422, "unknown_reject_reason", Some("reason")),
+        (json!({"action": "verify"}), 422, "missing_field", Some("method")),
+        (json!({"action": "verify", "method": "callback", "extra": 1}), 422, "invalid_field", None),
+    ];
+    for (resp, status, code, field) in cases {
+        let url = resp.url().to_string();
+        assert_eq!(resp.status().as_u16(), status, "{url}");
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["code"], code, "{url}: {v}");
+        assert!(!v["message"].as_str().unwrap().is_empty());
+        if let Some(f) = field {
+            assert_eq!(v["field"], f, "{v}");
+        }
+    }
+    for (body, status, code, field) in staff_cases {
+        let (s, v) = op.act(&ticket, body.clone()).await;
+        assert_eq!(s.as_u16(), status, "{body}: {v}");
+        assert_eq!(v["code"], code, "{body}: {v}");
+        if let Some(f) = field {
+            assert_eq!(v["field"], f, "{v}");
+        }
+    }
+    let (s, v) = op.act("PLG-991231-9999", json!({"action": "verify", "method": "callback"})).await;
+    assert_eq!((s.as_u16(), v["code"].as_str()), (404, Some("not_found")));
+
+    assert_eq!(op.case(&ticket).await["history"], before["history"], "nothing changed the case");
+    let (_, queue_after) = op.get("/api/v1/cases").await;
+    assert_eq!(queue_after["total"], queue_before["total"], "no report was added by bad input");
+}
+
+/// Least privilege: a unit officer sees only its unit's cases, the auditor reads and changes
+/// nothing, tik_admin sees no case contents.
+#[tokio::test]
+async fn roles_are_enforced_on_every_staff_route() {
+    let mut node = TestNode::spawn();
+    node.add_user("op", "operator", None);
+    node.add_user("oki1", "unit_officer", Some("OKI"));
+    node.add_user("plg1", "unit_officer", Some("PLG"));
+    node.add_user("itwasda", "auditor", None);
+    node.add_user("tik", "tik_admin", None);
+    let (ticket, _) = node.report(&node.client(), "crime", "Penipuan jual beli online, uang sudah ditransfer").await;
+    let op = node.login("op").await;
+    op.act(&ticket, json!({"action": "verify", "method": "callback"})).await;
+    let (s, _) = op.act(&ticket, json!({"action": "dispatch", "unit": "PLG"})).await;
+    assert_eq!(s, StatusCode::OK);
+
+    let oki = node.login("oki1").await;
+    let (s, v) = oki.get(&format!("/api/v1/cases/{ticket}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another unit's case does not exist for OKI: {v}");
+    let (_, q) = oki.get("/api/v1/cases").await;
+    assert_eq!(q["total"], 0);
+    let (s, _) = oki.act(&ticket, json!({"action": "acknowledge"})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let plg = node.login("plg1").await;
+    let (_, q) = plg.get("/api/v1/cases").await;
+    assert_eq!(q["total"], 1);
+    assert_eq!(plg.case(&ticket).await["allowed_actions"], json!(["acknowledge", "note"]));
+
+    let aud = node.login("itwasda").await;
+    assert_eq!(aud.case(&ticket).await["status"], "dispatched");
+    let (s, v) = aud.act(&ticket, json!({"action": "note", "text": "cek"})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    let (s, v) = aud.get("/api/v1/integrity").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["ok"], true, "{v}");
+
+    let tik = node.login("tik").await;
+    for path in ["/api/v1/cases".to_owned(), format!("/api/v1/cases/{ticket}")] {
+        let (s, v) = tik.get(&path).await;
+        assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{path}");
+    }
+    let (s, _) = tik.post("/api/v1/reports", &json!({"channel": "phone"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "tik_admin takes no calls");
+
+    // logout ends the session
+    let r = op.client.delete(format!("{}/api/v1/session", op.base)).header("x-csrf-token", &op.csrf).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (s, _) = op.get("/api/v1/me").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+/// Call-takers file phone reports with a priority; citizens cannot set one.
+#[tokio::test]
+async fn call_takers_file_phone_reports() {
+    let mut node = TestNode::spawn();
+    node.add_user("op", "operator", None);
+    let op = node.login("op").await;
+    let mut body = report_body("crime", "Penelepon 110: perampokan di minimarket, pelaku bersenjata");
+    body["channel"] = json!("phone");
+    body["priority"] = json!("emergency");
+    let (s, v) = op.post("/api/v1/reports", &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let c = op.case(v["ticket"].as_str().unwrap()).await;
+    assert_eq!((c["channel"].as_str(), c["priority"].as_str()), (Some("phone"), Some("emergency")));
+    assert_eq!(c["history"][0]["actor"], "op");
+    // emergency crime: verify within 2 minutes
+    assert_eq!(c["deadline"]["step"], "verify");
+
+    let mut citizen = report_body("crime", "Saya mau laporan darurat sekali sekarang");
+    citizen["priority"] = json!("emergency");
+    let r = node.client().post(node.url("/api/v1/reports")).json(&citizen).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Guessing passwords locks the account for a while (429 with Retry-After).
+#[tokio::test]
+async fn login_guessing_is_throttled() {
+    let mut node = TestNode::spawn();
+    node.add_user("op", "operator", None);
+    let c = node.client();
+    let mut last = None;
+    for _ in 0..6 {
+        let r = c.post(node.url("/api/v1/session")).json(&json!({"username": "op", "password": "wrong-password"})).send().await.unwrap();
+        last = Some(r);
+    }
+    let r = last.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().get("retry-after").is_some());
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "too_many_attempts");
+    // even the right password waits
+    let r = c.post(node.url("/api/v1/session")).json(&json!({"username": "op", "password": node.passwords["op"]})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let first = c.post(node.url("/api/v1/session")).json(&json!({"username": "nobody", "password": "x"})).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
+    let session_cookie = first.headers().get("set-cookie");
+    assert!(session_cookie.is_none());
+}
+
+/// The session cookie is HttpOnly, Secure and SameSite=Strict.
+#[tokio::test]
+async fn the_session_cookie_is_locked_down() {
+    let mut node = TestNode::spawn();
+    node.add_user("op", "operator", None);
+    let r = node
+        .client()
+        .post(node.url("/api/v1/session"))
+        .json(&json!({"username": "op", "password": node.passwords["op"]}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+}

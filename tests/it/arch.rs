@@ -1,0 +1,43 @@
+//! The layering of ARCHITECTURE.md, checked: a test that fails when an import crosses it.
+
+use std::path::Path;
+
+fn sources(dir: &str) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        if d.is_file() {
+            out.push((d.display().to_string(), std::fs::read_to_string(&d).unwrap()));
+            continue;
+        }
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() || p.extension().is_some_and(|x| x == "rs") {
+                stack.push(p);
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no sources under src/{dir}");
+    out
+}
+
+fn forbid(dir: &str, needles: &[&str]) {
+    for (path, text) in sources(dir) {
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for needle in needles {
+                assert!(!code.contains(needle), "{path}:{}: `{needle}` crosses a layer boundary (see ARCHITECTURE.md)", n + 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn imports_respect_the_layers() {
+    forbid("model", &["sled", "actix", "tokio", "rand::", "crate::store", "crate::service", "crate::http", "std::fs", "std::net", "SystemTime"]);
+    forbid("store", &["actix", "crate::service", "crate::http"]);
+    forbid("service", &["actix", "sled::", "crate::http"]);
+    forbid("http", &["sled::"]);
+    forbid("config.rs", &["sled", "actix"]);
+}

@@ -1,0 +1,73 @@
+use crate::support::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// Admin commands work through the serving node's socket and on the store directly when the
+/// node is stopped; disabling and password changes take effect at once.
+#[tokio::test]
+async fn user_commands_work_with_the_node_running_or_stopped() {
+    let mut node = TestNode::spawn();
+    // running: through the admin socket
+    let pw = node.add_user("op", "operator", None);
+    let out = node.cli(&["user", "list"], None);
+    let listing = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(listing.contains("op") && listing.contains("operator") && listing.contains("admin"), "{listing}");
+    node.login("op").await;
+
+    let out = node.cli(&["user", "add", "plg9", "--role", "unit_officer"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --unit"));
+    let out = node.cli(&["user", "add", "x1", "--role", "sheriff"], None);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("role \"sheriff\" is unknown"));
+    let out = node.cli(&["user", "add", "op", "--role", "operator"], None);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    // a generated password is printed once and works
+    let out = node.cli(&["user", "add", "ka", "--role", "ka_siaga"], None);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let generated = stdout.lines().find_map(|l| l.strip_prefix("password for ka: ")).unwrap().split_whitespace().next().unwrap().to_owned();
+    node.passwords.insert("ka".into(), generated);
+    node.login("ka").await;
+
+    let out = node.cli(&["user", "disable", "op"], None);
+    assert!(out.status.success());
+    let r = node.client().post(node.url("/api/v1/session")).json(&json!({"username": "op", "password": pw})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // stopped: directly on the store
+    assert!(node.stop().success());
+    let out = node.cli(&["user", "passwd", "op", "--password-stdin"], Some("a-brand-new-password"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    node.add_user("walkin", "operator", None);
+    node.start();
+    node.passwords.insert("op".into(), "a-brand-new-password".into());
+    node.login("op").await;
+    node.login("walkin").await;
+    let r = node.client().post(node.url("/api/v1/session")).json(&json!({"username": "op", "password": pw})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "the old password no longer works");
+}
+
+/// Config mistakes stop the node with a message that names them.
+#[test]
+fn config_mistakes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ok = cli_in(&data, &["check-config"], None);
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("node PLG"));
+
+    let cfg = dir.path().join("banpol.toml");
+    std::fs::write(&cfg, "node_kode = \"OKI\"\n").unwrap();
+    let cfgs = cfg.display().to_string();
+    for args in [vec!["--config", &cfgs, "check-config"], vec!["--config", &cfgs, "serve"]] {
+        let out = cli_in(&data, &args, None);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `node_kode`"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = std::process::Command::new(BIN).args(["--data-dir", &data.display().to_string(), "check-config"]).env("BANPOL_LISTN", "x").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown setting BANPOL_LISTN"));
+    let out = cli_in(&data, &["--node-code", "XYZ", "check-config"], None);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not in the units directory"));
+}
