@@ -1,4 +1,5 @@
 //! The `banpol` command: parse flags, load config, call the library.
+#![forbid(unsafe_code)]
 
 use anyhow::{bail, Context};
 use banpol::config::{Config, Layer};

@@ -56,6 +56,10 @@ pub fn configure(app: Arc<App>) -> impl Fn(&mut web::ServiceConfig) + Clone {
         use routes::*;
         let na = || web::to(method_not_allowed);
         cfg.app_data(data.clone())
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
             .service(web::resource("/healthz").route(web::get().to(healthz)).default_service(na()))
             .service(web::resource("/api/v1/openapi.json").route(web::get().to(openapi)).default_service(na()))
             .service(web::resource("/api/v1/reports").route(web::post().to(create_report)).default_service(na()))

@@ -21,7 +21,7 @@ fn ticket(s: &str) -> Result<Ticket> {
 
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = HealthOut), (status = 503, body = ErrorBody)))]
 pub async fn healthz(app: web::Data<App>) -> Result<HttpResponse> {
-    app.store.probe(now()).await.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", format!("the store is not writable: {e}")))?;
+    crate::service::audit::health(&app).await.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", format!("the store is not writable: {e}")))?;
     Ok(HttpResponse::Ok().json(HealthOut { status: "ok".into(), node: app.node.to_string(), version: env!("CARGO_PKG_VERSION").into() }))
 }
 
@@ -249,8 +249,7 @@ fn command(a: ActionIn) -> Result<Command> {
 pub async fn case_action(app: web::Data<App>, who: Authed<AnyStaff>, path: web::Path<String>, body: JsonBody<ActionIn>) -> Result<HttpResponse> {
     let t = ticket(&path)?;
     let cmd = command(body.0)?;
-    let c = cases::act(&app, &who.staff, &t, cmd).await?;
-    let events = app.store.case_events(&t).map_err(crate::service::ServiceError::from)?;
+    let (c, events) = cases::act(&app, &who.staff, &t, cmd).await?;
     Ok(HttpResponse::Ok().json(case_out(&app, &who.staff, &c, &events)))
 }
 
@@ -279,19 +278,13 @@ pub async fn units(app: web::Data<App>) -> HttpResponse {
 /// Checks every hash chain of the event log and the access log.
 #[utoipa::path(get, path = "/api/v1/integrity", responses((status = 200, body = IntegrityOut), (status = 403, body = ErrorBody)))]
 pub async fn integrity(app: web::Data<App>, who: Authed<Integrity>, req: HttpRequest) -> Result<HttpResponse> {
+    let from = client_addr(&req);
     let app2 = app.clone();
-    let (chains, access_ok) = web::block(move || -> std::result::Result<_, crate::store::StoreError> {
-        Ok((app2.store.verify_chains()?, app2.store.access_log(0)?.1))
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?
-    .map_err(crate::service::ServiceError::from)?;
-    app.store.log_access(now(), &who.staff.username, "verify_integrity", "", &client_addr(&req)).map_err(crate::service::ServiceError::from)?;
-    let ok = chains.iter().all(|c| c.ok) && access_ok;
+    let r = web::block(move || crate::service::audit::integrity(&app2, &who.staff, &from)).await.map_err(|e| ApiError::internal(&e))??;
     Ok(HttpResponse::Ok().json(IntegrityOut {
-        ok,
-        chains: chains.into_iter().map(|c| ChainOut { origin: c.origin, events: c.events, ok: c.ok, problem: c.problem }).collect(),
-        access_log_ok: access_ok,
+        ok: r.ok(),
+        access_log_ok: r.access_log_ok,
+        chains: r.chains.into_iter().map(|c| ChainOut { origin: c.origin, events: c.events, ok: c.ok, problem: c.problem }).collect(),
     }))
 }
 

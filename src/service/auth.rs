@@ -44,12 +44,15 @@ fn token_hash(token: &str) -> Vec<u8> {
 /// key for 30 s, each further one for twice as long, up to 15 minutes.
 #[derive(Debug, Default)]
 pub struct Throttle {
-    keys: HashMap<String, (u32, Millis)>,
+    /// failures, locked until, last failure
+    keys: HashMap<String, (u32, Millis, Millis)>,
 }
 
 impl Throttle {
     const FREE: u32 = 5;
     const FREE_PER_ADDRESS: u32 = 20;
+    /// failures older than this are forgotten
+    const FORGET_MS: u64 = 15 * 60 * 1000;
 
     fn limit(key: &str) -> u32 {
         if key.starts_with("ip:") {
@@ -61,16 +64,20 @@ impl Throttle {
 
     /// Seconds until `key` may try again, if it is locked now.
     pub fn locked(&self, key: &str, now: Millis) -> Option<u64> {
-        let (_, until) = self.keys.get(key)?;
+        let (_, until, _) = self.keys.get(key)?;
         (until.0 > now.0).then(|| (until.0 - now.0).div_ceil(1000))
     }
 
     pub fn failed(&mut self, key: &str, now: Millis) {
         if self.keys.len() > 50_000 {
-            self.keys.retain(|_, (_, until)| until.0 + 3_600_000 > now.0);
+            self.keys.retain(|_, (_, until, last)| until.0.max(last.0) + Self::FORGET_MS > now.0);
         }
-        let e = self.keys.entry(key.to_owned()).or_insert((0, Millis(0)));
+        let e = self.keys.entry(key.to_owned()).or_insert((0, Millis(0), now));
+        if e.1 <= now && e.2.plus(Self::FORGET_MS) <= now {
+            e.0 = 0;
+        }
         e.0 += 1;
+        e.2 = now;
         let over = (e.0 + 1).saturating_sub(Self::limit(key));
         if over > 0 {
             let secs = (30u64 << (over - 1).min(5)).min(900);
@@ -244,6 +251,11 @@ mod tests {
         assert_eq!(t.locked(k, Millis(40_000)), Some(60));
         t.succeeded(k);
         assert_eq!(t.locked(k, Millis(40_001)), None);
+        for _ in 0..4 {
+            t.failed(k, Millis(50_000));
+        }
+        t.failed(k, Millis(50_000 + 16 * 60 * 1000));
+        assert_eq!(t.locked(k, Millis(50_001 + 16 * 60 * 1000)), None, "old failures are forgotten");
         for _ in 0..19 {
             t.failed("ip:1.2.3.4", Millis(0));
         }

@@ -154,9 +154,10 @@ pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Cas
     Ok((case, events))
 }
 
-/// Applies a workflow command (or a note) as `staff`; returns the case once the event is on disk.
+/// Applies a workflow command (or a note) as `staff`; returns the case and its history once the
+/// event is on disk.
 #[tracing::instrument(skip_all, err(level = "debug"), fields(case = %ticket, action = cmd.name()))]
-pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Result<Case, ServiceError> {
+pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Result<(Case, Vec<Event>), ServiceError> {
     let action = action_of(&cmd);
     if !staff.role.may(action) {
         return Err(ServiceError::Forbidden(format!("role {} may not {}", staff.role.as_str(), cmd.name())));
@@ -176,7 +177,8 @@ pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Res
     })?;
     app.store.durable(durable).await?;
     app.changed(ticket);
-    Ok(case)
+    let events = app.store.case_events(ticket)?;
+    Ok((case, events))
 }
 
 /// Appends the escalations that have fallen due on a case this node owns. Returns how many.

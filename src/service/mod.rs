@@ -3,6 +3,7 @@
 //! these; nothing here knows HTTP.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod demo;

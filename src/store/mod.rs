@@ -127,8 +127,9 @@ fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
     key(&[origin.as_str().as_bytes(), &seq.to_be_bytes()])
 }
 
-/// Index entries a case projection has; the writer diffs old against new.
-fn index_keys(c: &Case, sop: Option<&Sop>) -> Vec<(usize, Vec<u8>)> {
+/// Index entries a case projection has; the writer diffs old against new. Only cases this node
+/// owns are in the deadline index: escalation happens at the owner.
+fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(usize, Vec<u8>)> {
     let t = c.ticket.as_str().as_bytes();
     let mut v = vec![
         (T_STATUS, key(&[&[c.state.index()], t])),
@@ -137,7 +138,7 @@ fn index_keys(c: &Case, sop: Option<&Sop>) -> Vec<(usize, Vec<u8>)> {
     if let Some(u) = &c.unit {
         v.push((T_UNIT, key(&[u.as_str().as_bytes(), t])));
     }
-    if let Some(d) = sop.and_then(|s| c.next_deadline(s)) {
+    if let Some(d) = sop.filter(|_| &c.owner == here).and_then(|s| c.next_deadline(s)) {
         v.push((T_DEADLINE, key(&[&d.due.0.to_be_bytes(), t])));
     }
     v
@@ -255,8 +256,8 @@ impl Store {
         let mut ops = ops;
         for (_, (before, after)) in cases {
             let sop_of = |c: &Case| self.sop_cached(&c.sop_version);
-            let old = before.as_ref().map(|c| index_keys(c, sop_of(c).as_deref())).unwrap_or_default();
-            let new = index_keys(&after, sop_of(&after).as_deref());
+            let old = before.as_ref().map(|c| index_keys(c, &self.node, sop_of(c).as_deref())).unwrap_or_default();
+            let new = index_keys(&after, &self.node, sop_of(&after).as_deref());
             for k in old.iter().filter(|k| !new.contains(k)) {
                 ops.push((k.0, k.1.clone(), None));
             }
@@ -266,10 +267,13 @@ impl Store {
             ops.push((T_CASES, after.ticket.as_str().as_bytes().to_vec(), Some(encode(&after))));
         }
         for (k, v) in counters {
-            ops.push((T_COUNTERS, k, Some(v.to_be_bytes().to_vec())));
+            ops.push((T_COUNTERS, k, Some(encode(&v))));
         }
         for (origin, h) in &heads {
             ops.push((T_HEADS, origin.as_str().as_bytes().to_vec(), Some(encode(h))));
+        }
+        if ops.is_empty() {
+            return Ok((out, Durable(0)));
         }
         let trees: [&sled::Tree; 9] = [
             &self.t.events,
@@ -326,10 +330,10 @@ impl Store {
     /// SOP needs a new version string, so every case keeps pointing at the text that governed it.
     pub fn keep_sop(&self, sop: &Sop, text: &str) -> Result<bool, KeepSopError> {
         match self.t.sops.get(sop.version.as_bytes()).map_err(StoreError::from)? {
-            Some(old) if old.as_ref() != text.as_bytes() => Err(KeepSopError::Changed(sop.version.clone())),
+            Some(old) if decode::<String>("sop", &old)? != text => Err(KeepSopError::Changed(sop.version.clone())),
             Some(_) => Ok(false),
             None => {
-                self.t.sops.insert(sop.version.as_bytes(), text.as_bytes()).map_err(StoreError::from)?;
+                self.t.sops.insert(sop.version.as_bytes(), encode(&text)).map_err(StoreError::from)?;
                 self.db.flush().map_err(StoreError::from)?;
                 Ok(true)
             }
@@ -343,7 +347,7 @@ impl Store {
             .iter()
             .map(|kv| {
                 let (k, v) = kv?;
-                Ok((String::from_utf8_lossy(&k).into_owned(), String::from_utf8_lossy(&v).into_owned()))
+                Ok((String::from_utf8_lossy(&k).into_owned(), decode::<String>("sop", &v)?))
             })
             .collect()
     }
@@ -493,7 +497,7 @@ impl Txn<'_> {
         let cur = match self.counters.get(&k) {
             Some(v) => *v,
             None => match self.store.t.counters.get(&k)? {
-                Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt("counter".into()))?),
+                Some(v) => decode::<u64>("counter", &v)?,
                 None => 0,
             },
         };
