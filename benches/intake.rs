@@ -102,13 +102,15 @@ fn main() {
         let measuring = Arc::new(AtomicBool::new(false));
         let mut tasks = Vec::new();
         for _ in 0..clients {
-            let (client, url, body, stop, measuring) = (client.clone(), url.clone(), body.clone(), stop.clone(), measuring.clone());
+            let (client, url, body, stop, measuring) =
+                (client.clone(), url.clone(), body.clone(), stop.clone(), measuring.clone());
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(16_384);
                 let (mut ok, mut errors) = (0u64, 0u64);
                 while !stop.load(Ordering::Relaxed) {
                     let t = Instant::now();
-                    let r = client.post(&url).header("content-type", "application/json").body(body.clone()).send().await;
+                    let r =
+                        client.post(&url).header("content-type", "application/json").body(body.clone()).send().await;
                     let good = matches!(&r, Ok(r) if r.status().as_u16() == 201);
                     if let Ok(r) = r {
                         let _ = r.bytes().await;
@@ -164,6 +166,10 @@ fn main() {
         100.0 * server_cpu / elapsed.as_secs_f64(),
         1e6 * server_cpu / ok.max(1) as f64
     );
-    println!("  RSS MiB           : idle {:.1}  after load {:.1}", idle_rss as f64 / 1024.0, loaded_rss as f64 / 1024.0);
+    println!(
+        "  RSS MiB           : idle {:.1}  after load {:.1}",
+        idle_rss as f64 / 1024.0,
+        loaded_rss as f64 / 1024.0
+    );
     println!("  binary MiB        : {binary_mib:.1}");
 }

@@ -85,7 +85,9 @@ impl Layer {
         let mut l = Layer::default();
         let bad = |k: &str, v: &str, what: &str| ConfigError::Invalid(format!("{k}={v:?}: {what}"));
         for (k, v) in vars {
-            let Some(name) = k.strip_prefix("BANPOL_") else { continue };
+            let Some(name) = k.strip_prefix("BANPOL_") else {
+                continue;
+            };
             match name {
                 "CONFIG" => {}
                 "NODE_CODE" => l.node_code = Some(v),
@@ -100,7 +102,11 @@ impl Layer {
                 "TLS_CERT" => l.tls_cert = Some(v.into()),
                 "TLS_KEY" => l.tls_key = Some(v.into()),
                 "SCHEDULER_TICK_MS" => l.scheduler_tick_ms = Some(v.parse().map_err(|_| bad(&k, &v, "use a number"))?),
-                _ => return Err(ConfigError::Invalid(format!("unknown setting {k}: check the spelling (see README, Configuration)"))),
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "unknown setting {k}: check the spelling (see README, Configuration)"
+                    )))
+                }
             }
         }
         Ok(l)
@@ -127,18 +133,22 @@ impl Config {
 
     pub fn from_layer(l: Layer) -> Result<Config, ConfigError> {
         let inv = ConfigError::Invalid;
-        let node_code = NodeCode::parse(l.node_code.as_deref().unwrap_or("PLG")).map_err(|e| inv(format!("node_code: {e}")))?;
+        let node_code =
+            NodeCode::parse(l.node_code.as_deref().unwrap_or("PLG")).map_err(|e| inv(format!("node_code: {e}")))?;
         let listen = l
             .listen
             .unwrap_or_else(|| vec!["127.0.0.1:8443".into()])
             .iter()
-            .map(|s| s.parse::<SocketAddr>().map_err(|_| inv(format!("listen: {s:?} is not an address like 127.0.0.1:8443"))))
+            .map(|s| {
+                s.parse::<SocketAddr>().map_err(|_| inv(format!("listen: {s:?} is not an address like 127.0.0.1:8443")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if listen.is_empty() {
             return Err(inv("listen: give at least one address".into()));
         }
         let ttl = l.session_ttl.unwrap_or_else(|| "12h".into());
-        let session_ttl_ms = parse_duration(&ttl).ok_or_else(|| inv(format!("session_ttl: {ttl:?} is not a duration like 12h")))?;
+        let session_ttl_ms =
+            parse_duration(&ttl).ok_or_else(|| inv(format!("session_ttl: {ttl:?} is not a duration like 12h")))?;
         if l.tls_cert.is_some() != l.tls_key.is_some() {
             return Err(inv("tls_cert and tls_key go together: set both or neither".into()));
         }
@@ -192,7 +202,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("banpol.toml");
         std::fs::write(&f, "node_code = \"OKI\"\nlisten = [\"127.0.0.1:9000\"]\ndemo = false\n").unwrap();
-        let env = Layer::from_env([("BANPOL_LISTEN".to_string(), "127.0.0.1:9001".to_string()), ("PATH".into(), "/bin".into())]).unwrap();
+        let env = Layer::from_env([
+            ("BANPOL_LISTEN".to_string(), "127.0.0.1:9001".to_string()),
+            ("PATH".into(), "/bin".into()),
+        ])
+        .unwrap();
         let flags = Layer { data_dir: Some("/tmp/x".into()), ..Default::default() };
         let c = Config::load(Some(&f), env, flags).unwrap();
         assert_eq!(c.node_code.as_str(), "OKI");

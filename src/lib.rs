@@ -27,7 +27,9 @@ impl Listeners {
         let https = config
             .listen
             .iter()
-            .map(|a| TcpListener::bind(a).with_context(|| format!("while binding {a} (is another node running there?)")))
+            .map(|a| {
+                TcpListener::bind(a).with_context(|| format!("while binding {a} (is another node running there?)"))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Listeners { https })
     }
@@ -46,9 +48,14 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let tls = tls::server_config(&cert, &key).context("while loading the TLS certificate")?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let scheduler = tokio::spawn(service::scheduler::run(app.clone(), Duration::from_millis(config.scheduler_tick_ms), stop_rx.clone()));
+    let scheduler = tokio::spawn(service::scheduler::run(
+        app.clone(),
+        Duration::from_millis(config.scheduler_tick_ms),
+        stop_rx.clone(),
+    ));
     let sock = config.admin_socket();
-    let admin_listener = service::admin::bind(&sock).with_context(|| format!("while opening the admin socket {}", sock.display()))?;
+    let admin_listener =
+        service::admin::bind(&sock).with_context(|| format!("while opening the admin socket {}", sock.display()))?;
     let admin_app = app.clone();
     let admin_rx = stop_rx.clone();
     let admin = tokio::spawn(async move {

@@ -45,22 +45,25 @@ pub fn ensure_self_signed(dir: &Path, listen: &[SocketAddr]) -> Result<(PathBuf,
         }
     }
     let ck = rcgen::generate_simple_self_signed(names).map_err(|e| TlsError::Generate(e.to_string()))?;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&key).map_err(io(&key))?;
+    let mut f =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&key).map_err(io(&key))?;
     std::io::Write::write_all(&mut f, ck.signing_key.serialize_pem().as_bytes()).map_err(io(&key))?;
     std::fs::write(&cert, ck.cert.pem()).map_err(io(&cert))?;
     Ok((cert, key))
 }
 
 pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut std::io::BufReader::new(std::fs::File::open(cert).map_err(io(cert))?))
-        .collect::<Result<_, _>>()
-        .map_err(io(cert))?;
+    let certs: Vec<CertificateDer<'static>> =
+        rustls_pemfile::certs(&mut std::io::BufReader::new(std::fs::File::open(cert).map_err(io(cert))?))
+            .collect::<Result<_, _>>()
+            .map_err(io(cert))?;
     if certs.is_empty() {
         return Err(TlsError::Empty(cert.display().to_string()));
     }
-    let key_der: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut std::io::BufReader::new(std::fs::File::open(key).map_err(io(key))?))
-        .map_err(io(key))?
-        .ok_or_else(|| TlsError::Empty(key.display().to_string()))?;
+    let key_der: PrivateKeyDer<'static> =
+        rustls_pemfile::private_key(&mut std::io::BufReader::new(std::fs::File::open(key).map_err(io(key))?))
+            .map_err(io(key))?
+            .ok_or_else(|| TlsError::Empty(key.display().to_string()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?

@@ -257,10 +257,16 @@ pub fn event(e: &Event) -> EventOut {
             "channel": r.channel.as_str(),
             "regency": r.location.regency,
         }),
-        EventKind::Verified { method, priority } => json!({"method": method, "priority": priority.as_str()}),
+        EventKind::Verified { method, priority } => {
+            json!({"method": method, "priority": priority.as_str()})
+        }
         EventKind::Rejected { reason, note } => json!({"reason": reason, "note": note}),
-        EventKind::Dispatched { unit, node, note } => json!({"unit": unit.as_str(), "node": node.as_str(), "note": note}),
-        EventKind::Acknowledged { note } | EventKind::Progressed { note } | EventKind::Closed { note } => json!({"note": note}),
+        EventKind::Dispatched { unit, node, note } => {
+            json!({"unit": unit.as_str(), "node": node.as_str(), "note": note})
+        }
+        EventKind::Acknowledged { note } | EventKind::Progressed { note } | EventKind::Closed { note } => {
+            json!({"note": note})
+        }
         EventKind::Resolved { summary } => json!({"summary": summary}),
         EventKind::Reopened { reason } => json!({"reason": reason}),
         EventKind::Noted { text, public } => json!({"text": text, "public": public}),

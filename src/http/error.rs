@@ -46,7 +46,11 @@ impl ApiError {
     pub fn internal(what: &dyn std::fmt::Display) -> Self {
         let id = crate::service::random_hex(6);
         tracing::error!(error_id = %id, error = %what, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("something went wrong on our side; quote error id {id} to Bid TIK"))
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("something went wrong on our side; quote error id {id} to Bid TIK"),
+        )
     }
 }
 
@@ -88,9 +92,15 @@ impl From<ServiceError> for ApiError {
                     DecideError::TooLong { field } => ApiError::field("invalid_field", field, msg),
                 }
             }
-            ServiceError::BadCredentials => ApiError::new(S::UNAUTHORIZED, "bad_credentials", "wrong username or password"),
+            ServiceError::BadCredentials => {
+                ApiError::new(S::UNAUTHORIZED, "bad_credentials", "wrong username or password")
+            }
             ServiceError::Throttled { retry_after_s } => {
-                let mut e = ApiError::new(S::TOO_MANY_REQUESTS, "too_many_attempts", format!("too many failed logins; wait {retry_after_s} s and try again"));
+                let mut e = ApiError::new(
+                    S::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    format!("too many failed logins; wait {retry_after_s} s and try again"),
+                );
                 e.retry_after = Some(retry_after_s);
                 e
             }
@@ -98,7 +108,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(m) => ApiError::new(S::CONFLICT, "conflict", m),
             ServiceError::Store(s) if s.is_transient() => {
                 tracing::error!(error = %s, "store unavailable");
-                let mut e = ApiError::new(S::SERVICE_UNAVAILABLE, "store_unavailable", "the post could not confirm the save; try again in a moment");
+                let mut e = ApiError::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the post could not confirm the save; try again in a moment",
+                );
                 e.retry_after = Some(5);
                 e
             }

@@ -63,18 +63,28 @@ fn app(req: &HttpRequest) -> web::Data<App> {
 /// The session behind the request's cookie, checked for CSRF on unsafe methods. `Ok(None)` when
 /// there is no cookie.
 pub fn session_of(req: &HttpRequest) -> Result<Option<(Staff, String)>, ApiError> {
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else { return Ok(None) };
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+        return Ok(None);
+    };
     let token = cookie.value().to_owned();
-    let staff = auth::session(&app(req), &token)
-        .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "session_expired", "your session has ended; log in again"))?;
+    let staff = auth::session(&app(req), &token).map_err(ApiError::from)?.ok_or_else(|| {
+        ApiError::new(StatusCode::UNAUTHORIZED, "session_expired", "your session has ended; log in again")
+    })?;
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
         let given = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         match given {
-            None => return Err(ApiError::forbidden("missing X-CSRF-Token header: send the csrf_token from the login response").with_code("csrf_missing")),
+            None => {
+                return Err(ApiError::forbidden(
+                    "missing X-CSRF-Token header: send the csrf_token from the login response",
+                )
+                .with_code("csrf_missing"))
+            }
             Some(g) if !bool::from(g.as_bytes().ct_eq(staff.csrf.as_bytes())) => {
-                return Err(ApiError::forbidden("the X-CSRF-Token header does not match this session; reload and try again").with_code("csrf_mismatch"))
+                return Err(ApiError::forbidden(
+                    "the X-CSRF-Token header does not match this session; reload and try again",
+                )
+                .with_code("csrf_mismatch"))
             }
             Some(_) => {}
         }
@@ -133,7 +143,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let ct_ok = req.mime_type().ok().flatten().is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
+        let ct_ok =
+            req.mime_type().ok().flatten().is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -142,15 +153,27 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if !ct_ok {
-                return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as JSON with Content-Type: application/json"));
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as JSON with Content-Type: application/json",
+                ));
             }
-            let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is larger than {} KiB", BODY_LIMIT / 1024));
+            let too_large = || {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body is larger than {} KiB", BODY_LIMIT / 1024),
+                )
+            };
             if declared.is_some_and(|n| n > BODY_LIMIT) {
                 return Err(too_large());
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("the body could not be read: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("the body could not be read: {e}"))
+                })?;
                 if body.len() + chunk.len() > BODY_LIMIT {
                     return Err(too_large());
                 }
@@ -171,7 +194,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 let field = if path == "." { "body".to_owned() } else { path };
                 ApiError::field("invalid_field", field.clone(), format!("{field}: {inner}"))
             }
-            _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {inner}")),
+            _ => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {inner}"))
+            }
         }
     })
 }

@@ -17,7 +17,8 @@ use std::sync::Arc;
 struct Web;
 
 /// Content-Security-Policy: no inline scripts or styles, nothing from elsewhere.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+pub const CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
     font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
@@ -27,7 +28,11 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = req.path().trim_start_matches('/');
     if path.starts_with("api/") || path == "api" {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "no such API route: see /api/v1/openapi.json"));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_route",
+            "no such API route: see /api/v1/openapi.json",
+        ));
     }
     if !matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD) {
         return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "pages are read with GET"));
@@ -73,7 +78,11 @@ pub fn configure(app: Arc<App>) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(web::resource("/api/v1/me").route(web::get().to(whoami)).default_service(na()))
             .service(web::resource("/api/v1/cases").route(web::get().to(list_cases)).default_service(na()))
             .service(web::resource("/api/v1/cases/{ticket}").route(web::get().to(get_case)).default_service(na()))
-            .service(web::resource("/api/v1/cases/{ticket}/actions").route(web::post().to(case_action)).default_service(na()))
+            .service(
+                web::resource("/api/v1/cases/{ticket}/actions")
+                    .route(web::post().to(case_action))
+                    .default_service(na()),
+            )
             .service(web::resource("/api/v1/units").route(web::get().to(units)).default_service(na()))
             .service(web::resource("/api/v1/integrity").route(web::get().to(integrity)).default_service(na()))
             .default_service(web::to(asset));

@@ -2,7 +2,7 @@
 
 use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{client_addr, Authed, AnyStaff, Integrity, JsonBody, MaybeStaff, ReadCases, SESSION_COOKIE};
+use super::extract::{client_addr, AnyStaff, Authed, Integrity, JsonBody, MaybeStaff, ReadCases, SESSION_COOKIE};
 use crate::model::event::Channel;
 use crate::model::report::RawReport;
 use crate::model::{Actor, Category, Command, Priority, State, Ticket, UnitCode};
@@ -21,8 +21,14 @@ fn ticket(s: &str) -> Result<Ticket> {
 
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = HealthOut), (status = 503, body = ErrorBody)))]
 pub async fn healthz(app: web::Data<App>) -> Result<HttpResponse> {
-    crate::service::audit::health(&app).await.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", format!("the store is not writable: {e}")))?;
-    Ok(HttpResponse::Ok().json(HealthOut { status: "ok".into(), node: app.node.to_string(), version: env!("CARGO_PKG_VERSION").into() }))
+    crate::service::audit::health(&app).await.map_err(|e| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", format!("the store is not writable: {e}"))
+    })?;
+    Ok(HttpResponse::Ok().json(HealthOut {
+        status: "ok".into(),
+        node: app.node.to_string(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
 }
 
 /// File a report. Public; staff may file phone and walk-in reports for callers.
@@ -35,7 +41,13 @@ pub async fn create_report(app: web::Data<App>, who: MaybeStaff, body: JsonBody<
         (Some("phone"), Some(_)) => Channel::Phone,
         (Some("walk_in"), Some(_)) => Channel::WalkIn,
         (Some("phone" | "walk_in"), None) => return Err(ApiError::unauthenticated()),
-        (Some(other), _) => return Err(ApiError::field("invalid_field", "channel", format!("channel {other:?} is unknown: use web, phone or walk_in"))),
+        (Some(other), _) => {
+            return Err(ApiError::field(
+                "invalid_field",
+                "channel",
+                format!("channel {other:?} is unknown: use web, phone or walk_in"),
+            ))
+        }
     };
     let actor = match (&who.0, channel) {
         (Some(s), Channel::Phone | Channel::WalkIn) => {
@@ -74,7 +86,11 @@ pub struct TokenQuery {
 /// Public tracking by ticket and token. A wrong token answers exactly like an unknown ticket.
 #[utoipa::path(get, path = "/api/v1/reports/{ticket}", params(("ticket" = String, Path), TokenQuery),
     responses((status = 200, body = PublicStatusOut), (status = 404, body = ErrorBody)))]
-pub async fn track_report(app: web::Data<App>, path: web::Path<String>, q: web::Query<TokenQuery>) -> Result<HttpResponse> {
+pub async fn track_report(
+    app: web::Data<App>,
+    path: web::Path<String>,
+    q: web::Query<TokenQuery>,
+) -> Result<HttpResponse> {
     let t = ticket(&path)?;
     let token = q.token.as_deref().unwrap_or_default();
     let st = cases::public_status(&app, &t, token)?;
@@ -105,8 +121,16 @@ fn me(app: &App, s: &auth::Staff) -> MeOut {
 #[utoipa::path(post, path = "/api/v1/session", request_body = LoginIn,
     responses((status = 200, body = MeOut), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(app: web::Data<App>, req: HttpRequest, body: JsonBody<LoginIn>) -> Result<HttpResponse> {
-    let username = body.0.username.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::field("missing_field", "username", "username is required"))?;
-    let password = body.0.password.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::field("missing_field", "password", "password is required"))?;
+    let username = body
+        .0
+        .username
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::field("missing_field", "username", "username is required"))?;
+    let password = body
+        .0
+        .password
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::field("missing_field", "password", "password is required"))?;
     let l = auth::login(&app, &username, &password, &client_addr(&req)).await?;
     let cookie = Cookie::build(SESSION_COOKIE, l.token)
         .path("/")
@@ -121,7 +145,8 @@ pub async fn login(app: web::Data<App>, req: HttpRequest, body: JsonBody<LoginIn
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn logout(app: web::Data<App>, who: Authed<AnyStaff>) -> Result<HttpResponse> {
     auth::logout(&app, &who.token).await?;
-    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").secure(true).http_only(true).same_site(SameSite::Strict).finish();
+    let mut gone =
+        Cookie::build(SESSION_COOKIE, "").path("/").secure(true).http_only(true).same_site(SameSite::Strict).finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
@@ -154,11 +179,17 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
         .into_inner();
     let status = match q.status.as_deref() {
         None | Some("open") | Some("") => None,
-        Some(s) => Some(State::parse(s).ok_or_else(|| ApiError::field("invalid_field", "status", format!("status {s:?} is unknown")))?),
+        Some(s) => Some(
+            State::parse(s)
+                .ok_or_else(|| ApiError::field("invalid_field", "status", format!("status {s:?} is unknown")))?,
+        ),
     };
     let category = match q.category.as_deref() {
         None | Some("") => None,
-        Some(s) => Some(Category::parse(s).ok_or_else(|| ApiError::field("unknown_category", "category", format!("category {s:?} is unknown")))?),
+        Some(s) => Some(
+            Category::parse(s)
+                .ok_or_else(|| ApiError::field("unknown_category", "category", format!("category {s:?} is unknown")))?,
+        ),
     };
     let unit = match q.unit.as_deref() {
         None | Some("") => None,
@@ -186,7 +217,12 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
 /// One case with its full history and the actions you may take.
 #[utoipa::path(get, path = "/api/v1/cases/{ticket}", params(("ticket" = String, Path)),
     responses((status = 200, body = CaseOut), (status = 404, body = ErrorBody)))]
-pub async fn get_case(app: web::Data<App>, who: Authed<ReadCases>, path: web::Path<String>, req: HttpRequest) -> Result<HttpResponse> {
+pub async fn get_case(
+    app: web::Data<App>,
+    who: Authed<ReadCases>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
     let t = ticket(&path)?;
     let (c, events) = cases::get(&app, &who.staff, &t, &client_addr(&req))?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(case_out(&app, &who.staff, &c, &events)))
@@ -204,14 +240,20 @@ fn case_out(app: &App, staff: &auth::Staff, c: &crate::model::Case, events: &[cr
         verification: c.verification.clone(),
         reject_reason: c.reject_reason.clone(),
         resolution: c.resolution.clone(),
-        conflict_details: c.conflicts.iter().map(|x| ConflictOut { event: x.event.to_string(), reason: x.reason.clone() }).collect(),
+        conflict_details: c
+            .conflicts
+            .iter()
+            .map(|x| ConflictOut { event: x.event.to_string(), reason: x.reason.clone() })
+            .collect(),
         allowed_actions: cases::allowed_actions(app, staff, c).into_iter().map(String::from).collect(),
         history: events.iter().map(dto::event).collect(),
     }
 }
 
 fn command(a: ActionIn) -> Result<Command> {
-    let need = |v: Option<String>, f: &'static str| v.ok_or_else(|| ApiError::field("missing_field", f, format!("{f} is required for this action")));
+    let need = |v: Option<String>, f: &'static str| {
+        v.ok_or_else(|| ApiError::field("missing_field", f, format!("{f} is required for this action")))
+    };
     let action = a.action.ok_or_else(|| ApiError::field("missing_field", "action", "action is required"))?;
     let note = a.note.clone().unwrap_or_default();
     Ok(match action.as_str() {
@@ -246,7 +288,12 @@ fn command(a: ActionIn) -> Result<Command> {
 /// Take an action on a case; answers with the updated case once the event is on disk.
 #[utoipa::path(post, path = "/api/v1/cases/{ticket}/actions", params(("ticket" = String, Path)), request_body = ActionIn,
     responses((status = 200, body = CaseOut), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn case_action(app: web::Data<App>, who: Authed<AnyStaff>, path: web::Path<String>, body: JsonBody<ActionIn>) -> Result<HttpResponse> {
+pub async fn case_action(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    path: web::Path<String>,
+    body: JsonBody<ActionIn>,
+) -> Result<HttpResponse> {
     let t = ticket(&path)?;
     let cmd = command(body.0)?;
     let (c, events) = cases::act(&app, &who.staff, &t, cmd).await?;
@@ -280,18 +327,39 @@ pub async fn units(app: web::Data<App>) -> HttpResponse {
 pub async fn integrity(app: web::Data<App>, who: Authed<Integrity>, req: HttpRequest) -> Result<HttpResponse> {
     let from = client_addr(&req);
     let app2 = app.clone();
-    let r = web::block(move || crate::service::audit::integrity(&app2, &who.staff, &from)).await.map_err(|e| ApiError::internal(&e))??;
+    let r = web::block(move || crate::service::audit::integrity(&app2, &who.staff, &from))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
     Ok(HttpResponse::Ok().json(IntegrityOut {
         ok: r.ok(),
         access_log_ok: r.access_log_ok,
-        chains: r.chains.into_iter().map(|c| ChainOut { origin: c.origin, events: c.events, ok: c.ok, problem: c.problem }).collect(),
+        chains: r
+            .chains
+            .into_iter()
+            .map(|c| ChainOut { origin: c.origin, events: c.events, ok: c.ok, problem: c.problem })
+            .collect(),
     }))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "banpol API", description = "Layanan Bantuan Polisi, Polda Sumatera Selatan. Errors are always {code, message}."),
-    paths(healthz, create_report, track_report, login, logout, whoami, list_cases, get_case, case_action, units, integrity),
+    info(
+        title = "banpol API",
+        description = "Layanan Bantuan Polisi, Polda Sumatera Selatan. Errors are always {code, message}."
+    ),
+    paths(
+        healthz,
+        create_report,
+        track_report,
+        login,
+        logout,
+        whoami,
+        list_cases,
+        get_case,
+        case_action,
+        units,
+        integrity
+    ),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;

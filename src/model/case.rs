@@ -101,7 +101,9 @@ fn optional(field: &'static str, s: &str) -> Result<String, DecideError> {
 impl Case {
     /// The case a `reported` event opens; `None` for any other event.
     pub fn open(ev: &Event) -> Option<Case> {
-        let EventKind::Reported(r) = &ev.kind else { return None };
+        let EventKind::Reported(r) = &ev.kind else {
+            return None;
+        };
         let at = ev.hlc.millis();
         Some(Case {
             ticket: ev.case.clone(),
@@ -155,7 +157,10 @@ impl Case {
         self.updated = self.updated.max(at);
         if let Some(action) = ev.kind.action() {
             if ev.id.origin != self.owner {
-                return self.conflict(ev, format!("{action} written at {} while the case was held by {}", ev.id.origin, self.owner));
+                return self.conflict(
+                    ev,
+                    format!("{action} written at {} while the case was held by {}", ev.id.origin, self.owner),
+                );
             }
             match transition(self.state, action) {
                 Ok(next) => self.enter(next, at),
@@ -311,7 +316,12 @@ mod tests {
                 priority: Priority::Normal,
                 description: "Pencurian motor di pasar".into(),
                 reporter: Reporter { name: "Budi".into(), phone: Phone::parse("081234567890").unwrap() },
-                location: Location { regency: "Kota Palembang".into(), address: "Pasar 16".into(), lat: None, lon: None },
+                location: Location {
+                    regency: "Kota Palembang".into(),
+                    address: "Pasar 16".into(),
+                    lat: None,
+                    lon: None,
+                },
                 channel: Channel::Web,
                 token_hash: "00".into(),
                 suggested_unit: None,
@@ -367,7 +377,11 @@ mod tests {
         log.push("PLG", 10, EventKind::Verified { method: "callback".into(), priority: Priority::Normal });
         // two nodes both think they own the case: the hub's rejection loses and is kept as a conflict
         log.push("SUMSEL", 20, EventKind::Rejected { reason: "prank".into(), note: String::new() });
-        log.push("PLG", 30, EventKind::Dispatched { unit: UnitCode::parse("PLG").unwrap(), node: node("PLG"), note: String::new() });
+        log.push(
+            "PLG",
+            30,
+            EventKind::Dispatched { unit: UnitCode::parse("PLG").unwrap(), node: node("PLG"), note: String::new() },
+        );
         let forward = log.case();
         let mut reversed = log.events.clone();
         reversed.reverse();
@@ -383,14 +397,21 @@ mod tests {
         log.push("PLG", 10, EventKind::Verified { method: "callback".into(), priority: Priority::Normal });
         let c = log.case();
         let ev = c
-            .decide(Command::Dispatch { unit: UnitCode::parse("DITRESKRIMUM").unwrap(), note: String::new() }, &node("PLG"), &sop(), &units())
+            .decide(
+                Command::Dispatch { unit: UnitCode::parse("DITRESKRIMUM").unwrap(), note: String::new() },
+                &node("PLG"),
+                &sop(),
+                &units(),
+            )
             .unwrap();
         log.push("PLG", 20, ev);
         let c = log.case();
         assert_eq!(c.owner, node("SUMSEL"));
         let refused = c.decide(Command::Acknowledge { note: String::new() }, &node("PLG"), &sop(), &units());
         assert_eq!(refused, Err(DecideError::NotOwner { owner: node("SUMSEL") }));
-        assert!(c.decide(Command::Note { text: "catatan".into(), public: false }, &node("PLG"), &sop(), &units()).is_ok());
+        assert!(c
+            .decide(Command::Note { text: "catatan".into(), public: false }, &node("PLG"), &sop(), &units())
+            .is_ok());
     }
 
     #[test]
@@ -401,7 +422,10 @@ mod tests {
             (Command::Reject { reason: "boring".into(), note: String::new() }, "reject reason \"boring\" is unknown"),
             (Command::Verify { method: " ".into(), priority: None }, "method is required"),
             (Command::Verify { method: "callback".into(), priority: Some(Priority::Emergency) }, ""),
-            (Command::Dispatch { unit: UnitCode::parse("PLG").unwrap(), note: String::new() }, "verify the report first"),
+            (
+                Command::Dispatch { unit: UnitCode::parse("PLG").unwrap(), note: String::new() },
+                "verify the report first",
+            ),
             (Command::Note { text: "x".repeat(4001), public: false }, "too long"),
         ];
         for (cmd, want) in table {

@@ -120,7 +120,10 @@ pub fn check(raw: RawReport, channel: Channel, sop: &Sop, units: &Units) -> Resu
         (Some(p), _) => {
             let p = Priority::parse(&p).filter(|p| sop.allows_priority(category, *p)).ok_or_else(|| {
                 let allowed: Vec<_> = sop.category(category).priorities.iter().map(|p| p.as_str()).collect();
-                invalid("priority", format!("priority {p:?} is not allowed for {}: use {}", category.as_str(), allowed.join(", ")))
+                invalid(
+                    "priority",
+                    format!("priority {p:?} is not allowed for {}: use {}", category.as_str(), allowed.join(", ")),
+                )
             })?;
             p
         }
@@ -181,7 +184,14 @@ mod tests {
             (|r| r.regency = Some("Kota Bandung".into()), "unknown_regency", "location.regency"),
             (|r| r.address = None, "missing_field", "location.address"),
             (|r| r.lat = Some(-3.0), "missing_field", "location.lon"),
-            (|r| { r.lat = Some(95.0); r.lon = Some(104.0) }, "invalid_field", "location.lat"),
+            (
+                |r| {
+                    r.lat = Some(95.0);
+                    r.lon = Some(104.0)
+                },
+                "invalid_field",
+                "location.lat",
+            ),
             (|r| r.priority = Some("emergency".into()), "invalid_field", "priority"),
         ];
         for (edit, code, field) in table {

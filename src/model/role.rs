@@ -76,10 +76,9 @@ impl Role {
         use Action::*;
         use Role::*;
         match self {
-            Operator | PaSiaga | KaSiaga => matches!(
-                action,
-                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note
-            ),
+            Operator | PaSiaga | KaSiaga => {
+                matches!(action, ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note)
+            }
             UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note),
             Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note),
             Auditor => matches!(action, ReadCases | VerifyIntegrity),

@@ -177,8 +177,12 @@ impl Sop {
         if raw.version.trim().is_empty() {
             return Err(invalid("version must not be empty".into()));
         }
-        let offset = zone_offset(&raw.timezone)
-            .ok_or_else(|| invalid(format!("timezone {:?} is not an Indonesian zone (Asia/Jakarta, Asia/Makassar, Asia/Jayapura)", raw.timezone)))?;
+        let offset = zone_offset(&raw.timezone).ok_or_else(|| {
+            invalid(format!(
+                "timezone {:?} is not an Indonesian zone (Asia/Jakarta, Asia/Makassar, Asia/Jayapura)",
+                raw.timezone
+            ))
+        })?;
         if raw.escalation_ladder.len() < 2 {
             return Err(invalid("escalation_ladder needs at least two rungs".into()));
         }
@@ -209,20 +213,27 @@ impl Sop {
             ] {
                 for key in table.keys() {
                     if !c.priorities.contains(key) {
-                        return Err(invalid(format!("{}.{}: {key:?} is not one of its priorities", c.id, step.as_str())));
+                        return Err(invalid(format!(
+                            "{}.{}: {key:?} is not one of its priorities",
+                            c.id,
+                            step.as_str()
+                        )));
                     }
                 }
                 for p in &priorities {
-                    let s = table
-                        .get(p.as_str())
-                        .ok_or_else(|| invalid(format!("{}.{} has no deadline for priority {}", c.id, step.as_str(), p.as_str())))?;
+                    let s = table.get(p.as_str()).ok_or_else(|| {
+                        invalid(format!("{}.{} has no deadline for priority {}", c.id, step.as_str(), p.as_str()))
+                    })?;
                     deadlines.insert((step, *p), duration(&format!("{}.{}.{}", c.id, step.as_str(), p.as_str()), s)?);
                 }
             }
             let notify_reporter_on = c
                 .notify_reporter_on
                 .iter()
-                .map(|s| State::parse(s).ok_or_else(|| invalid(format!("{}: unknown state {s:?} in notify_reporter_on", c.id))))
+                .map(|s| {
+                    State::parse(s)
+                        .ok_or_else(|| invalid(format!("{}: unknown state {s:?} in notify_reporter_on", c.id)))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             categories.push(CategorySop {
                 id,

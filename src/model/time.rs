@@ -14,9 +14,7 @@ impl Millis {
     }
     fn to_datetime(self, offset: UtcOffset) -> OffsetDateTime {
         let nanos = i128::from(self.0) * 1_000_000;
-        OffsetDateTime::from_unix_timestamp_nanos(nanos)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-            .to_offset(offset)
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH).to_offset(offset)
     }
     /// RFC 3339 in the given offset, e.g. `2026-11-28T22:04:05+07:00`.
     pub fn rfc3339(self, offset: UtcOffset) -> String {

@@ -176,10 +176,7 @@ impl Units {
     /// surrounding spaces.
     pub fn regency(&self, name: &str) -> Option<&str> {
         let want = name.trim();
-        self.units
-            .iter()
-            .filter_map(|u| u.regency.as_deref())
-            .find(|r| r.eq_ignore_ascii_case(want))
+        self.units.iter().filter_map(|u| u.regency.as_deref()).find(|r| r.eq_ignore_ascii_case(want))
     }
 
     pub fn regencies(&self) -> impl Iterator<Item = &str> {

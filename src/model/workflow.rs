@@ -117,13 +117,7 @@ pub fn transition(from: State, action: &'static str) -> Result<State, Transition
         ("close", Resolved) => Closed,
         ("reopen", Resolved) => InProgress,
         ("note", s) => s,
-        _ => {
-            return Err(TransitionError {
-                from: from.as_str(),
-                action: past_tense(action),
-                hint: hint(action),
-            })
-        }
+        _ => return Err(TransitionError { from: from.as_str(), action: past_tense(action), hint: hint(action) }),
     };
     Ok(to)
 }

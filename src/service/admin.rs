@@ -40,7 +40,12 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
             })?;
             let u = add_user(store, units, &name, r, unit.as_deref(), &password)?;
             store.log_access(super::now(), "cli", "user_add", &u.username, "admin-socket")?;
-            format!("user {} added ({}{})", u.username, r.as_str(), u.unit.map(|u| format!(", unit {u}")).unwrap_or_default())
+            format!(
+                "user {} added ({}{})",
+                u.username,
+                r.as_str(),
+                u.unit.map(|u| format!(", unit {u}")).unwrap_or_default()
+            )
         }
         Request::UserList => {
             let mut lines = vec![format!("{:<24} {:<14} {:<14} {}", "USERNAME", "ROLE", "UNIT", "STATE")];
@@ -99,7 +104,12 @@ pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
 }
 
 /// Serves admin commands until shutdown, then removes the socket.
-pub async fn serve(store_app: Arc<super::App>, listener: UnixListener, path: &Path, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+pub async fn serve(
+    store_app: Arc<super::App>,
+    listener: UnixListener,
+    path: &Path,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     use std::os::unix::fs::MetadataExt;
     let owner = std::fs::metadata(path)?.uid();
     loop {
@@ -153,7 +163,9 @@ async fn handle(app: Arc<super::App>, stream: UnixStream) -> std::io::Result<()>
 pub async fn send(path: &Path, req: &Request) -> std::io::Result<Option<Response>> {
     let stream = match UnixStream::connect(path).await {
         Ok(s) => s,
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) => return Ok(None),
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) => {
+            return Ok(None)
+        }
         Err(e) => return Err(e),
     };
     let (r, mut w) = stream.into_split();

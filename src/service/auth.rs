@@ -142,15 +142,20 @@ pub async fn login(app: &App, username: &str, password: &str, from: &str) -> Res
 }
 
 /// A precomputed argon2id hash of a random string, for timing-safe failures.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3H4dLwWUg5dYqSx9nJ5jH0v6QG9eXZb+0pN8g1tGq8A";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3H4dLwWUg5dYqSx9nJ5jH0v6QG9eXZb+0pN8g1tGq8A";
 
 /// The person behind a session token, if the session is live and the account enabled.
 pub fn session(app: &App, token: &str) -> Result<Option<Staff>, ServiceError> {
-    let Some(s) = app.store.session(&token_hash(token))? else { return Ok(None) };
+    let Some(s) = app.store.session(&token_hash(token))? else {
+        return Ok(None);
+    };
     if s.expires <= super::now() {
         return Ok(None);
     }
-    let Some(u) = app.store.user(&s.username)? else { return Ok(None) };
+    let Some(u) = app.store.user(&s.username)? else {
+        return Ok(None);
+    };
     if u.disabled {
         return Ok(None);
     }
@@ -186,12 +191,23 @@ fn check_password(pw: &str) -> Result<(), ServiceError> {
 }
 
 /// Creates an account. Returns the record (the caller flushes).
-pub fn add_user(store: &Store, units: &Units, name: &str, role: Role, unit: Option<&str>, password: &str) -> Result<UserRecord, ServiceError> {
+pub fn add_user(
+    store: &Store,
+    units: &Units,
+    name: &str,
+    role: Role,
+    unit: Option<&str>,
+    password: &str,
+) -> Result<UserRecord, ServiceError> {
     check_username(name)?;
     check_password(password)?;
     let unit = match (role.needs_unit(), unit) {
-        (true, None) => return Err(ServiceError::BadRequest("a unit_officer needs --unit (the unit code, e.g. PLG)".into())),
-        (false, Some(_)) => return Err(ServiceError::BadRequest(format!("role {} is not tied to a unit; drop --unit", role.as_str()))),
+        (true, None) => {
+            return Err(ServiceError::BadRequest("a unit_officer needs --unit (the unit code, e.g. PLG)".into()))
+        }
+        (false, Some(_)) => {
+            return Err(ServiceError::BadRequest(format!("role {} is not tied to a unit; drop --unit", role.as_str())))
+        }
         (true, Some(u)) => {
             let code = UnitCode::parse(u).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
             if units.get(&code).is_none() {

@@ -107,7 +107,9 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis) -> Result<Q
     let q_phone = q.as_deref().and_then(|s| crate::model::Phone::parse(s).ok());
     let mut items = Vec::new();
     for t in tickets {
-        let Some(c) = app.store.case(&t)? else { continue };
+        let Some(c) = app.store.case(&t)? else {
+            continue;
+        };
         let status_ok = match f.status {
             Some(s) => c.state == s,
             None => c.state.is_open(),
@@ -115,7 +117,8 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis) -> Result<Q
         if !status_ok || f.category.is_some_and(|cat| cat != c.category) {
             continue;
         }
-        if f.overdue && !c.step_due(app.sop_for(&c.sop_version)).is_some_and(|(_, d)| d <= now) {
+        let overdue = c.step_due(app.sop_for(&c.sop_version)).is_some_and(|(_, d)| d <= now);
+        if f.overdue && !overdue {
             continue;
         }
         if let Some(q) = &q {
@@ -185,7 +188,9 @@ pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Res
 pub async fn escalate(app: &App, ticket: &Ticket, now: Millis) -> Result<usize, ServiceError> {
     let actor = Actor::System { node: app.node.clone() };
     let (n, durable) = app.store.write(now, |tx| -> Result<usize, ServiceError> {
-        let Some(mut case) = tx.case(ticket)? else { return Ok(0) };
+        let Some(mut case) = tx.case(ticket)? else {
+            return Ok(0);
+        };
         if case.owner != app.node {
             return Ok(0);
         }

@@ -26,7 +26,12 @@ pub async fn first_start(app: &App, demo: bool) -> Result<Vec<FirstLogin>, Servi
             made.push(make(app, "operator", Role::Operator, None)?);
             made.push(make(app, "pasiaga", Role::PaSiaga, None)?);
             if let Some(u) = &own_unit {
-                made.push(make(app, &format!("unit.{}", u.as_str().to_lowercase()), Role::UnitOfficer, Some(u.as_str()))?);
+                made.push(make(
+                    app,
+                    &format!("unit.{}", u.as_str().to_lowercase()),
+                    Role::UnitOfficer,
+                    Some(u.as_str()),
+                )?);
             }
             made.push(make(app, "auditor", Role::Auditor, None)?);
         }
@@ -128,7 +133,12 @@ async fn seed_cases(app: &App) -> Result<(), ServiceError> {
         .map(|u| u.code.clone())
         .ok_or_else(|| ServiceError::BadRequest("this node has no unit to dispatch demo cases to".into()))?;
     let desk = Staff { username: "operator".into(), role: Role::Operator, unit: None, csrf: String::new() };
-    let officer = Staff { username: format!("unit.{}", unit.as_str().to_lowercase()), role: Role::UnitOfficer, unit: Some(unit.clone()), csrf: String::new() };
+    let officer = Staff {
+        username: format!("unit.{}", unit.as_str().to_lowercase()),
+        role: Role::UnitOfficer,
+        unit: Some(unit.clone()),
+        csrf: String::new(),
+    };
     for d in DEMO {
         let raw = RawReport {
             category: Some(d.category.into()),
@@ -151,11 +161,22 @@ async fn seed_cases(app: &App) -> Result<(), ServiceError> {
         for step in d.steps {
             let (who, cmd) = match *step {
                 "verify" => (&desk, Command::Verify { method: "callback".into(), priority: None }),
-                "reject" => (&desk, Command::Reject { reason: "prank".into(), note: "Nomor tidak dapat dihubungi kembali; sekolah dicek, aman.".into() }),
-                "dispatch" => (&desk, Command::Dispatch { unit: unit.clone(), note: "Mohon segera ditindaklanjuti.".into() }),
+                "reject" => (
+                    &desk,
+                    Command::Reject {
+                        reason: "prank".into(),
+                        note: "Nomor tidak dapat dihubungi kembali; sekolah dicek, aman.".into(),
+                    },
+                ),
+                "dispatch" => {
+                    (&desk, Command::Dispatch { unit: unit.clone(), note: "Mohon segera ditindaklanjuti.".into() })
+                }
                 "acknowledge" => (&officer, Command::Acknowledge { note: String::new() }),
                 "progress" => (&officer, Command::Progress { note: "Personel menuju lokasi.".into() }),
-                "resolve" => (&officer, Command::Resolve { summary: "Terima kasih, apresiasi telah disampaikan kepada personel.".into() }),
+                "resolve" => (
+                    &officer,
+                    Command::Resolve { summary: "Terima kasih, apresiasi telah disampaikan kepada personel.".into() },
+                ),
                 _ => continue,
             };
             cases::act(app, who, &receipt.ticket, cmd).await?;

@@ -98,7 +98,8 @@ impl App {
         }
         let sop_text = config.sop_text()?;
         let sop = Arc::new(Sop::parse(&sop_text)?);
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| StoreError::Io(format!("{}: {e}", config.data_dir.display())))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| StoreError::Io(format!("{}: {e}", config.data_dir.display())))?;
         let store = Store::open(&config.data_dir, &config.node_code, config.cache_capacity_mb * 1024 * 1024)?;
         if store.keep_sop(&sop, &sop_text)? {
             tracing::info!(version = %sop.version, "new SOP version kept");
@@ -109,7 +110,9 @@ impl App {
                 Ok(s) => {
                     sops.insert(version, Arc::new(s));
                 }
-                Err(e) => tracing::warn!(%version, error = %e, "a stored SOP version no longer parses; its cases use the current SOP"),
+                Err(e) => {
+                    tracing::warn!(%version, error = %e, "a stored SOP version no longer parses; its cases use the current SOP")
+                }
             }
         }
         sops.insert(sop.version.clone(), sop.clone());

@@ -26,7 +26,9 @@ pub async fn run(app: Arc<App>, tick: Duration, mut shutdown: watch::Receiver<bo
             match cases::escalate(&app, &t, now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(case = %t, rungs = n, "deadline passed: escalated"),
-                Err(e) => tracing::error!(case = %t, error = %e, "escalation failed; retrying next tick"),
+                Err(e) => {
+                    tracing::error!(case = %t, error = %e, "escalation failed; retrying next tick")
+                }
             }
         }
         if let Err(e) = app.store.purge_sessions(now) {

@@ -105,7 +105,14 @@ impl Store {
     }
 
     /// Appends to the access log. Not waited on: it becomes durable with the next flush.
-    pub fn log_access(&self, at: Millis, actor: &str, action: &str, target: &str, from: &str) -> Result<(), StoreError> {
+    pub fn log_access(
+        &self,
+        at: Millis,
+        actor: &str,
+        action: &str,
+        target: &str,
+        from: &str,
+    ) -> Result<(), StoreError> {
         let mut head = self.access_head.lock().unwrap_or_else(|e| e.into_inner());
         let entry = AccessEntry {
             at,

@@ -57,10 +57,8 @@ impl GroupCommit {
             return Ok(());
         }
         let mut rx = self.flushed.subscribe();
-        let state = rx
-            .wait_for(|f| f.upto >= d.0 || f.error.is_some())
-            .await
-            .map_err(|_| "the store is closing".to_owned())?;
+        let state =
+            rx.wait_for(|f| f.upto >= d.0 || f.error.is_some()).await.map_err(|_| "the store is closing".to_owned())?;
         if state.upto >= d.0 {
             Ok(())
         } else {

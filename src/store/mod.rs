@@ -131,10 +131,8 @@ fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
 /// owns are in the deadline index: escalation happens at the owner.
 fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(usize, Vec<u8>)> {
     let t = c.ticket.as_str().as_bytes();
-    let mut v = vec![
-        (T_STATUS, key(&[&[c.state.index()], t])),
-        (T_PHONE, key(&[c.reporter.phone.as_str().as_bytes(), t])),
-    ];
+    let mut v =
+        vec![(T_STATUS, key(&[&[c.state.index()], t])), (T_PHONE, key(&[c.reporter.phone.as_str().as_bytes(), t]))];
     if let Some(u) = &c.unit {
         v.push((T_UNIT, key(&[u.as_str().as_bytes(), t])));
     }
@@ -148,17 +146,18 @@ impl Store {
     /// Opens (or creates) the store of node `node` in `dir`, with a bounded page cache.
     pub fn open(dir: &Path, node: &NodeCode, cache_bytes: u64) -> Result<Store, StoreError> {
         let path = dir.join("store");
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(Some(1000))
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") || io.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::Locked { path: path.display().to_string() }
-                }
-                other => StoreError::from(other),
-            })?;
+        let db =
+            sled::Config::new().path(&path).cache_capacity(cache_bytes).flush_every_ms(Some(1000)).open().map_err(
+                |e| match e {
+                    sled::Error::Io(io)
+                        if io.to_string().contains("could not acquire lock")
+                            || io.kind() == std::io::ErrorKind::WouldBlock =>
+                    {
+                        StoreError::Locked { path: path.display().to_string() }
+                    }
+                    other => StoreError::from(other),
+                },
+            )?;
         let tree = |n: &str| db.open_tree(n);
         let t = Trees {
             events: tree("eventid_event")?,
@@ -186,7 +185,8 @@ impl Store {
                 db.flush()?;
             }
             Some(v) => {
-                let found = u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt("format".into()))?);
+                let found =
+                    u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt("format".into()))?);
                 if found > FORMAT {
                     return Err(StoreError::TooNew { found, supported: FORMAT });
                 }
@@ -200,7 +200,8 @@ impl Store {
         let mut clock = HlcClock::default();
         for kv in t.heads.iter() {
             let (k, v) = kv?;
-            let origin = NodeCode::parse(&String::from_utf8_lossy(&k)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let origin =
+                NodeCode::parse(&String::from_utf8_lossy(&k)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let head: Head = decode("head", &v)?;
             if head.seq > 0 {
                 let last: Event = decode("event", &t.events.get(seq_key(&origin, head.seq))?.unwrap_or_default())?;
@@ -210,7 +211,8 @@ impl Store {
         }
         let access_head = match t.access.last()? {
             Some((k, v)) => {
-                let seq = u64::from_be_bytes(k.as_ref().try_into().map_err(|_| StoreError::Corrupt("access key".into()))?);
+                let seq =
+                    u64::from_be_bytes(k.as_ref().try_into().map_err(|_| StoreError::Corrupt("access key".into()))?);
                 (seq, hash_bytes(&v))
             }
             None => (0, [0u8; 32]),
@@ -233,7 +235,11 @@ impl Store {
 
     /// Runs `f` as the single writer and applies what it staged in one transaction. The writes
     /// are visible at once and durable after `durable(ticket)`.
-    pub fn write<T, E: From<StoreError>>(&self, now: Millis, f: impl FnOnce(&mut Txn) -> Result<T, E>) -> Result<(T, Durable), E> {
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        now: Millis,
+        f: impl FnOnce(&mut Txn) -> Result<T, E>,
+    ) -> Result<(T, Durable), E> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let saved_clock = w.clock;
         let mut txn = Txn {
@@ -434,7 +440,9 @@ impl Store {
             let mut rows = Vec::new();
             for kv in self.t.events.scan_prefix(&prefix) {
                 let (k, v) = kv?;
-                let seq = u64::from_be_bytes(k[prefix.len()..].try_into().map_err(|_| StoreError::Corrupt("event key".into()))?);
+                let seq = u64::from_be_bytes(
+                    k[prefix.len()..].try_into().map_err(|_| StoreError::Corrupt("event key".into()))?,
+                );
                 let ev: Event = decode("event", &v)?;
                 rows.push((seq, v, ev.prev_hash));
             }
@@ -508,12 +516,11 @@ impl Txn<'_> {
     /// Appends a local event to this node's log: assigns seq, HLC and the chain hash.
     pub fn append(&mut self, case: &Ticket, actor: Actor, sop_version: &str, kind: EventKind) -> Event {
         let node = self.store.node.clone();
-        let head = self
-            .heads
-            .get(&node)
-            .or_else(|| self.w.heads.get(&node))
-            .cloned()
-            .unwrap_or(Head { seq: 0, hash: hex::encode([0u8; 32]), epoch: 0 });
+        let head = self.heads.get(&node).or_else(|| self.w.heads.get(&node)).cloned().unwrap_or(Head {
+            seq: 0,
+            hash: hex::encode([0u8; 32]),
+            epoch: 0,
+        });
         let mut prev_hash = [0u8; 32];
         let _ = hex::decode_to_slice(&head.hash, &mut prev_hash);
         let ev = Event {

@@ -53,11 +53,15 @@ async fn a_report_goes_from_citizen_to_closure() {
     assert_eq!(public["status"], "closed");
     assert_eq!(public["status_label"], "Ditutup");
     assert_eq!(public["notes"][0]["text"], "Motor ditemukan dan dikembalikan");
-    assert!(public.get("reporter_phone").is_none() && !public.to_string().contains("Budi"), "no personal data in tracking");
+    assert!(
+        public.get("reporter_phone").is_none() && !public.to_string().contains("Budi"),
+        "no personal data in tracking"
+    );
 
     let c = op.case(&ticket).await;
     let history = c["history"].as_array().unwrap();
-    let seen: Vec<(&str, &str)> = history.iter().map(|e| (e["type"].as_str().unwrap(), e["actor"].as_str().unwrap())).collect();
+    let seen: Vec<(&str, &str)> =
+        history.iter().map(|e| (e["type"].as_str().unwrap(), e["actor"].as_str().unwrap())).collect();
     assert_eq!(
         seen,
         [
@@ -103,23 +107,103 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         (post(json!({})).await, 422, "missing_field", Some("category")),
         (post(no_phone).await, 422, "missing_field", Some("reporter.phone")),
         (post(bad_phone).await, 422, "invalid_phone", Some("reporter.phone")),
-        (post(report_body("gossip", "Ada pencurian di rumah tetangga saya")).await, 422, "unknown_category", Some("category")),
+        (
+            post(report_body("gossip", "Ada pencurian di rumah tetangga saya")).await,
+            422,
+            "unknown_category",
+            Some("category"),
+        ),
         (post(bad_regency).await, 422, "unknown_regency", Some("location.regency")),
         (post(report_body("crime", "short")).await, 422, "invalid_field", Some("description")),
         (post(json!({"category": 7})).await, 422, "invalid_field", Some("category")),
-        (anon.post(node.url("/api/v1/reports")).header("content-type", "application/json").body("{\"category\": ").send().await.unwrap(), 400, "malformed_json", None),
-        (anon.post(node.url("/api/v1/reports")).header("content-type", "application/json").body(vec![b' '; 70 * 1024]).send().await.unwrap(), 413, "payload_too_large", None),
-        (anon.post(node.url("/api/v1/reports")).header("content-type", "text/plain").body("hello").send().await.unwrap(), 415, "unsupported_media_type", None),
-        (anon.post(node.url("/api/v1/reports")).json(&json!({"channel": "phone"})).send().await.unwrap(), 401, "unauthenticated", None),
+        (
+            anon.post(node.url("/api/v1/reports"))
+                .header("content-type", "application/json")
+                .body("{\"category\": ")
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "malformed_json",
+            None,
+        ),
+        (
+            anon.post(node.url("/api/v1/reports"))
+                .header("content-type", "application/json")
+                .body(vec![b' '; 70 * 1024])
+                .send()
+                .await
+                .unwrap(),
+            413,
+            "payload_too_large",
+            None,
+        ),
+        (
+            anon.post(node.url("/api/v1/reports"))
+                .header("content-type", "text/plain")
+                .body("hello")
+                .send()
+                .await
+                .unwrap(),
+            415,
+            "unsupported_media_type",
+            None,
+        ),
+        (
+            anon.post(node.url("/api/v1/reports")).json(&json!({"channel": "phone"})).send().await.unwrap(),
+            401,
+            "unauthenticated",
+            None,
+        ),
         (anon.get(node.url("/api/v1/cases")).send().await.unwrap(), 401, "unauthenticated", None),
-        (anon.post(node.url(&format!("/api/v1/cases/{ticket}/actions"))).json(&json!({"action": "verify"})).send().await.unwrap(), 401, "unauthenticated", None),
-        (anon.get(node.url(&format!("/api/v1/reports/{ticket}?token=WRONGTOK"))).send().await.unwrap(), 404, "not_found", None),
-        (anon.get(node.url("/api/v1/reports/PLG-991231-9999?token=WRONGTOK")).send().await.unwrap(), 404, "not_found", None),
+        (
+            anon.post(node.url(&format!("/api/v1/cases/{ticket}/actions")))
+                .json(&json!({"action": "verify"}))
+                .send()
+                .await
+                .unwrap(),
+            401,
+            "unauthenticated",
+            None,
+        ),
+        (
+            anon.get(node.url(&format!("/api/v1/reports/{ticket}?token=WRONGTOK"))).send().await.unwrap(),
+            404,
+            "not_found",
+            None,
+        ),
+        (
+            anon.get(node.url("/api/v1/reports/PLG-991231-9999?token=WRONGTOK")).send().await.unwrap(),
+            404,
+            "not_found",
+            None,
+        ),
         (anon.get(node.url("/api/v1/nothing")).send().await.unwrap(), 404, "no_such_route", None),
         (anon.delete(node.url("/api/v1/reports")).send().await.unwrap(), 405, "method_not_allowed", None),
         // staff errors
-        (op.client.post(node.url(&format!("/api/v1/cases/{ticket}/actions"))).json(&json!({"action": "verify", "method": "callback"})).send().await.unwrap(), 403, "csrf_missing", None),
-        (op.client.post(node.url(&format!("/api/v1/cases/{ticket}/actions"))).header("x-csrf-token", "0000").json(&json!({"action": "verify", "method": "callback"})).send().await.unwrap(), 403, "csrf_mismatch", None),
+        (
+            op.client
+                .post(node.url(&format!("/api/v1/cases/{ticket}/actions")))
+                .json(&json!({"action": "verify", "method": "callback"}))
+                .send()
+                .await
+                .unwrap(),
+            403,
+            "csrf_missing",
+            None,
+        ),
+        (
+            op.client
+                .post(node.url(&format!("/api/v1/cases/{ticket}/actions")))
+                .header("x-csrf-token", "0000")
+                .json(&json!({"action": "verify", "method": "callback"}))
+                .send()
+                .await
+                .unwrap(),
+            403,
+            "csrf_mismatch",
+            None,
+        ),
     ];
     let staff_cases: Vec<(Value, u16, &str, Option<&str>)> = vec![
         (json!({"action": "fly"}), 422, "unknown_action", Some("action")),
@@ -202,7 +286,8 @@ async fn roles_are_enforced_on_every_staff_route() {
     assert_eq!(s, StatusCode::FORBIDDEN, "tik_admin takes no calls");
 
     // logout ends the session
-    let r = op.client.delete(format!("{}/api/v1/session", op.base)).header("x-csrf-token", &op.csrf).send().await.unwrap();
+    let r =
+        op.client.delete(format!("{}/api/v1/session", op.base)).header("x-csrf-token", &op.csrf).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let (s, _) = op.get("/api/v1/me").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -239,7 +324,12 @@ async fn login_guessing_is_throttled() {
     let c = node.client();
     let mut last = None;
     for _ in 0..6 {
-        let r = c.post(node.url("/api/v1/session")).json(&json!({"username": "op", "password": "wrong-password"})).send().await.unwrap();
+        let r = c
+            .post(node.url("/api/v1/session"))
+            .json(&json!({"username": "op", "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
         last = Some(r);
     }
     let r = last.unwrap();
@@ -248,9 +338,15 @@ async fn login_guessing_is_throttled() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["code"], "too_many_attempts");
     // even the right password waits
-    let r = c.post(node.url("/api/v1/session")).json(&json!({"username": "op", "password": node.passwords["op"]})).send().await.unwrap();
+    let r = c
+        .post(node.url("/api/v1/session"))
+        .json(&json!({"username": "op", "password": node.passwords["op"]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    let first = c.post(node.url("/api/v1/session")).json(&json!({"username": "nobody", "password": "x"})).send().await.unwrap();
+    let first =
+        c.post(node.url("/api/v1/session")).json(&json!({"username": "nobody", "password": "x"})).send().await.unwrap();
     assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
     let session_cookie = first.headers().get("set-cookie");
     assert!(session_cookie.is_none());

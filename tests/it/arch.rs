@@ -27,7 +27,11 @@ fn forbid(dir: &str, needles: &[&str]) {
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             for needle in needles {
-                assert!(!code.contains(needle), "{path}:{}: `{needle}` crosses a layer boundary (see ARCHITECTURE.md)", n + 1);
+                assert!(
+                    !code.contains(needle),
+                    "{path}:{}: `{needle}` crosses a layer boundary (see ARCHITECTURE.md)",
+                    n + 1
+                );
             }
         }
     }
@@ -35,7 +39,21 @@ fn forbid(dir: &str, needles: &[&str]) {
 
 #[test]
 fn imports_respect_the_layers() {
-    forbid("model", &["sled", "actix", "tokio", "rand::", "crate::store", "crate::service", "crate::http", "std::fs", "std::net", "SystemTime"]);
+    forbid(
+        "model",
+        &[
+            "sled",
+            "actix",
+            "tokio",
+            "rand::",
+            "crate::store",
+            "crate::service",
+            "crate::http",
+            "std::fs",
+            "std::net",
+            "SystemTime",
+        ],
+    );
     forbid("store", &["actix", "crate::service", "crate::http"]);
     forbid("service", &["actix", "sled::", "crate::http"]);
     forbid("http", &["sled::"]);

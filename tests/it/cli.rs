@@ -26,13 +26,26 @@ async fn user_commands_work_with_the_node_running_or_stopped() {
     let out = node.cli(&["user", "add", "ka", "--role", "ka_siaga"], None);
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let generated = stdout.lines().find_map(|l| l.strip_prefix("password for ka: ")).unwrap().split_whitespace().next().unwrap().to_owned();
+    let generated = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password for ka: "))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
     node.passwords.insert("ka".into(), generated);
     node.login("ka").await;
 
     let out = node.cli(&["user", "disable", "op"], None);
     assert!(out.status.success());
-    let r = node.client().post(node.url("/api/v1/session")).json(&json!({"username": "op", "password": pw})).send().await.unwrap();
+    let r = node
+        .client()
+        .post(node.url("/api/v1/session"))
+        .json(&json!({"username": "op", "password": pw}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // stopped: directly on the store
@@ -44,7 +57,13 @@ async fn user_commands_work_with_the_node_running_or_stopped() {
     node.passwords.insert("op".into(), "a-brand-new-password".into());
     node.login("op").await;
     node.login("walkin").await;
-    let r = node.client().post(node.url("/api/v1/session")).json(&json!({"username": "op", "password": pw})).send().await.unwrap();
+    let r = node
+        .client()
+        .post(node.url("/api/v1/session"))
+        .json(&json!({"username": "op", "password": pw}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "the old password no longer works");
 }
 
@@ -63,9 +82,17 @@ fn config_mistakes_are_refused() {
     for args in [vec!["--config", &cfgs, "check-config"], vec!["--config", &cfgs, "serve"]] {
         let out = cli_in(&data, &args, None);
         assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `node_kode`"), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("unknown field `node_kode`"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let out = std::process::Command::new(BIN).args(["--data-dir", &data.display().to_string(), "check-config"]).env("BANPOL_LISTN", "x").output().unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["--data-dir", &data.display().to_string(), "check-config"])
+        .env("BANPOL_LISTN", "x")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown setting BANPOL_LISTN"));
     let out = cli_in(&data, &["--node-code", "XYZ", "check-config"], None);

@@ -18,9 +18,13 @@ async fn an_undispatched_case_climbs_the_ladder() {
     std::fs::write(&sop, fast).unwrap();
     let cfg = dir.path().join("banpol.toml");
     std::fs::write(&cfg, format!("sop_file = {:?}\nscheduler_tick_ms = 100\n", sop.display().to_string())).unwrap();
-    let mut node = TestNode::spawn_with(Options { args: vec!["--config".into(), cfg.display().to_string()], ..Default::default() });
+    let mut node = TestNode::spawn_with(Options {
+        args: vec!["--config".into(), cfg.display().to_string()],
+        ..Default::default()
+    });
     node.add_user("op", "operator", None);
-    let (ticket, _) = node.report(&node.client(), "information", "Bagaimana cara memperpanjang SIM C yang sudah mati?").await;
+    let (ticket, _) =
+        node.report(&node.client(), "information", "Bagaimana cara memperpanjang SIM C yang sudah mati?").await;
     let op = node.login("op").await;
     let (s, v) = op.act(&ticket, json!({"action": "verify", "method": "callback"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");

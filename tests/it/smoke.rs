@@ -33,7 +33,14 @@ async fn the_executable_serves_a_demo_post_and_stops_on_sigterm() {
 
     let api: Value = c.get(node.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert!(api["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/v1/reports", "/api/v1/reports/{ticket}", "/api/v1/session", "/api/v1/cases", "/api/v1/cases/{ticket}/actions", "/healthz"] {
+    for path in [
+        "/api/v1/reports",
+        "/api/v1/reports/{ticket}",
+        "/api/v1/session",
+        "/api/v1/cases",
+        "/api/v1/cases/{ticket}/actions",
+        "/healthz",
+    ] {
         assert!(api["paths"].get(path).is_some(), "OpenAPI lists {path}");
     }
 

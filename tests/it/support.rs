@@ -21,15 +21,10 @@ pub struct TestNode {
     args: Vec<String>,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub demo: bool,
     pub args: Vec<String>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options { demo: false, args: Vec::new() }
-    }
 }
 
 impl TestNode {
@@ -158,7 +153,12 @@ impl TestNode {
     pub async fn login(&self, user: &str) -> Session {
         let pw = self.passwords.get(user).unwrap_or_else(|| panic!("no password for {user}")).clone();
         let client = self.client();
-        let r = client.post(self.url("/api/v1/session")).json(&json!({"username": user, "password": pw})).send().await.unwrap();
+        let r = client
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": user, "password": pw}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "login {user}");
         let me: Value = r.json().await.unwrap();
         Session { client, base: self.base.clone(), csrf: me["csrf_token"].as_str().unwrap().to_owned() }
@@ -166,7 +166,8 @@ impl TestNode {
 
     /// Files a citizen report; returns (ticket, token).
     pub async fn report(&self, client: &Client, category: &str, description: &str) -> (String, String) {
-        let r = client.post(self.url("/api/v1/reports")).json(&report_body(category, description)).send().await.unwrap();
+        let r =
+            client.post(self.url("/api/v1/reports")).json(&report_body(category, description)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
         let v: Value = r.json().await.unwrap();
         (v["ticket"].as_str().unwrap().to_owned(), v["token"].as_str().unwrap().to_owned())
