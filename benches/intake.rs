@@ -14,7 +14,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_banpol");
+/// The binary under test; `BENCH_BIN` measures another build (e.g. one with symbols, for perf).
+fn bin() -> String {
+    std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_banpol").to_owned())
+}
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -53,7 +56,7 @@ fn main() {
     let secs = env_or("BENCH_SECS", 10);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .arg("--data-dir")
         .arg(&data)
         .args(["--listen", "127.0.0.1:0", "--no-demo"])
@@ -75,7 +78,7 @@ fn main() {
         }
     }
     std::thread::spawn(move || for _ in lines {});
-    let binary_mib = std::fs::metadata(BIN).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
+    let binary_mib = std::fs::metadata(bin()).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
     std::thread::sleep(Duration::from_secs(2));
     let idle_rss = rss_kib(pid);
 

@@ -72,14 +72,22 @@ impl GroupCommit {
         self.cond.notify_one();
     }
 
+    /// When the last flush covered several writes, writers are arriving concurrently: wait this
+    /// long before the next flush so it covers more of them. A lone writer never waits.
+    const WINDOW: Duration = Duration::from_micros(500);
+
     fn run(&self, db: sled::Db) {
         let mut done = 0u64;
+        let mut last_batch = 0u64;
         loop {
             {
                 let mut g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
                 while self.written.load(Ordering::SeqCst) == done && !self.stop.load(Ordering::SeqCst) {
                     g = self.cond.wait_timeout(g, Duration::from_millis(200)).unwrap_or_else(|e| e.into_inner()).0;
                 }
+            }
+            if last_batch > 1 && !self.stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Self::WINDOW);
             }
             let target = self.written.load(Ordering::SeqCst);
             if target == done {
@@ -89,6 +97,7 @@ impl GroupCommit {
             }
             match db.flush() {
                 Ok(_) => {
+                    last_batch = target - done;
                     done = target;
                     self.flushed.send_replace(Flushed { upto: done, error: None });
                 }
