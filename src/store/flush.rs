@@ -1,7 +1,9 @@
-//! Group commit: writers finish their transaction, take a ticket and wait; one thread flushes
-//! sled and releases every ticket the flush covered. While one fsync runs, the next batch
-//! gathers, so durability costs one fsync per batch, not per write.
+//! Group commit: writers stage their ops, take a ticket and wait; one thread takes everything
+//! staged, applies it in one sled transaction, flushes, and releases every ticket covered. While
+//! one batch is applied and fsynced, the next gathers, so a transaction and an fsync serve many
+//! requests.
 
+use super::{apply_ops, Trees, Writer};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -24,10 +26,11 @@ pub(crate) struct GroupCommit {
     cond: Condvar,
     stop: AtomicBool,
     flushed: watch::Sender<Flushed>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl GroupCommit {
-    pub fn start(db: sled::Db) -> Arc<GroupCommit> {
+    pub fn start(db: sled::Db, trees: Trees, writer: Arc<Mutex<Writer>>) -> Arc<GroupCommit> {
         let (tx, _) = watch::channel(Flushed::default());
         let gc = Arc::new(GroupCommit {
             written: AtomicU64::new(0),
@@ -35,16 +38,19 @@ impl GroupCommit {
             cond: Condvar::new(),
             stop: AtomicBool::new(false),
             flushed: tx,
+            thread: Mutex::new(None),
         });
         let me = gc.clone();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("banpol-flush".into())
-            .spawn(move || me.run(db))
+            .spawn(move || me.run(db, trees, writer))
             .expect("spawn the flush thread");
+        *gc.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
         gc
     }
 
-    /// Records that a write was applied; the returned ticket is durable after the next flush.
+    /// Records a write (staged, or applied directly to sled); the ticket is durable once the next
+    /// round has committed and flushed.
     pub fn written(&self) -> Durable {
         let t = self.written.fetch_add(1, Ordering::SeqCst) + 1;
         let _g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
@@ -66,17 +72,23 @@ impl GroupCommit {
         }
     }
 
+    /// Commits and flushes what is staged, then ends the commit thread.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
-        self.cond.notify_one();
+        {
+            let _g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+            self.cond.notify_one();
+        }
+        if let Some(h) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = h.join();
+        }
     }
 
     /// When the last flush covered several writes, writers are arriving concurrently: wait this
     /// long before the next flush so it covers more of them. A lone writer never waits.
     const WINDOW: Duration = Duration::from_micros(500);
 
-    fn run(&self, db: sled::Db) {
+    fn run(&self, db: sled::Db, trees: Trees, writer: Arc<Mutex<Writer>>) {
         let mut done = 0u64;
         let mut last_batch = 0u64;
         loop {
@@ -89,11 +101,23 @@ impl GroupCommit {
             if last_batch > 1 && !self.stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Self::WINDOW);
             }
-            let target = self.written.load(Ordering::SeqCst);
+            let (ops, target) = {
+                let mut w = writer.lock().unwrap_or_else(|e| e.into_inner());
+                (std::mem::take(&mut w.pending), self.written.load(Ordering::SeqCst))
+            };
             if target == done {
                 // stopping, nothing pending
                 let _ = db.flush();
                 return;
+            }
+            if !ops.is_empty() {
+                while let Err(e) = apply_ops(&trees, &ops) {
+                    tracing::error!(error = %e, "committing staged writes failed; retrying");
+                    self.flushed.send_modify(|f| f.error = Some(e.to_string()));
+                    std::thread::sleep(Duration::from_millis(100));
+                    self.flushed.send_modify(|f| f.error = None);
+                }
+                writer.lock().unwrap_or_else(|e| e.into_inner()).committed(target);
             }
             match db.flush() {
                 Ok(_) => {

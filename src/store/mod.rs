@@ -1,7 +1,12 @@
 //! The only module that imports sled. Named trees (`<key>_<value>`), big-endian integer keys,
-//! a format-version byte on every value (see `codec`). An event and the projections it changes
-//! are written in one sled transaction by the single writer; acknowledgement waits for the group
-//! commit (`flush`).
+//! a format-version byte on every value (see `codec`).
+//!
+//! Writes go through the single writer: `Store::write` runs a use case's closure against the
+//! current state (committed, plus what is staged and not yet committed), and stages the event,
+//! the case projection and the index changes it produced, all together. The commit thread
+//! (`flush`) applies everything staged so far in one sled transaction, flushes, and only then
+//! releases the waiting requests: an event and the projections it changes always land in the
+//! same transaction, and one transaction and one fsync serve many concurrent requests.
 
 mod accounts;
 mod codec;
@@ -69,7 +74,8 @@ pub struct ChainReport {
     pub problem: Option<String>,
 }
 
-struct Trees {
+#[derive(Clone)]
+pub(crate) struct Trees {
     events: sled::Tree,
     cases: sled::Tree,
     case_events: sled::Tree,
@@ -97,16 +103,62 @@ const T_PHONE: usize = 6;
 const T_HEADS: usize = 7;
 const T_COUNTERS: usize = 8;
 
-struct Writer {
+/// One staged write: tree index (`T_*`), key, new value or removal.
+pub(crate) type Op = (usize, Vec<u8>, Option<Vec<u8>>);
+
+pub(crate) struct Writer {
     clock: HlcClock,
+    /// the newest head of each origin, staged ones included
     heads: HashMap<NodeCode, Head>,
+    /// ops staged and not yet taken by the commit thread, in order
+    pub(crate) pending: Vec<Op>,
+    /// staged projections and counters not yet committed, with the ticket that staged them last
+    pub(crate) staged_cases: HashMap<Ticket, (u64, Case)>,
+    pub(crate) staged_counters: HashMap<Vec<u8>, (u64, u64)>,
+}
+
+impl Writer {
+    /// Forgets staged values that a committed transaction now holds (staged at or before `upto`).
+    pub(crate) fn committed(&mut self, upto: u64) {
+        self.staged_cases.retain(|_, (t, _)| *t > upto);
+        self.staged_counters.retain(|_, (t, _)| *t > upto);
+    }
+}
+
+/// Applies staged ops in one sled transaction. Only the last op on each key matters.
+pub(crate) fn apply_ops(t: &Trees, ops: &[Op]) -> Result<(), StoreError> {
+    let mut seen = std::collections::HashSet::with_capacity(ops.len());
+    let mut last: Vec<&Op> = ops.iter().rev().filter(|(i, k, _)| seen.insert((*i, k.as_slice()))).collect();
+    last.reverse();
+    let trees: [&sled::Tree; 9] = [
+        &t.events,
+        &t.cases,
+        &t.case_events,
+        &t.by_status,
+        &t.by_unit,
+        &t.by_deadline,
+        &t.by_phone,
+        &t.heads,
+        &t.counters,
+    ];
+    use sled::Transactional;
+    let res: Result<(), sled::transaction::TransactionError<()>> = trees[..].transaction(|tx| {
+        for (i, k, v) in &last {
+            match v {
+                Some(v) => tx[*i].insert(k.as_slice(), v.as_slice())?,
+                None => tx[*i].remove(k.as_slice())?,
+            };
+        }
+        Ok(())
+    });
+    res.map_err(|e| StoreError::Io(format!("{e:?}")))
 }
 
 pub struct Store {
     db: sled::Db,
     t: Trees,
     node: NodeCode,
-    writer: Mutex<Writer>,
+    writer: Arc<Mutex<Writer>>,
     access_head: Mutex<(u64, Hash)>,
     commit: Arc<GroupCommit>,
     sops: Mutex<HashMap<String, Arc<Sop>>>,
@@ -217,12 +269,19 @@ impl Store {
             }
             None => (0, [0u8; 32]),
         };
-        let commit = GroupCommit::start(db.clone());
+        let writer = Arc::new(Mutex::new(Writer {
+            clock,
+            heads,
+            pending: Vec::new(),
+            staged_cases: HashMap::new(),
+            staged_counters: HashMap::new(),
+        }));
+        let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone());
         Ok(Store {
             db,
             t,
             node: node.clone(),
-            writer: Mutex::new(Writer { clock, heads }),
+            writer,
             access_head: Mutex::new(access_head),
             commit,
             sops: Mutex::new(HashMap::new()),
@@ -233,8 +292,8 @@ impl Store {
         &self.node
     }
 
-    /// Runs `f` as the single writer and applies what it staged in one transaction. The writes
-    /// are visible at once and durable after `durable(ticket)`.
+    /// Runs `f` as the single writer and stages what it wrote. Staged writes are seen by later
+    /// writers at once, by readers once committed, and are durable after `durable(ticket)`.
     pub fn write<T, E: From<StoreError>>(
         &self,
         now: Millis,
@@ -258,56 +317,40 @@ impl Store {
                 return Err(e);
             }
         };
-        let Txn { ops, cases, counters, heads, .. } = txn;
-        let mut ops = ops;
-        for (_, (before, after)) in cases {
+        let Txn { mut ops, cases, counters, heads, .. } = txn;
+        if ops.is_empty() && cases.is_empty() && counters.is_empty() {
+            return Ok((out, Durable(0)));
+        }
+        for (_, (before, after)) in &cases {
             let sop_of = |c: &Case| self.sop_cached(&c.sop_version);
             let old = before.as_ref().map(|c| index_keys(c, &self.node, sop_of(c).as_deref())).unwrap_or_default();
-            let new = index_keys(&after, &self.node, sop_of(&after).as_deref());
+            let new = index_keys(after, &self.node, sop_of(after).as_deref());
             for k in old.iter().filter(|k| !new.contains(k)) {
                 ops.push((k.0, k.1.clone(), None));
             }
             for k in new.iter().filter(|k| !old.contains(k)) {
                 ops.push((k.0, k.1.clone(), Some(Vec::new())));
             }
-            ops.push((T_CASES, after.ticket.as_str().as_bytes().to_vec(), Some(encode(&after))));
+            ops.push((T_CASES, after.ticket.as_str().as_bytes().to_vec(), Some(encode(after))));
         }
-        for (k, v) in counters {
-            ops.push((T_COUNTERS, k, Some(encode(&v))));
+        for (k, v) in &counters {
+            ops.push((T_COUNTERS, k.clone(), Some(encode(v))));
         }
         for (origin, h) in &heads {
             ops.push((T_HEADS, origin.as_str().as_bytes().to_vec(), Some(encode(h))));
         }
-        if ops.is_empty() {
-            return Ok((out, Durable(0)));
+        // the ticket is taken under the writer lock: the commit thread, reading the counter
+        // under the same lock, knows every op up to it is in `pending`
+        let ticket = self.commit.written();
+        w.pending.extend(ops);
+        for (t, (_, c)) in cases {
+            w.staged_cases.insert(t, (ticket.0, c));
         }
-        let trees: [&sled::Tree; 9] = [
-            &self.t.events,
-            &self.t.cases,
-            &self.t.case_events,
-            &self.t.by_status,
-            &self.t.by_unit,
-            &self.t.by_deadline,
-            &self.t.by_phone,
-            &self.t.heads,
-            &self.t.counters,
-        ];
-        use sled::Transactional;
-        let res: Result<(), sled::transaction::TransactionError<()>> = trees[..].transaction(|tx| {
-            for (i, k, v) in &ops {
-                match v {
-                    Some(v) => tx[*i].insert(k.as_slice(), v.as_slice())?,
-                    None => tx[*i].remove(k.as_slice())?,
-                };
-            }
-            Ok(())
-        });
-        if let Err(e) = res {
-            w.clock = saved_clock;
-            return Err(StoreError::Io(format!("{e:?}")).into());
+        for (k, v) in counters {
+            w.staged_counters.insert(k, (ticket.0, v));
         }
         w.heads.extend(heads);
-        Ok((out, self.commit.written()))
+        Ok((out, ticket))
     }
 
     /// Waits until the write behind `d` is on disk.
@@ -425,13 +468,21 @@ impl Store {
         self.t.cases.len()
     }
 
-    pub fn heads(&self) -> HashMap<NodeCode, Head> {
-        self.writer.lock().unwrap_or_else(|e| e.into_inner()).heads.clone()
+    /// The committed head of each origin.
+    pub fn heads(&self) -> Result<HashMap<NodeCode, Head>, StoreError> {
+        let mut out = HashMap::new();
+        for kv in self.t.heads.iter() {
+            let (k, v) = kv?;
+            let origin =
+                NodeCode::parse(&String::from_utf8_lossy(&k)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.insert(origin, decode("head", &v)?);
+        }
+        Ok(out)
     }
 
     /// Checks every origin's hash chain from its first event.
     pub fn verify_chains(&self) -> Result<Vec<ChainReport>, StoreError> {
-        let heads = self.heads();
+        let heads = self.heads()?;
         let mut out = Vec::new();
         let mut origins: Vec<_> = heads.keys().cloned().collect();
         origins.sort();
@@ -484,6 +535,9 @@ impl Txn<'_> {
         if let Some((_, c)) = self.cases.get(t) {
             return Ok(Some(c.clone()));
         }
+        if let Some((_, c)) = self.w.staged_cases.get(t) {
+            return Ok(Some(c.clone()));
+        }
         self.store.case(t)
     }
 
@@ -492,7 +546,10 @@ impl Txn<'_> {
         match self.cases.get_mut(&case.ticket) {
             Some(entry) => entry.1 = case,
             None => {
-                let before = self.store.case(&case.ticket)?;
+                let before = match self.w.staged_cases.get(&case.ticket) {
+                    Some((_, c)) => Some(c.clone()),
+                    None => self.store.case(&case.ticket)?,
+                };
                 self.cases.insert(case.ticket.clone(), (before, case));
             }
         }
@@ -502,8 +559,9 @@ impl Txn<'_> {
     /// Increments and returns the named counter (e.g. the daily ticket counter).
     pub fn next_counter(&mut self, name: &str) -> Result<u64, StoreError> {
         let k = name.as_bytes().to_vec();
-        let cur = match self.counters.get(&k) {
-            Some(v) => *v,
+        let staged = self.w.staged_counters.get(&k).map(|(_, v)| *v);
+        let cur = match self.counters.get(&k).copied().or(staged) {
+            Some(v) => v,
             None => match self.store.t.counters.get(&k)? {
                 Some(v) => decode::<u64>("counter", &v)?,
                 None => 0,
