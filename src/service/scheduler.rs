@@ -7,6 +7,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub async fn run(app: Arc<App>, tick: Duration, mut shutdown: watch::Receiver<bool>) {
+    const PURGE_EVERY_MS: u64 = 60_000;
+    let mut last_purge = super::Millis(0);
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -31,8 +33,11 @@ pub async fn run(app: Arc<App>, tick: Duration, mut shutdown: watch::Receiver<bo
                 }
             }
         }
-        if let Err(e) = app.store.purge_sessions(now) {
-            tracing::warn!(error = %e, "purging expired sessions failed");
+        if now.0 >= last_purge.0 + PURGE_EVERY_MS {
+            last_purge = now;
+            if let Err(e) = app.store.purge_sessions(now) {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
         }
     }
 }

@@ -321,7 +321,7 @@ impl Store {
         if ops.is_empty() && cases.is_empty() && counters.is_empty() {
             return Ok((out, Durable(0)));
         }
-        for (_, (before, after)) in &cases {
+        for (before, after) in cases.values() {
             let sop_of = |c: &Case| self.sop_cached(&c.sop_version);
             let old = before.as_ref().map(|c| index_keys(c, &self.node, sop_of(c).as_deref())).unwrap_or_default();
             let new = index_keys(after, &self.node, sop_of(after).as_deref());
@@ -603,7 +603,7 @@ impl Txn<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::event::{Channel, Location, Reporter, ReportedCase};
+    use crate::model::event::{Channel, Location, ReportedCase, Reporter};
     use crate::model::{Category, Phone, Priority};
 
     fn reported() -> EventKind {
@@ -640,7 +640,11 @@ mod tests {
         let store = Store::open(dir.path(), &node, 4 << 20).unwrap();
         let (a, _) = intake(&store, Millis(1_000));
         let (b, _) = intake(&store, Millis(1_001));
-        assert_eq!((a.as_str(), b.as_str()), ("PLG-261128-0001", "PLG-261128-0002"), "the counter is read from the stage");
+        assert_eq!(
+            (a.as_str(), b.as_str()),
+            ("PLG-261128-0001", "PLG-261128-0002"),
+            "the counter is read from the stage"
+        );
         let (_, last) = store
             .write(Millis(1_002), |tx| -> Result<(), StoreError> {
                 let mut c = tx.case(&a)?.expect("a staged case is visible to the next writer");

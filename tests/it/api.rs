@@ -321,35 +321,23 @@ async fn call_takers_file_phone_reports() {
 async fn login_guessing_is_throttled() {
     let mut node = TestNode::spawn();
     node.add_user("op", "operator", None);
-    let c = node.client();
-    let mut last = None;
-    for _ in 0..6 {
-        let r = c
-            .post(node.url("/api/v1/session"))
-            .json(&json!({"username": "op", "password": "wrong-password"}))
-            .send()
-            .await
-            .unwrap();
-        last = Some(r);
+    for _ in 0..5 {
+        assert_eq!(node.try_login("op", "wrong-password").await.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = last.unwrap();
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let r = node.try_login("op", "wrong-password").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "the sixth attempt waits");
     assert!(r.headers().get("retry-after").is_some());
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["code"], "too_many_attempts");
-    // even the right password waits
-    let r = c
-        .post(node.url("/api/v1/session"))
-        .json(&json!({"username": "op", "password": node.passwords["op"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    let first =
-        c.post(node.url("/api/v1/session")).json(&json!({"username": "nobody", "password": "x"})).send().await.unwrap();
-    assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
-    let session_cookie = first.headers().get("set-cookie");
-    assert!(session_cookie.is_none());
+    let right = node.passwords["op"].clone();
+    assert_eq!(
+        node.try_login("op", &right).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    let other = node.try_login("nobody", "x").await;
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED, "other accounts are not locked");
+    assert!(other.headers().get("set-cookie").is_none());
 }
 
 /// The session cookie is HttpOnly, Secure and SameSite=Strict.
@@ -357,13 +345,7 @@ async fn login_guessing_is_throttled() {
 async fn the_session_cookie_is_locked_down() {
     let mut node = TestNode::spawn();
     node.add_user("op", "operator", None);
-    let r = node
-        .client()
-        .post(node.url("/api/v1/session"))
-        .json(&json!({"username": "op", "password": node.passwords["op"]}))
-        .send()
-        .await
-        .unwrap();
+    let r = node.try_login("op", &node.passwords["op"]).await;
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie}");

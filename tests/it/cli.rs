@@ -1,6 +1,5 @@
 use crate::support::*;
 use reqwest::StatusCode;
-use serde_json::json;
 
 /// Admin commands work through the serving node's socket and on the store directly when the
 /// node is stopped; disabling and password changes take effect at once.
@@ -39,14 +38,7 @@ async fn user_commands_work_with_the_node_running_or_stopped() {
 
     let out = node.cli(&["user", "disable", "op"], None);
     assert!(out.status.success());
-    let r = node
-        .client()
-        .post(node.url("/api/v1/session"))
-        .json(&json!({"username": "op", "password": pw}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(node.try_login("op", &pw).await.status(), StatusCode::UNAUTHORIZED);
 
     // stopped: directly on the store
     assert!(node.stop().success());
@@ -57,14 +49,7 @@ async fn user_commands_work_with_the_node_running_or_stopped() {
     node.passwords.insert("op".into(), "a-brand-new-password".into());
     node.login("op").await;
     node.login("walkin").await;
-    let r = node
-        .client()
-        .post(node.url("/api/v1/session"))
-        .json(&json!({"username": "op", "password": pw}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "the old password no longer works");
+    assert_eq!(node.try_login("op", &pw).await.status(), StatusCode::UNAUTHORIZED, "the old password no longer works");
 }
 
 /// Config mistakes stop the node with a message that names them.

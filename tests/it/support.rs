@@ -150,6 +150,16 @@ impl TestNode {
         pw
     }
 
+    /// One login attempt; the response as it came.
+    pub async fn try_login(&self, user: &str, password: &str) -> reqwest::Response {
+        self.client()
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": user, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn login(&self, user: &str) -> Session {
         let pw = self.passwords.get(user).unwrap_or_else(|| panic!("no password for {user}")).clone();
         let client = self.client();
