@@ -210,6 +210,23 @@ pub struct IntegrityOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct AccessEntryOut {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub from: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLogOut {
+    /// the log's hash chain holds from its first entry
+    pub chain_ok: bool,
+    /// newest first
+    pub entries: Vec<AccessEntryOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HealthOut {
     pub status: String,
     pub node: String,

@@ -48,6 +48,14 @@ impl Policy for Integrity {
     }
 }
 
+/// Roles that read the access log (auditor).
+pub struct AccessLog;
+impl Policy for AccessLog {
+    fn allows(r: Role) -> bool {
+        r.may(Action::ReadAccessLog)
+    }
+}
+
 /// A logged-in person whose role passes `P`. State-changing requests also need the session's
 /// CSRF token in `X-CSRF-Token`.
 pub struct Authed<P: Policy> {

@@ -85,6 +85,7 @@ pub fn configure(app: Arc<App>) -> impl Fn(&mut web::ServiceConfig) + Clone {
             )
             .service(web::resource("/api/v1/units").route(web::get().to(units)).default_service(na()))
             .service(web::resource("/api/v1/integrity").route(web::get().to(integrity)).default_service(na()))
+            .service(web::resource("/api/v1/access-log").route(web::get().to(access_log)).default_service(na()))
             .default_service(web::to(asset));
     }
 }

@@ -2,7 +2,9 @@
 
 use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{client_addr, AnyStaff, Authed, Integrity, JsonBody, MaybeStaff, ReadCases, SESSION_COOKIE};
+use super::extract::{
+    client_addr, AccessLog, AnyStaff, Authed, Integrity, JsonBody, MaybeStaff, ReadCases, SESSION_COOKIE,
+};
 use crate::model::event::Channel;
 use crate::model::report::RawReport;
 use crate::model::{Actor, Category, Command, Priority, State, Ticket, UnitCode};
@@ -205,7 +207,7 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
         per_page: q.per_page.unwrap_or(50),
     };
     let n = now();
-    let page = cases::queue(&app, &who.staff, &filter, n)?;
+    let page = cases::queue(&app, &who.staff, &filter, n, &client_addr(&req))?;
     Ok(HttpResponse::Ok().json(QueueOut {
         items: page.items.iter().map(|c| dto::summary(&app, c, n)).collect(),
         total: page.total,
@@ -337,6 +339,34 @@ pub async fn integrity(app: web::Data<App>, who: Authed<Integrity>, req: HttpReq
             .chains
             .into_iter()
             .map(|c| ChainOut { origin: c.origin, events: c.events, ok: c.ok, problem: c.problem })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LimitQuery {
+    /// how many entries, newest first (1-1000, default 200)
+    pub limit: Option<usize>,
+}
+
+/// The access log: logins, reads of personal data and admin actions, newest first.
+#[utoipa::path(get, path = "/api/v1/access-log", params(LimitQuery),
+    responses((status = 200, body = AccessLogOut), (status = 403, body = ErrorBody)))]
+pub async fn access_log(
+    app: web::Data<App>,
+    who: Authed<AccessLog>,
+    q: web::Query<LimitQuery>,
+) -> Result<HttpResponse> {
+    let limit = q.limit.unwrap_or(200);
+    let app2 = app.clone();
+    let (entries, chain_ok) = web::block(move || crate::service::audit::access_log(&app2, &who.staff, limit))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(AccessLogOut {
+        chain_ok,
+        entries: entries
+            .into_iter()
+            .map(|e| AccessEntryOut { at: wib(e.at), actor: e.actor, action: e.action, target: e.target, from: e.from })
             .collect(),
     }))
 }

@@ -39,6 +39,7 @@ pub enum Action {
     Note,
     ManageUsers,
     VerifyIntegrity,
+    ReadAccessLog,
 }
 
 impl Role {
@@ -81,7 +82,7 @@ impl Role {
             }
             UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note),
             Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note),
-            Auditor => matches!(action, ReadCases | VerifyIntegrity),
+            Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog),
             Propam => matches!(action, ReadCases | Note),
             TikAdmin => matches!(action, ManageUsers | VerifyIntegrity),
         }

@@ -3,7 +3,7 @@
 use super::auth::Staff;
 use super::{App, ServiceError};
 use crate::model::Action;
-use crate::store::{ChainReport, StoreError};
+use crate::store::{AccessEntry, ChainReport, StoreError};
 
 /// A small durable write: the store is open and writable.
 pub async fn health(app: &App) -> Result<(), StoreError> {
@@ -31,4 +31,13 @@ pub fn integrity(app: &App, staff: &Staff, from: &str) -> Result<Integrity, Serv
     let access_log_ok = app.store.access_log(0)?.1;
     app.store.log_access(super::now(), &staff.username, "verify_integrity", "", from)?;
     Ok(Integrity { chains, access_log_ok })
+}
+
+/// The newest access-log entries (logins, reads of personal data, admin actions) and whether the
+/// log's hash chain holds. Auditors only.
+pub fn access_log(app: &App, staff: &Staff, limit: usize) -> Result<(Vec<AccessEntry>, bool), ServiceError> {
+    if !staff.role.may(Action::ReadAccessLog) {
+        return Err(ServiceError::Forbidden(format!("role {} may not read the access log", staff.role.as_str())));
+    }
+    Ok(app.store.access_log(limit.clamp(1, 1000))?)
 }

@@ -83,8 +83,9 @@ fn urgency_key(app: &App, c: &Case) -> (u8, u64, String) {
 }
 
 /// The queue: cases `staff` may see, filtered, ordered by urgency (priority, then time to the
-/// pending step's deadline), one page of it.
-pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis) -> Result<QueuePage, ServiceError> {
+/// pending step's deadline), one page of it. It shows reporters' names and numbers, so each
+/// read is logged with its filter.
+pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str) -> Result<QueuePage, ServiceError> {
     if !staff.role.may(Action::ReadCases) {
         return Err(ServiceError::Forbidden("your role does not read cases".into()));
     }
@@ -138,7 +139,16 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis) -> Result<Q
     let total = items.len();
     let per_page = f.per_page.clamp(1, 200);
     let page = f.page.max(1);
-    let items = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    let items: Vec<Case> = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    let target = format!(
+        "status={} category={} unit={} overdue={} q={} page={page}",
+        f.status.map(|s| s.as_str()).unwrap_or("open"),
+        f.category.map(|c| c.as_str()).unwrap_or("-"),
+        unit.as_ref().map(|u| u.as_str()).unwrap_or("-"),
+        f.overdue,
+        f.q.as_deref().unwrap_or("-"),
+    );
+    app.store.log_access(now, &staff.username, "read_queue", &target, from)?;
     Ok(QueuePage { items, total, page, per_page })
 }
 

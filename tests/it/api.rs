@@ -277,6 +277,21 @@ async fn roles_are_enforced_on_every_staff_route() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["ok"], true, "{v}");
 
+    let (s, log) = aud.get("/api/v1/access-log?limit=50").await;
+    assert_eq!(s, StatusCode::OK, "{log}");
+    assert_eq!(log["chain_ok"], true);
+    let seen: Vec<(String, String)> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["actor"].as_str().unwrap().to_owned(), e["action"].as_str().unwrap().to_owned()))
+        .collect();
+    for want in [("oki1", "read_queue"), ("plg1", "read_case"), ("itwasda", "read_case"), ("op", "login")] {
+        assert!(seen.contains(&(want.0.to_owned(), want.1.to_owned())), "{want:?} in the access log: {seen:?}");
+    }
+    let (s, _) = plg.get("/api/v1/access-log").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only auditors read the access log");
+
     let tik = node.login("tik").await;
     for path in ["/api/v1/cases".to_owned(), format!("/api/v1/cases/{ticket}")] {
         let (s, v) = tik.get(&path).await;

@@ -56,6 +56,7 @@ fn imports_respect_the_layers() {
     );
     forbid("store", &["actix", "crate::service", "crate::http"]);
     forbid("service", &["actix", "sled::", "crate::http"]);
-    forbid("http", &["sled::"]);
+    // handlers are adapters: they call service functions, never the store
+    forbid("http", &["sled::", ".store", "crate::store::Store"]);
     forbid("config.rs", &["sled", "actix"]);
 }
