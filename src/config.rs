@@ -27,6 +27,9 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     /// how often the deadline scheduler looks for due escalations
     pub scheduler_tick_ms: u64,
+    /// public intake limits as (requests, per milliseconds); `None` = off
+    pub intake_limit_per_ip: Option<(u32, u64)>,
+    pub intake_limit_per_phone: Option<(u32, u64)>,
 }
 
 /// One layer of settings; every field optional. The same names are used in the TOML file,
@@ -45,6 +48,9 @@ pub struct Layer {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub scheduler_tick_ms: Option<u64>,
+    /// `N/duration` (e.g. `60/1m`) or `off`
+    pub intake_limit_per_ip: Option<String>,
+    pub intake_limit_per_phone: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +77,8 @@ impl Layer {
             tls_cert: top.tls_cert.or(self.tls_cert),
             tls_key: top.tls_key.or(self.tls_key),
             scheduler_tick_ms: top.scheduler_tick_ms.or(self.scheduler_tick_ms),
+            intake_limit_per_ip: top.intake_limit_per_ip.or(self.intake_limit_per_ip),
+            intake_limit_per_phone: top.intake_limit_per_phone.or(self.intake_limit_per_phone),
         }
     }
 
@@ -101,6 +109,8 @@ impl Layer {
                 "SESSION_TTL" => l.session_ttl = Some(v),
                 "TLS_CERT" => l.tls_cert = Some(v.into()),
                 "TLS_KEY" => l.tls_key = Some(v.into()),
+                "INTAKE_LIMIT_PER_IP" => l.intake_limit_per_ip = Some(v),
+                "INTAKE_LIMIT_PER_PHONE" => l.intake_limit_per_phone = Some(v),
                 "SCHEDULER_TICK_MS" => l.scheduler_tick_ms = Some(v.parse().map_err(|_| bad(&k, &v, "use a number"))?),
                 _ => {
                     return Err(ConfigError::Invalid(format!(
@@ -111,6 +121,21 @@ impl Layer {
         }
         Ok(l)
     }
+}
+
+/// `N/duration` (`60/1m`) as (N, milliseconds), or `off`.
+fn parse_limit(name: &str, s: &str) -> Result<Option<(u32, u64)>, ConfigError> {
+    if s.trim() == "off" {
+        return Ok(None);
+    }
+    let bad = || ConfigError::Invalid(format!("{name}: {s:?} is not a limit like 60/1m (or off)"));
+    let (n, d) = s.split_once('/').ok_or_else(bad)?;
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    let ms = parse_duration(d).ok_or_else(bad)?;
+    if n == 0 {
+        return Err(bad());
+    }
+    Ok(Some((n, ms)))
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -168,6 +193,14 @@ impl Config {
             tls_cert: l.tls_cert,
             tls_key: l.tls_key,
             scheduler_tick_ms: l.scheduler_tick_ms.unwrap_or(500).clamp(10, 60_000),
+            intake_limit_per_ip: parse_limit(
+                "intake_limit_per_ip",
+                l.intake_limit_per_ip.as_deref().unwrap_or("60/1m"),
+            )?,
+            intake_limit_per_phone: parse_limit(
+                "intake_limit_per_phone",
+                l.intake_limit_per_phone.as_deref().unwrap_or("5/10m"),
+            )?,
         })
     }
 
@@ -222,6 +255,15 @@ mod tests {
         assert_eq!(c.listen, vec!["127.0.0.1:8443".parse::<SocketAddr>().unwrap()]);
         assert_eq!(c.data_dir, PathBuf::from("./banpol-data"));
         assert!(c.demo);
+        assert_eq!(c.intake_limit_per_ip, Some((60, 60_000)));
+        assert_eq!(c.intake_limit_per_phone, Some((5, 600_000)));
+        let off = Config::from_layer(Layer { intake_limit_per_ip: Some("off".into()), ..Default::default() }).unwrap();
+        assert_eq!(off.intake_limit_per_ip, None);
+        assert!(Config::from_layer(Layer {
+            intake_limit_per_phone: Some("5 per minute".into()),
+            ..Default::default()
+        })
+        .is_err());
     }
 
     #[test]

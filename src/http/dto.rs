@@ -70,6 +70,15 @@ pub struct PublicStatusOut {
     pub created_at: String,
     pub updated_at: String,
     pub notes: Vec<NoteOut>,
+    /// when the report was found to repeat an earlier one: that case's ticket and status
+    pub duplicate_of: Option<OriginalOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OriginalOut {
+    pub ticket: String,
+    pub status: String,
+    pub status_label: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -91,7 +100,9 @@ pub struct MeOut {
 
 /// An action on a case. Which fields are needed depends on `action`:
 /// verify {method, priority?}, reject {reason, note?}, dispatch {unit, note?}, acknowledge {note?},
-/// progress {note}, resolve {summary}, close {note?}, reopen {reason}, note {text, public?}.
+/// progress {note}, resolve {summary}, close {note?}, reopen {reason}, note {text, public?},
+/// link_duplicate {original, note?}. Verification methods: callback_confirmed, scene_confirmed,
+/// not_reachable.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionIn {
@@ -104,6 +115,8 @@ pub struct ActionIn {
     pub summary: Option<String>,
     pub text: Option<String>,
     pub public: Option<bool>,
+    /// link_duplicate: the ticket of the original
+    pub original: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -111,6 +124,25 @@ pub struct DeadlineOut {
     pub step: String,
     pub due_at: String,
     pub overdue: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonOut {
+    pub factor: String,
+    pub weight: u32,
+    pub detail: String,
+}
+
+/// The prank score at intake and why (it orders and marks; it never rejects by itself).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrankOut {
+    pub score: u32,
+    /// at or above the SOP's `mark_at`: shown as suspect, sorted after others of its priority
+    pub marked: bool,
+    /// the number was blocked when it reported
+    pub blocked: bool,
+    pub reasons: Vec<ReasonOut>,
+    pub duplicate_candidates: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -132,6 +164,9 @@ pub struct CaseSummaryOut {
     pub deadline: Option<DeadlineOut>,
     pub escalation_rung: u8,
     pub conflicts: usize,
+    pub prank: PrankOut,
+    /// an emergency dispatched before it was verified
+    pub dispatched_unverified: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -162,6 +197,74 @@ pub struct ConflictOut {
     pub reason: String,
 }
 
+/// A reporter's record: one E.164 number's history with the service.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReporterRecordOut {
+    pub reports: u32,
+    pub verified: u32,
+    /// rejected reports by reason
+    pub rejected: std::collections::BTreeMap<String, u32>,
+    pub duplicates_linked: u32,
+    pub pranks_in_window: u32,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    /// set while the number is blocked
+    pub blocked_until: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlockOut {
+    pub since: String,
+    pub until: String,
+    pub reason: String,
+    pub by: String,
+    pub lifted_at: Option<String>,
+    pub lifted_by: Option<String>,
+    pub lift_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReporterOut {
+    pub phone: String,
+    pub record: ReporterRecordOut,
+    /// every block this number had, oldest first
+    pub blocks: Vec<BlockOut>,
+    pub cases: Vec<CaseSummaryOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlockedNumberOut {
+    pub phone: String,
+    pub block: BlockOut,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockIn {
+    pub reason: Option<String>,
+    /// how long; default: the SOP's `block_for`
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrankDayOut {
+    /// YYYY-MM-DD in WIB
+    pub day: String,
+    pub channel: String,
+    pub reports: u32,
+    pub pranks: u32,
+    /// pranks / reports
+    pub rate: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrankFiguresOut {
+    pub days: Vec<PrankDayOut>,
+    /// emergency crime reports dispatched before verification (all time)
+    pub emergency_dispatched_unverified: u32,
+    pub blocked_now: u32,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseOut {
     #[serde(flatten)]
@@ -176,6 +279,12 @@ pub struct CaseOut {
     pub reject_reason: Option<String>,
     pub resolution: Option<String>,
     pub conflict_details: Vec<ConflictOut>,
+    /// how this reporter's number behaved before (all its cases)
+    pub reporter_record: ReporterRecordOut,
+    /// set when this case was linked as a duplicate of another
+    pub duplicate_of: Option<String>,
+    /// cases linked to this one as duplicates (their reporters are kept there)
+    pub duplicates: Vec<String>,
     /// the actions your role may take now
     pub allowed_actions: Vec<String>,
     pub history: Vec<EventOut>,
@@ -258,6 +367,47 @@ pub fn summary(app: &App, c: &Case, now: Millis) -> CaseSummaryOut {
         deadline,
         escalation_rung: c.escalation_rung,
         conflicts: c.conflicts.len(),
+        prank: PrankOut {
+            score: c.assessment.score,
+            marked: c.assessment.marked(&app.sop_for(&c.sop_version).prank),
+            blocked: c.assessment.blocked,
+            reasons: c
+                .assessment
+                .reasons
+                .iter()
+                .map(|r| ReasonOut { factor: r.factor.as_str().to_owned(), weight: r.weight, detail: r.detail.clone() })
+                .collect(),
+            duplicate_candidates: c.assessment.duplicate_candidates.iter().map(|t| t.to_string()).collect(),
+        },
+        dispatched_unverified: c.dispatched_unverified,
+    }
+}
+
+pub fn record(
+    r: &crate::model::prank::ReporterRecord,
+    block: Option<&crate::model::prank::Block>,
+) -> ReporterRecordOut {
+    ReporterRecordOut {
+        reports: r.reports,
+        verified: r.verified,
+        rejected: r.rejected.clone(),
+        duplicates_linked: r.duplicates_linked,
+        pranks_in_window: r.pranks_in_window,
+        first_seen: r.first_seen.map(wib),
+        last_seen: r.last_seen.map(wib),
+        blocked_until: block.map(|b| wib(b.until)),
+    }
+}
+
+pub fn block(b: &crate::model::prank::Block) -> BlockOut {
+    BlockOut {
+        since: wib(b.since),
+        until: wib(b.until),
+        reason: b.reason.clone(),
+        by: b.by.clone(),
+        lifted_at: b.lifted.as_ref().map(|l| wib(l.at)),
+        lifted_by: b.lifted.as_ref().map(|l| l.by.clone()),
+        lift_reason: b.lifted.as_ref().map(|l| l.reason.clone()),
     }
 }
 
@@ -277,7 +427,10 @@ pub fn event(e: &Event) -> EventOut {
         EventKind::Verified { method, priority } => {
             json!({"method": method, "priority": priority.as_str()})
         }
-        EventKind::Rejected { reason, note } => json!({"reason": reason, "note": note}),
+        EventKind::Rejected { reason, note, duplicate_of } => {
+            json!({"reason": reason, "note": note, "duplicate_of": duplicate_of.as_ref().map(|t| t.as_str())})
+        }
+        EventKind::DuplicateLinked { duplicate } => json!({"duplicate": duplicate.as_str()}),
         EventKind::Dispatched { unit, node, note } => {
             json!({"unit": unit.as_str(), "node": node.as_str(), "note": note})
         }

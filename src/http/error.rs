@@ -73,6 +73,10 @@ impl ResponseError for ApiError {
     }
 }
 
+fn e_msg(s: u64) -> String {
+    format!("too many reports from here in a short time; try again in {s} s (if a life is in danger, call 110)")
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         use StatusCode as S;
@@ -90,6 +94,10 @@ impl From<ServiceError> for ApiError {
                     DecideError::BadPriority(_) => ApiError::field("invalid_field", "priority", msg),
                     DecideError::MissingText { field } => ApiError::field("missing_field", field, msg),
                     DecideError::TooLong { field } => ApiError::field("invalid_field", field, msg),
+                    DecideError::UnknownMethod(_) => ApiError::field("unknown_verify_method", "method", msg),
+                    DecideError::NeedsVerification => ApiError::new(S::CONFLICT, "invalid_transition", msg),
+                    DecideError::AlreadyVerified => ApiError::new(S::CONFLICT, "already_verified", msg),
+                    DecideError::BadDuplicate(_) => ApiError::field("invalid_field", "original", msg),
                 }
             }
             ServiceError::BadCredentials => {
@@ -101,6 +109,11 @@ impl From<ServiceError> for ApiError {
                     "too_many_attempts",
                     format!("too many failed logins; wait {retry_after_s} s and try again"),
                 );
+                e.retry_after = Some(retry_after_s);
+                e
+            }
+            ServiceError::RateLimited { retry_after_s, .. } => {
+                let mut e = ApiError::new(S::TOO_MANY_REQUESTS, "rate_limited", e_msg(retry_after_s));
                 e.retry_after = Some(retry_after_s);
                 e
             }

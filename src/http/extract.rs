@@ -137,6 +137,31 @@ impl FromRequest for MaybeStaff {
     }
 }
 
+/// Public intake: the session if there is one; without one (a citizen) the per-address rate
+/// limit is taken here, before the body is read, so a flood costs little.
+pub struct IntakeGate(pub Option<Staff>);
+
+impl FromRequest for IntakeGate {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, p: &mut Payload) -> Self::Future {
+        let staff = match MaybeStaff::from_request(req, p).into_inner() {
+            Ok(s) => s.0,
+            Err(e) => return std::future::ready(Err(e)),
+        };
+        if staff.is_none() {
+            if let Some(l) = &app(req).limit_per_ip {
+                if let Err(s) = l.take(&client_addr(req), crate::service::now()) {
+                    let e = crate::service::ServiceError::RateLimited { what: "address", retry_after_s: s };
+                    return std::future::ready(Err(e.into()));
+                }
+            }
+        }
+        std::future::ready(Ok(IntakeGate(staff)))
+    }
+}
+
 /// The client's address as the access log records it.
 pub fn client_addr(req: &HttpRequest) -> String {
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())

@@ -85,6 +85,19 @@ pub fn configure(app: Arc<App>) -> impl Fn(&mut web::ServiceConfig) + Clone {
             )
             .service(web::resource("/api/v1/units").route(web::get().to(units)).default_service(na()))
             .service(web::resource("/api/v1/integrity").route(web::get().to(integrity)).default_service(na()))
+            .service(
+                web::resource("/api/v1/reporters/{phone}").route(web::get().to(get_reporter)).default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/reporters/{phone}/block")
+                    .route(web::post().to(block_reporter))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/reporters/{phone}/lift").route(web::post().to(lift_block)).default_service(na()),
+            )
+            .service(web::resource("/api/v1/blocklist").route(web::get().to(blocklist)).default_service(na()))
+            .service(web::resource("/api/v1/stats/prank").route(web::get().to(prank_figures)).default_service(na()))
             .service(web::resource("/api/v1/access-log").route(web::get().to(access_log)).default_service(na()))
             .default_service(web::to(asset));
     }

@@ -3,12 +3,13 @@
 use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    client_addr, AccessLog, AnyStaff, Authed, Integrity, JsonBody, MaybeStaff, ReadCases, SESSION_COOKIE,
+    client_addr, AccessLog, AnyStaff, Authed, IntakeGate, Integrity, JsonBody, ReadCases, SESSION_COOKIE,
 };
 use crate::model::event::Channel;
 use crate::model::report::RawReport;
 use crate::model::{Actor, Category, Command, Priority, State, Ticket, UnitCode};
-use crate::service::cases::{self, QueueFilter};
+use crate::service::cases::{self, Lane, QueueFilter};
+use crate::service::prank;
 use crate::service::{auth, intake, now, App};
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::StatusCode;
@@ -35,8 +36,8 @@ pub async fn healthz(app: web::Data<App>) -> Result<HttpResponse> {
 
 /// File a report. Public; staff may file phone and walk-in reports for callers.
 #[utoipa::path(post, path = "/api/v1/reports", request_body = ReportIn,
-    responses((status = 201, body = ReceiptOut), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
-pub async fn create_report(app: web::Data<App>, who: MaybeStaff, body: JsonBody<ReportIn>) -> Result<HttpResponse> {
+    responses((status = 201, body = ReceiptOut), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn create_report(app: web::Data<App>, who: IntakeGate, body: JsonBody<ReportIn>) -> Result<HttpResponse> {
     let r = body.0;
     let channel = match (r.channel.as_deref(), &who.0) {
         (None | Some("web"), _) => Channel::Web,
@@ -106,6 +107,11 @@ pub async fn track_report(
         created_at: wib(c.created),
         updated_at: wib(c.updated),
         notes: c.public_notes.iter().map(|n| NoteOut { at: wib(n.at), text: n.text.clone() }).collect(),
+        duplicate_of: st.original.map(|o| OriginalOut {
+            ticket: o.ticket.to_string(),
+            status: o.state.as_str().to_owned(),
+            status_label: o.state.label_id().to_owned(),
+        }),
     }))
 }
 
@@ -168,6 +174,8 @@ pub struct QueueQuery {
     pub overdue: Option<bool>,
     /// ticket, phone number or words of the description
     pub q: Option<String>,
+    /// main (default: everything but non-crime reports from blocked numbers), blocked, or all
+    pub lane: Option<String>,
     pub page: Option<usize>,
     pub per_page: Option<usize>,
 }
@@ -197,7 +205,20 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
         None | Some("") => None,
         Some(s) => Some(UnitCode::parse(s).map_err(|e| ApiError::field("unknown_unit", "unit", e.to_string()))?),
     };
+    let lane = match q.lane.as_deref() {
+        None | Some("") | Some("main") => Lane::Main,
+        Some("blocked") => Lane::Blocked,
+        Some("all") => Lane::All,
+        Some(s) => {
+            return Err(ApiError::field(
+                "invalid_field",
+                "lane",
+                format!("lane {s:?} is unknown: main, blocked or all"),
+            ))
+        }
+    };
     let filter = QueueFilter {
+        lane,
         status,
         category,
         unit,
@@ -227,11 +248,15 @@ pub async fn get_case(
 ) -> Result<HttpResponse> {
     let t = ticket(&path)?;
     let (c, events) = cases::get(&app, &who.staff, &t, &client_addr(&req))?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(case_out(&app, &who.staff, &c, &events)))
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(case_out(&app, &who.staff, &c, &events)?))
 }
 
-fn case_out(app: &App, staff: &auth::Staff, c: &crate::model::Case, events: &[crate::model::Event]) -> CaseOut {
-    CaseOut {
+fn case_out(app: &App, staff: &auth::Staff, c: &crate::model::Case, events: &[crate::model::Event]) -> Result<CaseOut> {
+    let (rec, blocked) = prank::record_of(app, c)?;
+    Ok(CaseOut {
+        reporter_record: dto::record(&rec, blocked.as_ref()),
+        duplicate_of: c.duplicate_of.as_ref().map(|t| t.to_string()),
+        duplicates: c.duplicates.iter().map(|t| t.to_string()).collect(),
         summary: dto::summary(app, c, now()),
         description: c.description.clone(),
         address: c.location.address.clone(),
@@ -249,7 +274,7 @@ fn case_out(app: &App, staff: &auth::Staff, c: &crate::model::Case, events: &[cr
             .collect(),
         allowed_actions: cases::allowed_actions(app, staff, c).into_iter().map(String::from).collect(),
         history: events.iter().map(dto::event).collect(),
-    }
+    })
 }
 
 fn command(a: ActionIn) -> Result<Command> {
@@ -277,11 +302,16 @@ fn command(a: ActionIn) -> Result<Command> {
         "close" => Command::Close { note },
         "reopen" => Command::Reopen { reason: need(a.reason, "reason")? },
         "note" => Command::Note { text: need(a.text, "text")?, public: a.public.unwrap_or(false) },
+        "link_duplicate" => {
+            let o = need(a.original, "original")?;
+            let original = Ticket::parse(&o).map_err(|e| ApiError::field("invalid_field", "original", e.to_string()))?;
+            Command::LinkDuplicate { original, note }
+        }
         other => {
             return Err(ApiError::field(
                 "unknown_action",
                 "action",
-                format!("action {other:?} is unknown: use verify, reject, dispatch, acknowledge, progress, resolve, close, reopen or note"),
+                format!("action {other:?} is unknown: use verify, reject, link_duplicate, dispatch, acknowledge, progress, resolve, close, reopen or note"),
             ))
         }
     })
@@ -299,7 +329,7 @@ pub async fn case_action(
     let t = ticket(&path)?;
     let cmd = command(body.0)?;
     let (c, events) = cases::act(&app, &who.staff, &t, cmd).await?;
-    Ok(HttpResponse::Ok().json(case_out(&app, &who.staff, &c, &events)))
+    Ok(HttpResponse::Ok().json(case_out(&app, &who.staff, &c, &events)?))
 }
 
 /// Units that can receive a disposition, and the regencies of the Polda.
@@ -340,6 +370,110 @@ pub async fn integrity(app: web::Data<App>, who: Authed<Integrity>, req: HttpReq
             .into_iter()
             .map(|c| ChainOut { origin: c.origin, events: c.events, ok: c.ok, problem: c.problem })
             .collect(),
+    }))
+}
+
+fn phone(s: &str) -> Result<crate::model::Phone> {
+    crate::model::Phone::parse(s).map_err(|e| ApiError::field("invalid_phone", "phone", e.to_string()))
+}
+
+fn reporter_out(app: &App, v: prank::ReporterView) -> ReporterOut {
+    let now = crate::service::now();
+    ReporterOut {
+        phone: v.phone.to_string(),
+        record: dto::record(&v.record, v.blocks.active(now)),
+        blocks: v.blocks.blocks.iter().map(dto::block).collect(),
+        cases: v.cases.iter().map(|c| dto::summary(app, c, now)).collect(),
+    }
+}
+
+/// A reporter's record: every case of the number, its outcomes and its blocks.
+#[utoipa::path(get, path = "/api/v1/reporters/{phone}", params(("phone" = String, Path)),
+    responses((status = 200, body = ReporterOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_reporter(
+    app: web::Data<App>,
+    who: Authed<ReadCases>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let p = phone(&path)?;
+    let v = prank::reporter(&app, &who.staff, &p, &client_addr(&req))?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(reporter_out(&app, v)))
+}
+
+/// Block a number by hand (pa_siaga, ka_siaga, leader, propam).
+#[utoipa::path(post, path = "/api/v1/reporters/{phone}/block", params(("phone" = String, Path)), request_body = BlockIn,
+    responses((status = 200, body = ReporterOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn block_reporter(
+    app: web::Data<App>,
+    who: Authed<ReadCases>,
+    path: web::Path<String>,
+    body: JsonBody<BlockIn>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let p = phone(&path)?;
+    let reason = body.0.reason.unwrap_or_default();
+    prank::block(&app, &who.staff, &p, &reason, body.0.days, &client_addr(&req)).await?;
+    let v = prank::reporter(&app, &who.staff, &p, &client_addr(&req))?;
+    Ok(HttpResponse::Ok().json(reporter_out(&app, v)))
+}
+
+/// Lift a block, with a reason (Propam).
+#[utoipa::path(post, path = "/api/v1/reporters/{phone}/lift", params(("phone" = String, Path)), request_body = BlockIn,
+    responses((status = 200, body = ReporterOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn lift_block(
+    app: web::Data<App>,
+    who: Authed<ReadCases>,
+    path: web::Path<String>,
+    body: JsonBody<BlockIn>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let p = phone(&path)?;
+    let reason = body.0.reason.unwrap_or_default();
+    prank::lift(&app, &who.staff, &p, &reason, &client_addr(&req)).await?;
+    let v = prank::reporter(&app, &who.staff, &p, &client_addr(&req))?;
+    Ok(HttpResponse::Ok().json(reporter_out(&app, v)))
+}
+
+/// Numbers blocked now.
+#[utoipa::path(get, path = "/api/v1/blocklist", responses((status = 200, body = [BlockedNumberOut])))]
+pub async fn blocklist(app: web::Data<App>, who: Authed<ReadCases>) -> Result<HttpResponse> {
+    let list = prank::blocklist(&app, &who.staff)?;
+    let out: Vec<BlockedNumberOut> =
+        list.iter().map(|(p, b)| BlockedNumberOut { phone: p.clone(), block: dto::block(b) }).collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DaysQuery {
+    /// how many days back (default 14)
+    pub days: Option<u32>,
+}
+
+/// Prank rate per day and channel, emergencies dispatched before verification, numbers blocked.
+#[utoipa::path(get, path = "/api/v1/stats/prank", params(DaysQuery), responses((status = 200, body = PrankFiguresOut)))]
+pub async fn prank_figures(
+    app: web::Data<App>,
+    who: Authed<ReadCases>,
+    q: web::Query<DaysQuery>,
+) -> Result<HttpResponse> {
+    let days = q.days.unwrap_or(14);
+    let app2 = app.clone();
+    let f = web::block(move || prank::figures(&app2, &who.staff, days)).await.map_err(|e| ApiError::internal(&e))??;
+    Ok(HttpResponse::Ok().json(PrankFiguresOut {
+        days: f
+            .days
+            .into_iter()
+            .map(|((day, channel), d)| PrankDayOut {
+                day,
+                channel,
+                reports: d.reports,
+                pranks: d.pranks,
+                rate: if d.reports == 0 { 0.0 } else { f64::from(d.pranks) / f64::from(d.reports) },
+            })
+            .collect(),
+        emergency_dispatched_unverified: f.emergency_dispatched_unverified,
+        blocked_now: f.blocked_now,
     }))
 }
 

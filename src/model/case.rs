@@ -3,6 +3,7 @@
 
 use super::event::{Actor, Channel, Event, EventKind, Location, Reporter};
 use super::ids::{EventId, NodeCode, Ticket, UnitCode};
+use super::prank::Assessment;
 use super::sop::{Category, Priority, Sop, Step};
 use super::time::{Hlc, Millis};
 use super::units::Units;
@@ -60,7 +61,21 @@ pub struct Case {
     pub conflicts: Vec<Conflict>,
     pub event_count: u32,
     pub last_hlc: Hlc,
+    /// the prank score at intake and its reasons
+    #[serde(default)]
+    pub assessment: Assessment,
+    /// an emergency dispatched before it was verified (flagged and counted, DESIGN §7)
+    #[serde(default)]
+    pub dispatched_unverified: bool,
+    #[serde(default)]
+    pub duplicate_of: Option<Ticket>,
+    /// cases linked to this one as duplicates (their reporters are kept there)
+    #[serde(default)]
+    pub duplicates: Vec<Ticket>,
 }
+
+/// How a report was verified (DESIGN §7): recorded on every verification.
+pub const VERIFY_METHODS: [&str; 3] = ["callback_confirmed", "scene_confirmed", "not_reachable"];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecideError {
@@ -78,6 +93,14 @@ pub enum DecideError {
     MissingText { field: &'static str },
     #[error("{field} is too long: at most 4000 characters")]
     TooLong { field: &'static str },
+    #[error("verification method {0:?} is unknown: use callback_confirmed, scene_confirmed or not_reachable")]
+    UnknownMethod(String),
+    #[error("a case that is new cannot be dispatched before it is verified; only an emergency crime report may be")]
+    NeedsVerification,
+    #[error("this case is already verified")]
+    AlreadyVerified,
+    #[error("{0}")]
+    BadDuplicate(String),
 }
 
 const TEXT_MAX: usize = 4000;
@@ -131,6 +154,10 @@ impl Case {
             conflicts: Vec::new(),
             event_count: 1,
             last_hlc: ev.hlc,
+            assessment: r.assessment.clone(),
+            dispatched_unverified: false,
+            duplicate_of: None,
+            duplicates: Vec::new(),
         })
     }
 
@@ -155,6 +182,7 @@ impl Case {
         self.event_count += 1;
         self.last_hlc = self.last_hlc.max(ev.hlc);
         self.updated = self.updated.max(at);
+        let was = self.state;
         if let Some(action) = ev.kind.action() {
             if ev.id.origin != self.owner {
                 return self.conflict(
@@ -173,10 +201,21 @@ impl Case {
                 self.verification = Some(method.clone());
                 self.priority = *priority;
             }
-            EventKind::Rejected { reason, .. } => self.reject_reason = Some(reason.clone()),
+            EventKind::Rejected { reason, duplicate_of, .. } => {
+                self.reject_reason = Some(reason.clone());
+                self.duplicate_of = duplicate_of.clone();
+            }
             EventKind::Dispatched { unit, node, .. } => {
                 self.unit = Some(unit.clone());
                 self.owner = node.clone();
+                if was == State::New {
+                    self.dispatched_unverified = true;
+                }
+            }
+            EventKind::DuplicateLinked { duplicate } => {
+                if !self.duplicates.contains(duplicate) {
+                    self.duplicates.push(duplicate.clone());
+                }
             }
             EventKind::Resolved { summary } => {
                 self.resolution = Some(summary.clone());
@@ -253,19 +292,39 @@ impl Case {
         transition(self.state, action)?;
         Ok(match cmd {
             Command::Verify { method, priority } => {
+                if self.state != State::New && self.verification.is_some() {
+                    return Err(DecideError::AlreadyVerified);
+                }
+                let method = required("method", &method)?;
+                if !VERIFY_METHODS.contains(&method.as_str()) {
+                    return Err(DecideError::UnknownMethod(method));
+                }
                 let priority = priority.unwrap_or(self.priority);
                 if !sop.allows_priority(self.category, priority) {
                     return Err(DecideError::BadPriority(priority.as_str()));
                 }
-                EventKind::Verified { method: required("method", &method)?, priority }
+                EventKind::Verified { method, priority }
             }
             Command::Reject { reason, note } => {
                 if !sop.reject_reasons.contains(&reason) {
                     return Err(DecideError::UnknownReason(reason, sop.reject_reasons.join(", ")));
                 }
-                EventKind::Rejected { reason, note: optional("note", &note)? }
+                EventKind::Rejected { reason, note: optional("note", &note)?, duplicate_of: None }
+            }
+            Command::LinkDuplicate { original, note } => {
+                if original == self.ticket {
+                    return Err(DecideError::BadDuplicate("a case cannot be a duplicate of itself".into()));
+                }
+                EventKind::Rejected {
+                    reason: "duplicate".into(),
+                    note: optional("note", &note)?,
+                    duplicate_of: Some(original),
+                }
             }
             Command::Dispatch { unit, note } => {
+                if self.state == State::New && !self.is_emergency_crime() {
+                    return Err(DecideError::NeedsVerification);
+                }
                 let u = units.get(&unit).ok_or_else(|| DecideError::UnknownUnit(unit.to_string()))?;
                 EventKind::Dispatched { unit, node: u.node.clone(), note: optional("note", &note)? }
             }
@@ -276,6 +335,11 @@ impl Case {
             Command::Reopen { reason } => EventKind::Reopened { reason: required("reason", &reason)? },
             Command::Note { text, public } => EventKind::Noted { text: required("text", &text)?, public },
         })
+    }
+
+    /// The one kind of report that may be dispatched before it is verified.
+    pub fn is_emergency_crime(&self) -> bool {
+        self.category == Category::Crime && self.priority == Priority::Emergency
     }
 
     /// Whether `actor` is the citizen, staff or system: used for audit displays.
@@ -325,6 +389,7 @@ mod tests {
                 channel: Channel::Web,
                 token_hash: "00".into(),
                 suggested_unit: None,
+                assessment: Assessment::default(),
             });
             let mut log = Log { events: Vec::new(), seq: 0 };
             log.push("PLG", 0, reported);
@@ -352,7 +417,7 @@ mod tests {
         let mut log = Log::new();
         let plg = UnitCode::parse("PLG").unwrap();
         let steps = [
-            (EventKind::Verified { method: "callback".into(), priority: Priority::High }, State::Verified),
+            (EventKind::Verified { method: "callback_confirmed".into(), priority: Priority::High }, State::Verified),
             (EventKind::Dispatched { unit: plg.clone(), node: node("PLG"), note: String::new() }, State::Dispatched),
             (EventKind::Acknowledged { note: String::new() }, State::Acknowledged),
             (EventKind::Progressed { note: "Tim meluncur".into() }, State::InProgress),
@@ -374,9 +439,9 @@ mod tests {
     #[test]
     fn fold_is_order_independent_and_keeps_conflicts() {
         let mut log = Log::new();
-        log.push("PLG", 10, EventKind::Verified { method: "callback".into(), priority: Priority::Normal });
+        log.push("PLG", 10, EventKind::Verified { method: "callback_confirmed".into(), priority: Priority::Normal });
         // two nodes both think they own the case: the hub's rejection loses and is kept as a conflict
-        log.push("SUMSEL", 20, EventKind::Rejected { reason: "prank".into(), note: String::new() });
+        log.push("SUMSEL", 20, EventKind::Rejected { reason: "prank".into(), note: String::new(), duplicate_of: None });
         log.push(
             "PLG",
             30,
@@ -394,7 +459,7 @@ mod tests {
     #[test]
     fn dispatch_to_another_node_moves_ownership() {
         let mut log = Log::new();
-        log.push("PLG", 10, EventKind::Verified { method: "callback".into(), priority: Priority::Normal });
+        log.push("PLG", 10, EventKind::Verified { method: "callback_confirmed".into(), priority: Priority::Normal });
         let c = log.case();
         let ev = c
             .decide(
@@ -421,10 +486,12 @@ mod tests {
         let table: Vec<(Command, &str)> = vec![
             (Command::Reject { reason: "boring".into(), note: String::new() }, "reject reason \"boring\" is unknown"),
             (Command::Verify { method: " ".into(), priority: None }, "method is required"),
-            (Command::Verify { method: "callback".into(), priority: Some(Priority::Emergency) }, ""),
+            (Command::Verify { method: "callback_confirmed".into(), priority: Some(Priority::Emergency) }, ""),
+            (Command::Dispatch { unit: UnitCode::parse("PLG").unwrap(), note: String::new() }, "before it is verified"),
+            (Command::Verify { method: "gut_feeling".into(), priority: None }, "method \"gut_feeling\" is unknown"),
             (
-                Command::Dispatch { unit: UnitCode::parse("PLG").unwrap(), note: String::new() },
-                "verify the report first",
+                Command::LinkDuplicate { original: Ticket::parse("PLG-261128-0001").unwrap(), note: String::new() },
+                "duplicate of itself",
             ),
             (Command::Note { text: "x".repeat(4001), public: false }, "too long"),
         ];
@@ -435,6 +502,59 @@ mod tests {
                 w => assert!(r.unwrap_err().to_string().contains(w), "{cmd:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_emergency_crime_may_be_dispatched_first_and_verified_later() {
+        let (s, u, here) = (sop(), units(), node("PLG"));
+        let mut log = Log::new();
+        let plg = UnitCode::parse("PLG").unwrap();
+        let dispatch = Command::Dispatch { unit: plg.clone(), note: String::new() };
+        assert_eq!(log.case().decide(dispatch.clone(), &here, &s, &u), Err(DecideError::NeedsVerification));
+        log.push("PLG", 5, EventKind::Verified { method: "callback_confirmed".into(), priority: Priority::Emergency });
+        // an emergency that is not yet verified: build one by hand
+        let mut log = Log::new();
+        let mut c = log.case();
+        c.priority = Priority::Emergency;
+        let ev = c.decide(dispatch, &here, &s, &u).unwrap();
+        log.events[0].kind = match log.events[0].kind.clone() {
+            EventKind::Reported(mut r) => {
+                r.priority = Priority::Emergency;
+                EventKind::Reported(r)
+            }
+            k => k,
+        };
+        log.push("PLG", 10, ev);
+        let c = log.case();
+        assert_eq!((c.state, c.dispatched_unverified, c.verification.clone()), (State::Dispatched, true, None));
+        let late =
+            c.decide(Command::Verify { method: "scene_confirmed".into(), priority: None }, &here, &s, &u).unwrap();
+        log.push("PLG", 20, late);
+        let c = log.case();
+        assert_eq!(c.state, State::Dispatched, "late verification keeps the state");
+        assert_eq!(c.verification.as_deref(), Some("scene_confirmed"));
+        assert!(c.dispatched_unverified, "still counted as dispatched before verification");
+        assert_eq!(
+            c.decide(Command::Verify { method: "scene_confirmed".into(), priority: None }, &here, &s, &u),
+            Err(DecideError::AlreadyVerified)
+        );
+    }
+
+    #[test]
+    fn linking_a_duplicate_rejects_it_and_records_the_original() {
+        let (s, u, here) = (sop(), units(), node("PLG"));
+        let mut log = Log::new();
+        let original = Ticket::parse("PLG-261128-0099").unwrap();
+        let ev = log
+            .case()
+            .decide(Command::LinkDuplicate { original: original.clone(), note: String::new() }, &here, &s, &u)
+            .unwrap();
+        log.push("PLG", 10, ev);
+        let c = log.case();
+        assert_eq!(
+            (c.state, c.reject_reason.as_deref(), c.duplicate_of.clone()),
+            (State::Rejected, Some("duplicate"), Some(original))
+        );
     }
 
     #[test]
@@ -466,7 +586,11 @@ mod tests {
         log.push("PLG", 2_700_000, c.due_escalations(&s, start.plus(2_700_000)).remove(0));
         assert_eq!(log.case().next_deadline(&s), None);
         // acting resets the clock for the next step
-        log.push("PLG", 2_800_000, EventKind::Verified { method: "callback".into(), priority: Priority::Normal });
+        log.push(
+            "PLG",
+            2_800_000,
+            EventKind::Verified { method: "callback_confirmed".into(), priority: Priority::Normal },
+        );
         let c = log.case();
         assert_eq!(c.escalation_rung, 0);
         assert_eq!(c.next_deadline(&s).unwrap().step, Step::Dispatch);

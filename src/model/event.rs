@@ -92,6 +92,9 @@ pub struct ReportedCase {
     pub token_hash: String,
     /// the unit whose territory holds the location: what dispatch suggests
     pub suggested_unit: Option<UnitCode>,
+    /// the prank score at intake, with its reasons (DESIGN §7)
+    #[serde(default)]
+    pub assessment: super::prank::Assessment,
 }
 
 impl Eq for ReportedCase {}
@@ -100,16 +103,51 @@ impl Eq for ReportedCase {}
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     Reported(ReportedCase),
-    Verified { method: String, priority: Priority },
-    Rejected { reason: String, note: String },
-    Dispatched { unit: UnitCode, node: NodeCode, note: String },
-    Acknowledged { note: String },
-    Progressed { note: String },
-    Resolved { summary: String },
-    Closed { note: String },
-    Reopened { reason: String },
-    Noted { text: String, public: bool },
-    Escalated { step: Step, rung: u8, to_role: String, due: Millis },
+    Verified {
+        method: String,
+        priority: Priority,
+    },
+    Rejected {
+        reason: String,
+        note: String,
+        /// set when the case was linked as a duplicate of another
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duplicate_of: Option<Ticket>,
+    },
+    Dispatched {
+        unit: UnitCode,
+        node: NodeCode,
+        note: String,
+    },
+    Acknowledged {
+        note: String,
+    },
+    Progressed {
+        note: String,
+    },
+    Resolved {
+        summary: String,
+    },
+    Closed {
+        note: String,
+    },
+    Reopened {
+        reason: String,
+    },
+    Noted {
+        text: String,
+        public: bool,
+    },
+    Escalated {
+        step: Step,
+        rung: u8,
+        to_role: String,
+        due: Millis,
+    },
+    /// written on the original when another case is linked to it as a duplicate
+    DuplicateLinked {
+        duplicate: Ticket,
+    },
 }
 
 impl EventKind {
@@ -126,6 +164,7 @@ impl EventKind {
             Self::Reopened { .. } => "reopened",
             Self::Noted { .. } => "noted",
             Self::Escalated { .. } => "escalated",
+            Self::DuplicateLinked { .. } => "duplicate_linked",
         }
     }
     /// The workflow action this event records, if it moves the case.
@@ -139,7 +178,9 @@ impl EventKind {
             Self::Resolved { .. } => "resolve",
             Self::Closed { .. } => "close",
             Self::Reopened { .. } => "reopen",
-            Self::Reported(_) | Self::Noted { .. } | Self::Escalated { .. } => return None,
+            Self::Reported(_) | Self::Noted { .. } | Self::Escalated { .. } | Self::DuplicateLinked { .. } => {
+                return None
+            }
         })
     }
 }

@@ -5,6 +5,7 @@
 pub mod case;
 pub mod event;
 pub mod ids;
+pub mod prank;
 pub mod report;
 pub mod role;
 pub mod sop;

@@ -1,6 +1,7 @@
 //! The SOP as data: categories, priorities, per-step deadlines, the escalation ladder, reject
 //! reasons and prank thresholds, parsed from TOML and checked for completeness.
 
+use super::prank::{PrankPolicy, Weights};
 use super::time::{parse_duration, zone_offset, Millis};
 use super::workflow::State;
 use serde::{Deserialize, Serialize};
@@ -100,16 +101,8 @@ pub struct CategorySop {
     pub notify_reporter_on: Vec<State>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrankSop {
-    pub repeat_window_ms: u64,
-    pub block_after: u32,
-    pub block_review_by: String,
-    pub duplicate_window_ms: u64,
-}
-
 /// A loaded, checked SOP. Its `version` is recorded on every case it governs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sop {
     pub version: String,
     pub timezone: String,
@@ -117,7 +110,7 @@ pub struct Sop {
     pub escalation_ladder: Vec<String>,
     pub reject_reasons: Vec<String>,
     pub categories: Vec<CategorySop>,
-    pub prank: PrankSop,
+    pub prank: PrankPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +154,26 @@ struct RawPrank {
     block_after: u32,
     block_review_by: String,
     duplicate_window: String,
+    // optional: the reference draft does not set these; defaults in `PrankPolicy` docs
+    block_for: Option<String>,
+    burst_window: Option<String>,
+    burst_count: Option<u32>,
+    similarity: Option<f64>,
+    mark_at: Option<u32>,
+    weights: Option<RawWeights>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeights {
+    confirmed_prank: Option<u32>,
+    burst: Option<u32>,
+    duplicate_same_reporter: Option<u32>,
+    duplicate_similar_text: Option<u32>,
+    outside_territory: Option<u32>,
+    no_coordinates: Option<u32>,
+    empty_description: Option<u32>,
+    blocked: Option<u32>,
 }
 
 fn invalid(msg: String) -> SopError {
@@ -249,11 +262,39 @@ impl Sop {
                 return Err(invalid(format!("category {:?} is missing", id.as_str())));
             }
         }
-        let prank = PrankSop {
-            repeat_window_ms: duration("prank.repeat_window", &raw.prank.repeat_window)?,
-            block_after: raw.prank.block_after,
-            block_review_by: raw.prank.block_review_by,
-            duplicate_window_ms: duration("prank.duplicate_window", &raw.prank.duplicate_window)?,
+        let rp = raw.prank;
+        let d = Weights::default();
+        let weights = match rp.weights {
+            None => d,
+            Some(w) => Weights {
+                confirmed_prank: w.confirmed_prank.unwrap_or(d.confirmed_prank),
+                burst: w.burst.unwrap_or(d.burst),
+                duplicate_same_reporter: w.duplicate_same_reporter.unwrap_or(d.duplicate_same_reporter),
+                duplicate_similar_text: w.duplicate_similar_text.unwrap_or(d.duplicate_similar_text),
+                outside_territory: w.outside_territory.unwrap_or(d.outside_territory),
+                no_coordinates: w.no_coordinates.unwrap_or(d.no_coordinates),
+                empty_description: w.empty_description.unwrap_or(d.empty_description),
+                blocked: w.blocked.unwrap_or(d.blocked),
+            },
+        };
+        let similarity = rp.similarity.unwrap_or(0.5);
+        if !(0.0..=1.0).contains(&similarity) {
+            return Err(invalid(format!("prank.similarity must be between 0 and 1, got {similarity}")));
+        }
+        if rp.block_after == 0 {
+            return Err(invalid("prank.block_after must be at least 1".into()));
+        }
+        let prank = PrankPolicy {
+            repeat_window_ms: duration("prank.repeat_window", &rp.repeat_window)?,
+            block_after: rp.block_after,
+            block_review_by: rp.block_review_by,
+            duplicate_window_ms: duration("prank.duplicate_window", &rp.duplicate_window)?,
+            block_for_ms: duration("prank.block_for", rp.block_for.as_deref().unwrap_or("30d"))?,
+            burst_window_ms: duration("prank.burst_window", rp.burst_window.as_deref().unwrap_or("10m"))?,
+            burst_count: rp.burst_count.unwrap_or(3).max(2),
+            similarity,
+            mark_at: rp.mark_at.unwrap_or(40),
+            weights,
         };
         Ok(Sop {
             version: raw.version,
@@ -317,6 +358,12 @@ mod tests {
         assert_eq!(sop.default_priority(Category::Crime), Priority::Normal);
         assert_eq!(sop.category(Category::Crime).notify_reporter_on.len(), 4);
         assert_eq!(sop.prank.block_after, 3);
+        assert_eq!(sop.prank.block_for_ms, 30 * 86_400_000, "default when the SOP does not say");
+        assert_eq!(sop.prank.weights, Weights::default());
+        let tuned =
+            REFERENCE.replace("block_after = 3", "block_after = 3\nblock_for = \"2s\"\nweights = { burst = 7 }");
+        let tuned = Sop::parse(&tuned).unwrap();
+        assert_eq!((tuned.prank.block_for_ms, tuned.prank.weights.burst, tuned.prank.weights.blocked), (2000, 7, 30));
     }
 
     #[test]

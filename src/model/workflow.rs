@@ -68,22 +68,49 @@ impl State {
 /// What a person asks the system to do to a case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Verify { method: String, priority: Option<Priority> },
-    Reject { reason: String, note: String },
-    Dispatch { unit: UnitCode, note: String },
-    Acknowledge { note: String },
-    Progress { note: String },
-    Resolve { summary: String },
-    Close { note: String },
-    Reopen { reason: String },
-    Note { text: String, public: bool },
+    Verify {
+        method: String,
+        priority: Option<Priority>,
+    },
+    Reject {
+        reason: String,
+        note: String,
+    },
+    /// reject as a duplicate of `original`, keeping the link (and both reporters)
+    LinkDuplicate {
+        original: super::ids::Ticket,
+        note: String,
+    },
+    Dispatch {
+        unit: UnitCode,
+        note: String,
+    },
+    Acknowledge {
+        note: String,
+    },
+    Progress {
+        note: String,
+    },
+    Resolve {
+        summary: String,
+    },
+    Close {
+        note: String,
+    },
+    Reopen {
+        reason: String,
+    },
+    Note {
+        text: String,
+        public: bool,
+    },
 }
 
 impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Verify { .. } => "verify",
-            Self::Reject { .. } => "reject",
+            Self::Reject { .. } | Self::LinkDuplicate { .. } => "reject",
             Self::Dispatch { .. } => "dispatch",
             Self::Acknowledge { .. } => "acknowledge",
             Self::Progress { .. } => "progress",
@@ -108,9 +135,12 @@ pub fn transition(from: State, action: &'static str) -> Result<State, Transition
     use State::*;
     let to = match (action, from) {
         ("verify", New) => Verified,
+        // late verification of an emergency dispatched before it was verified
+        ("verify", s @ (Dispatched | Acknowledged | InProgress)) => s,
         ("reject", New) => Rejected,
-        // re-dispatch (redisposisi) when the first unit is not the right one
-        ("dispatch", Verified | Dispatched | Acknowledged) => Dispatched,
+        // from New only for an emergency crime report (`Case::decide` checks); re-dispatch
+        // (redisposisi) when the first unit is not the right one
+        ("dispatch", New | Verified | Dispatched | Acknowledged) => Dispatched,
         ("acknowledge", Dispatched) => Acknowledged,
         ("progress", Acknowledged | InProgress) => InProgress,
         ("resolve", InProgress) => Resolved,
@@ -161,6 +191,10 @@ mod tests {
         let allowed = [
             (New, "verify", Verified),
             (New, "reject", Rejected),
+            (Dispatched, "verify", Dispatched),
+            (Acknowledged, "verify", Acknowledged),
+            (InProgress, "verify", InProgress),
+            (New, "dispatch", Dispatched),
             (Verified, "dispatch", Dispatched),
             (Dispatched, "dispatch", Dispatched),
             (Acknowledged, "dispatch", Dispatched),
@@ -185,8 +219,11 @@ mod tests {
 
     #[test]
     fn refusals_explain_themselves() {
-        let e = transition(New, "dispatch").unwrap_err();
-        assert_eq!(e.to_string(), "a case that is new cannot be dispatched: verify the report first");
+        let e = transition(Verified, "acknowledge").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a case that is verified cannot be acknowledged: only a dispatched case is acknowledged by its unit"
+        );
         assert!(transition(Closed, "reopen").is_err());
         assert!(transition(Rejected, "verify").is_err());
     }

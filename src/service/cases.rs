@@ -15,8 +15,30 @@ pub struct QueueFilter {
     pub overdue: bool,
     /// free text: ticket, phone or words of the description
     pub q: Option<String>,
+    pub lane: Lane,
     pub page: usize,
     pub per_page: usize,
+}
+
+/// Reports from blocked numbers have their own lane; a crime report from a blocked number is in
+/// the main lane too, marked (DESIGN §7).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Lane {
+    #[default]
+    Main,
+    Blocked,
+    All,
+}
+
+impl Lane {
+    fn holds(self, c: &Case) -> bool {
+        let blocked = c.assessment.blocked;
+        match self {
+            Lane::Main => !blocked || c.category == crate::model::Category::Crime,
+            Lane::Blocked => blocked,
+            Lane::All => true,
+        }
+    }
 }
 
 pub struct QueuePage {
@@ -26,15 +48,16 @@ pub struct QueuePage {
     pub per_page: usize,
 }
 
-/// The public view of a case: no personal data.
+/// The public view of a case: no personal data. A duplicate shows its original's status.
 pub struct PublicStatus {
     pub case: Case,
+    pub original: Option<Case>,
 }
 
 fn action_of(cmd: &Command) -> Action {
     match cmd {
         Command::Verify { .. } => Action::Verify,
-        Command::Reject { .. } => Action::Reject,
+        Command::Reject { .. } | Command::LinkDuplicate { .. } => Action::Reject,
         Command::Dispatch { .. } => Action::Dispatch,
         Command::Acknowledge { .. } => Action::Acknowledge,
         Command::Progress { .. } => Action::Progress,
@@ -58,6 +81,7 @@ pub fn allowed_actions(app: &App, staff: &Staff, case: &Case) -> Vec<&'static st
     let all = [
         ("verify", Action::Verify),
         ("reject", Action::Reject),
+        ("link_duplicate", Action::Reject),
         ("dispatch", Action::Dispatch),
         ("acknowledge", Action::Acknowledge),
         ("progress", Action::Progress),
@@ -71,15 +95,24 @@ pub fn allowed_actions(app: &App, staff: &Staff, case: &Case) -> Vec<&'static st
             staff.role.may(*action)
                 && in_scope(staff, case)
                 && (*name == "note" || case.owner == app.node)
-                && crate::model::workflow::transition(case.state, name).is_ok()
+                && crate::model::workflow::transition(
+                    case.state,
+                    if *name == "link_duplicate" { "reject" } else { name },
+                )
+                .is_ok()
+                && (*name != "verify" || case.verification.is_none())
+                && (*name != "dispatch" || case.state != State::New || case.is_emergency_crime())
         })
         .map(|(n, _)| n)
         .collect()
 }
 
-fn urgency_key(app: &App, c: &Case) -> (u8, u64, String) {
-    let due = c.step_due(app.sop_for(&c.sop_version)).map(|(_, d)| d.0).unwrap_or(u64::MAX);
-    (c.priority as u8, due, c.ticket.to_string())
+/// Priority first; within it, reports the prank score marks as suspect go after the others
+/// (never out of the queue); then the nearest deadline.
+fn urgency_key(app: &App, c: &Case) -> (u8, bool, u64, String) {
+    let sop = app.sop_for(&c.sop_version);
+    let due = c.step_due(sop).map(|(_, d)| d.0).unwrap_or(u64::MAX);
+    (c.priority as u8, c.assessment.marked(&sop.prank), due, c.ticket.to_string())
 }
 
 /// The queue: cases `staff` may see, filtered, ordered by urgency (priority, then time to the
@@ -115,7 +148,7 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
             Some(s) => c.state == s,
             None => c.state.is_open(),
         };
-        if !status_ok || f.category.is_some_and(|cat| cat != c.category) {
+        if !status_ok || f.category.is_some_and(|cat| cat != c.category) || !f.lane.holds(&c) {
             continue;
         }
         let overdue = c.step_due(app.sop_for(&c.sop_version)).is_some_and(|(_, d)| d <= now);
@@ -182,16 +215,82 @@ pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Res
             return Err(ServiceError::NotFound);
         }
         let sop = app.sop_for(&case.sop_version);
+        if let Command::LinkDuplicate { original, .. } = &cmd {
+            link_original(tx, &actor, ticket, original)?;
+        }
         let kind = case.decide(cmd, &app.node, sop, &app.units)?;
+        let prank = matches!(&kind, crate::model::EventKind::Rejected { reason, .. } if reason == "prank");
         let ev = tx.append(ticket, actor, &case.sop_version, kind);
         case.apply(&ev);
         tx.put_case(case.clone())?;
+        if prank {
+            auto_block(app, tx, &case)?;
+        }
         Ok(case)
     })?;
     app.store.durable(durable).await?;
     app.changed(ticket);
     let events = app.store.case_events(ticket)?;
     Ok((case, events))
+}
+
+/// Records on the original that `dup` was linked to it. The original must exist and not itself
+/// be a duplicate (link to its original instead).
+fn link_original(
+    tx: &mut crate::store::Txn,
+    actor: &Actor,
+    dup: &Ticket,
+    original: &Ticket,
+) -> Result<(), ServiceError> {
+    let mut orig = tx.case(original)?.ok_or_else(|| {
+        ServiceError::Field(crate::model::report::FieldError {
+            code: "unknown_original",
+            field: "original",
+            message: format!("there is no case {original} to link to"),
+        })
+    })?;
+    if let Some(first) = &orig.duplicate_of {
+        return Err(ServiceError::Conflict(format!("{original} is itself a duplicate of {first}: link to {first}")));
+    }
+    let ev = tx.append(
+        original,
+        actor.clone(),
+        &orig.sop_version.clone(),
+        crate::model::EventKind::DuplicateLinked { duplicate: dup.clone() },
+    );
+    orig.apply(&ev);
+    tx.put_case(orig)?;
+    Ok(())
+}
+
+/// After a prank rejection: block the number when it reached the SOP's `block_after` pranks in
+/// the window. In the same write as the rejection, so the two cannot part.
+fn auto_block(app: &App, tx: &mut crate::store::Txn, case: &Case) -> Result<(), ServiceError> {
+    let p = &app.sop.prank;
+    let now = tx.now();
+    let phone = case.reporter.phone.as_str();
+    let mut history: Vec<crate::model::prank::PastCase> = app
+        .store
+        .recent_of_phone(phone, 200)?
+        .iter()
+        .filter(|c| c.ticket != case.ticket)
+        .map(super::prank::past)
+        .collect();
+    history.push(super::prank::past(case));
+    let mut blocks = tx.blocks(phone)?;
+    if crate::model::prank::should_block(&history, &blocks, now, p) {
+        let n = crate::model::prank::pranks_in_window(&history, now, p.repeat_window_ms).len();
+        blocks.blocks.push(crate::model::prank::Block {
+            since: now,
+            until: now.plus(p.block_for_ms),
+            reason: format!("{n} laporan palsu terkonfirmasi dalam periode; menunggu tinjauan {}", p.block_review_by),
+            by: "sistem".into(),
+            lifted: None,
+        });
+        tx.put_blocks(phone, blocks);
+        tracing::info!(phone, pranks = n, "number blocked automatically");
+    }
+    Ok(())
 }
 
 /// Appends the escalations that have fallen due on a case this node owns. Returns how many.
@@ -227,7 +326,11 @@ pub fn public_status(app: &App, ticket: &Ticket, token: &str) -> Result<PublicSt
     let case = app.store.case(ticket)?.ok_or(ServiceError::NotFound)?;
     let given = sha256_hex(token.trim().to_ascii_uppercase().as_str());
     if given.as_bytes().ct_eq(case.token_hash.as_bytes()).into() {
-        Ok(PublicStatus { case })
+        let original = match &case.duplicate_of {
+            Some(o) => app.store.case(o)?,
+            None => None,
+        };
+        Ok(PublicStatus { case, original })
     } else {
         Err(ServiceError::NotFound)
     }

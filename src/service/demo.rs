@@ -106,6 +106,8 @@ const DEMO: &[DemoCase] = &[
         priority: None,
         steps: &["verify", "dispatch", "acknowledge", "progress", "resolve"],
     },
+    // a repeat prankster: three hoaxes rejected as pranks get the number blocked; the fourth
+    // report shows its score and reasons in the queue (and still reaches it: it is a crime report)
     DemoCase {
         category: "crime",
         description: "Ada bom di sekolah, cepat datang sekarang juga!!! hahaha",
@@ -114,6 +116,33 @@ const DEMO: &[DemoCase] = &[
         address: "Sekolah",
         priority: None,
         steps: &["reject"],
+    },
+    DemoCase {
+        category: "crime",
+        description: "Ada perampokan bank di pusat kota, pelaku bawa senjata api, cepat!!",
+        name: "Anonim",
+        phone: "0899-0000-0006",
+        address: "Pusat kota",
+        priority: None,
+        steps: &["reject"],
+    },
+    DemoCase {
+        category: "information",
+        description: "tes tes tes tes tes tes",
+        name: "Anonim",
+        phone: "0899-0000-0006",
+        address: "Rumah",
+        priority: None,
+        steps: &["reject"],
+    },
+    DemoCase {
+        category: "crime",
+        description: "Ada bom di mall Palembang Indah, cepat datang!!! hahaha",
+        name: "Anonim",
+        phone: "0899-0000-0006",
+        address: "Mall",
+        priority: None,
+        steps: &[],
     },
 ];
 
@@ -160,7 +189,7 @@ async fn seed_cases(app: &App) -> Result<(), ServiceError> {
         let receipt = intake::submit(app, raw, channel, actor).await?;
         for step in d.steps {
             let (who, cmd) = match *step {
-                "verify" => (&desk, Command::Verify { method: "callback".into(), priority: None }),
+                "verify" => (&desk, Command::Verify { method: "callback_confirmed".into(), priority: None }),
                 "reject" => (
                     &desk,
                     Command::Reject {

@@ -27,6 +27,14 @@ pub fn new_token() -> String {
 #[tracing::instrument(skip_all, err(level = "debug"), fields(channel = channel.as_str()))]
 pub async fn submit(app: &App, raw: RawReport, channel: Channel, actor: Actor) -> Result<Receipt, ServiceError> {
     let report = check(raw, channel, &app.sop, &app.units)?;
+    let now = super::now();
+    if matches!(channel, Channel::Web | Channel::Whatsapp) {
+        if let Some(l) = &app.limit_per_phone {
+            l.take(report.reporter.phone.as_str(), now)
+                .map_err(|s| ServiceError::RateLimited { what: "phone number", retry_after_s: s })?;
+        }
+    }
+    let assessment = super::prank::assess_new(app, &report, now)?;
     let token = new_token();
     let suggested_unit = app.units.unit_for_regency(&report.location.regency).map(|u| u.code.clone());
     let reported = ReportedCase {
@@ -38,9 +46,10 @@ pub async fn submit(app: &App, raw: RawReport, channel: Channel, actor: Actor) -
         channel: report.channel,
         token_hash: sha256_hex(&token),
         suggested_unit,
+        assessment,
     };
     let sop = &app.sop;
-    let (ticket, durable) = app.store.write(super::now(), |tx| -> Result<Ticket, ServiceError> {
+    let (ticket, durable) = app.store.write(now, |tx| -> Result<Ticket, ServiceError> {
         let day = tx.now().yymmdd(sop.offset);
         let n = tx.next_counter(&format!("ticket:{day}"))?;
         let ticket = Ticket::new(&app.node, &day, n);

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cases;
 pub mod demo;
 pub mod intake;
+pub mod prank;
 pub mod scheduler;
 
 use crate::config::Config;
@@ -32,6 +33,10 @@ pub struct App {
     pub throttle: Mutex<auth::Throttle>,
     /// tickets of cases that just changed (live views subscribe)
     pub changes: broadcast::Sender<Ticket>,
+    /// the Polda's territory (a box around the Polres seats), for the prank score
+    pub territory: Option<crate::model::prank::Territory>,
+    pub limit_per_ip: Option<prank::RateLimit>,
+    pub limit_per_phone: Option<prank::RateLimit>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +57,8 @@ pub enum ServiceError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("too many reports from this {what}; try again in {retry_after_s} s")]
+    RateLimited { what: &'static str, retry_after_s: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -118,7 +125,11 @@ impl App {
         sops.insert(sop.version.clone(), sop.clone());
         store.register_sops(&sops);
         let (changes, _) = broadcast::channel(1024);
+        let territory = crate::model::prank::Territory::around(units.units.iter().filter_map(|u| u.lat.zip(u.lon)));
         Ok(App {
+            territory,
+            limit_per_ip: prank::RateLimit::new(config.intake_limit_per_ip),
+            limit_per_phone: prank::RateLimit::new(config.intake_limit_per_phone),
             store,
             node: config.node_code.clone(),
             units,

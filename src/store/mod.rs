@@ -16,6 +16,7 @@ pub use accounts::{AccessEntry, SessionRecord, UserRecord};
 pub use flush::Durable;
 
 use crate::model::event::{hash_bytes, verify_chain, Hash};
+use crate::model::prank::{trigram_hashes, BlockHistory, PastCase};
 use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, NodeCode, Sop, State, Ticket};
 use codec::{decode, encode, key};
 use flush::GroupCommit;
@@ -90,6 +91,8 @@ pub(crate) struct Trees {
     users: sled::Tree,
     sessions: sled::Tree,
     access: sled::Tree,
+    blocks: sled::Tree,
+    recent: sled::Tree,
 }
 
 // indexes into the transaction's tree slice
@@ -102,6 +105,8 @@ const T_DEADLINE: usize = 5;
 const T_PHONE: usize = 6;
 const T_HEADS: usize = 7;
 const T_COUNTERS: usize = 8;
+const T_BLOCKS: usize = 9;
+const T_RECENT: usize = 10;
 
 /// One staged write: tree index (`T_*`), key, new value or removal.
 pub(crate) type Op = (usize, Vec<u8>, Option<Vec<u8>>);
@@ -115,6 +120,7 @@ pub(crate) struct Writer {
     /// staged projections and counters not yet committed, with the ticket that staged them last
     pub(crate) staged_cases: HashMap<Ticket, (u64, Case)>,
     pub(crate) staged_counters: HashMap<Vec<u8>, (u64, u64)>,
+    pub(crate) staged_blocks: HashMap<String, (u64, BlockHistory)>,
 }
 
 impl Writer {
@@ -122,6 +128,7 @@ impl Writer {
     pub(crate) fn committed(&mut self, upto: u64) {
         self.staged_cases.retain(|_, (t, _)| *t > upto);
         self.staged_counters.retain(|_, (t, _)| *t > upto);
+        self.staged_blocks.retain(|_, (t, _)| *t > upto);
     }
 }
 
@@ -130,7 +137,7 @@ pub(crate) fn apply_ops(t: &Trees, ops: &[Op]) -> Result<(), StoreError> {
     let mut seen = std::collections::HashSet::with_capacity(ops.len());
     let mut last: Vec<&Op> = ops.iter().rev().filter(|(i, k, _)| seen.insert((*i, k.as_slice()))).collect();
     last.reverse();
-    let trees: [&sled::Tree; 9] = [
+    let trees: [&sled::Tree; 11] = [
         &t.events,
         &t.cases,
         &t.case_events,
@@ -140,6 +147,8 @@ pub(crate) fn apply_ops(t: &Trees, ops: &[Op]) -> Result<(), StoreError> {
         &t.by_phone,
         &t.heads,
         &t.counters,
+        &t.blocks,
+        &t.recent,
     ];
     use sled::Transactional;
     let res: Result<(), sled::transaction::TransactionError<()>> = trees[..].transaction(|tx| {
@@ -173,23 +182,37 @@ pub struct Txn<'a> {
     cases: HashMap<Ticket, (Option<Case>, Case)>,
     counters: HashMap<Vec<u8>, u64>,
     heads: HashMap<NodeCode, Head>,
+    blocks: HashMap<String, BlockHistory>,
 }
 
 fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
     key(&[origin.as_str().as_bytes(), &seq.to_be_bytes()])
 }
 
-/// Index entries a case projection has; the writer diffs old against new. Only cases this node
-/// owns are in the deadline index: escalation happens at the owner.
-fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(usize, Vec<u8>)> {
+/// Index entries a case projection has, as (tree, key, value); the writer diffs old against new.
+/// Only cases this node owns are in the deadline index: escalation happens at the owner. Open
+/// cases are in the recent-by-regency index with their description's trigram hashes, so a new
+/// report is checked for near-duplicates without decoding old cases.
+fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
     let t = c.ticket.as_str().as_bytes();
-    let mut v =
-        vec![(T_STATUS, key(&[&[c.state.index()], t])), (T_PHONE, key(&[c.reporter.phone.as_str().as_bytes(), t]))];
+    let mut v = vec![
+        (T_STATUS, key(&[&[c.state.index()], t]), Vec::new()),
+        (T_PHONE, key(&[c.reporter.phone.as_str().as_bytes(), t]), Vec::new()),
+    ];
     if let Some(u) = &c.unit {
-        v.push((T_UNIT, key(&[u.as_str().as_bytes(), t])));
+        v.push((T_UNIT, key(&[u.as_str().as_bytes(), t]), Vec::new()));
     }
     if let Some(d) = sop.filter(|_| &c.owner == here).and_then(|s| c.next_deadline(s)) {
-        v.push((T_DEADLINE, key(&[&d.due.0.to_be_bytes(), t])));
+        v.push((T_DEADLINE, key(&[&d.due.0.to_be_bytes(), t]), Vec::new()));
+    }
+    if c.state.is_open() && c.state != State::Resolved {
+        let mut value = Vec::with_capacity(2 + 4 * 64);
+        value.push(codec::V1);
+        value.push(c.state.index());
+        for h in trigram_hashes(&c.description) {
+            value.extend_from_slice(&h.to_le_bytes());
+        }
+        v.push((T_RECENT, key(&[c.location.regency.as_bytes(), &c.created.0.to_be_bytes(), t]), value));
     }
     v
 }
@@ -226,6 +249,8 @@ impl Store {
             users: tree("username_user")?,
             sessions: tree("tokenhash_session")?,
             access: tree("seq_access")?,
+            blocks: tree("phone_blocks")?,
+            recent: tree("regencycreatedticket_trigrams")?,
         };
         match t.meta.get("format")? {
             None => {
@@ -275,6 +300,7 @@ impl Store {
             pending: Vec::new(),
             staged_cases: HashMap::new(),
             staged_counters: HashMap::new(),
+            staged_blocks: HashMap::new(),
         }));
         let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone());
         Ok(Store {
@@ -309,6 +335,7 @@ impl Store {
             cases: HashMap::new(),
             counters: HashMap::new(),
             heads: HashMap::new(),
+            blocks: HashMap::new(),
         };
         let out = match f(&mut txn) {
             Ok(v) => v,
@@ -317,19 +344,19 @@ impl Store {
                 return Err(e);
             }
         };
-        let Txn { mut ops, cases, counters, heads, .. } = txn;
-        if ops.is_empty() && cases.is_empty() && counters.is_empty() {
+        let Txn { mut ops, cases, counters, heads, blocks, .. } = txn;
+        if ops.is_empty() && cases.is_empty() && counters.is_empty() && blocks.is_empty() {
             return Ok((out, Durable(0)));
         }
         for (before, after) in cases.values() {
             let sop_of = |c: &Case| self.sop_cached(&c.sop_version);
             let old = before.as_ref().map(|c| index_keys(c, &self.node, sop_of(c).as_deref())).unwrap_or_default();
             let new = index_keys(after, &self.node, sop_of(after).as_deref());
-            for k in old.iter().filter(|k| !new.contains(k)) {
+            for k in old.iter().filter(|o| !new.iter().any(|n| n.0 == o.0 && n.1 == o.1)) {
                 ops.push((k.0, k.1.clone(), None));
             }
-            for k in new.iter().filter(|k| !old.contains(k)) {
-                ops.push((k.0, k.1.clone(), Some(Vec::new())));
+            for k in new.iter().filter(|n| !old.contains(n)) {
+                ops.push((k.0, k.1.clone(), Some(k.2.clone())));
             }
             ops.push((T_CASES, after.ticket.as_str().as_bytes().to_vec(), Some(encode(after))));
         }
@@ -338,6 +365,9 @@ impl Store {
         }
         for (origin, h) in &heads {
             ops.push((T_HEADS, origin.as_str().as_bytes().to_vec(), Some(encode(h))));
+        }
+        for (phone, b) in &blocks {
+            ops.push((T_BLOCKS, phone.as_bytes().to_vec(), Some(encode(b))));
         }
         // the ticket is taken under the writer lock: the commit thread, reading the counter
         // under the same lock, knows every op up to it is in `pending`
@@ -348,6 +378,9 @@ impl Store {
         }
         for (k, v) in counters {
             w.staged_counters.insert(k, (ticket.0, v));
+        }
+        for (k, v) in blocks {
+            w.staged_blocks.insert(k, (ticket.0, v));
         }
         w.heads.extend(heads);
         Ok((out, ticket))
@@ -464,6 +497,75 @@ impl Store {
         Ok(out)
     }
 
+    /// The block history of a number (committed).
+    pub fn blocks(&self, phone: &str) -> Result<BlockHistory, StoreError> {
+        Ok(self.t.blocks.get(phone.as_bytes())?.map(|v| decode("blocks", &v)).transpose()?.unwrap_or_default())
+    }
+
+    /// Every number that was ever blocked, with its history.
+    pub fn all_blocks(&self) -> Result<Vec<(String, BlockHistory)>, StoreError> {
+        self.t
+            .blocks
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), decode("blocks", &v)?))
+            })
+            .collect()
+    }
+
+    /// Open cases of a regency filed at or after `since`, newest first, at most `limit`.
+    pub fn recent_in_regency(&self, regency: &str, since: Millis, limit: usize) -> Result<Vec<PastCase>, StoreError> {
+        let start = key(&[regency.as_bytes(), &since.0.to_be_bytes()]);
+        let end = key(&[regency.as_bytes(), &[0xff; 9]]);
+        let plen = regency.len() + 1;
+        let mut out = Vec::new();
+        for kv in self.t.recent.range(start..end).rev().take(limit) {
+            let (k, v) = kv?;
+            let bad = || StoreError::Corrupt("recent index".into());
+            let created = u64::from_be_bytes(k.get(plen..plen + 8).ok_or_else(bad)?.try_into().map_err(|_| bad())?);
+            let ticket = Ticket::parse(std::str::from_utf8(k.get(plen + 9..).ok_or_else(bad)?).map_err(|_| bad())?)
+                .map_err(|_| bad())?;
+            let (version, rest) = v.split_first().ok_or_else(bad)?;
+            if *version != codec::V1 || rest.is_empty() {
+                return Err(bad());
+            }
+            let state = State::ALL.get(usize::from(rest[0])).copied().ok_or_else(bad)?;
+            let trigrams = rest[1..].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            out.push(PastCase {
+                ticket,
+                created: Millis(created),
+                state,
+                reject_reason: None,
+                closed_at: Millis(created),
+                regency: regency.to_owned(),
+                trigrams,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The newest `limit` cases of a phone number (tickets sort by node, day and counter).
+    pub fn recent_of_phone(&self, phone: &str, limit: usize) -> Result<Vec<Case>, StoreError> {
+        let prefix = key(&[phone.as_bytes(), b""]);
+        let mut out = Vec::new();
+        for kv in self.t.by_phone.scan_prefix(&prefix).rev().take(limit) {
+            let (k, _) = kv?;
+            let t =
+                Ticket::parse(std::str::from_utf8(&k[prefix.len()..]).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Some(c) = self.case(&t)? {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every case, in ticket order.
+    pub fn all_cases(&self) -> impl Iterator<Item = Result<Case, StoreError>> + '_ {
+        self.t.cases.iter().map(|kv| decode("case", &kv?.1))
+    }
+
     pub fn case_count(&self) -> usize {
         self.t.cases.len()
     }
@@ -556,6 +658,21 @@ impl Txn<'_> {
         Ok(())
     }
 
+    /// The block history of a number, as staged so far, else as stored.
+    pub fn blocks(&mut self, phone: &str) -> Result<BlockHistory, StoreError> {
+        if let Some(b) = self.blocks.get(phone) {
+            return Ok(b.clone());
+        }
+        if let Some((_, b)) = self.w.staged_blocks.get(phone) {
+            return Ok(b.clone());
+        }
+        self.store.blocks(phone)
+    }
+
+    pub fn put_blocks(&mut self, phone: &str, b: BlockHistory) {
+        self.blocks.insert(phone.to_owned(), b);
+    }
+
     /// Increments and returns the named counter (e.g. the daily ticket counter).
     pub fn next_counter(&mut self, name: &str) -> Result<u64, StoreError> {
         let k = name.as_bytes().to_vec();
@@ -616,6 +733,7 @@ mod tests {
             channel: Channel::Web,
             token_hash: "00".into(),
             suggested_unit: None,
+            assessment: Default::default(),
         })
     }
 

@@ -25,10 +25,10 @@ async fn a_report_goes_from_citizen_to_closure() {
     let c = op.case(&ticket).await;
     assert_eq!(c["reporter_phone"], "+6281234567890", "phones are stored as E.164");
     assert_eq!(c["suggested_unit"], "PLG");
-    assert_eq!(c["allowed_actions"], json!(["verify", "reject", "note"]));
+    assert_eq!(c["allowed_actions"], json!(["verify", "reject", "link_duplicate", "note"]));
 
     let steps: [(&Session, Value, &str); 2] = [
-        (&op, json!({"action": "verify", "method": "callback", "priority": "high"}), "verified"),
+        (&op, json!({"action": "verify", "method": "callback_confirmed", "priority": "high"}), "verified"),
         (&op, json!({"action": "dispatch", "unit": "PLG", "note": "Segera cek lokasi"}), "dispatched"),
     ];
     for (who, body, want) in steps {
@@ -184,7 +184,7 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         (
             op.client
                 .post(node.url(&format!("/api/v1/cases/{ticket}/actions")))
-                .json(&json!({"action": "verify", "method": "callback"}))
+                .json(&json!({"action": "verify", "method": "callback_confirmed"}))
                 .send()
                 .await
                 .unwrap(),
@@ -196,7 +196,7 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
             op.client
                 .post(node.url(&format!("/api/v1/cases/{ticket}/actions")))
                 .header("x-csrf-token", "0000")
-                .json(&json!({"action": "verify", "method": "callback"}))
+                .json(&json!({"action": "verify", "method": "callback_confirmed"}))
                 .send()
                 .await
                 .unwrap(),
@@ -212,7 +212,7 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         (json!({"action": "acknowledge"}), 403, "forbidden", None),
         (json!({"action": "reject", "reason": "boring"}), 422, "unknown_reject_reason", Some("reason")),
         (json!({"action": "verify"}), 422, "missing_field", Some("method")),
-        (json!({"action": "verify", "method": "callback", "extra": 1}), 422, "invalid_field", None),
+        (json!({"action": "verify", "method": "callback_confirmed", "extra": 1}), 422, "invalid_field", None),
     ];
     for (resp, status, code, field) in cases {
         let url = resp.url().to_string();
@@ -232,7 +232,7 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
             assert_eq!(v["field"], f, "{v}");
         }
     }
-    let (s, v) = op.act("PLG-991231-9999", json!({"action": "verify", "method": "callback"})).await;
+    let (s, v) = op.act("PLG-991231-9999", json!({"action": "verify", "method": "callback_confirmed"})).await;
     assert_eq!((s.as_u16(), v["code"].as_str()), (404, Some("not_found")));
 
     assert_eq!(op.case(&ticket).await["history"], before["history"], "nothing changed the case");
@@ -252,7 +252,7 @@ async fn roles_are_enforced_on_every_staff_route() {
     node.add_user("tik", "tik_admin", None);
     let (ticket, _) = node.report(&node.client(), "crime", "Penipuan jual beli online, uang sudah ditransfer").await;
     let op = node.login("op").await;
-    op.act(&ticket, json!({"action": "verify", "method": "callback"})).await;
+    op.act(&ticket, json!({"action": "verify", "method": "callback_confirmed"})).await;
     let (s, _) = op.act(&ticket, json!({"action": "dispatch", "unit": "PLG"})).await;
     assert_eq!(s, StatusCode::OK);
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 /// there with its content, the store opens and the hash chains verify.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_reports_survive_kill_9() {
-    let mut node = TestNode::spawn();
+    let mut node = TestNode::spawn_with(Options::unlimited());
     node.add_user("itwasda", "auditor", None);
     let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let mut tasks = Vec::new();
@@ -20,7 +20,8 @@ async fn acknowledged_reports_survive_kill_9() {
         tasks.push(tokio::spawn(async move {
             for i in 0.. {
                 let description = format!("Laporan uji beban pekerja {worker} nomor {i}: pencurian di pasar");
-                let r = client.post(&url).json(&report_body("crime", &description)).send().await;
+                let phone = format!("0812{worker:02}{i:06}");
+                let r = client.post(&url).json(&report_from(&phone, "crime", &description)).send().await;
                 match r {
                     Ok(r) if r.status() == StatusCode::CREATED => {
                         let v: Value = match r.json().await {

@@ -26,7 +26,7 @@ async fn an_undispatched_case_climbs_the_ladder() {
     let (ticket, _) =
         node.report(&node.client(), "information", "Bagaimana cara memperpanjang SIM C yang sudah mati?").await;
     let op = node.login("op").await;
-    let (s, v) = op.act(&ticket, json!({"action": "verify", "method": "callback"})).await;
+    let (s, v) = op.act(&ticket, json!({"action": "verify", "method": "callback_confirmed"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["sop_version"], "test-fast");
     let verified_at = v["history"][1]["at"].as_str().unwrap().to_owned();

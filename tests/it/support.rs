@@ -19,12 +19,27 @@ pub struct TestNode {
     pub base: String,
     pub passwords: HashMap<String, String>,
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 #[derive(Default)]
 pub struct Options {
     pub demo: bool,
     pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Options {
+    /// No intake rate limits: for tests that measure something else under load.
+    pub fn unlimited() -> Options {
+        Options {
+            env: vec![
+                ("BANPOL_INTAKE_LIMIT_PER_IP".into(), "off".into()),
+                ("BANPOL_INTAKE_LIMIT_PER_PHONE".into(), "off".into()),
+            ],
+            ..Default::default()
+        }
+    }
 }
 
 impl TestNode {
@@ -42,7 +57,7 @@ impl TestNode {
         if !o.demo {
             args.push("--no-demo".into());
         }
-        let mut n = TestNode { child: None, dir, base: String::new(), passwords: HashMap::new(), args };
+        let mut n = TestNode { child: None, dir, base: String::new(), passwords: HashMap::new(), args, env: o.env };
         n.start();
         n
     }
@@ -55,7 +70,7 @@ impl TestNode {
     pub fn start(&mut self) {
         let mut cmd = Command::new(BIN);
         cmd.arg("--data-dir").arg(self.data_dir()).args(["--listen", "127.0.0.1:0"]).args(&self.args);
-        cmd.env("RUST_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.env("RUST_LOG", "warn").envs(self.env.iter().cloned()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = cmd.spawn().expect("start banpol");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
@@ -213,10 +228,14 @@ pub fn cli_in(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> std::proce
 }
 
 pub fn report_body(category: &str, description: &str) -> Value {
+    report_from("0812-3456-7890", category, description)
+}
+
+pub fn report_from(phone: &str, category: &str, description: &str) -> Value {
     json!({
         "category": category,
         "description": description,
-        "reporter": {"name": "Budi Santoso", "phone": "0812-3456-7890"},
+        "reporter": {"name": "Budi Santoso", "phone": phone},
         "location": {"regency": "Kota Palembang", "address": "Jl. Merdeka No. 1", "lat": -2.97, "lon": 104.76}
     })
 }
