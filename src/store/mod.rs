@@ -206,15 +206,25 @@ fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(usize, Vec<u
         v.push((T_DEADLINE, key(&[&d.due.0.to_be_bytes(), t]), Vec::new()));
     }
     if c.state.is_open() && c.state != State::Resolved {
-        let mut value = Vec::with_capacity(2 + 4 * 64);
-        value.push(codec::V1);
-        value.push(c.state.index());
-        for h in trigram_hashes(&c.description) {
-            value.extend_from_slice(&h.to_le_bytes());
-        }
-        v.push((T_RECENT, key(&[c.location.regency.as_bytes(), &c.created.0.to_be_bytes(), t]), value));
+        // the trigram hashes follow in `recent_value`, computed only when the entry is written
+        v.push((
+            T_RECENT,
+            key(&[c.location.regency.as_bytes(), &c.created.0.to_be_bytes(), t]),
+            vec![codec::V1, c.state.index()],
+        ));
     }
     v
+}
+
+/// The full value of a recent-index entry: version, state, the description's trigram hashes.
+fn recent_value(c: &Case) -> Vec<u8> {
+    let hashes = trigram_hashes(&c.description);
+    let mut value = Vec::with_capacity(2 + 4 * hashes.len());
+    value.extend_from_slice(&[codec::V1, c.state.index()]);
+    for h in hashes {
+        value.extend_from_slice(&h.to_le_bytes());
+    }
+    value
 }
 
 impl Store {
@@ -356,7 +366,8 @@ impl Store {
                 ops.push((k.0, k.1.clone(), None));
             }
             for k in new.iter().filter(|n| !old.contains(n)) {
-                ops.push((k.0, k.1.clone(), Some(k.2.clone())));
+                let value = if k.0 == T_RECENT { recent_value(after) } else { k.2.clone() };
+                ops.push((k.0, k.1.clone(), Some(value)));
             }
             ops.push((T_CASES, after.ticket.as_str().as_bytes().to_vec(), Some(encode(after))));
         }

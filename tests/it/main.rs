@@ -6,5 +6,6 @@ mod arch;
 mod cli;
 mod crash;
 mod escalation;
+mod prank;
 mod smoke;
 mod support;
