@@ -30,6 +30,41 @@ pub struct Config {
     /// public intake limits as (requests, per milliseconds); `None` = off
     pub intake_limit_per_ip: Option<(u32, u64)>,
     pub intake_limit_per_phone: Option<(u32, u64)>,
+    /// the WhatsApp Banpol channel; off unless configured
+    pub whatsapp: Option<WhatsAppConfig>,
+}
+
+/// A secret: never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WhatsAppConfig {
+    /// what Meta sends in the verification handshake (`hub.verify_token`)
+    pub verify_token: Secret,
+    /// signs every webhook delivery (`X-Hub-Signature-256`)
+    pub app_secret: Secret,
+    /// bearer token for the Graph API
+    pub access_token: Secret,
+    /// the business number's id; deliveries for other numbers are ignored
+    pub phone_number_id: String,
+    pub graph_url: String,
+    pub api_version: String,
+    /// the approved template used outside the 24-hour customer-service window
+    pub template: String,
+    pub template_language: String,
 }
 
 /// One layer of settings; every field optional. The same names are used in the TOML file,
@@ -51,6 +86,14 @@ pub struct Layer {
     /// `N/duration` (e.g. `60/1m`) or `off`
     pub intake_limit_per_ip: Option<String>,
     pub intake_limit_per_phone: Option<String>,
+    pub whatsapp_verify_token: Option<String>,
+    pub whatsapp_app_secret: Option<String>,
+    pub whatsapp_access_token: Option<String>,
+    pub whatsapp_phone_number_id: Option<String>,
+    pub whatsapp_graph_url: Option<String>,
+    pub whatsapp_api_version: Option<String>,
+    pub whatsapp_template: Option<String>,
+    pub whatsapp_template_language: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +122,14 @@ impl Layer {
             scheduler_tick_ms: top.scheduler_tick_ms.or(self.scheduler_tick_ms),
             intake_limit_per_ip: top.intake_limit_per_ip.or(self.intake_limit_per_ip),
             intake_limit_per_phone: top.intake_limit_per_phone.or(self.intake_limit_per_phone),
+            whatsapp_verify_token: top.whatsapp_verify_token.or(self.whatsapp_verify_token),
+            whatsapp_app_secret: top.whatsapp_app_secret.or(self.whatsapp_app_secret),
+            whatsapp_access_token: top.whatsapp_access_token.or(self.whatsapp_access_token),
+            whatsapp_phone_number_id: top.whatsapp_phone_number_id.or(self.whatsapp_phone_number_id),
+            whatsapp_graph_url: top.whatsapp_graph_url.or(self.whatsapp_graph_url),
+            whatsapp_api_version: top.whatsapp_api_version.or(self.whatsapp_api_version),
+            whatsapp_template: top.whatsapp_template.or(self.whatsapp_template),
+            whatsapp_template_language: top.whatsapp_template_language.or(self.whatsapp_template_language),
         }
     }
 
@@ -109,6 +160,14 @@ impl Layer {
                 "SESSION_TTL" => l.session_ttl = Some(v),
                 "TLS_CERT" => l.tls_cert = Some(v.into()),
                 "TLS_KEY" => l.tls_key = Some(v.into()),
+                "WHATSAPP_VERIFY_TOKEN" => l.whatsapp_verify_token = Some(v),
+                "WHATSAPP_APP_SECRET" => l.whatsapp_app_secret = Some(v),
+                "WHATSAPP_ACCESS_TOKEN" => l.whatsapp_access_token = Some(v),
+                "WHATSAPP_PHONE_NUMBER_ID" => l.whatsapp_phone_number_id = Some(v),
+                "WHATSAPP_GRAPH_URL" => l.whatsapp_graph_url = Some(v),
+                "WHATSAPP_API_VERSION" => l.whatsapp_api_version = Some(v),
+                "WHATSAPP_TEMPLATE" => l.whatsapp_template = Some(v),
+                "WHATSAPP_TEMPLATE_LANGUAGE" => l.whatsapp_template_language = Some(v),
                 "INTAKE_LIMIT_PER_IP" => l.intake_limit_per_ip = Some(v),
                 "INTAKE_LIMIT_PER_PHONE" => l.intake_limit_per_phone = Some(v),
                 "SCHEDULER_TICK_MS" => l.scheduler_tick_ms = Some(v.parse().map_err(|_| bad(&k, &v, "use a number"))?),
@@ -201,6 +260,35 @@ impl Config {
                 "intake_limit_per_phone",
                 l.intake_limit_per_phone.as_deref().unwrap_or("5/10m"),
             )?,
+            whatsapp: match (
+                l.whatsapp_verify_token,
+                l.whatsapp_app_secret,
+                l.whatsapp_access_token,
+                l.whatsapp_phone_number_id,
+            ) {
+                (None, None, None, None) => None,
+                (Some(v), Some(a), Some(t), Some(p)) if ![&v, &a, &t, &p].iter().any(|s| s.trim().is_empty()) => {
+                    Some(WhatsAppConfig {
+                        verify_token: Secret(v),
+                        app_secret: Secret(a),
+                        access_token: Secret(t),
+                        phone_number_id: p,
+                        graph_url: l
+                            .whatsapp_graph_url
+                            .unwrap_or_else(|| "https://graph.facebook.com".into())
+                            .trim_end_matches('/')
+                            .to_owned(),
+                        api_version: l.whatsapp_api_version.unwrap_or_else(|| "v21.0".into()),
+                        template: l.whatsapp_template.unwrap_or_else(|| "banpol_status".into()),
+                        template_language: l.whatsapp_template_language.unwrap_or_else(|| "id".into()),
+                    })
+                }
+                _ => {
+                    return Err(inv("whatsapp: set all of whatsapp_verify_token, whatsapp_app_secret, \
+                        whatsapp_access_token and whatsapp_phone_number_id, or none of them"
+                        .into()))
+                }
+            },
         })
     }
 

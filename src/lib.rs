@@ -2,6 +2,7 @@
 //! `run` is the one entry point: `main` calls it, and so do the tests. See ARCHITECTURE.md.
 #![forbid(unsafe_code)]
 
+pub mod channel;
 pub mod config;
 pub mod http;
 pub mod model;
@@ -64,7 +65,9 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
         }
     });
 
-    let routes = http::configure(app.clone());
+    let whatsapp = config.whatsapp.clone().map(channel::whatsapp::WhatsApp::new);
+    let wa_task = whatsapp.clone().map(|wa| tokio::spawn(channel::whatsapp::run(app.clone(), wa, stop_rx.clone())));
+    let routes = http::configure(app.clone(), whatsapp);
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(http::security_headers())
@@ -111,6 +114,9 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
     let _ = admin.await;
+    if let Some(t) = wa_task {
+        let _ = t.await;
+    }
     app.store.close();
     Ok(())
 }

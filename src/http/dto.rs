@@ -213,6 +213,13 @@ pub struct ReporterRecordOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentOut {
+    pub media_id: String,
+    /// set once the file was fetched from the Graph API (content-addressed)
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BlockOut {
     pub since: String,
     pub until: String,
@@ -285,6 +292,8 @@ pub struct CaseOut {
     pub duplicate_of: Option<String>,
     /// cases linked to this one as duplicates (their reporters are kept there)
     pub duplicates: Vec<String>,
+    /// photos sent with the report
+    pub attachments: Vec<AttachmentOut>,
     /// the actions your role may take now
     pub allowed_actions: Vec<String>,
     pub history: Vec<EventOut>,

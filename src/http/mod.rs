@@ -55,11 +55,18 @@ async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 }
 
 /// Registers every route on an actix app.
-pub fn configure(app: Arc<App>) -> impl Fn(&mut web::ServiceConfig) + Clone {
+pub fn configure(
+    app: Arc<App>,
+    whatsapp: Option<Arc<crate::channel::whatsapp::WhatsApp>>,
+) -> impl Fn(&mut web::ServiceConfig) + Clone {
     let data = web::Data::from(app);
+    let wa = whatsapp.map(web::Data::from);
     move |cfg: &mut web::ServiceConfig| {
         use routes::*;
         let na = || web::to(method_not_allowed);
+        if let Some(wa) = &wa {
+            cfg.app_data(wa.clone());
+        }
         cfg.app_data(data.clone())
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")).into()
@@ -98,6 +105,15 @@ pub fn configure(app: Arc<App>) -> impl Fn(&mut web::ServiceConfig) + Clone {
             )
             .service(web::resource("/api/v1/blocklist").route(web::get().to(blocklist)).default_service(na()))
             .service(web::resource("/api/v1/stats/prank").route(web::get().to(prank_figures)).default_service(na()))
+            .service(
+                web::resource("/webhooks/whatsapp")
+                    .route(web::get().to(whatsapp_verify))
+                    .route(web::post().to(whatsapp_receive))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/whatsapp/outbox").route(web::get().to(whatsapp_outbox)).default_service(na()),
+            )
             .service(web::resource("/api/v1/access-log").route(web::get().to(access_log)).default_service(na()))
             .default_service(web::to(asset));
     }

@@ -5,6 +5,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{
     client_addr, AccessLog, AnyStaff, Authed, IntakeGate, Integrity, JsonBody, ReadCases, SESSION_COOKIE,
 };
+use crate::channel::whatsapp::WhatsApp;
 use crate::model::event::Channel;
 use crate::model::report::RawReport;
 use crate::model::{Actor, Category, Command, Priority, State, Ticket, UnitCode};
@@ -257,6 +258,11 @@ fn case_out(app: &App, staff: &auth::Staff, c: &crate::model::Case, events: &[cr
         reporter_record: dto::record(&rec, blocked.as_ref()),
         duplicate_of: c.duplicate_of.as_ref().map(|t| t.to_string()),
         duplicates: c.duplicates.iter().map(|t| t.to_string()).collect(),
+        attachments: c
+            .attachments
+            .iter()
+            .map(|m| AttachmentOut { media_id: m.clone(), sha256: crate::channel::whatsapp::media_sha(app, m) })
+            .collect(),
         summary: dto::summary(app, c, now()),
         description: c.description.clone(),
         address: c.location.address.clone(),
@@ -502,6 +508,98 @@ pub async fn access_log(
             .into_iter()
             .map(|e| AccessEntryOut { at: wib(e.at), actor: e.actor, action: e.action, target: e.target, from: e.from })
             .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct Handshake {
+    #[serde(rename = "hub.mode")]
+    pub mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    pub verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    pub challenge: Option<String>,
+}
+
+fn channel_off() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "the WhatsApp channel is not configured on this node")
+}
+
+/// Meta's webhook verification handshake: answers the challenge when the verify token matches.
+#[utoipa::path(get, path = "/webhooks/whatsapp", params(Handshake),
+    responses((status = 200, description = "the challenge, as text"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn whatsapp_verify(wa: Option<web::Data<WhatsApp>>, q: web::Query<Handshake>) -> Result<HttpResponse> {
+    let wa = wa.ok_or_else(channel_off)?;
+    match wa.handshake(q.mode.as_deref(), q.verify_token.as_deref(), q.challenge.as_deref()) {
+        Some(challenge) => Ok(HttpResponse::Ok().content_type("text/plain").body(challenge)),
+        None => Err(ApiError::forbidden("the verify token does not match")),
+    }
+}
+
+/// A webhook delivery from Meta: checked (`X-Hub-Signature-256`), stored durably, then 200.
+#[utoipa::path(post, path = "/webhooks/whatsapp",
+    responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn whatsapp_receive(
+    app: web::Data<App>,
+    wa: Option<web::Data<WhatsApp>>,
+    req: HttpRequest,
+    mut payload: web::Payload,
+) -> Result<HttpResponse> {
+    use futures_util::StreamExt;
+    let wa = wa.ok_or_else(channel_off)?;
+    const LIMIT: usize = 1024 * 1024;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("the body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > LIMIT {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the delivery is larger than 1 MiB",
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let sig = req.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    if !crate::channel::whatsapp::signature_ok(wa.cfg.app_secret.expose(), &body, sig) {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", "missing or wrong X-Hub-Signature-256"));
+    }
+    wa.accept(&app, &body).await?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body("EVENT_RECEIVED"))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OutboxOut {
+    /// messages waiting to be sent (the Graph API unreachable, or backing off)
+    pub pending: usize,
+    pub oldest_pending_at: Option<String>,
+    pub sent: usize,
+    pub delivered: usize,
+    pub read: usize,
+    pub failed: usize,
+}
+
+/// The WhatsApp outbox: backlog and delivery states (tik_admin, auditor).
+#[utoipa::path(get, path = "/api/v1/whatsapp/outbox", responses((status = 200, body = OutboxOut), (status = 404, body = ErrorBody)))]
+pub async fn whatsapp_outbox(
+    app: web::Data<App>,
+    wa: Option<web::Data<WhatsApp>>,
+    _who: Authed<Integrity>,
+) -> Result<HttpResponse> {
+    wa.ok_or_else(channel_off)?;
+    let app2 = app.clone();
+    let f = web::block(move || crate::channel::whatsapp::outbox_figures(&app2))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    Ok(HttpResponse::Ok().json(OutboxOut {
+        pending: f.pending,
+        oldest_pending_at: f.oldest_pending.map(wib),
+        sent: f.sent,
+        delivered: f.delivered,
+        read: f.read,
+        failed: f.failed,
     }))
 }
 

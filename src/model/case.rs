@@ -72,6 +72,9 @@ pub struct Case {
     /// cases linked to this one as duplicates (their reporters are kept there)
     #[serde(default)]
     pub duplicates: Vec<Ticket>,
+    /// media ids of photos sent with the report
+    #[serde(default)]
+    pub attachments: Vec<String>,
 }
 
 /// How a report was verified (DESIGN §7): recorded on every verification.
@@ -158,6 +161,7 @@ impl Case {
             dispatched_unverified: false,
             duplicate_of: None,
             duplicates: Vec::new(),
+            attachments: r.attachments.clone(),
         })
     }
 
@@ -375,7 +379,7 @@ mod tests {
 
     impl Log {
         fn new() -> Log {
-            let reported = EventKind::Reported(ReportedCase {
+            let reported = EventKind::Reported(Box::new(ReportedCase {
                 category: Category::Crime,
                 priority: Priority::Normal,
                 description: "Pencurian motor di pasar".into(),
@@ -390,7 +394,8 @@ mod tests {
                 token_hash: "00".into(),
                 suggested_unit: None,
                 assessment: Assessment::default(),
-            });
+                attachments: Vec::new(),
+            }));
             let mut log = Log { events: Vec::new(), seq: 0 };
             log.push("PLG", 0, reported);
             log

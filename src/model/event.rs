@@ -95,6 +95,9 @@ pub struct ReportedCase {
     /// the prank score at intake, with its reasons (DESIGN §7)
     #[serde(default)]
     pub assessment: super::prank::Assessment,
+    /// photos sent with the report (WhatsApp media ids; the files are fetched separately)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
 }
 
 impl Eq for ReportedCase {}
@@ -102,7 +105,8 @@ impl Eq for ReportedCase {}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    Reported(ReportedCase),
+    /// boxed: by far the largest variant
+    Reported(Box<ReportedCase>),
     Verified {
         method: String,
         priority: Priority,

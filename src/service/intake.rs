@@ -24,8 +24,21 @@ pub fn new_token() -> String {
 }
 
 /// Checks and records a new report; returns once it is on disk.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(channel = channel.as_str()))]
 pub async fn submit(app: &App, raw: RawReport, channel: Channel, actor: Actor) -> Result<Receipt, ServiceError> {
+    submit_with(app, raw, channel, actor, Vec::new(), |_, _, _| Ok(())).await
+}
+
+/// Like `submit`, with photos, and with `also` staging more writes (a channel's conversation
+/// state, its reply) in the same transaction as the report: both land, or neither.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(channel = channel.as_str()))]
+pub async fn submit_with(
+    app: &App,
+    raw: RawReport,
+    channel: Channel,
+    actor: Actor,
+    attachments: Vec<String>,
+    also: impl FnOnce(&mut crate::store::Txn, &Ticket, &str) -> Result<(), ServiceError>,
+) -> Result<Receipt, ServiceError> {
     let report = check(raw, channel, &app.sop, &app.units)?;
     let now = super::now();
     if matches!(channel, Channel::Web | Channel::Whatsapp) {
@@ -47,15 +60,17 @@ pub async fn submit(app: &App, raw: RawReport, channel: Channel, actor: Actor) -
         token_hash: sha256_hex(&token),
         suggested_unit,
         assessment,
+        attachments,
     };
     let sop = &app.sop;
     let (ticket, durable) = app.store.write(now, |tx| -> Result<Ticket, ServiceError> {
         let day = tx.now().yymmdd(sop.offset);
         let n = tx.next_counter(&format!("ticket:{day}"))?;
         let ticket = Ticket::new(&app.node, &day, n);
-        let ev = tx.append(&ticket, actor, &sop.version, EventKind::Reported(reported));
+        let ev = tx.append(&ticket, actor, &sop.version, EventKind::Reported(Box::new(reported)));
         let case = Case::open(&ev).expect("a reported event opens a case");
         tx.put_case(case)?;
+        also(tx, &ticket, &token)?;
         Ok(ticket)
     })?;
     app.store.durable(durable).await?;

@@ -93,6 +93,33 @@ pub(crate) struct Trees {
     access: sled::Tree,
     blocks: sled::Tree,
     recent: sled::Tree,
+    kv: [sled::Tree; KV_TREES],
+}
+
+/// Channel data kept with the cases (same transactions, same flush): named trees for the
+/// WhatsApp inbox, dedupe marks, conversations, outbox and media.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kv {
+    /// seq (BE) -> raw webhook payload, until processed
+    WaInbox,
+    /// message id / notice key -> what it became
+    WaSeen,
+    /// wa_id -> conversation
+    WaConv,
+    /// seq (BE) -> outbound message or media job
+    WaOutbox,
+    /// sha256 -> file bytes (content-addressed)
+    WaMedia,
+}
+
+const KV_TREES: usize = 5;
+const KV_NAMES: [&str; KV_TREES] =
+    ["seq_wainbox", "msgid_waseen", "waid_conversation", "seq_waoutbox", "sha256_wamedia"];
+
+impl Kv {
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 // indexes into the transaction's tree slice
@@ -107,6 +134,10 @@ const T_HEADS: usize = 7;
 const T_COUNTERS: usize = 8;
 const T_BLOCKS: usize = 9;
 const T_RECENT: usize = 10;
+const T_KV: usize = 11;
+
+/// A channel value's address: the tree's index among the `Kv` trees, and the key.
+pub(crate) type KvKey = (usize, Vec<u8>);
 
 /// One staged write: tree index (`T_*`), key, new value or removal.
 pub(crate) type Op = (usize, Vec<u8>, Option<Vec<u8>>);
@@ -121,6 +152,7 @@ pub(crate) struct Writer {
     pub(crate) staged_cases: HashMap<Ticket, (u64, Case)>,
     pub(crate) staged_counters: HashMap<Vec<u8>, (u64, u64)>,
     pub(crate) staged_blocks: HashMap<String, (u64, BlockHistory)>,
+    pub(crate) staged_kv: HashMap<KvKey, (u64, Option<Vec<u8>>)>,
 }
 
 impl Writer {
@@ -129,6 +161,7 @@ impl Writer {
         self.staged_cases.retain(|_, (t, _)| *t > upto);
         self.staged_counters.retain(|_, (t, _)| *t > upto);
         self.staged_blocks.retain(|_, (t, _)| *t > upto);
+        self.staged_kv.retain(|_, (t, _)| *t > upto);
     }
 }
 
@@ -137,7 +170,7 @@ pub(crate) fn apply_ops(t: &Trees, ops: &[Op]) -> Result<(), StoreError> {
     let mut seen = std::collections::HashSet::with_capacity(ops.len());
     let mut last: Vec<&Op> = ops.iter().rev().filter(|(i, k, _)| seen.insert((*i, k.as_slice()))).collect();
     last.reverse();
-    let trees: [&sled::Tree; 11] = [
+    let trees: [&sled::Tree; T_KV + KV_TREES] = [
         &t.events,
         &t.cases,
         &t.case_events,
@@ -149,6 +182,11 @@ pub(crate) fn apply_ops(t: &Trees, ops: &[Op]) -> Result<(), StoreError> {
         &t.counters,
         &t.blocks,
         &t.recent,
+        &t.kv[0],
+        &t.kv[1],
+        &t.kv[2],
+        &t.kv[3],
+        &t.kv[4],
     ];
     use sled::Transactional;
     let res: Result<(), sled::transaction::TransactionError<()>> = trees[..].transaction(|tx| {
@@ -183,6 +221,7 @@ pub struct Txn<'a> {
     counters: HashMap<Vec<u8>, u64>,
     heads: HashMap<NodeCode, Head>,
     blocks: HashMap<String, BlockHistory>,
+    kv: HashMap<(usize, Vec<u8>), Option<Vec<u8>>>,
 }
 
 fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
@@ -261,6 +300,7 @@ impl Store {
             access: tree("seq_access")?,
             blocks: tree("phone_blocks")?,
             recent: tree("regencycreatedticket_trigrams")?,
+            kv: [tree(KV_NAMES[0])?, tree(KV_NAMES[1])?, tree(KV_NAMES[2])?, tree(KV_NAMES[3])?, tree(KV_NAMES[4])?],
         };
         match t.meta.get("format")? {
             None => {
@@ -311,6 +351,7 @@ impl Store {
             staged_cases: HashMap::new(),
             staged_counters: HashMap::new(),
             staged_blocks: HashMap::new(),
+            staged_kv: HashMap::new(),
         }));
         let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone());
         Ok(Store {
@@ -346,6 +387,7 @@ impl Store {
             counters: HashMap::new(),
             heads: HashMap::new(),
             blocks: HashMap::new(),
+            kv: HashMap::new(),
         };
         let out = match f(&mut txn) {
             Ok(v) => v,
@@ -354,8 +396,8 @@ impl Store {
                 return Err(e);
             }
         };
-        let Txn { mut ops, cases, counters, heads, blocks, .. } = txn;
-        if ops.is_empty() && cases.is_empty() && counters.is_empty() && blocks.is_empty() {
+        let Txn { mut ops, cases, counters, heads, blocks, kv, .. } = txn;
+        if ops.is_empty() && cases.is_empty() && counters.is_empty() && blocks.is_empty() && kv.is_empty() {
             return Ok((out, Durable(0)));
         }
         for (before, after) in cases.values() {
@@ -380,6 +422,9 @@ impl Store {
         for (phone, b) in &blocks {
             ops.push((T_BLOCKS, phone.as_bytes().to_vec(), Some(encode(b))));
         }
+        for ((i, k), v) in &kv {
+            ops.push((T_KV + i, k.clone(), v.clone()));
+        }
         // the ticket is taken under the writer lock: the commit thread, reading the counter
         // under the same lock, knows every op up to it is in `pending`
         let ticket = self.commit.written();
@@ -392,6 +437,9 @@ impl Store {
         }
         for (k, v) in blocks {
             w.staged_blocks.insert(k, (ticket.0, v));
+        }
+        for (k, v) in kv {
+            w.staged_kv.insert(k, (ticket.0, v));
         }
         w.heads.extend(heads);
         Ok((out, ticket))
@@ -572,6 +620,30 @@ impl Store {
         Ok(out)
     }
 
+    /// A channel value (committed).
+    pub fn kv_get<T: serde::de::DeserializeOwned>(&self, kv: Kv, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.t.kv[kv.index()].get(key)?.map(|v| decode("channel value", &v)).transpose()
+    }
+
+    /// Up to `limit` channel entries in key order, starting at `from` (committed).
+    pub fn kv_scan<T: serde::de::DeserializeOwned>(
+        &self,
+        kv: Kv,
+        from: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, T)>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.t.kv[kv.index()].range(from..).take(limit) {
+            let (k, v) = r?;
+            out.push((k.to_vec(), decode("channel value", &v)?));
+        }
+        Ok(out)
+    }
+
+    pub fn kv_len(&self, kv: Kv) -> usize {
+        self.t.kv[kv.index()].len()
+    }
+
     /// Every case, in ticket order.
     pub fn all_cases(&self) -> impl Iterator<Item = Result<Case, StoreError>> + '_ {
         self.t.cases.iter().map(|kv| decode("case", &kv?.1))
@@ -684,6 +756,24 @@ impl Txn<'_> {
         self.blocks.insert(phone.to_owned(), b);
     }
 
+    /// A channel value as staged so far, else as stored.
+    pub fn kv_get<T: serde::de::DeserializeOwned>(&mut self, kv: Kv, key: &[u8]) -> Result<Option<T>, StoreError> {
+        let k = (kv.index(), key.to_vec());
+        let raw = match self.kv.get(&k) {
+            Some(v) => v.clone(),
+            None => match self.w.staged_kv.get(&k) {
+                Some((_, v)) => v.clone(),
+                None => return self.store.kv_get(kv, key),
+            },
+        };
+        raw.map(|v| decode("channel value", &v)).transpose()
+    }
+
+    /// Stages a channel value (`None` removes it).
+    pub fn kv_put<T: Serialize>(&mut self, kv: Kv, key: &[u8], value: Option<&T>) {
+        self.kv.insert((kv.index(), key.to_vec()), value.map(encode));
+    }
+
     /// Increments and returns the named counter (e.g. the daily ticket counter).
     pub fn next_counter(&mut self, name: &str) -> Result<u64, StoreError> {
         let k = name.as_bytes().to_vec();
@@ -735,7 +825,7 @@ mod tests {
     use crate::model::{Category, Phone, Priority};
 
     fn reported() -> EventKind {
-        EventKind::Reported(ReportedCase {
+        EventKind::Reported(Box::new(ReportedCase {
             category: Category::Crime,
             priority: Priority::Normal,
             description: "Pencurian motor di pasar".into(),
@@ -745,7 +835,8 @@ mod tests {
             token_hash: "00".into(),
             suggested_unit: None,
             assessment: Default::default(),
-        })
+            attachments: Vec::new(),
+        }))
     }
 
     fn intake(store: &Store, now: Millis) -> (Ticket, Durable) {

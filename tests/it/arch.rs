@@ -59,4 +59,5 @@ fn imports_respect_the_layers() {
     // handlers are adapters: they call service functions, never the store
     forbid("http", &["sled::", ".store", "crate::store::Store"]);
     forbid("config.rs", &["sled", "actix"]);
+    forbid("channel", &["actix", "sled::", "crate::http"]);
 }

@@ -9,3 +9,4 @@ mod escalation;
 mod prank;
 mod smoke;
 mod support;
+mod whatsapp;

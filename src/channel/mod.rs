@@ -1,0 +1,3 @@
+//! Channels other than the web form: WhatsApp Banpol (DESIGN §6).
+
+pub mod whatsapp;
