@@ -182,6 +182,9 @@ async fn inbox_worker(app: Arc<App>, wa: Arc<WhatsApp>, mut shutdown: watch::Rec
             if batch.is_empty() {
                 break;
             }
+            // Effects and the removal of each entry are staged in order and commit in order, so
+            // one wait for the last of them makes the whole batch durable.
+            let mut last = None;
             for (key, entry) in batch {
                 if let Err(e) = process_delivery(&app, &wa, &entry).await {
                     // a store failure: leave the entry and retry later; nothing is lost
@@ -193,12 +196,14 @@ async fn inbox_worker(app: Arc<App>, wa: Arc<WhatsApp>, mut shutdown: watch::Rec
                     tx.kv_put::<InboxEntry>(Kv::WaInbox, &key, None);
                     Ok(())
                 }) {
-                    Ok((_, d)) => {
-                        let _ = app.store.durable(d).await;
-                    }
+                    Ok((_, d)) => last = Some(d),
                     Err(e) => tracing::error!(error = %e, "clearing a processed delivery failed"),
                 }
             }
+            if let Some(d) = last {
+                let _ = app.store.durable(d).await;
+            }
+            wa.outbox_wake.notify_one();
         }
         if !wait(&wa.inbox_wake, &mut shutdown, Duration::from_secs(2)).await {
             return;
@@ -224,7 +229,7 @@ async fn process_delivery(app: &App, wa: &WhatsApp, entry: &InboxEntry) -> Resul
             for m in &v.messages {
                 let name =
                     v.contacts.iter().find(|c| c.wa_id == m.from).map(|c| c.profile.name.clone()).unwrap_or_default();
-                handle_message(app, wa, m, &name, entry.received).await?;
+                handle_message(app, m, &name, entry.received).await?;
             }
             for s in &v.statuses {
                 update_status(app, s)?;
@@ -245,13 +250,7 @@ fn input_of(m: &wire::Message) -> Input {
     }
 }
 
-async fn handle_message(
-    app: &App,
-    wa: &WhatsApp,
-    m: &wire::Message,
-    name: &str,
-    received: Millis,
-) -> Result<(), ServiceError> {
+async fn handle_message(app: &App, m: &wire::Message, name: &str, received: Millis) -> Result<(), ServiceError> {
     let seen_key = format!("msg:{}", m.id);
     if app.store.kv_get::<Seen>(Kv::WaSeen, seen_key.as_bytes())?.is_some() {
         return Ok(()); // Meta retried a delivery we already handled
@@ -331,10 +330,9 @@ async fn handle_message(
         }
     };
     if filed.is_none() {
-        let (_, d) = app.store.write(t, |tx| -> Result<(), ServiceError> { Ok(stage(tx, &replies)?) })?;
-        app.store.durable(d).await?;
+        // durable with the batch (see `inbox_worker`)
+        let _ = app.store.write(t, |tx| -> Result<(), ServiceError> { Ok(stage(tx, &replies)?) })?;
     }
-    wa.outbox_wake.notify_one();
     Ok(())
 }
 
@@ -456,78 +454,122 @@ fn backoff_ms(attempts: u32) -> u64 {
     base + (rand::random::<u64>() % (base / 4 + 1))
 }
 
+/// Recipients served at once; each recipient's messages still go in order, one after another.
+const SEND_CONCURRENCY: usize = 16;
+
 async fn outbox_worker(app: Arc<App>, wa: Arc<WhatsApp>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let t = now();
-        let due: Vec<(Vec<u8>, OutMsg)> = match app.store.kv_scan::<OutMsg>(Kv::WaOutbox, &[], 10_000) {
-            Ok(all) => {
-                all.into_iter().filter(|(_, m)| m.state == OutState::Pending && m.next_at <= t).take(256).collect()
-            }
+        // the outbox holds only work to do, oldest first; look at its head
+        let due: Vec<(Vec<u8>, OutMsg)> = match app.store.kv_scan::<OutMsg>(Kv::WaOutbox, &[], 512) {
+            Ok(head) => head.into_iter().filter(|(_, m)| m.next_at <= t).collect(),
             Err(e) => {
                 tracing::error!(error = %e, "reading the outbox failed");
                 Vec::new()
             }
         };
-        for (key, mut m) in due {
-            let result = match &m.body {
-                OutBody::Text { text } => {
-                    let conv: Conversation =
-                        app.store.kv_get(Kv::WaConv, m.to.as_bytes()).ok().flatten().unwrap_or_default();
-                    let window_open = now().0 <= conv.last_inbound.0 + WINDOW_MS;
-                    m.as_template = m.as_template || !window_open;
-                    send(&wa, &m.to, text, m.as_template).await.map(Some)
-                }
-                OutBody::FetchMedia { media_id } => fetch_media(&app, &wa, media_id).await.map(|_| None),
-            };
-            let t = now();
-            match result {
-                Ok(wamid) => {
-                    m.state = if wamid.is_some() { OutState::Sent } else { OutState::Done };
-                    m.wamid = wamid;
-                    m.last_error = None;
-                }
-                Err(SendError::NeedsTemplate) => {
-                    m.as_template = true;
-                    m.next_at = t;
-                }
-                Err(SendError::Transient(e)) => {
-                    m.attempts += 1;
-                    m.next_at = t.plus(backoff_ms(m.attempts));
-                    m.last_error = Some(e);
-                }
-                Err(SendError::Permanent(e)) => {
-                    tracing::warn!(to = %m.to, error = %e, "the Graph API refused a message");
-                    m.state = OutState::Failed;
-                    m.last_error = Some(e);
-                }
+        let mut by_recipient: Vec<Vec<(Vec<u8>, OutMsg)>> = Vec::new();
+        for item in due {
+            match by_recipient.iter_mut().find(|g| g[0].1.to == item.1.to) {
+                Some(g) => g.push(item),
+                None => by_recipient.push(vec![item]),
             }
-            // finished entries leave the outbox (which so holds only work to do) for the archive,
-            // where delivery statuses still find them by wamid
-            let r = app.store.write(t, |tx| -> Result<(), ServiceError> {
-                if m.state == OutState::Pending {
-                    tx.kv_put(Kv::WaOutbox, &key, Some(&m));
-                } else {
-                    tx.kv_put::<OutMsg>(Kv::WaOutbox, &key, None);
-                    tx.kv_put(Kv::WaSeen, archive_key(&key).as_bytes(), Some(&m));
-                }
-                if let Some(w) = &m.wamid {
-                    tx.kv_put(
-                        Kv::WaSeen,
-                        format!("wamid:{w}").as_bytes(),
-                        Some(&Seen { at: t, note: hex::encode(&key) }),
-                    );
-                }
-                Ok(())
-            });
-            match r {
-                Ok((_, d)) => {
-                    let _ = app.store.durable(d).await;
-                }
-                Err(e) => tracing::error!(error = %e, "recording an outbox result failed"),
+        }
+        let worked = !by_recipient.is_empty();
+        let mut last = None;
+        for wave in by_recipient.chunks(SEND_CONCURRENCY) {
+            let done = futures_util::future::join_all(wave.iter().map(|group| deliver(&app, &wa, group))).await;
+            for (key, m) in done.into_iter().flatten() {
+                last = record(&app, key, m).or(last);
             }
+        }
+        if let Some(d) = last {
+            let _ = app.store.durable(d).await;
+        }
+        if worked {
+            continue; // more may be due
         }
         if !wait(&wa.outbox_wake, &mut shutdown, Duration::from_millis(500)).await {
             return;
+        }
+    }
+}
+
+/// Sends one recipient's due messages in order; stops at the first that must wait.
+async fn deliver(app: &App, wa: &WhatsApp, group: &[(Vec<u8>, OutMsg)]) -> Vec<(Vec<u8>, OutMsg)> {
+    let mut out = Vec::new();
+    for (key, m) in group {
+        let mut m = m.clone();
+        let result = match &m.body {
+            OutBody::Text { text } => {
+                let conv: Conversation =
+                    app.store.kv_get(Kv::WaConv, m.to.as_bytes()).ok().flatten().unwrap_or_default();
+                let window_open = now().0 <= conv.last_inbound.0 + WINDOW_MS;
+                m.as_template = m.as_template || !window_open;
+                send(wa, &m.to, text, m.as_template).await.map(Some)
+            }
+            OutBody::FetchMedia { media_id } => fetch_media(app, wa, media_id).await.map(|_| None),
+        };
+        let t = now();
+        let stop = match result {
+            Ok(wamid) => {
+                m.state = if wamid.is_some() { OutState::Sent } else { OutState::Done };
+                m.wamid = wamid;
+                m.last_error = None;
+                false
+            }
+            Err(SendError::NeedsTemplate) if !m.as_template => {
+                m.as_template = true;
+                m.next_at = t;
+                true
+            }
+            Err(SendError::NeedsTemplate) => {
+                m.state = OutState::Failed;
+                m.last_error = Some("the Graph API refused the template too (outside the window)".into());
+                false
+            }
+            Err(SendError::Transient(e)) => {
+                m.attempts += 1;
+                m.next_at = t.plus(backoff_ms(m.attempts));
+                m.last_error = Some(e);
+                true
+            }
+            Err(SendError::Permanent(e)) => {
+                tracing::warn!(to = %m.to, error = %e, "the Graph API refused a message");
+                m.state = OutState::Failed;
+                m.last_error = Some(e);
+                false
+            }
+        };
+        out.push((key.clone(), m));
+        if stop {
+            break; // keep this recipient's order: the rest waits behind it
+        }
+    }
+    out
+}
+
+/// Records a send result. Finished entries leave the outbox (which so holds only work to do) for
+/// the archive, where delivery statuses still find them by wamid.
+fn record(app: &App, key: Vec<u8>, m: OutMsg) -> Option<crate::store::Durable> {
+    let t = now();
+    let r = app.store.write(t, |tx| -> Result<(), ServiceError> {
+        if m.state == OutState::Pending {
+            tx.kv_put(Kv::WaOutbox, &key, Some(&m));
+        } else {
+            tx.kv_put::<OutMsg>(Kv::WaOutbox, &key, None);
+            tx.kv_put(Kv::WaSeen, archive_key(&key).as_bytes(), Some(&m));
+        }
+        if let Some(w) = &m.wamid {
+            tx.kv_put(Kv::WaSeen, format!("wamid:{w}").as_bytes(), Some(&Seen { at: t, note: hex::encode(&key) }));
+        }
+        Ok(())
+    });
+    match r {
+        Ok((_, d)) => Some(d),
+        Err(e) => {
+            tracing::error!(error = %e, "recording an outbox result failed");
+            None
         }
     }
 }
