@@ -263,6 +263,7 @@ async fn a_signed_conversation_files_a_case_and_replies_with_the_ticket() {
     // CEK answers the status to the reporter's own number only
     say(&n, &c, who, "wamid.A6", text(&format!("CEK {ticket}"))).await;
     assert!(replies(&stand, who, 6).await[5].contains("Baru"));
+    assert!(stand.texts_to("6281200000001").is_empty(), "the unsigned deliveries were never stored or processed");
     say(&n, &c, "6281299990000", "wamid.X1", text(&format!("cek {ticket}"))).await;
     assert!(replies(&stand, "6281299990000", 1).await[0].contains("tidak ditemukan"));
 
