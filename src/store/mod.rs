@@ -445,6 +445,24 @@ impl Store {
         Ok((out, ticket))
     }
 
+    /// Reads through the writer's view: committed state plus everything staged and not yet
+    /// committed (what the next write would see).
+    pub fn read_staged<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Txn) -> Result<T, E>) -> Result<T, E> {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut txn = Txn {
+            store: self,
+            w: &mut w,
+            now: Millis(0),
+            ops: Vec::new(),
+            cases: HashMap::new(),
+            counters: HashMap::new(),
+            heads: HashMap::new(),
+            blocks: HashMap::new(),
+            kv: HashMap::new(),
+        };
+        f(&mut txn)
+    }
+
     /// Waits until the write behind `d` is on disk.
     pub async fn durable(&self, d: Durable) -> Result<(), StoreError> {
         self.commit.wait(d).await.map_err(StoreError::Flush)

@@ -335,12 +335,20 @@ async fn retries_are_deduplicated_and_every_message_is_handled() {
     })
     .await;
     assert_eq!(outbox["pending"], 0, "{outbox}");
+    // the same message twice inside one payload is one message
+    let twice = delivery(vec![
+        msg("6281344440004", "wamid.TWICE", text("halo")),
+        msg("6281344440004", "wamid.TWICE", text("halo")),
+    ]);
+    assert_eq!(post(&n, &c, &twice).await, StatusCode::OK);
+    replies(&stand, "6281344440004", 1).await;
     // a delivery for another business number is ignored
     let mut other = delivery(vec![msg("6281333330003", "wamid.O1", text("halo"))]);
     other["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!("999");
     assert_eq!(post(&n, &c, &other).await, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(stand.texts_to("6281333330003").is_empty());
+    assert_eq!(stand.texts_to("6281344440004").len(), 1, "one reply to a message seen twice");
 }
 
 /// A shared location, a photo (fetched and kept content-addressed), and a type we cannot use.

@@ -252,12 +252,19 @@ fn input_of(m: &wire::Message) -> Input {
 
 async fn handle_message(app: &App, m: &wire::Message, name: &str, received: Millis) -> Result<(), ServiceError> {
     let seen_key = format!("msg:{}", m.id);
-    if app.store.kv_get::<Seen>(Kv::WaSeen, seen_key.as_bytes())?.is_some() {
+    let wa_id: String = m.from.chars().filter(|c| c.is_ascii_digit()).collect();
+    // read through the staged view: an earlier message of this batch may not be committed yet
+    let (seen, conv) = app.store.read_staged(|tx| -> Result<_, StoreError> {
+        Ok((
+            tx.kv_get::<Seen>(Kv::WaSeen, seen_key.as_bytes())?,
+            tx.kv_get::<Conversation>(Kv::WaConv, wa_id.as_bytes())?,
+        ))
+    })?;
+    if seen.is_some() {
         return Ok(()); // Meta retried a delivery we already handled
     }
-    let wa_id: String = m.from.chars().filter(|c| c.is_ascii_digit()).collect();
     let at = m.timestamp.parse::<u64>().map(|s| Millis(s * 1000)).unwrap_or(received);
-    let mut conv: Conversation = app.store.kv_get(Kv::WaConv, wa_id.as_bytes())?.unwrap_or_default();
+    let mut conv = conv.unwrap_or_default();
     if !name.is_empty() {
         conv.profile_name = name.to_owned();
     }
@@ -347,7 +354,7 @@ fn status_reply(app: &App, ticket: &str, wa_id: &str) -> Result<String, ServiceE
     let not_found = || format!("Tiket {ticket} tidak ditemukan untuk nomor ini. Periksa kembali nomor tiketnya.");
     let Ok(t) = Ticket::parse(ticket) else { return Ok(not_found()) };
     // the reporter's own WhatsApp number is the proof of ownership
-    match app.store.case(&t)? {
+    match app.store.read_staged(|tx| tx.case(&t))? {
         Some(c) if c.reporter.phone.as_str() == format!("+{wa_id}") => Ok(format!(
             "Status laporan {}: {}.{}",
             c.ticket,
