@@ -378,17 +378,7 @@ impl Store {
     ) -> Result<(T, Durable), E> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let saved_clock = w.clock;
-        let mut txn = Txn {
-            store: self,
-            w: &mut w,
-            now,
-            ops: Vec::new(),
-            cases: HashMap::new(),
-            counters: HashMap::new(),
-            heads: HashMap::new(),
-            blocks: HashMap::new(),
-            kv: HashMap::new(),
-        };
+        let mut txn = Txn::new(self, &mut w, now);
         let out = match f(&mut txn) {
             Ok(v) => v,
             Err(e) => {
@@ -449,17 +439,7 @@ impl Store {
     /// committed (what the next write would see).
     pub fn read_staged<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Txn) -> Result<T, E>) -> Result<T, E> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let mut txn = Txn {
-            store: self,
-            w: &mut w,
-            now: Millis(0),
-            ops: Vec::new(),
-            cases: HashMap::new(),
-            counters: HashMap::new(),
-            heads: HashMap::new(),
-            blocks: HashMap::new(),
-            kv: HashMap::new(),
-        };
+        let mut txn = Txn::new(self, &mut w, Millis(0));
         f(&mut txn)
     }
 
@@ -728,7 +708,21 @@ pub enum KeepSopError {
     Changed(String),
 }
 
-impl Txn<'_> {
+impl<'a> Txn<'a> {
+    fn new(store: &'a Store, w: &'a mut Writer, now: Millis) -> Txn<'a> {
+        Txn {
+            store,
+            w,
+            now,
+            ops: Vec::new(),
+            cases: HashMap::new(),
+            counters: HashMap::new(),
+            heads: HashMap::new(),
+            blocks: HashMap::new(),
+            kv: HashMap::new(),
+        }
+    }
+
     pub fn now(&self) -> Millis {
         self.now
     }
