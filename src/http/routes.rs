@@ -511,6 +511,44 @@ pub async fn access_log(
     }))
 }
 
+/// Live case changes as Server-Sent Events (`event: case`, data: the queue item as JSON), for
+/// consoles and the board; `event: resync` when changes were missed (refetch the queue). A
+/// comment line every 15 s keeps proxies from closing the stream.
+#[utoipa::path(get, path = "/api/v1/stream", responses((status = 200, description = "text/event-stream"), (status = 401, body = ErrorBody)))]
+pub async fn stream(app: web::Data<App>, who: Authed<ReadCases>) -> HttpResponse {
+    use tokio::sync::broadcast::error::RecvError;
+    let rx = app.changes.subscribe();
+    let state = (app, who.staff, rx);
+    let events = futures_util::stream::unfold(state, |(app, staff, mut rx)| async move {
+        let chunk = tokio::select! {
+            r = rx.recv() => match r {
+                Ok(t) => match cases::visible_change(&app, &staff, &t) {
+                    Ok(Some(c)) => {
+                        let item = dto::summary(&app, &c, crate::service::now());
+                        format!("event: case\ndata: {}\n\n", serde_json::to_string(&item).unwrap_or_default())
+                    }
+                    Ok(None) => ": -\n\n".to_owned(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live stream could not read a case");
+                        "event: resync\ndata: {}\n\n".to_owned()
+                    }
+                },
+                Err(RecvError::Lagged(_)) => "event: resync\ndata: {}\n\n".to_owned(),
+                Err(RecvError::Closed) => return None,
+            },
+            _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => ": ping\n\n".to_owned(),
+        };
+        Some((Ok::<_, actix_web::Error>(web::Bytes::from(chunk)), (app, staff, rx)))
+    });
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        // never compressed: a compressor would hold events back until its buffer fills
+        .insert_header((actix_web::http::header::CONTENT_ENCODING, "identity"))
+        .streaming(events)
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct Handshake {
     #[serde(rename = "hub.mode")]

@@ -336,6 +336,14 @@ pub fn public_status(app: &App, ticket: &Ticket, token: &str) -> Result<PublicSt
     }
 }
 
+/// A changed case as `staff` may see it (for live views); `None` when it is out of their scope.
+pub fn visible_change(app: &App, staff: &Staff, ticket: &Ticket) -> Result<Option<Case>, ServiceError> {
+    if !staff.role.may(Action::ReadCases) {
+        return Ok(None);
+    }
+    Ok(app.store.case(ticket)?.filter(|c| in_scope(staff, c)))
+}
+
 /// The pending step and its first deadline, for display.
 pub fn pending(app: &App, c: &Case) -> Option<(Step, Millis)> {
     c.step_due(app.sop_for(&c.sop_version))

@@ -6,6 +6,7 @@ mod arch;
 mod cli;
 mod crash;
 mod escalation;
+mod live;
 mod prank;
 mod smoke;
 mod support;
