@@ -116,6 +116,20 @@ pub fn configure(
             )
             .service(web::resource("/api/v1/access-log").route(web::get().to(access_log)).default_service(na()))
             .service(web::resource("/api/v1/stream").route(web::get().to(stream)).default_service(na()))
+            .service(
+                web::resource("/api/v1/users")
+                    .route(web::get().to(list_users))
+                    .route(web::post().to(add_user))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/users/{name}/disable").route(web::post().to(disable_user)).default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/users/{name}/password")
+                    .route(web::post().to(set_user_password))
+                    .default_service(na()),
+            )
             .default_service(web::to(asset));
     }
 }

@@ -15,7 +15,7 @@ use crate::service::{auth, intake, now, App};
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -547,6 +547,100 @@ pub async fn stream(app: web::Data<App>, who: Authed<ReadCases>) -> HttpResponse
         // never compressed: a compressor would hold events back until its buffer fills
         .insert_header((actix_web::http::header::CONTENT_ENCODING, "identity"))
         .streaming(events)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserOut {
+    pub username: String,
+    pub role: String,
+    pub unit: Option<String>,
+    pub disabled: bool,
+    pub created_at: String,
+    /// only in the answer that created the account or set its password: shown once
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+fn user_out(u: &crate::store::UserRecord, password: Option<String>) -> UserOut {
+    UserOut {
+        username: u.username.clone(),
+        role: u.role.as_str().to_owned(),
+        unit: u.unit.as_ref().map(|x| x.to_string()),
+        disabled: u.disabled,
+        created_at: wib(u.created),
+        password,
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserIn {
+    pub username: Option<String>,
+    pub role: Option<String>,
+    pub unit: Option<String>,
+    /// leave out to have one generated (returned once)
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordIn {
+    pub password: Option<String>,
+}
+
+/// Accounts (tik_admin).
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = [UserOut]), (status = 403, body = ErrorBody)))]
+pub async fn list_users(app: web::Data<App>, who: Authed<AnyStaff>) -> Result<HttpResponse> {
+    let users = auth::list_users(&app, &who.staff)?;
+    Ok(HttpResponse::Ok().json(users.iter().map(|u| user_out(u, None)).collect::<Vec<_>>()))
+}
+
+/// Add an account (tik_admin). The password, given or generated, is in the answer once.
+#[utoipa::path(post, path = "/api/v1/users", request_body = UserIn, responses((status = 201, body = UserOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn add_user(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    body: JsonBody<UserIn>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let b = body.0;
+    let name = b.username.ok_or_else(|| ApiError::field("missing_field", "username", "username is required"))?;
+    let role = b.role.ok_or_else(|| ApiError::field("missing_field", "role", "role is required"))?;
+    let from = client_addr(&req);
+    let app2 = app.clone();
+    let (u, pw) =
+        web::block(move || auth::api_add_user(&app2, &who.staff, &name, &role, b.unit.as_deref(), b.password, &from))
+            .await
+            .map_err(|e| ApiError::internal(&e))??;
+    Ok(HttpResponse::Created().json(user_out(&u, Some(pw))))
+}
+
+/// Disable an account and end its sessions (tik_admin).
+#[utoipa::path(post, path = "/api/v1/users/{name}/disable", params(("name" = String, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn disable_user(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    auth::api_disable_user(&app, &who.staff, &path, &client_addr(&req))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Set a new password (generated when left out) and end the user's sessions (tik_admin).
+#[utoipa::path(post, path = "/api/v1/users/{name}/password", params(("name" = String, Path)), request_body = PasswordIn, responses((status = 200, body = UserOut), (status = 403, body = ErrorBody)))]
+pub async fn set_user_password(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    path: web::Path<String>,
+    body: JsonBody<PasswordIn>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let (name, from, pw) = (path.into_inner(), client_addr(&req), body.0.password);
+    let (u, pw) = web::block(move || auth::api_set_password(&app, &who.staff, &name, pw, &from))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    Ok(HttpResponse::Ok().json(user_out(&u, Some(pw))))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -291,3 +291,71 @@ mod tests {
         assert!(p.len() >= MIN_PASSWORD);
     }
 }
+
+// ----- accounts over the API (tik_admin) ----------------------------------------------------------
+
+fn may_manage(staff: &Staff) -> Result<(), ServiceError> {
+    if staff.role.may(crate::model::Action::ManageUsers) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!("role {} does not manage accounts", staff.role.as_str())))
+    }
+}
+
+/// Every account (no password hashes).
+pub fn list_users(app: &App, staff: &Staff) -> Result<Vec<UserRecord>, ServiceError> {
+    may_manage(staff)?;
+    Ok(app.store.users()?)
+}
+
+/// Adds an account; returns it and the password (generated when none was given), shown once.
+pub fn api_add_user(
+    app: &App,
+    staff: &Staff,
+    name: &str,
+    role: &str,
+    unit: Option<&str>,
+    password: Option<String>,
+    from: &str,
+) -> Result<(UserRecord, String), ServiceError> {
+    may_manage(staff)?;
+    let r = Role::parse(role).ok_or_else(|| ServiceError::BadRequest(format!("role {role:?} is unknown")))?;
+    let pw = password.unwrap_or_else(generate_password);
+    let u = add_user(&app.store, &app.units, name, r, unit, &pw)?;
+    app.store.log_access(super::now(), &staff.username, "user_add", name, from)?;
+    app.store.flush_now()?;
+    Ok((u, pw))
+}
+
+/// Disables an account and ends its sessions; the last active tik_admin cannot be disabled.
+pub fn api_disable_user(app: &App, staff: &Staff, name: &str, from: &str) -> Result<(), ServiceError> {
+    may_manage(staff)?;
+    let users = app.store.users()?;
+    let target =
+        users.iter().find(|u| u.username == name).ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
+    let admins = users.iter().filter(|u| u.role == Role::TikAdmin && !u.disabled).count();
+    if target.role == Role::TikAdmin && !target.disabled && admins <= 1 {
+        return Err(ServiceError::Conflict("this is the last active tik_admin; add another one first".into()));
+    }
+    disable_user(&app.store, name)?;
+    app.store.log_access(super::now(), &staff.username, "user_disable", name, from)?;
+    app.store.flush_now()?;
+    Ok(())
+}
+
+/// Sets a new password (generated when none was given) and ends the user's sessions.
+pub fn api_set_password(
+    app: &App,
+    staff: &Staff,
+    name: &str,
+    password: Option<String>,
+    from: &str,
+) -> Result<(UserRecord, String), ServiceError> {
+    may_manage(staff)?;
+    let pw = password.unwrap_or_else(generate_password);
+    set_password(&app.store, name, &pw)?;
+    app.store.log_access(super::now(), &staff.username, "user_passwd", name, from)?;
+    app.store.flush_now()?;
+    let u = app.store.user(name)?.ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
+    Ok((u, pw))
+}

@@ -83,3 +83,37 @@ fn config_mistakes_are_refused() {
     let out = cli_in(&data, &["--node-code", "XYZ", "check-config"], None);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not in the units directory"));
 }
+
+/// tik_admin manages accounts over the API too: add (the password is shown once), reset,
+/// disable; nobody else may; the last active tik_admin cannot lock everyone out.
+#[tokio::test]
+async fn accounts_over_the_api() {
+    let mut node = TestNode::spawn();
+    node.add_user("tik", "tik_admin", None);
+    node.add_user("op", "operator", None);
+    let tik = node.login("tik").await;
+    let (s, v) = tik
+        .post("/api/v1/users", &serde_json::json!({"username": "plg7", "role": "unit_officer", "unit": "PLG"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let pw = v["password"].as_str().unwrap().to_owned();
+    assert_eq!((v["role"].as_str(), v["unit"].as_str()), (Some("unit_officer"), Some("PLG")));
+    assert_eq!(node.try_login("plg7", &pw).await.status(), StatusCode::OK);
+    let (s, list) = tik.get("/api/v1/users").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(list.as_array().unwrap().iter().all(|u| u.get("password").is_none() && u.get("password_hash").is_none()));
+    let (s, v) = tik.post("/api/v1/users/plg7/password", &serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(node.try_login("plg7", &pw).await.status(), StatusCode::UNAUTHORIZED, "the old password is gone");
+    let (s, _) = tik.post("/api/v1/users/plg7/disable", &serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(node.try_login("plg7", v["password"].as_str().unwrap()).await.status(), StatusCode::UNAUTHORIZED);
+    let op = node.login("op").await;
+    let (s, _) = op.get("/api/v1/users").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only tik_admin manages accounts");
+    // the first admin made at start and "tik" are both active: disabling one is fine, not both
+    let (s, _) = tik.post("/api/v1/users/admin/disable", &serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = tik.post("/api/v1/users/tik/disable", &serde_json::json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+}
