@@ -250,48 +250,6 @@ pub fn disable_user(store: &Store, name: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn throttle_locks_after_five_failures_and_backs_off() {
-        let mut t = Throttle::default();
-        let k = "user:budi";
-        for i in 0..5 {
-            assert_eq!(t.locked(k, Millis(i)), None, "five free attempts");
-            t.failed(k, Millis(i));
-        }
-        assert_eq!(t.locked(k, Millis(10)), Some(30), "the sixth waits");
-        t.failed(k, Millis(40_000));
-        assert_eq!(t.locked(k, Millis(40_000)), Some(60));
-        t.succeeded(k);
-        assert_eq!(t.locked(k, Millis(40_001)), None);
-        for _ in 0..4 {
-            t.failed(k, Millis(50_000));
-        }
-        t.failed(k, Millis(50_000 + 16 * 60 * 1000));
-        assert_eq!(t.locked(k, Millis(50_001 + 16 * 60 * 1000)), None, "old failures are forgotten");
-        for _ in 0..19 {
-            t.failed("ip:1.2.3.4", Millis(0));
-        }
-        assert_eq!(t.locked("ip:1.2.3.4", Millis(0)), None, "addresses get more attempts (shared NAT)");
-    }
-
-    #[test]
-    fn dummy_hash_is_well_formed() {
-        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
-        assert!(!verify_password("anything", DUMMY_HASH));
-    }
-
-    #[test]
-    fn generated_passwords_are_long_enough() {
-        let p = generate_password();
-        assert_eq!(p.len(), 19);
-        assert!(p.len() >= MIN_PASSWORD);
-    }
-}
-
 // ----- accounts over the API (tik_admin) ----------------------------------------------------------
 
 fn may_manage(staff: &Staff) -> Result<(), ServiceError> {
@@ -358,4 +316,46 @@ pub fn api_set_password(
     app.store.flush_now()?;
     let u = app.store.user(name)?.ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
     Ok((u, pw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_locks_after_five_failures_and_backs_off() {
+        let mut t = Throttle::default();
+        let k = "user:budi";
+        for i in 0..5 {
+            assert_eq!(t.locked(k, Millis(i)), None, "five free attempts");
+            t.failed(k, Millis(i));
+        }
+        assert_eq!(t.locked(k, Millis(10)), Some(30), "the sixth waits");
+        t.failed(k, Millis(40_000));
+        assert_eq!(t.locked(k, Millis(40_000)), Some(60));
+        t.succeeded(k);
+        assert_eq!(t.locked(k, Millis(40_001)), None);
+        for _ in 0..4 {
+            t.failed(k, Millis(50_000));
+        }
+        t.failed(k, Millis(50_000 + 16 * 60 * 1000));
+        assert_eq!(t.locked(k, Millis(50_001 + 16 * 60 * 1000)), None, "old failures are forgotten");
+        for _ in 0..19 {
+            t.failed("ip:1.2.3.4", Millis(0));
+        }
+        assert_eq!(t.locked("ip:1.2.3.4", Millis(0)), None, "addresses get more attempts (shared NAT)");
+    }
+
+    #[test]
+    fn dummy_hash_is_well_formed() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+        assert!(!verify_password("anything", DUMMY_HASH));
+    }
+
+    #[test]
+    fn generated_passwords_are_long_enough() {
+        let p = generate_password();
+        assert_eq!(p.len(), 19);
+        assert!(p.len() >= MIN_PASSWORD);
+    }
 }
