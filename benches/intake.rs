@@ -8,8 +8,8 @@
 //! Targets on the 2-core reference machine (load generator included): >= 5,000 reports/s with
 //! p99 <= 50 ms at 64 clients; idle RSS <= 40 MiB; release binary <= 30 MiB.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,46 +54,17 @@ fn main() {
     // `cargo bench` passes --bench; accept and ignore libtest-style arguments
     let clients = env_or("BENCH_CLIENTS", 64) as usize;
     let secs = env_or("BENCH_SECS", 10);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let mut child = Command::new(bin())
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["--listen", "127.0.0.1:0", "--no-demo"])
-        .env("RUST_LOG", "warn")
-        // one load generator on one address: measure the store, not the rate limiter
-        .env("BANPOL_INTAKE_LIMIT_PER_IP", "off")
-        .env("BANPOL_INTAKE_LIMIT_PER_PHONE", "off")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start banpol");
-    let pid = child.id();
-    let mut base = String::new();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(u) = line.strip_prefix("serving ") {
-            base = u.trim().to_owned();
-        }
-        if line.starts_with("open ") {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
+    // one load generator on one address: measure the store, not the rate limiter
+    let node =
+        common::Node::start(&bin(), &[("BANPOL_INTAKE_LIMIT_PER_IP", "off"), ("BANPOL_INTAKE_LIMIT_PER_PHONE", "off")]);
+    let (pid, base) = (node.child.id(), node.base.clone());
     let binary_mib = std::fs::metadata(bin()).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
     std::thread::sleep(Duration::from_secs(2));
     let idle_rss = rss_kib(pid);
 
-    let pem = std::fs::read(data.join("tls-cert.pem")).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (lat, ok, errors, elapsed, server_cpu) = rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-            .tls_built_in_root_certs(false)
-            .pool_max_idle_per_host(clients)
-            .build()
-            .unwrap();
+        let client = node.client(clients);
         let url = format!("{base}/api/v1/reports");
         let body = serde_json::json!({
             "category": "crime",
@@ -156,8 +127,7 @@ fn main() {
         (lat, ok, errors, elapsed, server_cpu)
     });
     let loaded_rss = rss_kib(pid);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(node);
     let mut lat = lat;
     lat.sort_unstable();
     let rate = ok as f64 / elapsed.as_secs_f64();

@@ -9,8 +9,8 @@
 use actix_web::{web, App, HttpResponse, HttpServer};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,42 +50,20 @@ fn main() {
         })
     });
 
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_banpol"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["--listen", "127.0.0.1:0", "--no-demo"])
-        .env("RUST_LOG", "warn")
-        .env("BANPOL_WHATSAPP_VERIFY_TOKEN", "v")
-        .env("BANPOL_WHATSAPP_APP_SECRET", SECRET)
-        .env("BANPOL_WHATSAPP_ACCESS_TOKEN", "t")
-        .env("BANPOL_WHATSAPP_PHONE_NUMBER_ID", "1")
-        .env("BANPOL_WHATSAPP_GRAPH_URL", &graph)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start banpol");
-    let mut base = String::new();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(u) = line.strip_prefix("serving ") {
-            base = u.trim().to_owned();
-        }
-        if line.starts_with("open ") {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    let pem = std::fs::read(data.join("tls-cert.pem")).unwrap();
+    let node = common::Node::start(
+        env!("CARGO_BIN_EXE_banpol"),
+        &[
+            ("BANPOL_WHATSAPP_VERIFY_TOKEN", "v"),
+            ("BANPOL_WHATSAPP_APP_SECRET", SECRET),
+            ("BANPOL_WHATSAPP_ACCESS_TOKEN", "t"),
+            ("BANPOL_WHATSAPP_PHONE_NUMBER_ID", "1"),
+            ("BANPOL_WHATSAPP_GRAPH_URL", &graph),
+        ],
+    );
+    let base = node.base.clone();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (mut lat, ok, elapsed, drained) = rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-            .tls_built_in_root_certs(false)
-            .pool_max_idle_per_host(clients)
-            .build()
-            .unwrap();
+        let client = node.client(clients);
         let url = format!("{base}/webhooks/whatsapp");
         let stop = Arc::new(AtomicBool::new(false));
         let start = Instant::now();
@@ -136,8 +114,7 @@ fn main() {
         }
         (lat, ok, elapsed, start.elapsed())
     });
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(node);
     lat.sort_unstable();
     let p = |q: f64| lat.get(((lat.len().max(1) - 1) as f64 * q) as usize).copied().unwrap_or(0) as f64 / 1000.0;
     println!("whatsapp webhook benchmark: {clients} clients, {secs} s, signed deliveries over HTTPS, one message each");

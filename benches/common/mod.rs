@@ -1,0 +1,62 @@
+//! Shared by the benchmarks: start a `banpol` binary on a loopback port with a fresh data dir.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+pub struct Node {
+    pub child: Child,
+    pub base: String,
+    pub data: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Node {
+    /// Starts `bin` with no demo data and these extra environment variables; returns once it
+    /// serves.
+    pub fn start(bin: &str, env: &[(&str, &str)]) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut child = Command::new(bin)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--listen", "127.0.0.1:0", "--no-demo"])
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start banpol");
+        let mut base = String::new();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("serving ") {
+                base = u.trim().to_owned();
+            }
+            if line.starts_with("open ") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        Node { child, base, data, _dir: dir }
+    }
+
+    /// An HTTPS client that trusts this node's certificate, with a connection pool of `pool`.
+    pub fn client(&self, pool: usize) -> reqwest::Client {
+        let pem = std::fs::read(self.data.join("tls-cert.pem")).unwrap();
+        reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .tls_built_in_root_certs(false)
+            .pool_max_idle_per_host(pool)
+            .build()
+            .unwrap()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
