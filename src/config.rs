@@ -32,6 +32,15 @@ pub struct Config {
     pub intake_limit_per_phone: Option<(u32, u64)>,
     /// the WhatsApp Banpol channel; off unless configured
     pub whatsapp: Option<WhatsAppConfig>,
+    /// the parent's sync URL (`https://HUB:8444`); overrides the one `node join` recorded
+    pub upstream: Option<String>,
+    /// where this node serves sync to its children (mutual TLS); `None` = off
+    pub sync_listen: Option<SocketAddr>,
+}
+
+/// Whether this data directory was joined to a parent (`banpol node join`).
+pub fn joined(data_dir: &Path) -> bool {
+    data_dir.join("sync-upstream.json").exists()
 }
 
 /// A secret: never printed, not even by `{:?}`.
@@ -94,6 +103,9 @@ pub struct Layer {
     pub whatsapp_api_version: Option<String>,
     pub whatsapp_template: Option<String>,
     pub whatsapp_template_language: Option<String>,
+    pub upstream: Option<String>,
+    /// an address, or `off`
+    pub sync_listen: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +142,8 @@ impl Layer {
             whatsapp_api_version: top.whatsapp_api_version.or(self.whatsapp_api_version),
             whatsapp_template: top.whatsapp_template.or(self.whatsapp_template),
             whatsapp_template_language: top.whatsapp_template_language.or(self.whatsapp_template_language),
+            upstream: top.upstream.or(self.upstream),
+            sync_listen: top.sync_listen.or(self.sync_listen),
         }
     }
 
@@ -170,6 +184,8 @@ impl Layer {
                 "WHATSAPP_TEMPLATE_LANGUAGE" => l.whatsapp_template_language = Some(v),
                 "INTAKE_LIMIT_PER_IP" => l.intake_limit_per_ip = Some(v),
                 "INTAKE_LIMIT_PER_PHONE" => l.intake_limit_per_phone = Some(v),
+                "UPSTREAM" => l.upstream = Some(v),
+                "SYNC_LISTEN" => l.sync_listen = Some(v),
                 "SCHEDULER_TICK_MS" => l.scheduler_tick_ms = Some(v.parse().map_err(|_| bad(&k, &v, "use a number"))?),
                 _ => {
                     return Err(ConfigError::Invalid(format!(
@@ -240,7 +256,24 @@ impl Config {
         if cache_capacity_mb == 0 {
             return Err(inv("cache_capacity_mb must be at least 1".into()));
         }
+        let sync_listen = match l.sync_listen.as_deref().map(str::trim) {
+            Some("off") => None,
+            Some(a) => Some(
+                a.parse::<SocketAddr>()
+                    .map_err(|_| inv(format!("sync_listen: {a:?} is not an address like 0.0.0.0:8444 (or off)")))?,
+            ),
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 8444))),
+        };
+        let upstream = match l.upstream.map(|u| u.trim().trim_end_matches('/').to_owned()) {
+            Some(u) if u.is_empty() => None,
+            Some(u) if !u.starts_with("https://") => {
+                return Err(inv(format!("upstream: {u:?} must be an https:// URL like https://hub:8444")))
+            }
+            other => other,
+        };
         Ok(Config {
+            upstream,
+            sync_listen,
             node_code,
             data_dir: l.data_dir.unwrap_or_else(|| PathBuf::from("./banpol-data")),
             listen,

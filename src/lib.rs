@@ -8,6 +8,7 @@ pub mod http;
 pub mod model;
 pub mod service;
 pub mod store;
+pub mod sync;
 pub mod tls;
 
 use anyhow::Context;
@@ -21,6 +22,8 @@ use std::time::Duration;
 /// The sockets a node serves on, bound by the caller (port 0 in tests).
 pub struct Listeners {
     pub https: Vec<TcpListener>,
+    /// where children sync with this node (mutual TLS), if on
+    pub sync: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -32,7 +35,14 @@ impl Listeners {
                 TcpListener::bind(a).with_context(|| format!("while binding {a} (is another node running there?)"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Listeners { https })
+        let sync = config
+            .sync_listen
+            .map(|a| {
+                TcpListener::bind(a)
+                    .with_context(|| format!("while binding the sync port {a} (is another node running there?)"))
+            })
+            .transpose()?;
+        Ok(Listeners { https, sync })
     }
 }
 
@@ -84,6 +94,15 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let server = server.run();
     let handle = server.handle();
 
+    let sync_url = listeners.sync.as_ref().and_then(|l| l.local_addr().ok()).map(|a| format!("https://{a}"));
+    let sync_server = match listeners.sync {
+        Some(l) => Some(sync::start_server(app.clone(), l).context("while starting the sync listener")?),
+        None => None,
+    };
+    let sync_handle = sync_server.as_ref().map(|s| s.handle());
+    let sync_task = sync_server.map(tokio::spawn);
+    let upstream = tokio::spawn(sync::client::run(app.clone(), config.upstream.clone(), stop_rx.clone()));
+
     println!("banpol {} — node {} ({})", env!("CARGO_PKG_VERSION"), app.node, config.data_dir.display());
     for f in &first {
         println!(
@@ -96,6 +115,9 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     }
     for u in &urls {
         println!("serving {u}");
+    }
+    if let Some(u) = &sync_url {
+        println!("sync {u} (children enroll with `banpol node invite CODE`)");
     }
     if let Some(u) = urls.first() {
         println!("open {u}/ (public report form); staff use the API (see README)");
@@ -112,6 +134,13 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
         }
     }
     let _ = stop_tx.send(true);
+    if let Some(h) = sync_handle {
+        h.stop(true).await;
+    }
+    if let Some(t) = sync_task {
+        let _ = t.await;
+    }
+    let _ = upstream.await;
     let _ = scheduler.await;
     let _ = admin.await;
     if let Some(t) = wa_task {

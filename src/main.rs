@@ -33,6 +33,12 @@ struct Global {
     /// do not seed demo accounts and cases into an empty store
     #[arg(long, global = true)]
     no_demo: bool,
+    /// where children sync with this node, or `off` (default 127.0.0.1:8444)
+    #[arg(long, global = true)]
+    sync_listen: Option<String>,
+    /// the parent's sync URL, overriding the one `node join` recorded
+    #[arg(long, global = true)]
+    upstream: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -46,6 +52,25 @@ enum Cmd {
     CheckConfig,
     /// Verify the hash chains of the event log
     Verify,
+    /// Connect nodes: invite a child (at the hub), join a parent (at the post)
+    #[command(subcommand)]
+    Node(NodeCmd),
+}
+
+#[derive(Subcommand)]
+enum NodeCmd {
+    /// Print a one-time join token for child node CODE (run at the parent)
+    Invite {
+        code: String,
+        /// how long the token stays valid
+        #[arg(long, default_value = "24h")]
+        ttl: String,
+    },
+    /// Enroll this node with its parent: banpol node join https://HUB:8444 TOKEN
+    Join { url: String, token: String },
+    /// Start a new epoch of this node's log: run it after restoring the data directory from an
+    /// old copy by hand (`banpol restore` does it by itself), so the parent takes a full resend
+    NewEpoch,
 }
 
 #[derive(Subcommand)]
@@ -79,6 +104,8 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
         listen: (!g.listen.is_empty()).then(|| g.listen.clone()),
         node_code: g.node_code.clone(),
         demo: g.no_demo.then_some(false),
+        sync_listen: g.sync_listen.clone(),
+        upstream: g.upstream.clone(),
         ..Default::default()
     };
     Ok(Config::load(g.config.as_deref(), env, flags)?)
@@ -125,6 +152,27 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Verify => rt.block_on(admin_command(&config, Request::Verify)),
+        Cmd::Node(NodeCmd::Invite { code, ttl }) => {
+            let ttl_ms = banpol::model::time::parse_duration(&ttl)
+                .with_context(|| format!("--ttl {ttl:?} is not a duration like 24h or 30m"))?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let ca = banpol::sync::pki::Ca::load_or_create(&config.data_dir, config.node_code.as_str())
+                .context("while loading this node's sync CA")?;
+            rt.block_on(admin_command(
+                &config,
+                Request::NodeInvite { code: code.to_ascii_uppercase(), ttl_ms, ca_fingerprint: ca.fingerprint() },
+            ))
+        }
+        Cmd::Node(NodeCmd::NewEpoch) => rt.block_on(admin_command(&config, Request::NodeNewEpoch)),
+        Cmd::Node(NodeCmd::Join { url, token }) => {
+            std::fs::create_dir_all(&config.data_dir)?;
+            let parent = rt.block_on(banpol::sync::client::join(&config.data_dir, &config.node_code, &url, &token))?;
+            println!(
+                "node {} joined parent {parent} at {url}; a serving node connects within seconds (else start it)",
+                config.node_code
+            );
+            Ok(())
+        }
         Cmd::User(u) => {
             let (req, show) = match u {
                 UserCmd::Add { name, role, unit, password_stdin } => {

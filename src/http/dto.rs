@@ -440,8 +440,8 @@ pub fn event(e: &Event) -> EventOut {
             json!({"reason": reason, "note": note, "duplicate_of": duplicate_of.as_ref().map(|t| t.as_str())})
         }
         EventKind::DuplicateLinked { duplicate } => json!({"duplicate": duplicate.as_str()}),
-        EventKind::Dispatched { unit, node, note } => {
-            json!({"unit": unit.as_str(), "node": node.as_str(), "note": note})
+        EventKind::Dispatched { unit, node, note, takeover } => {
+            json!({"unit": unit.as_str(), "node": node.as_str(), "note": note, "takeover": takeover})
         }
         EventKind::Acknowledged { note } | EventKind::Progressed { note } | EventKind::Closed { note } => {
             json!({"note": note})

@@ -92,6 +92,7 @@ pub fn configure(
             )
             .service(web::resource("/api/v1/units").route(web::get().to(units)).default_service(na()))
             .service(web::resource("/api/v1/integrity").route(web::get().to(integrity)).default_service(na()))
+            .service(web::resource("/api/v1/sync/status").route(web::get().to(sync_status)).default_service(na()))
             .service(
                 web::resource("/api/v1/reporters/{phone}").route(web::get().to(get_reporter)).default_service(na()),
             )

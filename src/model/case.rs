@@ -75,6 +75,10 @@ pub struct Case {
     /// media ids of photos sent with the report
     #[serde(default)]
     pub attachments: Vec<String>,
+    /// every node that has held the case, first the one it was reported at: they all follow it
+    /// (sync feeds them its events)
+    #[serde(default)]
+    pub holders: Vec<NodeCode>,
 }
 
 /// How a report was verified (DESIGN §7): recorded on every verification.
@@ -162,6 +166,7 @@ impl Case {
             duplicate_of: None,
             duplicates: Vec::new(),
             attachments: r.attachments.clone(),
+            holders: vec![ev.id.origin.clone()],
         })
     }
 
@@ -188,7 +193,8 @@ impl Case {
         self.updated = self.updated.max(at);
         let was = self.state;
         if let Some(action) = ev.kind.action() {
-            if ev.id.origin != self.owner {
+            let takeover = matches!(ev.kind, EventKind::Dispatched { takeover: true, .. });
+            if ev.id.origin != self.owner && !takeover {
                 return self.conflict(
                     ev,
                     format!("{action} written at {} while the case was held by {}", ev.id.origin, self.owner),
@@ -212,6 +218,9 @@ impl Case {
             EventKind::Dispatched { unit, node, .. } => {
                 self.unit = Some(unit.clone());
                 self.owner = node.clone();
+                if !self.holders.contains(node) {
+                    self.holders.push(node.clone());
+                }
                 if was == State::New {
                     self.dispatched_unverified = true;
                 }
@@ -289,8 +298,22 @@ impl Case {
 
     /// Decides the event a command produces on this case at node `here`, or why it cannot.
     pub fn decide(&self, cmd: Command, here: &NodeCode, sop: &Sop, units: &Units) -> Result<EventKind, DecideError> {
+        self.decide_at(cmd, here, false, sop, units)
+    }
+
+    /// `decide` at a node that may take cases back (the root, the Polda hub): a dispatch of a case
+    /// held elsewhere becomes a takeover instead of being refused.
+    pub fn decide_at(
+        &self,
+        cmd: Command,
+        here: &NodeCode,
+        is_root: bool,
+        sop: &Sop,
+        units: &Units,
+    ) -> Result<EventKind, DecideError> {
         let action = cmd.name();
-        if action != "note" && &self.owner != here {
+        let takeover = action == "dispatch" && &self.owner != here && is_root;
+        if action != "note" && &self.owner != here && !takeover {
             return Err(DecideError::NotOwner { owner: self.owner.clone() });
         }
         transition(self.state, action)?;
@@ -330,7 +353,7 @@ impl Case {
                     return Err(DecideError::NeedsVerification);
                 }
                 let u = units.get(&unit).ok_or_else(|| DecideError::UnknownUnit(unit.to_string()))?;
-                EventKind::Dispatched { unit, node: u.node.clone(), note: optional("note", &note)? }
+                EventKind::Dispatched { unit, node: u.node.clone(), note: optional("note", &note)?, takeover }
             }
             Command::Acknowledge { note } => EventKind::Acknowledged { note: optional("note", &note)? },
             Command::Progress { note } => EventKind::Progressed { note: required("note", &note)? },
@@ -423,7 +446,10 @@ mod tests {
         let plg = UnitCode::parse("PLG").unwrap();
         let steps = [
             (EventKind::Verified { method: "callback_confirmed".into(), priority: Priority::High }, State::Verified),
-            (EventKind::Dispatched { unit: plg.clone(), node: node("PLG"), note: String::new() }, State::Dispatched),
+            (
+                EventKind::Dispatched { unit: plg.clone(), node: node("PLG"), note: String::new(), takeover: false },
+                State::Dispatched,
+            ),
             (EventKind::Acknowledged { note: String::new() }, State::Acknowledged),
             (EventKind::Progressed { note: "Tim meluncur".into() }, State::InProgress),
             (EventKind::Resolved { summary: "Pelaku ditangkap".into() }, State::Resolved),
@@ -450,7 +476,12 @@ mod tests {
         log.push(
             "PLG",
             30,
-            EventKind::Dispatched { unit: UnitCode::parse("PLG").unwrap(), node: node("PLG"), note: String::new() },
+            EventKind::Dispatched {
+                unit: UnitCode::parse("PLG").unwrap(),
+                node: node("PLG"),
+                note: String::new(),
+                takeover: false,
+            },
         );
         let forward = log.case();
         let mut reversed = log.events.clone();
@@ -482,6 +513,39 @@ mod tests {
         assert!(c
             .decide(Command::Note { text: "catatan".into(), public: false }, &node("PLG"), &sop(), &units())
             .is_ok());
+    }
+
+    /// The root may take a case back from a post; what the post did meanwhile, after the
+    /// takeover in the fold order, is kept as a conflict. Any other node is refused.
+    #[test]
+    fn the_root_takes_a_case_back_and_late_commands_become_conflicts() {
+        let mut log = Log::new();
+        log.push("PLG", 10, EventKind::Verified { method: "callback_confirmed".into(), priority: Priority::Normal });
+        let c = log.case();
+        let pull = Command::Dispatch { unit: UnitCode::parse("DITRESKRIMUM").unwrap(), note: String::new() };
+        assert_eq!(
+            c.decide_at(pull.clone(), &node("BAS"), false, &sop(), &units()),
+            Err(DecideError::NotOwner { owner: node("PLG") })
+        );
+        let ev = c.decide_at(pull, &node("SUMSEL"), true, &sop(), &units()).unwrap();
+        assert!(matches!(ev, EventKind::Dispatched { takeover: true, .. }));
+        log.push("SUMSEL", 30, ev);
+        // the post, cut off, dispatched it to its own unit a little later
+        log.push(
+            "PLG",
+            40,
+            EventKind::Dispatched {
+                unit: UnitCode::parse("PLG").unwrap(),
+                node: node("PLG"),
+                note: String::new(),
+                takeover: false,
+            },
+        );
+        let c = log.case();
+        assert_eq!((c.owner.as_str(), c.state), ("SUMSEL", State::Dispatched));
+        assert_eq!(c.holders, vec![node("PLG"), node("SUMSEL")]);
+        assert_eq!(c.conflicts.len(), 1, "{:?}", c.conflicts);
+        assert_eq!(c.conflicts[0].event.origin.as_str(), "PLG");
     }
 
     #[test]

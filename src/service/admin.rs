@@ -17,11 +17,29 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Request {
-    UserAdd { name: String, role: String, unit: Option<String>, password: String },
+    UserAdd {
+        name: String,
+        role: String,
+        unit: Option<String>,
+        password: String,
+    },
     UserList,
-    UserPasswd { name: String, password: String },
-    UserDisable { name: String },
+    UserPasswd {
+        name: String,
+        password: String,
+    },
+    UserDisable {
+        name: String,
+    },
     Verify,
+    /// a one-time join token for child node `code`; the CLI reads the CA fingerprint it pins
+    NodeInvite {
+        code: String,
+        ttl_ms: u64,
+        ca_fingerprint: String,
+    },
+    /// after the data directory was restored by copying files: a new epoch for this node's log
+    NodeNewEpoch,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +87,30 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
             disable_user(store, &name)?;
             store.log_access(super::now(), "cli", "user_disable", &name, "admin-socket")?;
             format!("user {name} disabled; their sessions are closed")
+        }
+        Request::NodeInvite { code, ttl_ms, ca_fingerprint } => {
+            let node = crate::model::NodeCode::parse(&code)
+                .map_err(|e| ServiceError::BadRequest(format!("{code:?} is not a node code: {e}")))?;
+            if !units.has_node(&node) {
+                return Err(ServiceError::BadRequest(format!(
+                    "{node} is not a node in the units directory (use a Polres code such as PLG)"
+                )));
+            }
+            let token = super::sync::invite(store, &node, ttl_ms, &ca_fingerprint)?;
+            store.log_access(super::now(), "cli", "node_invite", node.as_str(), "admin-socket")?;
+            format!(
+                "join token for {node} (single use, valid {} h):\n{token}\n\non the post: banpol node join https://THIS-HUB:8444 {token}",
+                ttl_ms / 3_600_000
+            )
+        }
+        Request::NodeNewEpoch => {
+            let head = store.begin_new_epoch(super::now())?;
+            store.log_access(super::now(), "cli", "node_new_epoch", store.node().as_str(), "admin-socket")?;
+            format!(
+                "node {} continues its log in a new epoch at seq {}; its parent will take a full resend",
+                store.node(),
+                head.next_seq()
+            )
         }
         Request::Verify => {
             let reports = store.verify_chains()?;

@@ -94,7 +94,7 @@ pub fn allowed_actions(app: &App, staff: &Staff, case: &Case) -> Vec<&'static st
         .filter(|(name, action)| {
             staff.role.may(*action)
                 && in_scope(staff, case)
-                && (*name == "note" || case.owner == app.node)
+                && (*name == "note" || case.owner == app.node || (*name == "dispatch" && app.is_root()))
                 && crate::model::workflow::transition(
                     case.state,
                     if *name == "link_duplicate" { "reject" } else { name },
@@ -218,7 +218,7 @@ pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Res
         if let Command::LinkDuplicate { original, .. } = &cmd {
             link_original(tx, &actor, ticket, original)?;
         }
-        let kind = case.decide(cmd, &app.node, sop, &app.units)?;
+        let kind = case.decide_at(cmd, &app.node, app.is_root(), sop, &app.units)?;
         let prank = matches!(&kind, crate::model::EventKind::Rejected { reason, .. } if reason == "prank");
         let ev = tx.append(ticket, actor, &case.sop_version, kind);
         case.apply(&ev);

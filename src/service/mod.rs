@@ -10,6 +10,7 @@ pub mod demo;
 pub mod intake;
 pub mod prank;
 pub mod scheduler;
+pub mod sync;
 
 use crate::config::Config;
 use crate::model::case::DecideError;
@@ -37,6 +38,10 @@ pub struct App {
     pub territory: Option<crate::model::prank::Territory>,
     pub limit_per_ip: Option<prank::RateLimit>,
     pub limit_per_phone: Option<prank::RateLimit>,
+    /// the live state of this node's sync links
+    pub sync: sync::Board,
+    upstream_configured: bool,
+    pub data_dir: std::path::PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +143,9 @@ impl App {
             session_ttl_ms: config.session_ttl_ms,
             throttle: Mutex::new(auth::Throttle::default()),
             changes,
+            sync: sync::Board::default(),
+            upstream_configured: config.upstream.is_some(),
+            data_dir: config.data_dir.clone(),
         })
     }
 
@@ -146,7 +154,12 @@ impl App {
         self.sops.get(version).map(|s| s.as_ref()).unwrap_or(&self.sop)
     }
 
-    fn changed(&self, t: &Ticket) {
+    /// A node with no upstream is the root of its tree (the Polda hub): it may take cases back.
+    pub fn is_root(&self) -> bool {
+        !self.upstream_configured && !crate::config::joined(&self.data_dir)
+    }
+
+    pub fn changed(&self, t: &Ticket) {
         let _ = self.changes.send(t.clone());
     }
 }

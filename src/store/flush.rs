@@ -3,7 +3,9 @@
 //! one batch is applied and fsynced, the next gathers, so a transaction and an fsync serve many
 //! requests.
 
-use super::{apply_ops, Trees, Writer};
+use super::{apply_ops, Head, Trees, Writer};
+use crate::model::NodeCode;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -27,10 +29,13 @@ pub(crate) struct GroupCommit {
     stop: AtomicBool,
     flushed: watch::Sender<Flushed>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// each origin's head as of the last flush: sync sends only what is on disk
+    flushed_heads: Mutex<HashMap<NodeCode, Head>>,
 }
 
 impl GroupCommit {
     pub fn start(db: sled::Db, trees: Trees, writer: Arc<Mutex<Writer>>) -> Arc<GroupCommit> {
+        let heads = writer.lock().unwrap_or_else(|e| e.into_inner()).heads.clone();
         let (tx, _) = watch::channel(Flushed::default());
         let gc = Arc::new(GroupCommit {
             written: AtomicU64::new(0),
@@ -39,6 +44,7 @@ impl GroupCommit {
             stop: AtomicBool::new(false),
             flushed: tx,
             thread: Mutex::new(None),
+            flushed_heads: Mutex::new(heads),
         });
         let me = gc.clone();
         let handle = std::thread::Builder::new()
@@ -56,6 +62,23 @@ impl GroupCommit {
         let _g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
         self.cond.notify_one();
         Durable(t)
+    }
+
+    pub fn flushed_heads(&self) -> HashMap<NodeCode, Head> {
+        self.flushed_heads.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn wait_blocking(&self, d: Durable) -> Result<(), String> {
+        loop {
+            let f = self.flushed.borrow().clone();
+            if f.upto >= d.0 {
+                return Ok(());
+            }
+            if let Some(e) = f.error {
+                return Err(e);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     pub async fn wait(&self, d: Durable) -> Result<(), String> {
@@ -101,9 +124,9 @@ impl GroupCommit {
             if last_batch > 1 && !self.stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Self::WINDOW);
             }
-            let (ops, target) = {
+            let (ops, target, heads) = {
                 let mut w = writer.lock().unwrap_or_else(|e| e.into_inner());
-                (std::mem::take(&mut w.pending), self.written.load(Ordering::SeqCst))
+                (std::mem::take(&mut w.pending), self.written.load(Ordering::SeqCst), w.heads.clone())
             };
             if target == done {
                 // stopping, nothing pending
@@ -121,6 +144,7 @@ impl GroupCommit {
             }
             match db.flush() {
                 Ok(_) => {
+                    *self.flushed_heads.lock().unwrap_or_else(|e| e.into_inner()) = heads;
                     last_batch = target - done;
                     done = target;
                     self.flushed.send_replace(Flushed { upto: done, error: None });

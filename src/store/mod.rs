@@ -11,11 +11,13 @@
 mod accounts;
 mod codec;
 mod flush;
+mod sync;
 
 pub use accounts::{AccessEntry, SessionRecord, UserRecord};
 pub use flush::Durable;
+pub use sync::{Applied, FeedEntry, Routing, SyncRefusal, Take};
 
-use crate::model::event::{hash_bytes, verify_chain, Hash};
+use crate::model::event::{hash_bytes, verify_log, Hash};
 use crate::model::prank::{trigram_hashes, BlockHistory, PastCase};
 use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, NodeCode, Sop, State, Ticket};
 use codec::{decode, encode, key};
@@ -64,6 +66,34 @@ pub struct Head {
     pub seq: u64,
     pub hash: String,
     pub epoch: u64,
+    /// where each epoch after the first began (a restored log continues from its copy's last
+    /// event at a fresh, higher seq, so it never reuses a seq the lost copy had sent up)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<Segment>,
+}
+
+impl Head {
+    /// The seq the next event of this log gets: the start of a new epoch not yet begun, else
+    /// the next one.
+    pub fn next_seq(&self) -> u64 {
+        match self.segments.last() {
+            Some(s) if s.first > self.seq => s.first,
+            _ => self.seq + 1,
+        }
+    }
+}
+
+/// The start of an epoch: its first seq, and the seq of the event its first event chains to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub epoch: u64,
+    pub first: u64,
+    pub prev: u64,
+}
+
+/// Reads an event from its stored bytes.
+pub fn decode_event(bytes: &[u8]) -> Result<Event, StoreError> {
+    decode("event", bytes)
 }
 
 /// The result of checking one origin's chain.
@@ -110,11 +140,31 @@ pub enum Kv {
     WaOutbox,
     /// sha256 -> file bytes (content-addressed)
     WaMedia,
+    /// node code -> an enrolled child (its certificate's fingerprint)
+    SyncPeer,
+    /// sha256 of a join token -> the invitation (single use)
+    SyncInvite,
+    /// child code, feed seq (BE) -> id of an event the child must receive
+    SyncFeed,
+    /// origin node code -> the child whose subtree writes it
+    SyncRoute,
+    /// name -> sync state of this node (upstream checkpoint, feed cursor)
+    SyncState,
 }
 
-const KV_TREES: usize = 5;
-const KV_NAMES: [&str; KV_TREES] =
-    ["seq_wainbox", "msgid_waseen", "waid_conversation", "seq_waoutbox", "sha256_wamedia"];
+const KV_TREES: usize = 10;
+const KV_NAMES: [&str; KV_TREES] = [
+    "seq_wainbox",
+    "msgid_waseen",
+    "waid_conversation",
+    "seq_waoutbox",
+    "sha256_wamedia",
+    "node_syncpeer",
+    "tokenhash_syncinvite",
+    "childseq_eventid",
+    "origin_child",
+    "name_syncstate",
+];
 
 impl Kv {
     fn index(self) -> usize {
@@ -153,6 +203,10 @@ pub(crate) struct Writer {
     pub(crate) staged_counters: HashMap<Vec<u8>, (u64, u64)>,
     pub(crate) staged_blocks: HashMap<String, (u64, BlockHistory)>,
     pub(crate) staged_kv: HashMap<KvKey, (u64, Option<Vec<u8>>)>,
+    /// events staged and not yet committed, by case (a remote event may need a refold)
+    pub(crate) staged_events: HashMap<Ticket, Vec<(u64, Event)>>,
+    /// which children follow which nodes' cases (set by sync; empty on a leaf)
+    pub(crate) routing: Routing,
 }
 
 impl Writer {
@@ -162,6 +216,10 @@ impl Writer {
         self.staged_counters.retain(|_, (t, _)| *t > upto);
         self.staged_blocks.retain(|_, (t, _)| *t > upto);
         self.staged_kv.retain(|_, (t, _)| *t > upto);
+        self.staged_events.retain(|_, evs| {
+            evs.retain(|(t, _)| *t > upto);
+            !evs.is_empty()
+        });
     }
 }
 
@@ -187,6 +245,11 @@ pub(crate) fn apply_ops(t: &Trees, ops: &[Op]) -> Result<(), StoreError> {
         &t.kv[2],
         &t.kv[3],
         &t.kv[4],
+        &t.kv[5],
+        &t.kv[6],
+        &t.kv[7],
+        &t.kv[8],
+        &t.kv[9],
     ];
     use sled::Transactional;
     let res: Result<(), sled::transaction::TransactionError<()>> = trees[..].transaction(|tx| {
@@ -222,6 +285,8 @@ pub struct Txn<'a> {
     heads: HashMap<NodeCode, Head>,
     blocks: HashMap<String, BlockHistory>,
     kv: HashMap<(usize, Vec<u8>), Option<Vec<u8>>>,
+    /// events this write appended or received, in order
+    events: Vec<Event>,
 }
 
 fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
@@ -300,14 +365,25 @@ impl Store {
             access: tree("seq_access")?,
             blocks: tree("phone_blocks")?,
             recent: tree("regencycreatedticket_trigrams")?,
-            kv: [tree(KV_NAMES[0])?, tree(KV_NAMES[1])?, tree(KV_NAMES[2])?, tree(KV_NAMES[3])?, tree(KV_NAMES[4])?],
+            kv: [
+                tree(KV_NAMES[0])?,
+                tree(KV_NAMES[1])?,
+                tree(KV_NAMES[2])?,
+                tree(KV_NAMES[3])?,
+                tree(KV_NAMES[4])?,
+                tree(KV_NAMES[5])?,
+                tree(KV_NAMES[6])?,
+                tree(KV_NAMES[7])?,
+                tree(KV_NAMES[8])?,
+                tree(KV_NAMES[9])?,
+            ],
         };
         match t.meta.get("format")? {
             None => {
                 t.meta.insert("format", &FORMAT.to_be_bytes())?;
                 t.meta.insert("node", node.as_str().as_bytes())?;
                 let epoch: u64 = rand::random();
-                let head = Head { seq: 0, hash: hex::encode([0u8; 32]), epoch };
+                let head = Head { seq: 0, hash: hex::encode([0u8; 32]), epoch, segments: Vec::new() };
                 t.heads.insert(node.as_str().as_bytes(), encode(&head))?;
                 db.flush()?;
             }
@@ -352,6 +428,8 @@ impl Store {
             staged_counters: HashMap::new(),
             staged_blocks: HashMap::new(),
             staged_kv: HashMap::new(),
+            staged_events: HashMap::new(),
+            routing: Routing::default(),
         }));
         let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone());
         Ok(Store {
@@ -379,15 +457,21 @@ impl Store {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let saved_clock = w.clock;
         let mut txn = Txn::new(self, &mut w, now);
-        let out = match f(&mut txn) {
+        let out = match f(&mut txn).and_then(|v| txn.feed_children().map(|_| v).map_err(E::from)) {
             Ok(v) => v,
             Err(e) => {
                 w.clock = saved_clock;
                 return Err(e);
             }
         };
-        let Txn { mut ops, cases, counters, heads, blocks, kv, .. } = txn;
-        if ops.is_empty() && cases.is_empty() && counters.is_empty() && blocks.is_empty() && kv.is_empty() {
+        let Txn { mut ops, cases, counters, heads, blocks, kv, events, .. } = txn;
+        if ops.is_empty()
+            && cases.is_empty()
+            && counters.is_empty()
+            && blocks.is_empty()
+            && kv.is_empty()
+            && events.is_empty()
+        {
             return Ok((out, Durable(0)));
         }
         for (before, after) in cases.values() {
@@ -430,6 +514,9 @@ impl Store {
         }
         for (k, v) in kv {
             w.staged_kv.insert(k, (ticket.0, v));
+        }
+        for ev in events {
+            w.staged_events.entry(ev.case.clone()).or_default().push((ticket.0, ev));
         }
         w.heads.extend(heads);
         Ok((out, ticket))
@@ -671,8 +758,10 @@ impl Store {
         origins.sort();
         for origin in origins {
             let prefix = key(&[origin.as_str().as_bytes(), b""]);
+            let head = &heads[&origin];
             let mut rows = Vec::new();
-            for kv in self.t.events.scan_prefix(&prefix) {
+            // up to the head read above: what is written meanwhile is checked next time
+            for kv in self.t.events.range(prefix.clone()..=seq_key(&origin, head.seq)) {
                 let (k, v) = kv?;
                 let seq = u64::from_be_bytes(
                     k[prefix.len()..].try_into().map_err(|_| StoreError::Corrupt("event key".into()))?,
@@ -680,8 +769,8 @@ impl Store {
                 let ev: Event = decode("event", &v)?;
                 rows.push((seq, v, ev.prev_hash));
             }
-            let head = &heads[&origin];
-            let result = verify_chain(rows.iter().map(|(s, v, p)| (*s, &v[..], *p)));
+            let epochs: Vec<(u64, u64)> = head.segments.iter().map(|s| (s.first, s.prev)).collect();
+            let result = verify_log(rows.iter().map(|(s, v, p)| (*s, &v[..], *p)), &epochs);
             let (ok, problem) = match result {
                 Ok((last, hash)) if last == head.seq && hex::encode(hash) == head.hash => (true, None),
                 Ok((last, _)) => (false, Some(format!("the head says seq {} but the log ends at {last}", head.seq))),
@@ -720,6 +809,7 @@ impl<'a> Txn<'a> {
             heads: HashMap::new(),
             blocks: HashMap::new(),
             kv: HashMap::new(),
+            events: Vec::new(),
         }
     }
 
@@ -797,8 +887,17 @@ impl<'a> Txn<'a> {
                 None => 0,
             },
         };
+        // after a restore, tickets of the day continue well above what the lost copy may have
+        // given out (it synced them upward): 1,000 higher per epoch
+        let cur = if name.starts_with("ticket:") { cur.max(self.ticket_floor()) } else { cur };
         self.counters.insert(k, cur + 1);
         Ok(cur + 1)
+    }
+
+    fn ticket_floor(&self) -> u64 {
+        let node = &self.store.node;
+        let epochs = self.heads.get(node).or_else(|| self.w.heads.get(node)).map(|h| h.segments.len()).unwrap_or(0);
+        epochs as u64 * 1000
     }
 
     /// Appends a local event to this node's log: assigns seq, HLC and the chain hash.
@@ -808,11 +907,12 @@ impl<'a> Txn<'a> {
             seq: 0,
             hash: hex::encode([0u8; 32]),
             epoch: 0,
+            segments: Vec::new(),
         });
         let mut prev_hash = [0u8; 32];
         let _ = hex::decode_to_slice(&head.hash, &mut prev_hash);
         let ev = Event {
-            id: EventId { origin: node.clone(), seq: head.seq + 1 },
+            id: EventId { origin: node.clone(), seq: head.next_seq() },
             hlc: self.w.clock.tick(self.now),
             case: case.clone(),
             actor,
@@ -825,7 +925,8 @@ impl<'a> Txn<'a> {
         let k = seq_key(&node, ev.id.seq);
         self.ops.push((T_CASE_EVENTS, key(&[case.as_str().as_bytes(), &k]), Some(Vec::new())));
         self.ops.push((T_EVENTS, k, Some(bytes)));
-        self.heads.insert(node, Head { seq: ev.id.seq, hash: hex::encode(hash), epoch: head.epoch });
+        self.heads.insert(node, Head { seq: ev.id.seq, hash: hex::encode(hash), ..head });
+        self.events.push(ev.clone());
         ev
     }
 }

@@ -10,4 +10,5 @@ mod live;
 mod prank;
 mod smoke;
 mod support;
+mod sync;
 mod whatsapp;

@@ -18,6 +18,8 @@ pub struct TestNode {
     pub dir: TempDir,
     pub base: String,
     pub passwords: HashMap<String, String>,
+    /// the sync listener's URL (children connect here)
+    pub sync_url: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
 }
@@ -57,7 +59,18 @@ impl TestNode {
         if !o.demo {
             args.push("--no-demo".into());
         }
-        let mut n = TestNode { child: None, dir, base: String::new(), passwords: HashMap::new(), args, env: o.env };
+        if !args.iter().any(|a| a == "--sync-listen") {
+            args.extend(["--sync-listen".into(), "127.0.0.1:0".into()]);
+        }
+        let mut n = TestNode {
+            child: None,
+            dir,
+            base: String::new(),
+            passwords: HashMap::new(),
+            sync_url: String::new(),
+            args,
+            env: o.env,
+        };
         n.start();
         n
     }
@@ -99,6 +112,9 @@ impl TestNode {
             }
             if let Some(url) = line.strip_prefix("serving ") {
                 self.base = url.trim().to_owned();
+            }
+            if let Some(rest) = line.strip_prefix("sync ") {
+                self.sync_url = rest.split_whitespace().next().unwrap_or_default().to_owned();
             }
             if line.starts_with("open ") {
                 break;
@@ -147,9 +163,14 @@ impl TestNode {
         format!("{}{}", self.base, path)
     }
 
-    /// Runs `banpol <args>` against this node's data directory.
+    /// Runs `banpol <args>` against this node's data directory (with its node code).
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-        cli_in(&self.data_dir(), args, stdin)
+        let mut all: Vec<&str> = Vec::new();
+        if let Some(i) = self.args.iter().position(|a| a == "--node-code") {
+            all.extend(["--node-code", self.args[i + 1].as_str()]);
+        }
+        all.extend_from_slice(args);
+        cli_in(&self.data_dir(), &all, stdin)
     }
 
     /// Adds a user through the CLI and returns its password.
@@ -292,4 +313,10 @@ where
         assert!(Instant::now() < deadline, "condition not reached within {secs} s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A loopback port that was free a moment ago (for a node that must keep its port across
+/// restarts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

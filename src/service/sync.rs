@@ -1,0 +1,285 @@
+//! Sync use cases (DESIGN §5), independent of the transport: enrolling children with one-time
+//! invitations, receiving a child's events (upward) and a parent's feed (downward), routing,
+//! and the status board every peer reports to.
+
+use super::{now, random_hex, sha256_hex, App, ServiceError};
+use crate::model::event::Event;
+use crate::model::{EventKind, Millis, NodeCode};
+use crate::store::{Applied, Head, Kv, Routing, Segment, StoreError, SyncRefusal, Take};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// An outstanding join invitation (stored under the sha256 of its secret).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invite {
+    pub code: NodeCode,
+    pub expires: Millis,
+    pub used: bool,
+}
+
+/// An enrolled child.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Peer {
+    pub code: NodeCode,
+    /// sha256 of the DER certificate it was issued
+    pub cert_sha256: String,
+    pub enrolled: Millis,
+}
+
+/// The state of one sync link as this node sees it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PeerStatus {
+    pub node: String,
+    /// "parent" (our upstream) or "child"
+    pub direction: &'static str,
+    pub connected: bool,
+    pub last_contact: Option<Millis>,
+    /// events one side holds that the other has not acknowledged yet
+    pub events_waiting: u64,
+    /// age of the oldest event waiting, in seconds
+    pub lag_seconds: Option<f64>,
+    pub last_error: Option<String>,
+    /// the version the peer runs, as it last told
+    pub version: Option<String>,
+}
+
+/// Live sync status of this node, per peer.
+#[derive(Default)]
+pub struct Board {
+    peers: Mutex<BTreeMap<String, PeerStatus>>,
+}
+
+impl Board {
+    pub fn update(&self, node: &str, direction: &'static str, f: impl FnOnce(&mut PeerStatus)) {
+        let mut g = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        let p = g.entry(node.to_owned()).or_insert_with(|| PeerStatus {
+            node: node.to_owned(),
+            direction,
+            ..Default::default()
+        });
+        f(p);
+    }
+
+    pub fn snapshot(&self) -> Vec<PeerStatus> {
+        self.peers.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+}
+
+/// How long a join token lasts unless told otherwise.
+pub const INVITE_TTL_MS: u64 = 24 * 3600 * 1000;
+
+/// Makes a one-time join token for child `code`; `ca_fingerprint` pins this node for the child.
+/// Token: `banpol1.<code>.<secret>.<ca sha256 prefix>`.
+pub fn invite(
+    app_store: &crate::store::Store,
+    code: &NodeCode,
+    ttl_ms: u64,
+    ca_fingerprint: &str,
+) -> Result<String, ServiceError> {
+    if code == app_store.node() {
+        return Err(ServiceError::BadRequest(format!("{code} is this node itself")));
+    }
+    let secret = random_hex(16);
+    let invite = Invite { code: code.clone(), expires: now().plus(ttl_ms), used: false };
+    let (_, d) = app_store.write(now(), |tx| -> Result<(), StoreError> {
+        tx.kv_put(Kv::SyncInvite, sha256_hex(&secret).as_bytes(), Some(&invite));
+        Ok(())
+    })?;
+    app_store.durable_blocking(d)?;
+    Ok(format!("banpol1.{code}.{secret}.{}", &ca_fingerprint[..32]))
+}
+
+/// The parts of a join token.
+pub struct Token {
+    pub code: NodeCode,
+    pub secret: String,
+    pub ca_prefix: String,
+}
+
+pub fn parse_token(t: &str) -> Result<Token, ServiceError> {
+    let bad =
+        || ServiceError::BadRequest("the join token is malformed: copy it exactly as `node invite` printed it".into());
+    let mut parts = t.trim().split('.');
+    if parts.next() != Some("banpol1") {
+        return Err(bad());
+    }
+    let code = NodeCode::parse(parts.next().ok_or_else(bad)?).map_err(|_| bad())?;
+    let secret = parts.next().ok_or_else(bad)?.to_owned();
+    let ca_prefix = parts.next().ok_or_else(bad)?.to_owned();
+    if parts.next().is_some() || secret.len() != 32 || ca_prefix.len() != 32 {
+        return Err(bad());
+    }
+    Ok(Token { code, secret, ca_prefix })
+}
+
+/// Redeems a join token (single use, unexpired) and records the child with the certificate
+/// issued to it. `issue` makes the certificate (DER) once the token checks out.
+pub async fn enroll(
+    app: &App,
+    token: &str,
+    issue: impl FnOnce(&NodeCode) -> Result<Vec<u8>, String>,
+) -> Result<(NodeCode, Vec<u8>), ServiceError> {
+    let t = parse_token(token)?;
+    let key = sha256_hex(&t.secret);
+    let refused = || ServiceError::Forbidden("this join token is unknown, used or expired: ask for a new one".into());
+    let (issued, d) = app.store.write(now(), |tx| -> Result<(NodeCode, Vec<u8>), ServiceError> {
+        let mut inv: Invite = tx.kv_get(Kv::SyncInvite, key.as_bytes())?.ok_or_else(refused)?;
+        if inv.used || inv.expires < tx.now() || inv.code != t.code {
+            return Err(refused());
+        }
+        let der = issue(&inv.code).map_err(ServiceError::BadRequest)?;
+        inv.used = true;
+        tx.kv_put(Kv::SyncInvite, key.as_bytes(), Some(&inv));
+        let peer = Peer {
+            code: inv.code.clone(),
+            cert_sha256: hex::encode(crate::model::event::hash_bytes(&der)),
+            enrolled: tx.now(),
+        };
+        tx.kv_put(Kv::SyncPeer, inv.code.as_str().as_bytes(), Some(&peer));
+        Ok((inv.code, der))
+    })?;
+    app.store.durable(d).await?;
+    load_routing(app)?;
+    tracing::info!(child = %issued.0, "child node enrolled");
+    Ok(issued)
+}
+
+/// Every enrolled child.
+pub fn peers(app: &App) -> Result<Vec<Peer>, ServiceError> {
+    Ok(app.store.kv_scan::<Peer>(Kv::SyncPeer, b"", 10_000)?.into_iter().map(|(_, p)| p).collect())
+}
+
+/// The child a client certificate belongs to.
+pub fn peer_by_cert(app: &App, cert_sha256: &str) -> Result<Option<NodeCode>, ServiceError> {
+    Ok(peers(app)?.into_iter().find(|p| p.cert_sha256 == cert_sha256).map(|p| p.code))
+}
+
+/// Loads children and learned routes into the store's routing.
+pub fn load_routing(app: &App) -> Result<Routing, ServiceError> {
+    let mut r = Routing::default();
+    for p in peers(app)? {
+        r.children.insert(p.code);
+    }
+    for (k, child) in app.store.kv_scan::<NodeCode>(Kv::SyncRoute, b"", 100_000)? {
+        if let Ok(origin) = NodeCode::parse(&String::from_utf8_lossy(&k)) {
+            r.route.insert(origin, child);
+        }
+    }
+    app.store.set_routing(r.clone());
+    Ok(r)
+}
+
+/// The heads a child may compare with its own: its subtree's origins.
+pub fn vector_for(app: &App, child: &NodeCode) -> BTreeMap<String, Head> {
+    let routing = app.store.routing();
+    app.store
+        .staged_heads()
+        .into_iter()
+        .filter(|(o, _)| routing.child_for(o) == Some(child))
+        .map(|(o, h)| (o.to_string(), h))
+        .collect()
+}
+
+/// Whether `child` may send events of `origin` upward: its own, or of a node below it that no
+/// other child speaks for. Never this node's own, never another child's.
+pub fn may_send(app: &App, child: &NodeCode, origin: &NodeCode) -> bool {
+    if origin == &app.node {
+        return false;
+    }
+    // a node of the directory (a Polres, the Polda) speaks only for itself; what a child may
+    // relay are nodes below it (a Polsek), which the directory does not list
+    if origin != child && app.units.has_node(origin) {
+        return false;
+    }
+    let routing = app.store.routing();
+    match routing.child_for(origin) {
+        Some(c) => c == child,
+        None => true,
+    }
+}
+
+/// Receives a batch of `origin`'s events from `child` (upward): all or nothing, flushed before
+/// it returns. Records the route the first time a grandchild's events come through.
+pub async fn receive_up(
+    app: &App,
+    child: &NodeCode,
+    origin: &NodeCode,
+    segments: &[Segment],
+    batch: &[Vec<u8>],
+) -> Result<Result<(Applied, Head), SyncRefusal>, ServiceError> {
+    if !may_send(app, child, origin) {
+        return Ok(Err(SyncRefusal::NotAllowed(format!("{child} may not send events of {origin}"))));
+    }
+    let routing = app.store.routing();
+    let learn = origin != child && routing.child_for(origin).is_none();
+    let policy = |e: &Event| -> Take {
+        if &e.id.origin != origin {
+            return Take::Refuse(format!("a batch of {origin} holds an event of {}", e.id.origin));
+        }
+        if matches!(e.kind, EventKind::Dispatched { takeover: true, .. }) {
+            return Take::Refuse("only the root node may take a case over".into());
+        }
+        Take::Take
+    };
+    let (out, d) = app.store.write(now(), |tx| -> Result<_, ServiceError> {
+        let r = tx.receive(batch, true, segments, &policy)?;
+        if r.is_ok() && learn {
+            tx.kv_put(Kv::SyncRoute, origin.as_str().as_bytes(), Some(child));
+        }
+        Ok(r)
+    })?;
+    app.store.durable(d).await?;
+    let applied = match out {
+        Ok(a) => a,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    if learn {
+        load_routing(app)?;
+    }
+    for t in &applied.cases {
+        app.changed(t);
+    }
+    let head = app.store.staged_head(origin).unwrap_or(Head {
+        seq: 0,
+        hash: hex::encode([0u8; 32]),
+        epoch: 0,
+        segments: Vec::new(),
+    });
+    Ok(Ok((applied, head)))
+}
+
+/// Where this node's feed from its parent stands (the parent's feed epoch and position).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedCursor {
+    pub epoch: u64,
+    pub pos: u64,
+}
+
+pub fn feed_cursor(app: &App) -> Result<FeedCursor, ServiceError> {
+    Ok(app.store.kv_get(Kv::SyncState, b"feed_cursor")?.unwrap_or_default())
+}
+
+/// Receives events from the parent's feed (downward) and moves the cursor in the same write.
+pub async fn receive_down(app: &App, batch: &[Vec<u8>], cursor: FeedCursor) -> Result<Applied, ServiceError> {
+    let own = app.store.staged_heads();
+    let policy = |e: &Event| if own.contains_key(&e.id.origin) { Take::Skip } else { Take::Take };
+    let (out, d) = app.store.write(now(), |tx| -> Result<_, ServiceError> {
+        let r = tx.receive(batch, false, &[], &policy)?;
+        if r.is_ok() {
+            tx.kv_put(Kv::SyncState, b"feed_cursor", Some(&cursor));
+        }
+        Ok(r)
+    })?;
+    app.store.durable(d).await?;
+    let applied = out.map_err(|r| ServiceError::Conflict(r.to_string()))?;
+    for t in &applied.cases {
+        app.changed(t);
+    }
+    Ok(applied)
+}
+
+/// The parent's feed epoch: its own log's epoch (a restored parent starts its feeds again).
+pub fn feed_epoch(app: &App) -> u64 {
+    app.store.staged_head(&app.node).map(|h| h.epoch).unwrap_or(0)
+}

@@ -1,0 +1,383 @@
+//! What sync needs from the store: events in log order (only what is on disk), receiving events
+//! from another node (checked against the origin's chain, idempotent, refolding the cases they
+//! touch), and the per-child feeds a parent keeps of the events each child must see.
+
+use super::codec::{decode, encode, key};
+use super::{seq_key, Head, Kv, Segment, Store, StoreError, Txn, T_CASE_EVENTS, T_EVENTS};
+use crate::model::event::hash_bytes;
+use crate::model::{Case, Event, EventId, Millis, NodeCode, Ticket};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Which children follow which nodes. `children` are this node's enrolled children; `route`
+/// maps a node further down (a grandchild) to the child whose subtree it is in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    pub children: HashSet<NodeCode>,
+    pub route: HashMap<NodeCode, NodeCode>,
+}
+
+impl Routing {
+    /// The child whose subtree holds `node`, if any.
+    pub fn child_for(&self, node: &NodeCode) -> Option<&NodeCode> {
+        if let Some(c) = self.children.get(node) {
+            return Some(c);
+        }
+        self.route.get(node).filter(|c| self.children.contains(*c))
+    }
+}
+
+/// What receiving one batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// events new to this node
+    pub new: u64,
+    /// events it already held (replays)
+    pub replayed: u64,
+    /// cases whose projection changed
+    pub cases: Vec<Ticket>,
+}
+
+/// Why a batch from another node was refused. Nothing of a refused batch is kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncRefusal {
+    #[error("gap in {origin}'s log: expected seq {expected}, got {got}")]
+    Gap { origin: String, expected: u64, got: u64 },
+    #[error("{origin} seq {seq} does not chain to the event before it: the log was altered")]
+    BrokenChain { origin: String, seq: u64 },
+    #[error("{origin} seq {seq} differs from the copy this node already holds (a forked log)")]
+    Fork { origin: String, seq: u64 },
+    #[error("event {0} cannot be read: {1}")]
+    Undecodable(String, String),
+    #[error("{0}")]
+    NotAllowed(String),
+}
+
+/// What to do with one received event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Take {
+    Take,
+    /// this node writes it or gets it from below: ignore
+    Skip,
+    Refuse(String),
+}
+
+/// One entry of a child's feed: its position and the event's stored bytes.
+#[derive(Debug, Clone)]
+pub struct FeedEntry {
+    pub pos: u64,
+    pub bytes: Vec<u8>,
+}
+
+fn feed_key(child: &NodeCode, pos: u64) -> Vec<u8> {
+    key(&[child.as_str().as_bytes(), &pos.to_be_bytes()])
+}
+
+fn parse_seq(k: &[u8], prefix_len: usize) -> Result<u64, StoreError> {
+    Ok(u64::from_be_bytes(k[prefix_len..].try_into().map_err(|_| StoreError::Corrupt("event key".into()))?))
+}
+
+impl Store {
+    /// The head of an origin as the next writer sees it (staged included).
+    pub fn staged_head(&self, origin: &NodeCode) -> Option<Head> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner()).heads.get(origin).cloned()
+    }
+
+    /// Every origin's head as the next writer sees it.
+    pub fn staged_heads(&self) -> HashMap<NodeCode, Head> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner()).heads.clone()
+    }
+
+    /// `durable` for callers outside the async runtime's request path (admin commands).
+    pub fn durable_blocking(&self, d: super::Durable) -> Result<(), StoreError> {
+        self.commit.wait_blocking(d).map_err(StoreError::Flush)
+    }
+
+    /// This node's routing (which children follow which nodes' cases).
+    pub fn routing(&self) -> Routing {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner()).routing.clone()
+    }
+
+    pub fn set_routing(&self, r: Routing) {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner()).routing = r;
+    }
+
+    /// The head of each origin as of the last flush (what may be sent to another node).
+    pub fn flushed_heads(&self) -> HashMap<NodeCode, Head> {
+        self.commit.flushed_heads()
+    }
+
+    /// Up to `limit` events of `origin` after seq `after`, in seq order, as stored, and only
+    /// what is on disk.
+    pub fn events_after(&self, origin: &NodeCode, after: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let Some(head) = self.flushed_heads().get(origin).map(|h| h.seq) else {
+            return Ok(Vec::new());
+        };
+        if after >= head {
+            return Ok(Vec::new());
+        }
+        let prefix_len = origin.as_str().len() + 1;
+        let mut out = Vec::with_capacity(limit.min(4096));
+        for kv in self.t.events.range(seq_key(origin, after + 1)..=seq_key(origin, head)).take(limit) {
+            let (k, v) = kv?;
+            out.push((parse_seq(&k, prefix_len)?, v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The stored bytes of one event.
+    pub fn event_bytes(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.t.events.get(seq_key(&id.origin, id.seq))?.map(|v| v.to_vec()))
+    }
+
+    /// The last position of `child`'s feed (0: empty).
+    pub fn feed_head(&self, child: &NodeCode) -> Result<u64, StoreError> {
+        match self.t.counters.get(feed_counter(child))? {
+            Some(v) => decode("counter", &v),
+            None => Ok(0),
+        }
+    }
+
+    /// Up to `limit` entries of `child`'s feed after position `after`.
+    pub fn feed_after(&self, child: &NodeCode, after: u64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+        let tree = &self.t.kv[Kv::SyncFeed.index()];
+        let end = feed_key(child, u64::MAX);
+        let prefix_len = child.as_str().len() + 1;
+        let mut out = Vec::new();
+        for kv in tree.range(feed_key(child, after + 1)..=end).take(limit) {
+            let (k, v) = kv?;
+            let id: EventId = decode("feed entry", &v)?;
+            if let Some(bytes) = self.event_bytes(&id)? {
+                out.push(FeedEntry { pos: parse_seq(&k, prefix_len)?, bytes });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Gives this node's own log a new epoch (after a restore): the log continues at a seq
+    /// higher than any the old copy could have used, chained to the last event it holds, so the
+    /// parent takes a full resend and no seq is ever reused.
+    pub fn begin_new_epoch(&self, now: Millis) -> Result<Head, StoreError> {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let node = self.node.clone();
+        let mut head = w.heads.get(&node).cloned().unwrap_or(Head {
+            seq: 0,
+            hash: hex::encode([0u8; 32]),
+            epoch: 0,
+            segments: Vec::new(),
+        });
+        // a million events a second could not reach the next epoch's start
+        let first = (now.0.saturating_mul(1024)).max(head.seq + 1);
+        let epoch: u64 = rand::random();
+        head.segments.push(Segment { epoch, first, prev: head.seq });
+        head.epoch = epoch;
+        self.t.heads.insert(node.as_str().as_bytes(), encode(&head))?;
+        self.db.flush()?;
+        w.heads.insert(node, head.clone());
+        Ok(head)
+    }
+}
+
+fn feed_counter(child: &NodeCode) -> Vec<u8> {
+    format!("feed:{child}").into_bytes()
+}
+
+impl Txn<'_> {
+    fn head_of(&self, origin: &NodeCode) -> Option<Head> {
+        self.heads.get(origin).or_else(|| self.w.heads.get(origin)).cloned()
+    }
+
+    /// Whether the event is already held (committed, staged or in this write), and its bytes if
+    /// they can be compared.
+    fn held(&self, ev: &Event) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        if self.events.iter().any(|e| e.id == ev.id) {
+            return Ok(Some(None));
+        }
+        if let Some(evs) = self.w.staged_events.get(&ev.case) {
+            if evs.iter().any(|(_, e)| e.id == ev.id) {
+                return Ok(Some(None));
+            }
+        }
+        Ok(self.store.event_bytes(&ev.id)?.map(Some))
+    }
+
+    /// Every event of a case this write can see (committed, staged, this write's), deduplicated.
+    pub fn all_case_events(&self, t: &Ticket) -> Result<Vec<Event>, StoreError> {
+        let mut out = self.store.case_events(t)?;
+        let mut seen: HashSet<EventId> = out.iter().map(|e| e.id.clone()).collect();
+        let staged = self.w.staged_events.get(t).into_iter().flatten().map(|(_, e)| e);
+        for e in staged.chain(self.events.iter().filter(|e| &e.case == t)) {
+            if seen.insert(e.id.clone()) {
+                out.push(e.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Receives events from another node, all or nothing. `contiguous` origins (a child's
+    /// subtree, sent upward) must continue their chain exactly, or start a declared epoch
+    /// segment; other events (sent down from the parent) are kept as they come. Replays are
+    /// no-ops; a held event with other bytes is a fork and refuses the batch. `policy` decides
+    /// per event (e.g. a child may not write takeovers; events this node writes itself are
+    /// ignored when they come back from above). The cases touched are refolded.
+    pub fn receive(
+        &mut self,
+        batch: &[Vec<u8>],
+        contiguous: bool,
+        segments: &[Segment],
+        policy: &dyn Fn(&Event) -> Take,
+    ) -> Result<Result<Applied, SyncRefusal>, StoreError> {
+        let mut applied = Applied::default();
+        let mut touched: BTreeMap<Ticket, Vec<Event>> = BTreeMap::new();
+        for raw in batch {
+            let ev: Event = match decode("event", raw) {
+                Ok(e) => e,
+                Err(e) => return Ok(Err(SyncRefusal::Undecodable("?".into(), e.to_string()))),
+            };
+            match policy(&ev) {
+                Take::Take => {}
+                Take::Skip => continue,
+                Take::Refuse(why) => return Ok(Err(SyncRefusal::NotAllowed(why))),
+            }
+            match self.held(&ev)? {
+                Some(Some(bytes)) if bytes != *raw => {
+                    return Ok(Err(SyncRefusal::Fork { origin: ev.id.origin.to_string(), seq: ev.id.seq }))
+                }
+                Some(_) => {
+                    applied.replayed += 1;
+                    continue;
+                }
+                None => {}
+            }
+            let hash = hash_bytes(raw);
+            if contiguous {
+                let head = self.head_of(&ev.id.origin).unwrap_or(Head {
+                    seq: 0,
+                    hash: hex::encode([0u8; 32]),
+                    epoch: 0,
+                    segments: Vec::new(),
+                });
+                let mut next = head.clone();
+                if ev.id.seq == head.seq + 1 {
+                    if hex::encode(ev.prev_hash) != head.hash {
+                        return Ok(Err(SyncRefusal::BrokenChain { origin: ev.id.origin.to_string(), seq: ev.id.seq }));
+                    }
+                } else if let Some(seg) = segments.iter().find(|s| s.first == ev.id.seq && s.first > head.seq) {
+                    // a new epoch of a restored log: it must chain to an event held here
+                    let anchor = if seg.prev == 0 {
+                        Some([0u8; 32])
+                    } else {
+                        self.store
+                            .event_bytes(&EventId { origin: ev.id.origin.clone(), seq: seg.prev })?
+                            .map(|b| hash_bytes(&b))
+                    };
+                    match anchor {
+                        Some(h) if h == ev.prev_hash => {}
+                        Some(_) => {
+                            return Ok(Err(SyncRefusal::BrokenChain {
+                                origin: ev.id.origin.to_string(),
+                                seq: ev.id.seq,
+                            }))
+                        }
+                        None => {
+                            return Ok(Err(SyncRefusal::Gap {
+                                origin: ev.id.origin.to_string(),
+                                expected: head.seq + 1,
+                                got: ev.id.seq,
+                            }))
+                        }
+                    }
+                    next.epoch = seg.epoch;
+                    if !next.segments.contains(seg) {
+                        next.segments.push(seg.clone());
+                    }
+                } else {
+                    return Ok(Err(SyncRefusal::Gap {
+                        origin: ev.id.origin.to_string(),
+                        expected: head.seq + 1,
+                        got: ev.id.seq,
+                    }));
+                }
+                next.seq = ev.id.seq;
+                next.hash = hex::encode(hash);
+                self.heads.insert(ev.id.origin.clone(), next);
+            }
+            self.w.clock.observe(ev.hlc);
+            let k = seq_key(&ev.id.origin, ev.id.seq);
+            self.ops.push((T_CASE_EVENTS, key(&[ev.case.as_str().as_bytes(), &k]), Some(Vec::new())));
+            self.ops.push((T_EVENTS, k, Some(raw.clone())));
+            self.events.push(ev.clone());
+            touched.entry(ev.case.clone()).or_default().push(ev);
+            applied.new += 1;
+        }
+        for (ticket, new) in touched {
+            let case = match self.case(&ticket)? {
+                // the common case: the new events are the newest, in order: apply them
+                Some(mut c) if in_order(&c, &new) => {
+                    for e in &new {
+                        c.apply(e);
+                    }
+                    Some(c)
+                }
+                _ => Case::fold(&self.all_case_events(&ticket)?),
+            };
+            // events of a case whose report has not arrived yet wait in the log for it
+            if let Some(c) = case {
+                self.put_case(c)?;
+                applied.cases.push(ticket);
+            }
+        }
+        Ok(Ok(applied))
+    }
+
+    /// Adds the events of this write to the feeds of the children that follow their cases:
+    /// every child whose subtree holds or held the case gets the events written outside that
+    /// subtree, and a child that just started to follow a case gets its whole history.
+    pub(crate) fn feed_children(&mut self) -> Result<(), StoreError> {
+        if self.w.routing.children.is_empty() || self.events.is_empty() {
+            return Ok(());
+        }
+        let routing = self.w.routing.clone();
+        let mut entries: Vec<(NodeCode, EventId)> = Vec::new();
+        let tickets: Vec<Ticket> = self.cases.keys().cloned().collect();
+        for t in tickets {
+            let (before, after) = &self.cases[&t];
+            let followers = |c: &Case| -> HashSet<NodeCode> {
+                c.holders.iter().filter_map(|h| routing.child_for(h).cloned()).collect()
+            };
+            let was: HashSet<NodeCode> = before.as_ref().map(followers).unwrap_or_default();
+            let now = followers(after);
+            if now.is_empty() {
+                continue;
+            }
+            let new_here: Vec<&Event> = self.events.iter().filter(|e| e.case == t).collect();
+            let history = if now.iter().any(|c| !was.contains(c)) && before.is_some() {
+                self.all_case_events(&t)?
+            } else {
+                Vec::new()
+            };
+            for child in &now {
+                let outside = |e: &Event| routing.child_for(&e.id.origin) != Some(child);
+                let all: Vec<&Event> =
+                    if !was.contains(child) && before.is_some() { history.iter().collect() } else { new_here.clone() };
+                entries.extend(all.into_iter().filter(|e| outside(e)).map(|e| (child.clone(), e.id.clone())));
+            }
+        }
+        for (child, id) in entries {
+            let pos = self.next_counter(&format!("feed:{child}"))?;
+            self.kv.insert((Kv::SyncFeed.index(), feed_key(&child, pos)), Some(encode(&id)));
+        }
+        Ok(())
+    }
+}
+
+/// Whether `new` (in arrival order) all come after what the case already folded, in HLC order.
+fn in_order(c: &Case, new: &[Event]) -> bool {
+    let mut last = c.last_hlc;
+    for e in new {
+        if e.hlc <= last {
+            return false;
+        }
+        last = e.hlc;
+    }
+    true
+}

@@ -1,0 +1,313 @@
+//! The parent's side of sync: a separate HTTPS listener with mutual TLS. Children enroll with a
+//! one-time token, then push their events upward and pull their feed downward.
+
+use super::pki::{self, Ca};
+use super::wire::{self, Ack, Hello, HelloReply, JoinReply, JoinRequest, Vector};
+use crate::model::NodeCode;
+use crate::service::{self, sync as ss, App};
+use crate::store::{Segment, SyncRefusal};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The sha256 of the client certificate a connection presented, if any.
+#[derive(Clone)]
+struct PeerCert(Option<String>);
+
+pub struct Server {
+    app: Arc<App>,
+    ca: Ca,
+    /// one upward batch per origin at a time, in seq order
+    origin_locks: Mutex<HashMap<NodeCode, Arc<tokio::sync::Mutex<()>>>>,
+    /// woken whenever something was written here (feeds may have grown)
+    pub written: Notify,
+    /// woken when an upward batch was applied (a later batch may be waiting for it)
+    applied: Notify,
+}
+
+fn error(status: actix_web::http::StatusCode, code: &str, message: impl Into<String>) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({"code": code, "message": message.into()}))
+}
+
+fn refusal(r: &SyncRefusal) -> HttpResponse {
+    let code = match r {
+        SyncRefusal::Gap { .. } => "sync_gap",
+        SyncRefusal::BrokenChain { .. } => "sync_broken_chain",
+        SyncRefusal::Fork { .. } => "sync_fork",
+        SyncRefusal::Undecodable(..) => "sync_undecodable",
+        SyncRefusal::NotAllowed(_) => "sync_not_allowed",
+    };
+    let status = match r {
+        SyncRefusal::NotAllowed(_) => actix_web::http::StatusCode::FORBIDDEN,
+        _ => actix_web::http::StatusCode::CONFLICT,
+    };
+    error(status, code, r.to_string())
+}
+
+fn internal(e: impl std::fmt::Display) -> HttpResponse {
+    error(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "sync_unavailable", e.to_string())
+}
+
+impl Server {
+    pub fn new(app: Arc<App>, ca: Ca) -> Arc<Server> {
+        Arc::new(Server {
+            app,
+            ca,
+            origin_locks: Mutex::new(HashMap::new()),
+            written: Notify::new(),
+            applied: Notify::new(),
+        })
+    }
+
+    /// The child behind this connection's certificate, or the response refusing it.
+    fn child(&self, req: &HttpRequest) -> Result<NodeCode, Box<HttpResponse>> {
+        let cert = req.conn_data::<PeerCert>().and_then(|c| c.0.clone());
+        let Some(cert) = cert else {
+            return Err(Box::new(error(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "sync_no_certificate",
+                "sync needs this node's certificate: enroll with `banpol node join URL TOKEN` first",
+            )));
+        };
+        match ss::peer_by_cert(&self.app, &cert) {
+            Ok(Some(code)) => {
+                self.app.sync.update(code.as_str(), "child", |p| {
+                    p.connected = true;
+                    p.last_contact = Some(service::now());
+                });
+                Ok(code)
+            }
+            Ok(None) => Err(Box::new(error(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "sync_unknown_certificate",
+                "this certificate was not issued to an enrolled node (or was revoked)",
+            ))),
+            Err(e) => Err(Box::new(internal(e))),
+        }
+    }
+
+    fn lock_for(&self, origin: &NodeCode) -> Arc<tokio::sync::Mutex<()>> {
+        self.origin_locks.lock().unwrap_or_else(|e| e.into_inner()).entry(origin.clone()).or_default().clone()
+    }
+}
+
+/// Serves sync on `listener` until the returned server is stopped.
+pub fn serve(server: Arc<Server>, listener: std::net::TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+    let tls = server.ca.server_config()?;
+    let s = server.clone();
+    let http = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(web::Data::from(s.clone()))
+            .app_data(web::PayloadConfig::new(wire::MAX_INFLATED as usize))
+            .service(
+                web::scope(wire::API)
+                    .route("/ca", web::get().to(ca))
+                    .route("/join", web::post().to(join))
+                    .route("/vector", web::get().to(vector))
+                    .route("/push", web::post().to(push))
+                    .route("/feed", web::get().to(feed))
+                    .route("/hello", web::post().to(hello)),
+            )
+    })
+    .on_connect(|conn, ext| {
+        use actix_tls::accept::rustls_0_23::TlsStream;
+        let cert = conn
+            .downcast_ref::<TlsStream<actix_web::rt::net::TcpStream>>()
+            .and_then(|tls| tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| pki::sha256_hex(c)));
+        ext.insert(PeerCert(cert));
+    })
+    .workers(2)
+    .disable_signals()
+    .shutdown_timeout(2)
+    .listen_rustls_0_23(listener, (*tls).clone())?
+    .run();
+    Ok(http)
+}
+
+async fn ca(s: web::Data<Server>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/x-pem-file").body(s.ca.cert_pem.clone())
+}
+
+async fn join(s: web::Data<Server>, body: web::Json<JoinRequest>) -> HttpResponse {
+    let public_key = match hex::decode(&body.public_key) {
+        Ok(k) if k.len() == 65 => k,
+        _ => {
+            return error(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "sync_bad_key",
+                "public_key must be a raw P-256 public key in hex (130 characters)",
+            )
+        }
+    };
+    let mut pem = String::new();
+    let issued = ss::enroll(&s.app, &body.token, |code| {
+        let (p, der) = s.ca.issue_child(code.as_str(), &public_key).map_err(|e| e.to_string())?;
+        pem = p;
+        Ok(der)
+    })
+    .await;
+    match issued {
+        Ok((code, _)) => HttpResponse::Ok().json(JoinReply {
+            node: code.to_string(),
+            parent: s.app.node.to_string(),
+            cert_pem: pem,
+            ca_pem: s.ca.cert_pem.clone(),
+        }),
+        Err(service::ServiceError::Forbidden(m)) => error(actix_web::http::StatusCode::FORBIDDEN, "sync_bad_token", m),
+        Err(service::ServiceError::BadRequest(m)) => {
+            error(actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_token", m)
+        }
+        Err(e) => internal(e),
+    }
+}
+
+async fn vector(s: web::Data<Server>, req: HttpRequest) -> HttpResponse {
+    let child = match s.child(&req) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    HttpResponse::Ok().json(Vector { node: s.app.node.to_string(), heads: ss::vector_for(&s.app, &child) })
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn push(s: web::Data<Server>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let child = match s.child(&req) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let bad = |m: String| error(actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_batch", m);
+    let Some(origin) = header(&req, wire::H_ORIGIN).and_then(|o| NodeCode::parse(o).ok()) else {
+        return bad(format!("the {} header must name the events' origin node", wire::H_ORIGIN));
+    };
+    if !ss::may_send(&s.app, &child, &origin) {
+        return refusal(&SyncRefusal::NotAllowed(format!("{child} may not send events of {origin}")));
+    }
+    let segments: Vec<Segment> = match header(&req, wire::H_SEGMENTS).map(serde_json::from_str).transpose() {
+        Ok(s) => s.unwrap_or_default(),
+        Err(e) => return bad(format!("{}: {e}", wire::H_SEGMENTS)),
+    };
+    let events = match wire::unpack(&body) {
+        Ok(e) => e,
+        Err(e) => return bad(e.to_string()),
+    };
+    let backlog: Option<u64> = header(&req, wire::H_BACKLOG).and_then(|v| v.parse().ok());
+    let lag_ms: Option<u64> = header(&req, wire::H_LAG_MS).and_then(|v| v.parse().ok());
+    let first_seq = events.first().and_then(|raw| first_seq(raw));
+    // batches of one origin apply in seq order; a batch that overtook its predecessor waits
+    // for it a little, and is refused as a gap if it does not come
+    let lock = s.lock_for(&origin);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    let guard = loop {
+        let waiter = s.applied.notified();
+        let g = lock.clone().lock_owned().await;
+        let next = s.app.store.staged_head(&origin).map(|h| h.seq + 1).unwrap_or(1);
+        let ready = match first_seq {
+            Some(f) => f <= next || segments.iter().any(|sg| sg.first == f),
+            None => true,
+        };
+        if ready || tokio::time::Instant::now() >= deadline {
+            break g;
+        }
+        drop(g);
+        let _ = tokio::time::timeout_at(deadline, waiter).await;
+    };
+    let out = ss::receive_up(&s.app, &child, &origin, &segments, &events).await;
+    drop(guard);
+    s.applied.notify_waiters();
+    match out {
+        Ok(Ok((applied, head))) => {
+            s.written.notify_waiters();
+            s.app.sync.update(child.as_str(), "child", |p| {
+                p.last_error = None;
+                if let Some(b) = backlog {
+                    p.events_waiting = b;
+                }
+                p.lag_seconds = lag_ms.map(|l| l as f64 / 1000.0);
+            });
+            HttpResponse::Ok().json(Ack {
+                origin: origin.to_string(),
+                head,
+                new: applied.new,
+                replayed: applied.replayed,
+            })
+        }
+        Ok(Err(r)) => {
+            tracing::warn!(%child, %origin, refusal = %r, "refused a sync batch");
+            s.app.sync.update(child.as_str(), "child", |p| p.last_error = Some(r.to_string()));
+            refusal(&r)
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// The seq of a stored event, read without decoding all of it.
+fn first_seq(raw: &[u8]) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Id {
+        seq: u64,
+    }
+    #[derive(Deserialize)]
+    struct Peek {
+        id: Id,
+    }
+    serde_json::from_slice::<Peek>(raw.get(1..)?).ok().map(|p| p.id.seq)
+}
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    #[serde(default)]
+    after: u64,
+    #[serde(default)]
+    epoch: u64,
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+async fn feed(s: web::Data<Server>, req: HttpRequest, q: web::Query<FeedQuery>) -> HttpResponse {
+    let child = match s.child(&req) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let epoch = ss::feed_epoch(&s.app);
+    // a cursor from another feed epoch (this node was restored) starts over; replays are no-ops
+    let after = if q.epoch == epoch { q.after } else { 0 };
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(30_000));
+    loop {
+        let waiter = s.written.notified();
+        let entries = match s.app.store.feed_after(&child, after, wire::BATCH_EVENTS) {
+            Ok(e) => e,
+            Err(e) => return internal(e),
+        };
+        let head = s.app.store.feed_head(&child).unwrap_or(0);
+        s.app.sync.update(child.as_str(), "child", |p| p.events_waiting = head.saturating_sub(after));
+        if !entries.is_empty() || tokio::time::Instant::now() >= deadline {
+            let next = entries.last().map(|e| e.pos).unwrap_or(after);
+            return HttpResponse::Ok()
+                .insert_header((wire::H_FEED_NEXT, next.to_string()))
+                .insert_header((wire::H_FEED_EPOCH, epoch.to_string()))
+                .insert_header((wire::H_FEED_HEAD, head.to_string()))
+                .content_type("application/octet-stream")
+                .body(wire::pack(entries.iter().map(|e| e.bytes.as_slice())));
+        }
+        let _ = tokio::time::timeout_at(deadline, waiter).await;
+    }
+}
+
+async fn hello(s: web::Data<Server>, req: HttpRequest, body: web::Json<Hello>) -> HttpResponse {
+    let child = match s.child(&req) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let h = body.into_inner();
+    s.app.sync.update(child.as_str(), "child", |p| {
+        p.version = Some(h.version.clone());
+        p.lag_seconds = h.lag_ms.map(|l| l as f64 / 1000.0);
+    });
+    HttpResponse::Ok().json(HelloReply { node: s.app.node.to_string(), version: env!("CARGO_PKG_VERSION").into() })
+}

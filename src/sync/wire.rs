@@ -1,0 +1,139 @@
+//! What goes over the sync link. Events travel as their exact stored bytes (the hash chain is
+//! over them), length-prefixed and gzip-compressed in batches; the small control messages are
+//! JSON.
+
+use crate::store::{Head, Segment};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+pub const API: &str = "/sync/v1";
+/// At most this many events per batch, and this many bytes before compression.
+pub const BATCH_EVENTS: usize = 500;
+pub const BATCH_BYTES: usize = 4 << 20;
+/// A batch that inflates beyond this is refused (a compression bomb, or a bug).
+pub const MAX_INFLATED: u64 = 64 << 20;
+
+pub const H_ORIGIN: &str = "x-banpol-origin";
+pub const H_SEGMENTS: &str = "x-banpol-segments";
+pub const H_BACKLOG: &str = "x-banpol-backlog";
+pub const H_LAG_MS: &str = "x-banpol-lag-ms";
+pub const H_FEED_NEXT: &str = "x-banpol-feed-next";
+pub const H_FEED_EPOCH: &str = "x-banpol-feed-epoch";
+pub const H_FEED_HEAD: &str = "x-banpol-feed-head";
+
+/// Frames events: `u32 length (LE) + bytes` each, then gzip.
+pub fn pack<'a>(events: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for e in events {
+        enc.write_all(&(e.len() as u32).to_le_bytes()).expect("writing to memory");
+        enc.write_all(e).expect("writing to memory");
+    }
+    enc.finish().expect("writing to memory")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnpackError {
+    #[error("the batch is not valid gzip: {0}")]
+    Gzip(String),
+    #[error("the batch is larger than {MAX_INFLATED} bytes inflated")]
+    TooLarge,
+    #[error("the batch's framing is broken")]
+    Framing,
+}
+
+pub fn unpack(body: &[u8]) -> Result<Vec<Vec<u8>>, UnpackError> {
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(MAX_INFLATED + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| UnpackError::Gzip(e.to_string()))?;
+    if raw.len() as u64 > MAX_INFLATED {
+        return Err(UnpackError::TooLarge);
+    }
+    let mut out = Vec::new();
+    let mut rest = &raw[..];
+    while !rest.is_empty() {
+        if rest.len() < 4 {
+            return Err(UnpackError::Framing);
+        }
+        let n = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        rest = &rest[4..];
+        if rest.len() < n {
+            return Err(UnpackError::Framing);
+        }
+        out.push(rest[..n].to_vec());
+        rest = &rest[n..];
+    }
+    Ok(out)
+}
+
+/// The parent's heads of the child's subtree (GET vector), and the ack of a batch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Vector {
+    pub node: String,
+    pub heads: BTreeMap<String, Head>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ack {
+    pub origin: String,
+    pub head: Head,
+    pub new: u64,
+    pub replayed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hello {
+    pub node: String,
+    pub version: String,
+    pub events_waiting: u64,
+    pub lag_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HelloReply {
+    pub node: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub token: String,
+    /// the raw P-256 public key, hex
+    pub public_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinReply {
+    pub node: String,
+    pub parent: String,
+    pub cert_pem: String,
+    pub ca_pem: String,
+}
+
+pub fn segments_header(s: &[Segment]) -> String {
+    serde_json::to_string(s).expect("segments serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_broken_input_is_refused() {
+        let evs: Vec<&[u8]> = vec![b"one", b"", b"three"];
+        let packed = pack(evs.iter().copied());
+        assert_eq!(unpack(&packed).unwrap(), vec![b"one".to_vec(), vec![], b"three".to_vec()]);
+        assert!(matches!(unpack(b"not gzip"), Err(UnpackError::Gzip(_))));
+        let truncated = pack([b"\x05\x00\x00\x00ab".as_slice()]);
+        let inner = unpack(&truncated).unwrap();
+        assert!(matches!(unpack(&pack([&inner[0][..3]])).map(|v| v.len()), Ok(1)));
+        let bad = {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(&[9, 0, 0, 0, 1, 2]).unwrap();
+            enc.finish().unwrap()
+        };
+        assert!(matches!(unpack(&bad), Err(UnpackError::Framing)));
+    }
+}
