@@ -95,9 +95,12 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let handle = server.handle();
 
     let sync_url = listeners.sync.as_ref().and_then(|l| l.local_addr().ok()).map(|a| format!("https://{a}"));
-    let sync_server = match listeners.sync {
-        Some(l) => Some(sync::start_server(app.clone(), l).context("while starting the sync listener")?),
-        None => None,
+    let (sync_server, sync_state) = match listeners.sync {
+        Some(l) => {
+            let (server, state) = sync::start_server(app.clone(), l).context("while starting the sync listener")?;
+            (Some(server), Some(state))
+        }
+        None => (None, None),
     };
     let sync_handle = sync_server.as_ref().map(|s| s.handle());
     let sync_task = sync_server.map(tokio::spawn);
@@ -134,6 +137,9 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
         }
     }
     let _ = stop_tx.send(true);
+    if let Some(s) = &sync_state {
+        s.closing();
+    }
     if let Some(h) = sync_handle {
         h.stop(true).await;
     }

@@ -1,4 +1,5 @@
 //! Shared by the benchmarks: start a `banpol` binary on a loopback port with a fresh data dir.
+#![allow(dead_code)] // each benchmark uses a part of this
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -11,34 +12,44 @@ pub struct Node {
     _dir: tempfile::TempDir,
 }
 
+/// A started process: the child, its HTTPS base URL and its sync URL (if it serves sync).
+pub fn spawn(bin: &str, data: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (Child, String, String) {
+    let mut child = Command::new(bin)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0", "--no-demo"])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start banpol");
+    let (mut base, mut sync) = (String::new(), String::new());
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(u) = line.strip_prefix("serving ") {
+            base = u.trim().to_owned();
+        }
+        if let Some(u) = line.strip_prefix("sync ") {
+            sync = u.split_whitespace().next().unwrap_or_default().to_owned();
+        }
+        if line.starts_with("open ") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (child, base, sync)
+}
+
 impl Node {
     /// Starts `bin` with no demo data and these extra environment variables; returns once it
     /// serves.
     pub fn start(bin: &str, env: &[(&str, &str)]) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let mut child = Command::new(bin)
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["--listen", "127.0.0.1:0", "--no-demo"])
-            .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start banpol");
-        let mut base = String::new();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(u) = line.strip_prefix("serving ") {
-                base = u.trim().to_owned();
-            }
-            if line.starts_with("open ") {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
+        let (child, base, _) = spawn(bin, &data, &["--sync-listen", "off"], env);
         Node { child, base, data, _dir: dir }
     }
 

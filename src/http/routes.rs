@@ -766,23 +766,19 @@ pub async fn openapi() -> HttpResponse {
 /// Each sync link of this node: the parent (if any) and every child that has connected, with
 /// last contact, events waiting, lag and last error.
 pub async fn sync_status(app: web::Data<App>, _who: Authed<AnyStaff>) -> HttpResponse {
-    let now = crate::service::now();
-    let peers: Vec<serde_json::Value> = app
-        .sync
-        .snapshot()
+    let peers: Vec<serde_json::Value> = crate::service::sync::status(&app)
         .into_iter()
         .map(|p| {
-            // a child is connected while it keeps polling its feed (at least every 20 s)
-            let recent = p.last_contact.is_some_and(|t| now.0.saturating_sub(t.0) < 30_000);
             serde_json::json!({
                 "node": p.node,
                 "direction": p.direction,
-                "connected": if p.direction == "child" { recent } else { p.connected },
+                "connected": p.connected,
                 "last_contact": p.last_contact.map(crate::http::dto::wib),
                 "events_waiting": p.events_waiting,
                 "lag_seconds": p.lag_seconds,
                 "last_error": p.last_error,
                 "version": p.version,
+                "held_seq": p.held_seq,
             })
         })
         .collect();

@@ -5,7 +5,7 @@
 use super::{now, random_hex, sha256_hex, App, ServiceError};
 use crate::model::event::Event;
 use crate::model::{EventKind, Millis, NodeCode};
-use crate::store::{Applied, Head, Kv, Routing, Segment, StoreError, SyncRefusal, Take};
+use crate::store::{Applied, Durable, Head, Kv, Routing, Segment, StoreError, SyncRefusal, Take};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -35,13 +35,18 @@ pub struct PeerStatus {
     pub direction: &'static str,
     pub connected: bool,
     pub last_contact: Option<Millis>,
-    /// events one side holds that the other has not acknowledged yet
+    /// events one side holds that the other has not acknowledged yet (for a child: what it
+    /// reported waiting to come up, plus `down_waiting`)
     pub events_waiting: u64,
+    /// for a child: entries of its feed it has not fetched yet
+    pub down_waiting: u64,
     /// age of the oldest event waiting, in seconds
     pub lag_seconds: Option<f64>,
     pub last_error: Option<String>,
     /// the version the peer runs, as it last told
     pub version: Option<String>,
+    /// for a child: the last seq of its log this node holds
+    pub held_seq: Option<u64>,
 }
 
 /// Live sync status of this node, per peer.
@@ -64,6 +69,25 @@ impl Board {
     pub fn snapshot(&self) -> Vec<PeerStatus> {
         self.peers.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
+}
+
+/// Every link's status now: a child is connected while it keeps polling (at least every
+/// 20 s), and its `held_seq` is read from the store.
+pub fn status(app: &App) -> Vec<PeerStatus> {
+    let at = now();
+    let heads = app.store.staged_heads();
+    app.sync
+        .snapshot()
+        .into_iter()
+        .map(|mut p| {
+            if p.direction == "child" {
+                p.connected = p.last_contact.is_some_and(|t| at.0.saturating_sub(t.0) < 30_000);
+                p.held_seq = NodeCode::parse(&p.node).ok().and_then(|n| heads.get(&n)).map(|h| h.seq);
+                p.events_waiting += p.down_waiting;
+            }
+            p
+        })
+        .collect()
 }
 
 /// How long a join token lasts unless told otherwise.
@@ -199,15 +223,16 @@ pub fn may_send(app: &App, child: &NodeCode, origin: &NodeCode) -> bool {
     }
 }
 
-/// Receives a batch of `origin`'s events from `child` (upward): all or nothing, flushed before
-/// it returns. Records the route the first time a grandchild's events come through.
-pub async fn receive_up(
+/// Receives a batch of `origin`'s events from `child` (upward): all or nothing. The batch is
+/// staged at once (the next batch may follow it right away) and acknowledged only after
+/// `finish_up` saw it flushed. Records the route the first time a grandchild's events come.
+pub fn stage_up(
     app: &App,
     child: &NodeCode,
     origin: &NodeCode,
     segments: &[Segment],
     batch: &[Vec<u8>],
-) -> Result<Result<(Applied, Head), SyncRefusal>, ServiceError> {
+) -> Result<Result<(Applied, Durable, bool), SyncRefusal>, ServiceError> {
     if !may_send(app, child, origin) {
         return Ok(Err(SyncRefusal::NotAllowed(format!("{child} may not send events of {origin}"))));
     }
@@ -229,24 +254,31 @@ pub async fn receive_up(
         }
         Ok(r)
     })?;
+    Ok(out.map(|a| (a, d, learn)))
+}
+
+/// Waits until a staged upward batch is on disk, then tells live views; returns the head the
+/// acknowledgement carries.
+pub async fn finish_up(
+    app: &App,
+    origin: &NodeCode,
+    applied: &Applied,
+    d: Durable,
+    learned: bool,
+) -> Result<Head, ServiceError> {
     app.store.durable(d).await?;
-    let applied = match out {
-        Ok(a) => a,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
-    if learn {
+    if learned {
         load_routing(app)?;
     }
     for t in &applied.cases {
         app.changed(t);
     }
-    let head = app.store.staged_head(origin).unwrap_or(Head {
+    Ok(app.store.flushed_heads().get(origin).cloned().unwrap_or(Head {
         seq: 0,
         hash: hex::encode([0u8; 32]),
         epoch: 0,
         segments: Vec::new(),
-    });
-    Ok(Ok((applied, head)))
+    }))
 }
 
 /// Where this node's feed from its parent stands (the parent's feed epoch and position).

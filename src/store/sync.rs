@@ -188,8 +188,8 @@ impl Txn<'_> {
 
     /// Whether the event is already held (committed, staged or in this write), and its bytes if
     /// they can be compared.
-    fn held(&self, ev: &Event) -> Result<Option<Option<Vec<u8>>>, StoreError> {
-        if self.events.iter().any(|e| e.id == ev.id) {
+    fn held(&self, ev: &Event, in_batch: &HashSet<EventId>) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        if in_batch.contains(&ev.id) {
             return Ok(Some(None));
         }
         if let Some(evs) = self.w.staged_events.get(&ev.case) {
@@ -228,6 +228,7 @@ impl Txn<'_> {
     ) -> Result<Result<Applied, SyncRefusal>, StoreError> {
         let mut applied = Applied::default();
         let mut touched: BTreeMap<Ticket, Vec<Event>> = BTreeMap::new();
+        let mut in_batch: HashSet<EventId> = HashSet::with_capacity(batch.len());
         for raw in batch {
             let ev: Event = match decode("event", raw) {
                 Ok(e) => e,
@@ -238,7 +239,10 @@ impl Txn<'_> {
                 Take::Skip => continue,
                 Take::Refuse(why) => return Ok(Err(SyncRefusal::NotAllowed(why))),
             }
-            match self.held(&ev)? {
+            // the next event of a contiguous log cannot be held yet: skip the lookups
+            let next_in_log = contiguous && self.head_of(&ev.id.origin).is_none_or(|h| ev.id.seq > h.seq);
+            let held = if next_in_log { None } else { self.held(&ev, &in_batch)? };
+            match held {
                 Some(Some(bytes)) if bytes != *raw => {
                     return Ok(Err(SyncRefusal::Fork { origin: ev.id.origin.to_string(), seq: ev.id.seq }))
                 }
@@ -306,6 +310,7 @@ impl Txn<'_> {
             self.ops.push((T_CASE_EVENTS, key(&[ev.case.as_str().as_bytes(), &k]), Some(Vec::new())));
             self.ops.push((T_EVENTS, k, Some(raw.clone())));
             self.events.push(ev.clone());
+            in_batch.insert(ev.id.clone());
             touched.entry(ev.case.clone()).or_default().push(ev);
             applied.new += 1;
         }
@@ -338,6 +343,10 @@ impl Txn<'_> {
         }
         let routing = self.w.routing.clone();
         let mut entries: Vec<(NodeCode, EventId)> = Vec::new();
+        let mut by_case: HashMap<&Ticket, Vec<&Event>> = HashMap::new();
+        for e in &self.events {
+            by_case.entry(&e.case).or_default().push(e);
+        }
         let tickets: Vec<Ticket> = self.cases.keys().cloned().collect();
         for t in tickets {
             let (before, after) = &self.cases[&t];
@@ -349,7 +358,7 @@ impl Txn<'_> {
             if now.is_empty() {
                 continue;
             }
-            let new_here: Vec<&Event> = self.events.iter().filter(|e| e.case == t).collect();
+            let new_here: Vec<&Event> = by_case.get(&t).cloned().unwrap_or_default();
             let history = if now.iter().any(|c| !was.contains(c)) && before.is_some() {
                 self.all_case_events(&t)?
             } else {

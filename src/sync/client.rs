@@ -269,12 +269,10 @@ async fn send_origin(
             let Some(&(last, _)) = batch.last() else {
                 break;
             };
-            let lag_ms = batch
-                .first()
-                .and_then(|(_, raw)| crate::store::decode_event(raw).ok())
-                .map(|e: Event| service::now().0.saturating_sub(e.hlc.millis().0));
-            let backlog: u64 = heads.iter().map(|(o, h)| waiting(h, if o == origin { next } else { h.seq })).sum();
             next = last;
+            // what will still wait once this batch is in, and how old the oldest of it is
+            let backlog: u64 = heads.iter().map(|(o, h)| waiting(h, if o == origin { last } else { h.seq })).sum();
+            let lag_ms = if backlog == 0 { Some(0) } else { lag_of(app, origin, last).map(|s| (s * 1000.0) as u64) };
             let body = wire::pack(batch.iter().map(|(_, b)| b.as_slice()));
             let req = client
                 .post(format!("{}{}/push", up.url, wire::API))

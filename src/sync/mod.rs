@@ -13,7 +13,10 @@ use std::sync::Arc;
 
 /// Starts the parent side on `listener` (children connect here). Loads the children and
 /// routes into the store first, so feeds are kept from the first write.
-pub fn start_server(app: Arc<App>, listener: std::net::TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+pub fn start_server(
+    app: Arc<App>,
+    listener: std::net::TcpListener,
+) -> anyhow::Result<(actix_web::dev::Server, Arc<server::Server>)> {
     crate::service::sync::load_routing(&app)?;
     let ca = pki::Ca::load_or_create(&app.data_dir, app.node.as_str())?;
     let server = server::Server::new(app.clone(), ca);
@@ -28,5 +31,5 @@ pub fn start_server(app: Arc<App>, listener: std::net::TcpListener) -> anyhow::R
             }
         }
     });
-    server::serve(server, listener)
+    Ok((server::serve(server.clone(), listener)?, server))
 }

@@ -26,6 +26,8 @@ pub struct Server {
     pub written: Notify,
     /// woken when an upward batch was applied (a later batch may be waiting for it)
     applied: Notify,
+    /// the node is stopping: long polls answer at once
+    closing: std::sync::atomic::AtomicBool,
 }
 
 fn error(status: actix_web::http::StatusCode, code: &str, message: impl Into<String>) -> HttpResponse {
@@ -59,7 +61,14 @@ impl Server {
             origin_locks: Mutex::new(HashMap::new()),
             written: Notify::new(),
             applied: Notify::new(),
+            closing: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Answers the open long polls now, so a graceful stop does not wait for them.
+    pub fn closing(&self) {
+        self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.written.notify_waiters();
     }
 
     /// The child behind this connection's certificate, or the response refusing it.
@@ -217,9 +226,16 @@ async fn push(s: web::Data<Server>, req: HttpRequest, body: web::Bytes) -> HttpR
         drop(g);
         let _ = tokio::time::timeout_at(deadline, waiter).await;
     };
-    let out = ss::receive_up(&s.app, &child, &origin, &segments, &events).await;
+    let staged = ss::stage_up(&s.app, &child, &origin, &segments, &events);
     drop(guard);
     s.applied.notify_waiters();
+    let out = match staged {
+        Ok(Ok((applied, d, learned))) => {
+            ss::finish_up(&s.app, &origin, &applied, d, learned).await.map(|head| Ok((applied, head)))
+        }
+        Ok(Err(r)) => Ok(Err(r)),
+        Err(e) => Err(e),
+    };
     match out {
         Ok(Ok((applied, head))) => {
             s.written.notify_waiters();
@@ -285,8 +301,9 @@ async fn feed(s: web::Data<Server>, req: HttpRequest, q: web::Query<FeedQuery>) 
             Err(e) => return internal(e),
         };
         let head = s.app.store.feed_head(&child).unwrap_or(0);
-        s.app.sync.update(child.as_str(), "child", |p| p.events_waiting = head.saturating_sub(after));
-        if !entries.is_empty() || tokio::time::Instant::now() >= deadline {
+        s.app.sync.update(child.as_str(), "child", |p| p.down_waiting = head.saturating_sub(after));
+        let closing = s.closing.load(std::sync::atomic::Ordering::SeqCst);
+        if !entries.is_empty() || closing || tokio::time::Instant::now() >= deadline {
             let next = entries.last().map(|e| e.pos).unwrap_or(after);
             return HttpResponse::Ok()
                 .insert_header((wire::H_FEED_NEXT, next.to_string()))
@@ -307,6 +324,7 @@ async fn hello(s: web::Data<Server>, req: HttpRequest, body: web::Json<Hello>) -
     let h = body.into_inner();
     s.app.sync.update(child.as_str(), "child", |p| {
         p.version = Some(h.version.clone());
+        p.events_waiting = h.events_waiting;
         p.lag_seconds = h.lag_ms.map(|l| l as f64 / 1000.0);
     });
     HttpResponse::Ok().json(HelloReply { node: s.app.node.to_string(), version: env!("CARGO_PKG_VERSION").into() })
