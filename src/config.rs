@@ -2,6 +2,7 @@
 //! environment < command-line flags. Unknown keys in the file or unknown `BANPOL_*` variables
 //! are errors: a typo must not silently fall back to a default.
 
+use crate::metrics::AllowList;
 use crate::model::time::parse_duration;
 use crate::model::NodeCode;
 use serde::Deserialize;
@@ -32,6 +33,10 @@ pub struct Config {
     pub intake_limit_per_phone: Option<(u32, u64)>,
     /// the WhatsApp Banpol channel; off unless configured
     pub whatsapp: Option<WhatsAppConfig>,
+    /// how long a newly installed release has to prove itself before it is rolled back
+    pub update_probation_ms: u64,
+    /// who may read `GET /metrics` (default: loopback only)
+    pub metrics_allow: AllowList,
 }
 
 /// A secret: never printed, not even by `{:?}`.
@@ -94,6 +99,10 @@ pub struct Layer {
     pub whatsapp_api_version: Option<String>,
     pub whatsapp_template: Option<String>,
     pub whatsapp_template_language: Option<String>,
+    /// e.g. `5m`
+    pub update_probation: Option<String>,
+    /// `["any"]`, or addresses and CIDRs; default loopback only
+    pub metrics_allow: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +139,8 @@ impl Layer {
             whatsapp_api_version: top.whatsapp_api_version.or(self.whatsapp_api_version),
             whatsapp_template: top.whatsapp_template.or(self.whatsapp_template),
             whatsapp_template_language: top.whatsapp_template_language.or(self.whatsapp_template_language),
+            update_probation: top.update_probation.or(self.update_probation),
+            metrics_allow: top.metrics_allow.or(self.metrics_allow),
         }
     }
 
@@ -148,7 +159,8 @@ impl Layer {
                 continue;
             };
             match name {
-                "CONFIG" => {}
+                // the file path itself; the supervisor's own variables; the package's purge switch
+                "CONFIG" | "SUPERVISED" | "PROBATION" | "TEST_TRUSTED_KEY" | "PURGE_DATA" => {}
                 "NODE_CODE" => l.node_code = Some(v),
                 "DATA_DIR" => l.data_dir = Some(v.into()),
                 "LISTEN" => l.listen = Some(v.split(',').map(|s| s.trim().to_owned()).collect()),
@@ -168,6 +180,8 @@ impl Layer {
                 "WHATSAPP_API_VERSION" => l.whatsapp_api_version = Some(v),
                 "WHATSAPP_TEMPLATE" => l.whatsapp_template = Some(v),
                 "WHATSAPP_TEMPLATE_LANGUAGE" => l.whatsapp_template_language = Some(v),
+                "UPDATE_PROBATION" => l.update_probation = Some(v),
+                "METRICS_ALLOW" => l.metrics_allow = Some(v.split(',').map(|s| s.trim().to_owned()).collect()),
                 "INTAKE_LIMIT_PER_IP" => l.intake_limit_per_ip = Some(v),
                 "INTAKE_LIMIT_PER_PHONE" => l.intake_limit_per_phone = Some(v),
                 "SCHEDULER_TICK_MS" => l.scheduler_tick_ms = Some(v.parse().map_err(|_| bad(&k, &v, "use a number"))?),
@@ -236,6 +250,14 @@ impl Config {
         if l.tls_cert.is_some() != l.tls_key.is_some() {
             return Err(inv("tls_cert and tls_key go together: set both or neither".into()));
         }
+        let probation = l.update_probation.unwrap_or_else(|| "5m".into());
+        let update_probation_ms = parse_duration(&probation)
+            .filter(|ms| *ms >= 1000)
+            .ok_or_else(|| inv(format!("update_probation: {probation:?} is not a duration of at least 1s like 5m")))?;
+        let metrics_allow = match &l.metrics_allow {
+            Some(items) => AllowList::parse(items).map_err(|e| inv(format!("metrics_allow: {e}")))?,
+            None => AllowList::default(),
+        };
         let cache_capacity_mb = l.cache_capacity_mb.unwrap_or(16);
         if cache_capacity_mb == 0 {
             return Err(inv("cache_capacity_mb must be at least 1".into()));
@@ -289,6 +311,8 @@ impl Config {
                         .into()))
                 }
             },
+            update_probation_ms,
+            metrics_allow,
         })
     }
 

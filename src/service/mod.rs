@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod demo;
+pub mod figures;
 pub mod intake;
 pub mod prank;
 pub mod scheduler;
@@ -37,6 +38,12 @@ pub struct App {
     pub territory: Option<crate::model::prank::Territory>,
     pub limit_per_ip: Option<prank::RateLimit>,
     pub limit_per_phone: Option<prank::RateLimit>,
+    /// request counts, latencies and gauges for `GET /metrics`
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// who may read `GET /metrics`
+    pub metrics_allow: crate::metrics::AllowList,
+    /// asked to stop cleanly and restart (a new release is installed): `run` returns `Exit::Restart`
+    pub restart: tokio::sync::Notify,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +145,9 @@ impl App {
             session_ttl_ms: config.session_ttl_ms,
             throttle: Mutex::new(auth::Throttle::default()),
             changes,
+            metrics: Arc::default(),
+            metrics_allow: config.metrics_allow.clone(),
+            restart: tokio::sync::Notify::new(),
         })
     }
 

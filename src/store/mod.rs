@@ -9,6 +9,7 @@
 //! same transaction, and one transaction and one fsync serve many concurrent requests.
 
 mod accounts;
+pub mod backup;
 mod codec;
 mod flush;
 
