@@ -141,6 +141,9 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
             tracing::info!("shutting down");
             handle.stop(true).await;
         }
+        _ = update::supervise::orphaned() => {
+            handle.stop(true).await;
+        }
         _ = app.restart.notified() => {
             tracing::info!("stopping to restart into the installed release");
             handle.stop(true).await;

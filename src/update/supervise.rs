@@ -190,6 +190,22 @@ pub fn on_probation() -> Option<String> {
     std::env::var(PROBATION_ENV).ok().filter(|v| !v.is_empty())
 }
 
+/// Resolves when this supervised child loses its supervisor (its parent process changes): the
+/// child then stops cleanly instead of serving on unsupervised. Never resolves otherwise.
+pub async fn orphaned() {
+    if std::env::var_os(SUPERVISED_ENV).is_none() {
+        return std::future::pending().await;
+    }
+    let parent = std::os::unix::process::parent_id();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if std::os::unix::process::parent_id() != parent {
+            tracing::warn!("the supervisor is gone: stopping");
+            return;
+        }
+    }
+}
+
 /// Hook for the sync side: is this node's upstream (its hub) reachable? A node with no upstream
 /// configured passes. Today no node has one (sync is not built yet), so this is `true`.
 pub async fn upstream_reachable() -> bool {

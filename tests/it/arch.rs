@@ -60,4 +60,9 @@ fn imports_respect_the_layers() {
     forbid("http", &["sled::", ".store", "crate::store::Store"]);
     forbid("config.rs", &["sled", "actix"]);
     forbid("channel", &["actix", "sled::", "crate::http"]);
+    // updates sit beside http and channel: they may use service, store and model, never actix or sled
+    forbid("update", &["actix", "sled::", "crate::http", "crate::channel"]);
+    forbid("metrics.rs", &["actix", "sled", "tokio", "crate::"]);
+    // only http, sync and channel may read the update state... and lib.rs; service never imports update
+    forbid("service", &["crate::update"]);
 }

@@ -3,11 +3,14 @@
 
 mod api;
 mod arch;
+mod backup;
 mod cli;
 mod crash;
 mod escalation;
 mod live;
+mod metrics;
 mod prank;
 mod smoke;
 mod support;
+mod update;
 mod whatsapp;
