@@ -104,6 +104,9 @@ pub fn install(v: &VerifiedRelease, data_dir: &Path, store_format: u64) -> Resul
     let dir = data_dir.join(state::BIN_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| UpdateError::Io(format!("{}: {e}", dir.display())))?;
     state::write_atomic(data_dir, &dir.join(&file), &v.binary, 0o755)?;
+    // the signed manifest goes next to it: the supervisor checks both again before every start
+    state::write_atomic(data_dir, &dir.join(format!("{file}.manifest.json")), &v.manifest_bytes, 0o644)?;
+    state::write_atomic(data_dir, &dir.join(format!("{file}.manifest.sig")), v.manifest_sig.as_bytes(), 0o644)?;
     let installed = Installed {
         version: v.manifest.version.clone(),
         file,

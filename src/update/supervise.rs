@@ -35,16 +35,30 @@ pub fn plan(data_dir: &Path) -> Result<Plan, UpdateError> {
     }
     let st = UpdateState::load(data_dir)?;
     match st.current {
-        Some(c) if super::newer_than_packaged(&c.version) => {
-            if bin_path(data_dir, &c.file).is_file() {
-                Ok(Plan::Release(c))
-            } else {
-                reject(data_dir, &c.version, "its executable is missing from the data directory")?;
+        Some(c) if super::newer_than_packaged(&c.version) => match check_installed(data_dir, &c) {
+            Ok(()) => Ok(Plan::Release(c)),
+            Err(reason) => {
+                reject(data_dir, &c.version, &reason)?;
                 plan(data_dir)
             }
-        }
+        },
         _ => Ok(Plan::Packaged),
     }
+}
+
+/// The installed executable is there, unchanged, and signed by a trusted key.
+fn check_installed(data_dir: &Path, c: &Installed) -> Result<(), String> {
+    let read = |name: String| std::fs::read(bin_path(data_dir, &name)).map_err(|e| format!("{name}: {e}"));
+    let binary = read(c.file.clone()).map_err(|e| format!("its executable cannot be read ({e})"))?;
+    let manifest = read(format!("{}.manifest.json", c.file))?;
+    let sig = read(format!("{}.manifest.sig", c.file))?;
+    let keys = super::TrustedKeys::load().map_err(|e| e.to_string())?;
+    let m = super::verify::verify_installed(&binary, &manifest, &String::from_utf8_lossy(&sig), &keys)
+        .map_err(|e| format!("its installed files do not verify: {e}"))?;
+    if m.version != c.version {
+        return Err(format!("its kept manifest is for version {}", m.version));
+    }
+    Ok(())
 }
 
 /// How a supervised child ended.
@@ -178,7 +192,8 @@ fn clean_bin(data_dir: &Path, st: &UpdateState) {
     if let Ok(rd) = std::fs::read_dir(data_dir.join(super::state::BIN_DIR)) {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if !keep.contains(&name.as_str()) {
+            let base = name.split(".manifest.").next().unwrap_or(&name);
+            if !keep.contains(&base) {
                 let _ = std::fs::remove_file(e.path());
             }
         }

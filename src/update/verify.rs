@@ -180,6 +180,34 @@ pub fn verify(archive: &[u8], keys: &TrustedKeys) -> Result<VerifiedRelease, Upd
     })
 }
 
+/// Checks an installed executable before it is started: its manifest (kept next to it) must
+/// carry a trusted signature and name the executable's SHA-256. Whoever can write the data
+/// directory still cannot make the supervisor start an unsigned executable.
+pub fn verify_installed(
+    binary: &[u8],
+    manifest_bytes: &[u8],
+    sig_hex: &str,
+    keys: &TrustedKeys,
+) -> Result<Manifest, UpdateError> {
+    if keys.is_empty() {
+        return Err(UpdateError::NoTrustedKey);
+    }
+    let mut sig_bytes = [0u8; 64];
+    hex::decode_to_slice(sig_hex.trim(), &mut sig_bytes)
+        .map_err(|_| UpdateError::Archive("the kept manifest signature is not hex".into()))?;
+    let signature = ed25519_dalek::Signature::from_bytes(&sig_bytes);
+    if !keys.keys.iter().any(|k| k.verify_strict(manifest_bytes, &signature).is_ok()) {
+        return Err(UpdateError::BadManifestSignature);
+    }
+    let manifest: Manifest =
+        serde_json::from_slice(manifest_bytes).map_err(|e| UpdateError::Archive(format!("manifest.json: {e}")))?;
+    let sha = hex::encode(Sha256::digest(binary));
+    if !sha.eq_ignore_ascii_case(&manifest.sha256) {
+        return Err(UpdateError::Checksum { expected: manifest.sha256.clone(), found: sha });
+    }
+    Ok(manifest)
+}
+
 /// What goes into the manifest besides what the archive says (version, cohort, ...).
 #[derive(Debug, Clone)]
 pub struct SignRequest {

@@ -190,4 +190,14 @@ async fn a_good_release_passes_probation_and_a_downgrade_below_its_minimum_is_re
     // SIGTERM reaches the release through the supervisor: a clean stop, not a rollback
     assert!(node.stop().success());
     assert_eq!(state(&node)["rejected"], serde_json::json!([]));
+
+    // an executable changed in the data directory is never started: only signed ones run
+    std::fs::write(node.data_dir().join("bin/banpol-0.2.0"), b"#!/bin/sh\nexit 0\n").unwrap();
+    node.start();
+    let st = state(&node);
+    assert_eq!(st["current"], Value::Null, "{st}");
+    assert!(st["last_rollback"]["reason"].as_str().unwrap().contains("do not verify"), "{st}");
+    let r = node.client().get(node.url(&format!("/api/v1/reports/{ticket}?token={token}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(node.stop().success());
 }
