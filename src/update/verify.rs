@@ -3,7 +3,7 @@
 //! A release is a `.tar.gz` holding `banpol` (the executable), `manifest.json` and
 //! `manifest.sig` (hex of the ed25519 signature over the manifest's exact bytes). The whole
 //! archive also carries a zipsign signature (ed25519ph over the gzip stream, appended as a gzip
-//! member, no context: `zipsign verify tar --no-context` accepts it). `verify` demands both, from
+//! member, no context: the zipsign tool's .tar.gz format). `verify` demands both, from
 //! a trusted key, and that the manifest names the executable's SHA-256.
 
 use super::manifest::Manifest;
