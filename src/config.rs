@@ -369,6 +369,27 @@ mod tests {
         assert!(c.demo);
         assert_eq!(c.intake_limit_per_ip, Some((60, 60_000)));
         assert_eq!(c.intake_limit_per_phone, Some((5, 600_000)));
+        assert_eq!(c.update_probation_ms, 300_000);
+        assert_eq!(c.metrics_allow, AllowList::default());
+        let env = Layer::from_env([
+            ("BANPOL_UPDATE_PROBATION".to_string(), "90s".to_string()),
+            ("BANPOL_METRICS_ALLOW".into(), "10.0.0.0/8, ::1".into()),
+            ("BANPOL_SUPERVISED".into(), "0.2.0".into()),
+            ("BANPOL_TEST_TRUSTED_KEY".into(), "ab".into()),
+        ])
+        .unwrap();
+        let c = Config::from_layer(env).unwrap();
+        assert_eq!(c.update_probation_ms, 90_000);
+        assert!(
+            c.metrics_allow.allows("10.1.2.3".parse().unwrap())
+                && !c.metrics_allow.allows("127.0.0.1".parse().unwrap())
+        );
+        for bad in [
+            Layer { update_probation: Some("0s".into()), ..Default::default() },
+            Layer { metrics_allow: Some(vec!["10.0.0.0/40".into()]), ..Default::default() },
+        ] {
+            assert!(Config::from_layer(bad).is_err());
+        }
         let off = Config::from_layer(Layer { intake_limit_per_ip: Some("off".into()), ..Default::default() }).unwrap();
         assert_eq!(off.intake_limit_per_ip, None);
         assert!(Config::from_layer(Layer {
