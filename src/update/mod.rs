@@ -103,6 +103,11 @@ pub fn install(v: &VerifiedRelease, data_dir: &Path, store_format: u64) -> Resul
     let file = format!("banpol-{}", v.manifest.version);
     let dir = data_dir.join(state::BIN_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| UpdateError::Io(format!("{}: {e}", dir.display())))?;
+    if let Ok(m) = std::fs::metadata(data_dir) {
+        // the CLI may run as root: the node (the data directory's owner) must manage bin/ too
+        use std::os::unix::fs::MetadataExt;
+        let _ = std::os::unix::fs::chown(&dir, Some(m.uid()), Some(m.gid()));
+    }
     state::write_atomic(data_dir, &dir.join(&file), &v.binary, 0o755)?;
     // the signed manifest goes next to it: the supervisor checks both again before every start
     state::write_atomic(data_dir, &dir.join(format!("{file}.manifest.json")), &v.manifest_bytes, 0o644)?;
