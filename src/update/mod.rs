@@ -134,6 +134,7 @@ pub fn install(v: &VerifiedRelease, data_dir: &Path, store_format: u64) -> Resul
 /// What a node reports about its updates (the sync side sends it to the hub).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateStatus {
+    /// the version serving this data directory
     pub running: String,
     pub packaged: String,
     pub current: Option<String>,
@@ -146,8 +147,11 @@ pub struct UpdateStatus {
 
 pub fn status(data_dir: &Path) -> Result<UpdateStatus, UpdateError> {
     let st = UpdateState::load(data_dir)?;
+    // a supervised release knows what it is; anyone else (the packaged node, the CLI) reads it
+    // from the state: the packaged binary serves itself only when no newer release is current
+    let running = if std::env::var_os(SUPERVISED_ENV).is_some() { running_version() } else { active_version(&st) };
     Ok(UpdateStatus {
-        running: running_version(),
+        running,
         packaged: packaged_version().to_owned(),
         on_probation: st.current.as_ref().is_some_and(|c| !c.passed_probation && newer_than_packaged(&c.version)),
         current: st.current.map(|c| c.version),

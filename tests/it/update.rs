@@ -179,6 +179,8 @@ async fn a_good_release_passes_probation_and_a_downgrade_below_its_minimum_is_re
     assert_eq!(st["floor"], "0.2.0", "the minimum version rises once it passed");
     let r = node.client().get(node.url(&format!("/api/v1/reports/{ticket}?token={token}"))).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let status: Value = serde_json::from_slice(&node.cli_env(&["update", "--status"]).stdout).unwrap();
+    assert_eq!((status["running"].as_str(), status["on_probation"].as_bool()), (Some("0.2.0"), Some(false)));
     let metrics = node.client().get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("running=\"0.2.0\""), "{metrics}");
 
