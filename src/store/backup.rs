@@ -371,6 +371,12 @@ impl<R: Read> BackupReader<R> {
                 if count != self.records || digest.as_slice() != &end[8..] {
                     return Err(bad("the checksum does not match: the file is damaged"));
                 }
+                // read to the end of the gzip stream, so its CRC and length are checked too
+                let mut rest = Vec::new();
+                self.gz.read_to_end(&mut rest).map_err(|e| bad(&format!("damaged compression trailer: {e}")))?;
+                if !rest.is_empty() {
+                    return Err(bad("data after the end record"));
+                }
                 self.done = true;
                 Ok(None)
             }
@@ -524,11 +530,10 @@ pub fn restore(
     if !header.heads.contains_key(node.as_str()) {
         heads.insert(node.as_str().as_bytes(), encode(&Head { epoch: new_epoch, ..own }))?;
     }
+    // re-fold the projections (cases and their indexes) from the events
+    let cases = rebuild(&db, node, progress)?;
     db.flush()?;
     drop((meta, heads, case_events, db));
-
-    // re-fold the projections (cases and their indexes) from the events
-    let cases = rebuild(&tmp, node, progress)?;
     let moved_aside = if live.exists() {
         let aside = data_dir.join(format!("store.replaced-{}", header_now()));
         std::fs::rename(&live, &aside).map_err(io)?;
@@ -537,7 +542,7 @@ pub fn restore(
         None
     };
     std::fs::rename(&tmp, &live).map_err(io)?;
-    let store = Store::open(data_dir, node, 16 << 20)?;
+    let store = open_when_released(data_dir, node)?;
     let chains = store.verify_chains()?;
     let now_heads = store.heads()?;
     store.close();
@@ -550,14 +555,28 @@ pub fn restore(
     Ok(RestoreReport { header, records: n, cases, chains, old_epoch, new_epoch, moved_aside })
 }
 
+/// Opens a store this process just closed: sled lets go of its file lock when its background
+/// thread ends, a moment after the last handle is dropped.
+fn open_when_released(data_dir: &Path, node: &NodeCode) -> Result<Store, StoreError> {
+    let mut tries = 0;
+    loop {
+        match Store::open(data_dir, node, 16 << 20) {
+            Err(StoreError::Locked { .. }) if tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn header_now() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default()
 }
 
-/// Re-folds every case of the sled database at `path` from its events and writes the case
+/// Re-folds every case of the restored sled database from its events and writes the case
 /// projections and their index entries.
-fn rebuild(path: &Path, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) -> Result<u64, StoreError> {
-    let db = sled::Config::new().path(path).cache_capacity(64 << 20).open()?;
+fn rebuild(db: &sled::Db, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) -> Result<u64, StoreError> {
     let events = db.open_tree("eventid_event")?;
     let case_events = db.open_tree("ticketevent_none")?;
     let cases = db.open_tree("ticket_case")?;
@@ -619,7 +638,6 @@ fn rebuild(path: &Path, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) ->
         flush_case(&t, &mut evs)?;
         count += 1;
     }
-    db.flush()?;
     Ok(count)
 }
 
@@ -697,7 +715,7 @@ mod tests {
             Err(StoreError::WrongNode { .. })
         ));
 
-        let restored = Store::open(target.path(), &node, 4 << 20).unwrap();
+        let restored = open_when_released(target.path(), &node).unwrap();
         for t in &tickets {
             assert!(restored.case(t).unwrap().is_some(), "{t} restored");
         }
