@@ -309,7 +309,7 @@ fn pouchdb(docs: &Path, n: usize) -> Result<Value, String> {
     }
     let out = Command::new("node")
         .arg(dir.join("replicate.mjs"))
-        .args(["--docs", &n.to_string(), "--doc-file"])
+        .args(["--docs", &n.to_string(), "--batch-size", "500", "--doc-file"])
         .arg(docs)
         .output()
         .map_err(|e| e.to_string())?;

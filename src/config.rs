@@ -2,6 +2,7 @@
 //! environment < command-line flags. Unknown keys in the file or unknown `BANPOL_*` variables
 //! are errors: a typo must not silently fall back to a default.
 
+use crate::metrics::AllowList;
 use crate::model::time::parse_duration;
 use crate::model::NodeCode;
 use serde::Deserialize;
@@ -36,6 +37,10 @@ pub struct Config {
     pub upstream: Option<String>,
     /// where this node serves sync to its children (mutual TLS); `None` = off
     pub sync_listen: Option<SocketAddr>,
+    /// how long a newly installed release has to prove itself before it is rolled back
+    pub update_probation_ms: u64,
+    /// who may read `GET /metrics` (default: loopback only)
+    pub metrics_allow: AllowList,
 }
 
 /// Whether this data directory was joined to a parent (`banpol node join`).
@@ -106,6 +111,10 @@ pub struct Layer {
     pub upstream: Option<String>,
     /// an address, or `off`
     pub sync_listen: Option<String>,
+    /// e.g. `5m`
+    pub update_probation: Option<String>,
+    /// `["any"]`, or addresses and CIDRs; default loopback only
+    pub metrics_allow: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +153,8 @@ impl Layer {
             whatsapp_template_language: top.whatsapp_template_language.or(self.whatsapp_template_language),
             upstream: top.upstream.or(self.upstream),
             sync_listen: top.sync_listen.or(self.sync_listen),
+            update_probation: top.update_probation.or(self.update_probation),
+            metrics_allow: top.metrics_allow.or(self.metrics_allow),
         }
     }
 
@@ -162,7 +173,8 @@ impl Layer {
                 continue;
             };
             match name {
-                "CONFIG" => {}
+                // the file path itself; the supervisor's own variables; the package's purge switch
+                "CONFIG" | "SUPERVISED" | "PROBATION" | "TEST_TRUSTED_KEY" | "PURGE_DATA" => {}
                 "NODE_CODE" => l.node_code = Some(v),
                 "DATA_DIR" => l.data_dir = Some(v.into()),
                 "LISTEN" => l.listen = Some(v.split(',').map(|s| s.trim().to_owned()).collect()),
@@ -182,6 +194,8 @@ impl Layer {
                 "WHATSAPP_API_VERSION" => l.whatsapp_api_version = Some(v),
                 "WHATSAPP_TEMPLATE" => l.whatsapp_template = Some(v),
                 "WHATSAPP_TEMPLATE_LANGUAGE" => l.whatsapp_template_language = Some(v),
+                "UPDATE_PROBATION" => l.update_probation = Some(v),
+                "METRICS_ALLOW" => l.metrics_allow = Some(v.split(',').map(|s| s.trim().to_owned()).collect()),
                 "INTAKE_LIMIT_PER_IP" => l.intake_limit_per_ip = Some(v),
                 "INTAKE_LIMIT_PER_PHONE" => l.intake_limit_per_phone = Some(v),
                 "UPSTREAM" => l.upstream = Some(v),
@@ -252,6 +266,14 @@ impl Config {
         if l.tls_cert.is_some() != l.tls_key.is_some() {
             return Err(inv("tls_cert and tls_key go together: set both or neither".into()));
         }
+        let probation = l.update_probation.unwrap_or_else(|| "5m".into());
+        let update_probation_ms = parse_duration(&probation)
+            .filter(|ms| *ms >= 1000)
+            .ok_or_else(|| inv(format!("update_probation: {probation:?} is not a duration of at least 1s like 5m")))?;
+        let metrics_allow = match &l.metrics_allow {
+            Some(items) => AllowList::parse(items).map_err(|e| inv(format!("metrics_allow: {e}")))?,
+            None => AllowList::default(),
+        };
         let cache_capacity_mb = l.cache_capacity_mb.unwrap_or(16);
         if cache_capacity_mb == 0 {
             return Err(inv("cache_capacity_mb must be at least 1".into()));
@@ -322,6 +344,8 @@ impl Config {
                         .into()))
                 }
             },
+            update_probation_ms,
+            metrics_allow,
         })
     }
 
@@ -378,6 +402,27 @@ mod tests {
         assert!(c.demo);
         assert_eq!(c.intake_limit_per_ip, Some((60, 60_000)));
         assert_eq!(c.intake_limit_per_phone, Some((5, 600_000)));
+        assert_eq!(c.update_probation_ms, 300_000);
+        assert_eq!(c.metrics_allow, AllowList::default());
+        let env = Layer::from_env([
+            ("BANPOL_UPDATE_PROBATION".to_string(), "90s".to_string()),
+            ("BANPOL_METRICS_ALLOW".into(), "10.0.0.0/8, ::1".into()),
+            ("BANPOL_SUPERVISED".into(), "0.2.0".into()),
+            ("BANPOL_TEST_TRUSTED_KEY".into(), "ab".into()),
+        ])
+        .unwrap();
+        let c = Config::from_layer(env).unwrap();
+        assert_eq!(c.update_probation_ms, 90_000);
+        assert!(
+            c.metrics_allow.allows("10.1.2.3".parse().unwrap())
+                && !c.metrics_allow.allows("127.0.0.1".parse().unwrap())
+        );
+        for bad in [
+            Layer { update_probation: Some("0s".into()), ..Default::default() },
+            Layer { metrics_allow: Some(vec!["10.0.0.0/40".into()]), ..Default::default() },
+        ] {
+            assert!(Config::from_layer(bad).is_err());
+        }
         let off = Config::from_layer(Layer { intake_limit_per_ip: Some("off".into()), ..Default::default() }).unwrap();
         assert_eq!(off.intake_limit_per_ip, None);
         assert!(Config::from_layer(Layer {

@@ -5,11 +5,13 @@
 pub mod channel;
 pub mod config;
 pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod service;
 pub mod store;
 pub mod sync;
 pub mod tls;
+pub mod update;
 
 use anyhow::Context;
 use config::Config;
@@ -46,9 +48,19 @@ impl Listeners {
     }
 }
 
-/// Runs a node until `shutdown` resolves: opens the store, makes first-start accounts and demo
-/// data, starts the deadline scheduler and the admin socket, and serves HTTPS.
-pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+/// How `run` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// `shutdown` resolved
+    Stopped,
+    /// a new release was installed: the caller exits with `update::EXIT_RESTART` to be restarted
+    Restart,
+}
+
+/// Runs a node until `shutdown` resolves (or a restart into a new release is asked for): opens
+/// the store, makes first-start accounts and demo data, starts the deadline scheduler and the
+/// admin socket, serves HTTPS, and proves itself when it runs on probation.
+pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Output = ()>) -> anyhow::Result<Exit> {
     prepare_data_dir(&config.data_dir)?;
     let app = Arc::new(App::open(&config).context("while opening the node")?);
     let first = service::demo::first_start(&app, config.demo).await.context("while preparing first start")?;
@@ -80,6 +92,7 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let routes = http::configure(app.clone(), whatsapp);
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
+            .wrap(actix_web::middleware::from_fn(http::metrics::track))
             .wrap(http::security_headers())
             .wrap(actix_web::middleware::Compress::default())
             .configure(routes.clone())
@@ -91,8 +104,25 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
         urls.push(format!("https://{}", l.local_addr()?));
         server = server.listen_rustls_0_23(l, (*tls).clone()).context("while starting HTTPS")?;
     }
+    let bound: Vec<std::net::SocketAddr> = server.addrs();
     let server = server.run();
     let handle = server.handle();
+    update::publish_metrics(&app.metrics, &config.data_dir);
+    let probation = match (update::supervise::on_probation(), bound.first()) {
+        (Some(version), Some(addr)) => {
+            let (dir, addr, metrics) = (config.data_dir.clone(), *addr, app.metrics.clone());
+            Some(tokio::spawn(async move {
+                update::supervise::prove(dir.clone(), addr, version).await;
+                metrics.gauge_set(
+                    "banpol_update_on_probation",
+                    "1 while the installed release has not passed probation",
+                    &[],
+                    0.0,
+                );
+            }))
+        }
+        _ => None,
+    };
 
     let sync_url = listeners.sync.as_ref().and_then(|l| l.local_addr().ok()).map(|a| format!("https://{a}"));
     let (sync_server, sync_state) = match listeners.sync {
@@ -106,7 +136,7 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let sync_task = sync_server.map(tokio::spawn);
     let upstream = tokio::spawn(sync::client::run(app.clone(), config.upstream.clone(), stop_rx.clone()));
 
-    println!("banpol {} — node {} ({})", env!("CARGO_PKG_VERSION"), app.node, config.data_dir.display());
+    println!("banpol {} — node {} ({})", update::running_version(), app.node, config.data_dir.display());
     for f in &first {
         println!(
             "first login: user {} / password {}  (role {}{}) — shown once, change it with `banpol user passwd`",
@@ -129,12 +159,24 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let _ = std::io::stdout().flush();
 
     tokio::pin!(shutdown);
+    let mut exit = Exit::Stopped;
     tokio::select! {
         r = server => r.context("the HTTPS server failed")?,
         _ = &mut shutdown => {
             tracing::info!("shutting down");
             handle.stop(true).await;
         }
+        _ = update::supervise::orphaned() => {
+            handle.stop(true).await;
+        }
+        _ = app.restart.notified() => {
+            tracing::info!("stopping to restart into the installed release");
+            handle.stop(true).await;
+            exit = Exit::Restart;
+        }
+    }
+    if let Some(p) = probation {
+        p.abort();
     }
     let _ = stop_tx.send(true);
     if let Some(s) = &sync_state {
@@ -153,7 +195,7 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
         let _ = t.await;
     }
     app.store.close();
-    Ok(())
+    Ok(exit)
 }
 
 /// The data directory holds the TLS key and the admin socket: owner only.

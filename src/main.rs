@@ -55,6 +55,77 @@ enum Cmd {
     /// Connect nodes: invite a child (at the hub), join a parent (at the post)
     #[command(subcommand)]
     Node(NodeCmd),
+    /// Make, sign and check release archives (Bid TIK, offline)
+    #[command(subcommand)]
+    Release(ReleaseCmd),
+    /// Install a signed release (e.g. from a USB stick), or show the update state
+    Update(UpdateArgs),
+    /// Write a consistent backup of the store to FILE while the node keeps serving
+    Backup { file: PathBuf },
+    /// Restore a backup into the data directory (the node must be stopped)
+    Restore {
+        file: PathBuf,
+        /// replace an existing store (it is moved aside, not deleted)
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReleaseCmd {
+    /// Make an ed25519 key pair: OUT.key (private, keep it offline) and OUT.pub
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign ARCHIVE (a .tar.gz holding `banpol`) in place: manifest, its signature, zipsign
+    Sign {
+        archive: PathBuf,
+        /// the private key file from `release keygen`
+        #[arg(long)]
+        key: PathBuf,
+        /// the release's version, e.g. 0.2.0
+        #[arg(long)]
+        version: String,
+        /// once this release passed probation, nothing below this version is installed
+        #[arg(long)]
+        min_version: Option<String>,
+        /// default: this build's target
+        #[arg(long)]
+        target: Option<String>,
+        /// the store format the release writes (default: this build's)
+        #[arg(long)]
+        store_format: Option<u64>,
+        /// the oldest store format it reads (default: 1)
+        #[arg(long)]
+        reads_store_from: Option<u64>,
+        /// canary node codes, comma-separated (e.g. PLG)
+        #[arg(long, value_delimiter = ',')]
+        canary: Vec<String>,
+        /// percent of the other nodes once the canaries are healthy
+        #[arg(long, default_value_t = 100)]
+        share_percent: u8,
+        /// RFC 3339 time after which every node gets it
+        #[arg(long)]
+        all_after: Option<String>,
+    },
+    /// Check ARCHIVE's signatures against the trusted keys and print its manifest
+    Verify {
+        archive: PathBuf,
+        /// check against this public key file instead of the compiled-in keys
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct UpdateArgs {
+    /// the signed release archive
+    #[arg(long)]
+    from_file: Option<PathBuf>,
+    /// show what runs, what ran before, and the last rollback
+    #[arg(long)]
+    status: bool,
 }
 
 #[derive(Subcommand)]
@@ -173,6 +244,10 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Cmd::Release(r) => release(r),
+        Cmd::Update(u) => rt.block_on(update(&config, u)),
+        Cmd::Backup { file } => rt.block_on(backup(&config, &file)),
+        Cmd::Restore { file, force } => rt.block_on(restore(&config, &file, force)),
         Cmd::User(u) => {
             let (req, show) = match u {
                 UserCmd::Add { name, role, unit, password_stdin } => {
@@ -223,8 +298,26 @@ async fn admin_command(config: &Config, req: Request) -> anyhow::Result<()> {
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
+    use banpol::update::supervise::{self, Ended, Plan};
+    // the packaged binary hands over to a newer installed release, and takes over again when
+    // that release fails its probation
+    loop {
+        match supervise::plan(&config.data_dir)? {
+            Plan::Packaged => break,
+            Plan::Release(r) => {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                let probation = std::time::Duration::from_millis(config.update_probation_ms);
+                match rt.block_on(supervise::supervise(&config.data_dir, &r, probation))? {
+                    Ended::Exited(code) => std::process::exit(code),
+                    Ended::RolledBack(reason) => {
+                        eprintln!("banpol: release {} rolled back: {reason}", r.version);
+                    }
+                }
+            }
+        }
+    }
     let listeners = banpol::Listeners::bind(&config)?;
-    actix_web::rt::System::new().block_on(async move {
+    let exit = actix_web::rt::System::new().block_on(async move {
         let shutdown = async {
             use tokio::signal::unix::{signal, SignalKind};
             let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
@@ -234,5 +327,202 @@ fn serve(config: Config) -> anyhow::Result<()> {
             }
         };
         banpol::run(config, listeners, shutdown).await
-    })
+    })?;
+    if exit == banpol::Exit::Restart {
+        std::process::exit(banpol::update::EXIT_RESTART);
+    }
+    Ok(())
+}
+
+fn release(cmd: ReleaseCmd) -> anyhow::Result<()> {
+    use banpol::update::verify as v;
+    match cmd {
+        ReleaseCmd::Keygen { out } => {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let (secret, public) = v::keygen();
+            let key = out.with_extension("key");
+            let pubf = out.with_extension("pub");
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&key)
+                .with_context(|| format!("while creating {} (it must not exist yet)", key.display()))?;
+            writeln!(f, "{secret}")?;
+            std::fs::write(&pubf, format!("{public}\n"))
+                .with_context(|| format!("while writing {}", pubf.display()))?;
+            println!("private key: {} (keep it offline)\npublic key:  {} = {public}", key.display(), pubf.display());
+            println!("trust it: add the public key's line to packaging/release-keys.pub and build");
+            Ok(())
+        }
+        ReleaseCmd::Sign {
+            archive,
+            key,
+            version,
+            min_version,
+            target,
+            store_format,
+            reads_store_from,
+            canary,
+            share_percent,
+            all_after,
+        } => {
+            let sk = v::parse_secret_key(
+                &std::fs::read_to_string(&key).with_context(|| format!("while reading {}", key.display()))?,
+            )?;
+            let raw = std::fs::read(&archive).with_context(|| format!("while reading {}", archive.display()))?;
+            if share_percent > 100 {
+                bail!("--share-percent is 0 to 100");
+            }
+            let req = v::SignRequest {
+                min_version: min_version.unwrap_or_else(|| version.clone()),
+                version,
+                target: target.unwrap_or_else(banpol::update::manifest::this_target),
+                store_format: store_format.unwrap_or(banpol::store::FORMAT),
+                reads_store_from: reads_store_from.unwrap_or(1),
+                cohort: banpol::update::Cohort { canary, share_percent, all_after },
+                signed_at: time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+            };
+            let (signed, m) = v::sign(&raw, &sk, &req)?;
+            let tmp = archive.with_extension("signing");
+            std::fs::write(&tmp, &signed)?;
+            std::fs::rename(&tmp, &archive)?;
+            println!(
+                "signed {}: version {} for {}, banpol sha256 {}",
+                archive.display(),
+                m.version,
+                m.target,
+                m.sha256
+            );
+            Ok(())
+        }
+        ReleaseCmd::Verify { archive, public_key } => {
+            let keys = match public_key {
+                Some(p) => v::TrustedKeys::from_keys(vec![v::parse_public_key(&std::fs::read_to_string(&p)?)?]),
+                None => v::TrustedKeys::load()?,
+            };
+            let bytes = std::fs::read(&archive).with_context(|| format!("while reading {}", archive.display()))?;
+            let r = v::verify(&bytes, &keys)?;
+            println!("{}: signatures ok (key {})", archive.display(), r.key);
+            println!("{}", String::from_utf8_lossy(&r.manifest_bytes).trim_end());
+            Ok(())
+        }
+    }
+}
+
+async fn update(config: &Config, args: UpdateArgs) -> anyhow::Result<()> {
+    use banpol::update;
+    let Some(file) = args.from_file else {
+        let s = update::status(&config.data_dir)?;
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(());
+    };
+    let bytes = std::fs::read(&file).with_context(|| format!("while reading {}", file.display()))?;
+    let verified = update::verify(&bytes, &update::TrustedKeys::load()?)?;
+    let sock = config.admin_socket();
+    // the store's format, from the serving node or from the store itself
+    let serving = admin::send(&sock, &Request::StoreFormat).await.ok().flatten();
+    let format = match &serving {
+        Some(r) if r.ok => r.output.trim().parse::<u64>().context("the node's store format")?,
+        Some(r) => bail!("{}", r.output),
+        None => {
+            let store = banpol::store::Store::open(&config.data_dir, &config.node_code, 8 << 20)
+                .with_context(|| format!("while opening the store in {}", config.data_dir.display()))?;
+            let f = store.stored_format()?;
+            store.close();
+            f
+        }
+    };
+    let installed = update::install(&verified, &config.data_dir, format)?;
+    println!("release {} verified (key {}) and installed", installed.version, verified.key);
+    if serving.is_some() {
+        let r = admin::send(&sock, &Request::Restart).await?.map(|r| r.output).unwrap_or_default();
+        println!("{r}; it runs {} on probation ({} s)", installed.version, config.update_probation_ms / 1000);
+    } else {
+        println!("no node is serving: the next `banpol serve` runs it on probation");
+    }
+    Ok(())
+}
+
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    use banpol::store::backup;
+    let tmp = file.with_extension("partial");
+    let mut out = std::fs::File::create(&tmp).with_context(|| format!("while creating {}", tmp.display()))?;
+    let mut last = std::time::Instant::now();
+    let mut shown = |bytes: u64| {
+        if last.elapsed() >= std::time::Duration::from_secs(1) {
+            last = std::time::Instant::now();
+            eprintln!("backup: {:.1} MiB received", bytes as f64 / (1 << 20) as f64);
+        }
+    };
+    match admin::fetch_backup(&config.admin_socket(), &mut out, &mut shown).await {
+        Ok(Some(r)) if !r.ok => bail!("{}", r.output),
+        Ok(Some(_)) => {}
+        Ok(None) | Err(_) => {
+            // no node serving: back up the store directly
+            let store = banpol::store::Store::open(&config.data_dir, &config.node_code, 8 << 20)
+                .with_context(|| format!("while opening the store in {}", config.data_dir.display()))?;
+            let cut = store.backup_cut(banpol::service::now().0)?;
+            store.durable(cut.durable).await?;
+            let mut w = std::io::BufWriter::new(out);
+            store.write_backup(&cut, &mut w, &mut |n| eprintln!("backup: {n} records"))?;
+            use std::io::Write;
+            w.flush()?;
+            w.get_ref().sync_all()?;
+            store.close();
+            out = std::fs::File::open(&tmp)?;
+        }
+    }
+    out.sync_all().ok();
+    let (header, summary) = backup::inspect(&tmp).context("the backup written is not sound")?;
+    std::fs::rename(&tmp, file)?;
+    let heads: Vec<String> = header.heads.iter().map(|(o, h)| format!("{o}:{}", h.seq)).collect();
+    println!(
+        "backup {}: node {}, {} events ({} records, {:.1} MiB), cut at {}",
+        file.display(),
+        header.node,
+        summary.events,
+        summary.records,
+        summary.bytes as f64 / (1 << 20) as f64,
+        heads.join(" ")
+    );
+    Ok(())
+}
+
+async fn restore(config: &Config, file: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    if admin::send(&config.admin_socket(), &Request::StoreFormat).await.ok().flatten().is_some() {
+        bail!("a node is serving this data directory: stop it first (systemctl stop banpol)");
+    }
+    let r = banpol::store::backup::restore(file, &config.data_dir, &config.node_code, force, &mut |what, n| {
+        eprintln!("restore: {n} {what}")
+    })?;
+    if let Some(a) = &r.moved_aside {
+        println!("the previous store was moved to {}", a.display());
+    }
+    let mut bad = false;
+    for c in &r.chains {
+        bad |= !c.ok;
+        println!(
+            "{:<8} {:>8} events  {}",
+            c.origin,
+            c.events,
+            if c.ok { "chain ok".to_owned() } else { format!("BROKEN: {}", c.problem.clone().unwrap_or_default()) }
+        );
+    }
+    println!(
+        "restored {} records, {} cases into {}; node {} has a new epoch {} (was {}): sync resends in full",
+        r.records,
+        r.cases,
+        config.data_dir.display(),
+        r.header.node,
+        r.new_epoch,
+        r.old_epoch
+    );
+    if bad {
+        bail!("a restored chain does not verify");
+    }
+    Ok(())
 }

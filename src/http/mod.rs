@@ -3,6 +3,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod routes;
 
 use crate::service::App;
@@ -73,6 +74,7 @@ pub fn configure(
             }))
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
             .service(web::resource("/healthz").route(web::get().to(healthz)).default_service(na()))
+            .service(web::resource("/metrics").route(web::get().to(metrics::metrics)).default_service(na()))
             .service(web::resource("/api/v1/openapi.json").route(web::get().to(openapi)).default_service(na()))
             .service(web::resource("/api/v1/reports").route(web::post().to(create_report)).default_service(na()))
             .service(web::resource("/api/v1/reports/{ticket}").route(web::get().to(track_report)).default_service(na()))

@@ -40,6 +40,12 @@ pub enum Request {
     },
     /// after the data directory was restored by copying files: a new epoch for this node's log
     NodeNewEpoch,
+    /// the store's format marker (checked before an update is installed)
+    StoreFormat,
+    /// stop cleanly and exit with 75 so systemd (or a test) restarts into a new release
+    Restart,
+    /// a consistent backup, streamed back as raw bytes after the response line
+    Backup,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,6 +136,9 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
             }
             lines.join("\n")
         }
+        Request::StoreFormat => store.stored_format()?.to_string(),
+        Request::Restart => "no node is serving here; nothing to restart".to_owned(),
+        Request::Backup => return Err(ServiceError::BadRequest("a backup is streamed, not executed".into())),
     };
     store.flush_now()?;
     Ok(out)
@@ -183,6 +192,12 @@ async fn handle(app: Arc<super::App>, stream: UnixStream) -> std::io::Result<()>
     let mut line = String::new();
     BufReader::new(r.take(1 << 20)).read_line(&mut line).await?;
     let resp = match serde_json::from_str::<Request>(&line) {
+        Ok(Request::Restart) => {
+            tracing::info!("admin socket: restart requested (a new release is installed)");
+            app.restart.notify_one();
+            Response { ok: true, output: "the node stops cleanly and restarts".into() }
+        }
+        Ok(Request::Backup) => return stream_backup(app, w).await,
         Ok(req) => {
             let app2 = app.clone();
             let res = tokio::task::spawn_blocking(move || execute(&app2.store, &app2.units, req))
@@ -199,6 +214,98 @@ async fn handle(app: Arc<super::App>, stream: UnixStream) -> std::io::Result<()>
     out.push(b'\n');
     w.write_all(&out).await?;
     w.shutdown().await
+}
+
+/// Takes the backup's cut, waits until it is durable, then streams the file: one response
+/// line, then the raw backup bytes until the connection closes.
+async fn stream_backup(app: Arc<super::App>, mut w: tokio::net::unix::OwnedWriteHalf) -> std::io::Result<()> {
+    let cut = match app.store.backup_cut(super::now().0) {
+        Ok(c) => c,
+        Err(e) => return respond(&mut w, Response { ok: false, output: e.to_string() }).await,
+    };
+    if let Err(e) = app.store.durable(cut.durable).await {
+        return respond(&mut w, Response { ok: false, output: e.to_string() }).await;
+    }
+    tracing::info!(heads = ?cut.header().heads, "backup: cut taken");
+    let mut first = serde_json::to_vec(&Response { ok: true, output: "backup follows".into() }).unwrap_or_default();
+    first.push(b'\n');
+    w.write_all(&first).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
+    let app2 = app.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::with_capacity(256 << 10, ChannelWriter(tx));
+        let r = app2.store.write_backup(&cut, &mut out, &mut |n| tracing::info!(records = n, "backup in progress"));
+        use std::io::Write;
+        r.and_then(|s| out.flush().map(|_| s).map_err(|e| crate::store::StoreError::Io(e.to_string())))
+    });
+    while let Some(chunk) = rx.recv().await {
+        w.write_all(&chunk).await?;
+    }
+    match job.await {
+        Ok(Ok(s)) => tracing::info!(records = s.records, events = s.events, "backup: sent"),
+        Ok(Err(e)) => tracing::error!(error = %e, "backup failed; the client gets a truncated file and says so"),
+        Err(e) => tracing::error!(error = %e, "backup task failed"),
+    }
+    w.shutdown().await
+}
+
+async fn respond(w: &mut tokio::net::unix::OwnedWriteHalf, resp: Response) -> std::io::Result<()> {
+    let mut out = serde_json::to_vec(&resp).unwrap_or_default();
+    out.push(b'\n');
+    w.write_all(&out).await?;
+    w.shutdown().await
+}
+
+/// Hands what the backup writer writes to the socket task.
+struct ChannelWriter(tokio::sync::mpsc::Sender<Vec<u8>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.blocking_send(buf.to_vec()).map_err(|_| std::io::Error::other("the client went away"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Fetches a backup from a serving node into `out`, calling `progress(bytes)` as it arrives.
+/// `Ok(None)` when no node is listening.
+pub async fn fetch_backup(
+    path: &Path,
+    out: &mut (dyn std::io::Write + Send),
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> std::io::Result<Option<Response>> {
+    let stream = match UnixStream::connect(path).await {
+        Ok(s) => s,
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e),
+    };
+    let (r, mut w) = stream.into_split();
+    let mut body = serde_json::to_vec(&Request::Backup)?;
+    body.push(b'\n');
+    w.write_all(&body).await?;
+    let mut r = BufReader::new(r);
+    let mut line = String::new();
+    r.read_line(&mut line).await?;
+    let resp: Response = serde_json::from_str(&line).map_err(std::io::Error::other)?;
+    if !resp.ok {
+        return Ok(Some(resp));
+    }
+    let mut buf = vec![0u8; 256 << 10];
+    let mut total = 0u64;
+    loop {
+        let n = r.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        out.write_all(&buf[..n])?;
+        total += n as u64;
+        progress(total);
+    }
+    Ok(Some(Response { ok: true, output: total.to_string() }))
 }
 
 /// Sends one command to a serving node. `Ok(None)` when no node is listening.

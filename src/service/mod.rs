@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod demo;
+pub mod figures;
 pub mod intake;
 pub mod prank;
 pub mod scheduler;
@@ -42,6 +43,12 @@ pub struct App {
     pub sync: sync::Board,
     upstream_configured: bool,
     pub data_dir: std::path::PathBuf,
+    /// request counts, latencies and gauges for `GET /metrics`
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// who may read `GET /metrics`
+    pub metrics_allow: crate::metrics::AllowList,
+    /// asked to stop cleanly and restart (a new release is installed): `run` returns `Exit::Restart`
+    pub restart: tokio::sync::Notify,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +153,9 @@ impl App {
             sync: sync::Board::default(),
             upstream_configured: config.upstream.is_some(),
             data_dir: config.data_dir.clone(),
+            metrics: Arc::default(),
+            metrics_allow: config.metrics_allow.clone(),
+            restart: tokio::sync::Notify::new(),
         })
     }
 

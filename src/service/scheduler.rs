@@ -27,7 +27,10 @@ pub async fn run(app: Arc<App>, tick: Duration, mut shutdown: watch::Receiver<bo
         for t in due {
             match cases::escalate(&app, &t, now).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(case = %t, rungs = n, "deadline passed: escalated"),
+                Ok(n) => {
+                    app.metrics.add_escalations(n as u64);
+                    tracing::info!(case = %t, rungs = n, "deadline passed: escalated")
+                }
                 Err(e) => {
                     tracing::error!(case = %t, error = %e, "escalation failed; retrying next tick")
                 }

@@ -9,6 +9,7 @@
 //! same transaction, and one transaction and one fsync serve many concurrent requests.
 
 mod accounts;
+pub mod backup;
 mod codec;
 mod flush;
 mod sync;
@@ -73,6 +74,19 @@ pub struct Head {
 }
 
 impl Head {
+    /// Starts a new epoch of this log (after a restore): it goes on at a seq higher than any
+    /// the old copy could have used (a million events a second could not reach it), chained to
+    /// the last event this copy holds.
+    pub fn begin_epoch(&mut self, now: Millis) {
+        let first = now.0.saturating_mul(1024).max(self.next_seq());
+        let mut epoch: u64 = rand::random();
+        while epoch == self.epoch {
+            epoch = rand::random();
+        }
+        self.segments.push(Segment { epoch, first, prev: self.seq });
+        self.epoch = epoch;
+    }
+
     /// The seq the next event of this log gets: the start of a new epoch not yet begun, else
     /// the next one.
     pub fn next_seq(&self) -> u64 {

@@ -165,11 +165,7 @@ impl Store {
             epoch: 0,
             segments: Vec::new(),
         });
-        // a million events a second could not reach the next epoch's start
-        let first = (now.0.saturating_mul(1024)).max(head.seq + 1);
-        let epoch: u64 = rand::random();
-        head.segments.push(Segment { epoch, first, prev: head.seq });
-        head.epoch = epoch;
+        head.begin_epoch(now);
         self.t.heads.insert(node.as_str().as_bytes(), encode(&head))?;
         self.db.flush()?;
         w.heads.insert(node, head.clone());

@@ -62,4 +62,9 @@ fn imports_respect_the_layers() {
     forbid("channel", &["actix", "sled::", "crate::http", "crate::sync"]);
     // sync is an outer adapter like http: its own listener and client, use cases in service
     forbid("sync", &["sled::", "crate::http", "crate::channel"]);
+    // updates sit beside http and channel: they may use service, store and model, never actix or sled
+    forbid("update", &["actix", "sled::", "crate::http", "crate::channel"]);
+    forbid("metrics.rs", &["actix", "sled", "tokio", "crate::"]);
+    // only http, sync and channel may read the update state... and lib.rs; service never imports update
+    forbid("service", &["crate::update"]);
 }

@@ -3,12 +3,15 @@
 
 mod api;
 mod arch;
+mod backup;
 mod cli;
 mod crash;
 mod escalation;
 mod live;
+mod metrics;
 mod prank;
 mod smoke;
 mod support;
 mod sync;
+mod update;
 mod whatsapp;

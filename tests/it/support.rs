@@ -147,6 +147,36 @@ impl TestNode {
         }
     }
 
+    /// Waits for the process to exit by itself (e.g. 75 after an update, for "systemd" to
+    /// restart it); returns the exit status.
+    pub fn wait_exit(&mut self, secs: u64) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(s) = c.try_wait().unwrap() {
+                return s;
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                panic!("banpol did not exit within {secs} s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Runs `banpol <args>` against this node's data directory with this node's environment.
+    pub fn cli_env(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .envs(self.env.iter().cloned())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
     /// A client that trusts this node's self-signed certificate (and only it).
     pub fn client(&self) -> Client {
         let pem = std::fs::read(self.data_dir().join("tls-cert.pem")).expect("node certificate");
