@@ -360,6 +360,18 @@ pub async fn units(app: web::Data<App>) -> HttpResponse {
     HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(out)
 }
 
+/// The Command Center board: today's counts (WIB) by status and category, overdue and escalated
+/// cases, each unit's share of deadlines met, and open cases with coordinates.
+#[utoipa::path(get, path = "/api/v1/board", responses((status = 200, body = BoardOut), (status = 403, body = ErrorBody)))]
+pub async fn board(app: web::Data<App>, who: Authed<ReadCases>) -> Result<HttpResponse> {
+    let n = now();
+    let app2 = app.clone();
+    let b = web::block(move || crate::service::board::board(&app2, &who.staff, n))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(dto::board(&app, &b, n)))
+}
+
 /// Checks every hash chain of the event log and the access log.
 #[utoipa::path(get, path = "/api/v1/integrity", responses((status = 200, body = IntegrityOut), (status = 403, body = ErrorBody)))]
 pub async fn integrity(app: web::Data<App>, who: Authed<Integrity>, req: HttpRequest) -> Result<HttpResponse> {
@@ -752,6 +764,7 @@ pub async fn whatsapp_outbox(
         get_case,
         case_action,
         units,
+        board,
         integrity
     ),
     components(schemas(ErrorBody))

@@ -69,7 +69,7 @@ fn action_of(cmd: &Command) -> Action {
 }
 
 /// Whether `staff` may see this case at all. A unit officer sees its unit's cases only.
-fn in_scope(staff: &Staff, case: &Case) -> bool {
+pub(crate) fn in_scope(staff: &Staff, case: &Case) -> bool {
     match staff.role {
         Role::UnitOfficer => staff.unit.is_some() && case.unit == staff.unit,
         role => role.may(Action::ReadCases),

@@ -3,10 +3,13 @@
 
 mod api;
 mod arch;
+mod board;
+mod browser;
 mod cli;
 mod crash;
 mod escalation;
 mod live;
+mod pages;
 mod prank;
 mod smoke;
 mod support;
