@@ -168,7 +168,7 @@ pub async fn whoami(app: web::Data<App>, who: Authed<AnyStaff>) -> Result<HttpRe
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
-    /// one state, or leave out for every open case
+    /// one state; `all` for every case, closed and rejected too; leave out for every open case
     pub status: Option<String>,
     pub category: Option<String>,
     pub unit: Option<String>,
@@ -188,8 +188,9 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
     let q = web::Query::<QueueQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")))?
         .into_inner();
+    let any_state = q.status.as_deref() == Some("all");
     let status = match q.status.as_deref() {
-        None | Some("open") | Some("") => None,
+        None | Some("open") | Some("") | Some("all") => None,
         Some(s) => Some(
             State::parse(s)
                 .ok_or_else(|| ApiError::field("invalid_field", "status", format!("status {s:?} is unknown")))?,
@@ -221,6 +222,7 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
     let filter = QueueFilter {
         lane,
         status,
+        any_state,
         category,
         unit,
         overdue: q.overdue.unwrap_or(false),

@@ -29,7 +29,7 @@ export default [
     const au = await newPage(browser);
     await login(au, 'auditor', '/audit');
     await au.fill('#q', ticket);
-    await au.waitForSelector(`#rows tr[data-ticket="${ticket}"]`);
+    await au.waitForFunction((t) => document.querySelectorAll('#rows tr').length === 1 && document.querySelector(`#rows tr[data-ticket="${t}"]`), ticket);
     await au.click(`#rows tr[data-ticket="${ticket}"] a`);
     await au.waitForSelector('#detail .desc');
     assert((await au.textContent('#detail .desc')).includes(PAYLOAD), 'the audit view shows it as text');

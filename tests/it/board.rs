@@ -60,3 +60,24 @@ async fn the_board_counts_today_and_lists_what_needs_attention() {
     let r = node.client().get(node.url("/api/v1/board")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The auditor's full history: `status=all` lists rejected and closed cases with the open ones.
+#[tokio::test]
+async fn status_all_lists_every_case_for_the_full_history() {
+    let mut node = TestNode::spawn();
+    node.add_user("op", "operator", None);
+    node.add_user("itwasda", "auditor", None);
+    let op = node.login("op").await;
+    let c = node.client();
+    let (gone, _) = node.report(&c, "information", "Pertanyaan yang sudah dijawab lewat telepon kemarin sore").await;
+    node.report(&c, "information", "Bagaimana cara membuat SKCK untuk melamar pekerjaan?").await;
+    let (s, v) = op.act(&gone, json!({"action": "reject", "reason": "out_of_scope"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let au = node.login("itwasda").await;
+    let (_, open) = au.get("/api/v1/cases?lane=all").await;
+    assert_eq!(open["total"], 1);
+    let (s, all) = au.get("/api/v1/cases?lane=all&status=all").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(all["total"], 2);
+    assert!(all["items"].as_array().unwrap().iter().any(|i| i["ticket"] == gone.as_str() && i["status"] == "rejected"));
+}

@@ -39,7 +39,7 @@ async function loadLog() {
   $('#chain').textContent = t(r.data.chain_ok ? 'au.chain_ok' : 'au.chain_bad');
   $('#chain').className = r.data.chain_ok ? 'alert ok' : 'alert danger';
   $('#log').replaceChildren(...r.data.entries.map((e) => el('tr', {},
-    el('td', { text: fmtTime(e.at) }), el('td', { text: e.actor }), el('td', { text: e.action }), el('td', { class: 'excerpt', text: e.target }), el('td', { text: e.from }))));
+    el('td', { text: fmtTime(e.at) }), el('td', { text: e.actor }), el('td', { text: e.action }), el('td', { class: 'muted', text: e.target }), el('td', { text: e.from }))));
 }
 
 $('#f-status').addEventListener('change', () => { page = 1; loadCases(); });

@@ -51,10 +51,18 @@ export function drawMap(box, units) {
   });
   root.append(cells);
   const labels = svg('g');
+  const placed = [];
   seats.forEach((s, i) => {
     const [x, y] = pts[i];
+    const text = `${s.seat} (${s.code})`;
+    // right of the seat, or left of it near the east edge; moved down while it overlaps another
+    const width = text.length * 6.2;
+    const right = x + 6 + width < w;
+    const box = { x0: right ? x + 6 : x - 6 - width, y: y + 4 };
+    while (placed.some((p) => Math.abs(p.y - box.y) < 13 && p.x0 < box.x0 + width && box.x0 < p.x0 + p.width)) box.y += 13;
+    placed.push({ ...box, width });
     labels.append(svg('rect', { class: 'seat', x: x - 3, y: y - 3, width: 6, height: 6 }));
-    labels.append(svg('text', { class: 'seat-label', x: x + 6, y: y + 4 }, `${s.seat} (${s.code})`));
+    labels.append(svg('text', { class: 'seat-label', x: right ? x + 6 : x - 6, y: box.y, 'text-anchor': right ? 'start' : 'end' }, text));
   });
   root.append(labels);
   const dots = svg('g', { id: 'map-points' });
