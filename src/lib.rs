@@ -98,7 +98,9 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
         println!("serving {u}");
     }
     if let Some(u) = urls.first() {
-        println!("open {u}/ (public report form); staff use the API (see README)");
+        println!(
+            "open {u}/ (public report form); staff: {u}/konsol (console), {u}/pantau (board), {u}/admin, {u}/audit"
+        );
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
