@@ -118,9 +118,9 @@ pub fn tally<'a>(
     }
     b.overdue.sort_by_key(|m| (m.due, m.ticket.clone()));
     b.overdue.truncate(max_list);
-    b.escalated.sort_by(|x, y| y.rung.cmp(&x.rung).then_with(|| x.ticket.cmp(&y.ticket)));
+    b.escalated.sort_by_key(|m| (std::cmp::Reverse(m.rung), m.ticket.clone()));
     b.escalated.truncate(max_list);
-    points.sort_by(|x, y| y.0.cmp(&x.0));
+    points.sort_by_key(|p| std::cmp::Reverse(p.0));
     b.points = points.into_iter().take(max_points).map(|(_, m)| m).collect();
     b
 }
@@ -128,12 +128,90 @@ pub fn tally<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::event::{Channel, Location, ReportedCase, Reporter};
+    use crate::model::prank::Assessment;
+    use crate::model::State;
+    use crate::model::{Actor, Category, Event, EventId, EventKind, Hlc, NodeCode, Phone, Priority, Ticket, UnitCode};
+
+    const DAY: Millis = Millis(1_795_885_200_000); // midnight WIB
+
+    /// A case reported at `at`, then set as the table says.
+    fn case(n: u32, category: Category, at: Millis, state: State, unit: Option<&str>, escalations: u32) -> Case {
+        let ticket = Ticket::parse(&format!("PLG-261129-{n:04}")).unwrap();
+        let node = NodeCode::parse("PLG").unwrap();
+        let reported = EventKind::Reported(Box::new(ReportedCase {
+            category,
+            priority: Priority::Normal,
+            description: "Pencurian motor di pasar".into(),
+            reporter: Reporter { name: "Budi".into(), phone: Phone::parse("081234567890").unwrap() },
+            location: Location {
+                regency: "Kota Palembang".into(),
+                address: "Pasar 16".into(),
+                lat: Some(-2.9),
+                lon: Some(104.7),
+            },
+            channel: Channel::Web,
+            token_hash: "00".into(),
+            suggested_unit: None,
+            assessment: Assessment::default(),
+            attachments: Vec::new(),
+        }));
+        let ev = Event {
+            id: EventId { origin: node.clone(), seq: u64::from(n) },
+            hlc: Hlc::new(at.0, 0),
+            case: ticket,
+            actor: Actor::System { node },
+            sop_version: "draft-2022-12".into(),
+            prev_hash: [0; 32],
+            kind: reported,
+        };
+        let mut c = Case::fold(&[ev]).unwrap();
+        c.state = state;
+        c.unit = unit.map(|u| UnitCode::parse(u).unwrap());
+        c.escalations_total = escalations;
+        c.escalation_rung = escalations.min(3) as u8;
+        c
+    }
+
+    #[test]
+    fn tally_counts_today_lists_overdue_and_scores_units() {
+        let now = DAY.plus(3_600_000);
+        let yesterday = Millis(DAY.0 - 3_600_000);
+        let cases = [
+            case(1, Category::Crime, DAY.plus(60_000), State::New, None, 0),
+            case(2, Category::Information, DAY.plus(120_000), State::Dispatched, Some("PLG"), 0),
+            case(3, Category::Crime, yesterday, State::Dispatched, Some("PLG"), 2),
+            case(4, Category::Feedback, yesterday, State::Closed, Some("BIDHUMAS"), 0),
+            case(5, Category::Crime, DAY.plus(180_000), State::Rejected, None, 0),
+        ];
+        // case 1 is overdue; case 3 is due later
+        let due = |c: &Case| match c.ticket.as_str() {
+            "PLG-261129-0001" => Some(DAY.plus(1_000)),
+            "PLG-261129-0003" => Some(now.plus(60_000)),
+            _ => None,
+        };
+        let b = tally(&cases, now, due, 10, 10);
+        assert_eq!(b.day_start, DAY);
+        assert_eq!(b.reported_today, 3);
+        assert_eq!(b.today_by_category.get("crime"), Some(&2));
+        assert_eq!(b.today_by_category.get("feedback"), None, "reported yesterday");
+        assert_eq!(b.today_by_status.get("rejected"), Some(&1));
+        assert_eq!(b.open, 3);
+        assert_eq!(b.overdue.iter().map(|m| m.ticket.as_str()).collect::<Vec<_>>(), ["PLG-261129-0001"]);
+        assert_eq!(b.escalated.len(), 1);
+        assert_eq!(b.escalated[0].rung, 2);
+        assert_eq!(b.units.get("PLG"), Some(&UnitShare { cases: 2, met: 1 }));
+        assert_eq!(b.units.get("BIDHUMAS"), Some(&UnitShare { cases: 1, met: 1 }));
+        assert_eq!(b.points.len(), 3, "open cases with coordinates");
+        assert_eq!(b.points[0].ticket, "PLG-261129-0002", "newest first");
+        assert_eq!(tally(&cases, now, due, 10, 1).points.len(), 1, "the map is bounded");
+    }
 
     #[test]
     fn day_starts_at_midnight_wib() {
         // 2026-11-28T16:59:59Z is 23:59:59 WIB; 17:00:00Z is the next day's midnight WIB
-        let before = Millis(1_795_885_199_000);
-        let at = Millis(1_795_885_200_000);
+        let before = Millis(DAY.0 - 1_000);
+        let at = DAY;
         assert_eq!(wib_day_start(at), at);
         assert_eq!(wib_day_start(before), Millis(at.0 - DAY_MS));
         assert_eq!(wib_day_start(at.plus(5 * 3600 * 1000)), at);

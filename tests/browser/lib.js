@@ -39,10 +39,47 @@ export function clean(page) {
   if (page.problems.length) throw new Error(`problems on ${page.url()}:\n  ${page.problems.join('\n  ')}`);
 }
 
+/** Saves a screenshot, and checks the page's text contrast (WCAG AA) while at it. */
 export async function shot(page, name) {
   const path = join(SHOTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   console.log(`  screenshot ${path}`);
+  for (const p of await page.evaluate(contrastProblems)) page.problems.push(`contrast on ${name}: ${p}`);
+}
+
+// Runs in the page: every visible element with its own text against the first opaque background
+// behind it; 4.5:1, or 3:1 for large text (WCAG 2 AA).
+function contrastProblems() {
+  const parse = (c) => {
+    const m = /rgba?\(([^)]+)\)/.exec(c);
+    if (!m) return null;
+    const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+  };
+  const lum = ({ r, g, b }) => {
+    const f = (v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (e) => {
+    for (let x = e; x; x = x.parentElement) {
+      const c = parse(getComputedStyle(x).backgroundColor);
+      if (c && c.a > 0.5) return c;
+    }
+    return { r: 255, g: 255, b: 255, a: 1 };
+  };
+  const bad = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (!e.getClientRects().length || e.closest('svg, [hidden], button:disabled, dialog:not([open])')) continue;
+    if (![...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const s = getComputedStyle(e);
+    if (s.visibility === 'hidden' || s.animationName !== 'none' || e.closest('.fresh, .flash')) continue;
+    const [a, b] = [lum(parse(s.color)), lum(background(e))].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(s.fontSize);
+    const need = size >= 24 || (Number(s.fontWeight) >= 700 && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) bad.push(`<${e.tagName.toLowerCase()} class="${e.className}"> "${e.textContent.trim().slice(0, 40)}" ${ratio.toFixed(2)}:1 < ${need}:1`);
+  }
+  return bad;
 }
 
 export async function login(page, user, path = '/konsol') {

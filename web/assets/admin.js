@@ -12,7 +12,12 @@ function secret(user, password) {
   const s = $('#secret');
   s.replaceChildren(t('ad.shown_once', { user }), ' ', el('span', { class: 'secret', text: password }));
   s.hidden = false;
-  s.focus?.();
+}
+
+function fail(message) {
+  $('#secret').hidden = true;
+  $('#ad-error').textContent = message || t('err.network');
+  $('#ad-error').hidden = false;
 }
 
 async function load() {
@@ -24,12 +29,12 @@ async function load() {
     disable.addEventListener('click', async () => {
       if (!confirm(`${t('ad.disable')} ${u.username}? ${t('ad.confirm')}`)) return;
       const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/disable`, { method: 'POST' });
-      if (!res.ok) alert(res.data.message);
+      if (!res.ok) fail(res.data.message);
       load();
     });
     reset.addEventListener('click', async () => {
       const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/password`, { method: 'POST', body: {} });
-      if (res.ok) secret(u.username, res.data.password); else alert(res.data.message);
+      if (res.ok) secret(u.username, res.data.password); else fail(res.data.message);
     });
     return el('tr', { 'data-user': u.username },
       el('td', { text: u.username }), el('td', { text: t(`role.${u.role}`) }), el('td', { text: u.unit || '—' }),

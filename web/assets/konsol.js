@@ -12,6 +12,8 @@ const PER_PAGE = 50;
 const OPEN = ['new', 'verified', 'dispatched', 'acknowledged', 'in_progress', 'resolved'];
 const RANK = { emergency: 0, high: 1, normal: 2 };
 const state = { items: [], total: 0, page: 1, selected: null, known: new Set() };
+let loads = 0;
+let missed = null; // live changes seen while a load is in flight
 let me;
 let allUnits = [];
 
@@ -36,12 +38,19 @@ async function load() {
   if (f.category) p.set('category', f.category);
   if (f.overdue) p.set('overdue', 'true');
   if (f.q) p.set('q', f.q);
+  const seq = ++loads;
+  missed = [];
   const r = await api(`/api/v1/cases?${p}`);
+  if (seq !== loads) return; // a newer load is under way
+  const during = missed;
+  missed = null;
   if (!r.ok) { $('#rows').replaceChildren(el('tr', {}, el('td', { colspan: 6, text: r.data.message || t('err.network') }))); return; }
   state.items = r.data.items;
   state.total = r.data.total;
   for (const c of state.items) state.known.add(c.ticket);
   render();
+  // changes that arrived while the page was fetched may be newer than what it holds
+  for (const c of during) apply(c);
 }
 
 // the server's order: priority, then suspect reports after the others, then the nearest deadline
@@ -85,16 +94,23 @@ function render(fresh) {
   $('#next').disabled = state.page >= pages;
 }
 
-// a change from the live stream: update, insert or drop the row without a reload
+// a change from the live stream: alert for a new crime report, then show it
 function upsert(c) {
-  const f = filter();
   const isNew = !state.known.has(c.ticket);
   state.known.add(c.ticket);
   // a report just filed: its first change is its creation
   if (isNew && c.category === 'crime' && c.status === 'new' && c.created_at === c.updated_at) crimeAlert(c.ticket);
+  if (missed) missed.push(c);
+  apply(c);
+}
+
+// update, insert or drop the row without a reload
+function apply(c) {
+  const f = filter();
   if (f.q) { refetch(); return; }
   const i = state.items.findIndex((x) => x.ticket === c.ticket);
   const fits = matches(c, f);
+  if (i >= 0 && fits && state.items[i].updated_at > c.updated_at) return; // older than what is shown
   if (i >= 0 && fits) state.items[i] = c;
   else if (i >= 0) { state.items.splice(i, 1); state.total -= 1; }
   else if (fits) {

@@ -60,7 +60,8 @@ async function loadBoard() {
 async function loadSync() {
   const r = await api('/api/v1/sync/status');
   const box = $('#sync');
-  if (r.status === 404 || !r.ok) { box.replaceChildren(el('p', { class: 'hint', text: t('b.nosync') })); return; }
+  if (r.status === 404) { box.replaceChildren(el('p', { class: 'hint', text: t('b.nosync') })); return; }
+  if (!r.ok) { box.replaceChildren(el('p', { class: 'hint', text: r.data.message || t('err.network') })); return; }
   const peers = r.data.peers || [];
   box.replaceChildren(el('table', {},
     el('thead', {}, el('tr', {}, ['b.node', 'b.connected', 'b.last', 'b.backlog'].map((k) => el('th', { scope: 'col', text: t(k) })))),
