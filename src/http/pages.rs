@@ -5,7 +5,7 @@
 
 use super::error::ApiError;
 use actix_web::http::{header, Method, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{guard, web, HttpRequest, HttpResponse};
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "web/"]
@@ -27,17 +27,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         let file: &'static str = file;
         cfg.service(
             web::resource(*path)
-                .route(web::get().to(move |req: HttpRequest| async move { serve(&req, file, "no-cache") }))
+                .route(read().to(move |req: HttpRequest| async move { serve(&req, file, "no-cache") }))
                 .default_service(web::to(method_not_allowed)),
         );
     }
     cfg.service(
         web::resource("/assets/{file}")
-            .route(web::get().to(|req: HttpRequest, f: web::Path<String>| async move {
+            .route(read().to(|req: HttpRequest, f: web::Path<String>| async move {
                 serve(&req, &format!("assets/{f}"), "public, max-age=3600")
             }))
             .default_service(web::to(method_not_allowed)),
     );
+}
+
+/// GET and HEAD (actix leaves the body out of a HEAD answer).
+fn read() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

@@ -67,14 +67,18 @@ export default [
     await page.click('#r-track');
     await page.waitForSelector('#result:not([hidden])');
     assert((await page.textContent('#res-ticket')) === ticket, 'tracking shows the ticket');
-    assert((await page.textContent('#res-status')).includes('Baru'), 'status Baru');
-    assert((await page.textContent('#res-updated')).includes('WIB'), 'times in WIB');
-    await shot(page, '03-tracking');
 
     // a wrong token looks like an unknown ticket
     await page.fill('#token', 'AAAAAAAA');
     await page.click('#track button[type=submit]');
     await page.waitForSelector('#notfound:not([hidden])');
+    assert(await page.isHidden('#result'), 'nothing shown for a wrong token');
+    await page.fill('#token', token.toLowerCase());
+    await page.click('#track button[type=submit]');
+    await page.waitForSelector('#result:not([hidden])');
+    assert((await page.textContent('#res-status')).includes('Baru'), 'status Baru');
+    assert((await page.textContent('#res-updated')).includes('WIB'), 'times in WIB');
+    await shot(page, '03-tracking');
     clean(page);
     ctx.citizen = { ticket, token };
     await page.context().close();
@@ -85,9 +89,9 @@ export default [
     await page.click('#lang');
     await page.waitForFunction(() => document.documentElement.lang === 'en');
     assert((await page.textContent('h1')).includes('Report to the police'), 'English heading');
+    await page.check('input[name=category][value=crime]');
+    assert((await page.textContent('#life')).includes('call 110'), 'the 110 warning in English');
     await shot(page, '04-form-english');
-    await page.click('#lang');
-    await page.waitForFunction(() => document.documentElement.lang === 'id');
     clean(page);
     await page.context().close();
   }],

@@ -70,10 +70,11 @@ export default [
     await op.keyboard.press('n');
     await op.waitForSelector('#call[open]');
     const type = async (s) => { await op.keyboard.type(s); await op.keyboard.press('Tab'); };
+    const phone = `0811-70${String(Date.now() % 1e6).padStart(6, '0')}`;
     await op.keyboard.press('Tab'); // channel: phone (kept)
     await op.keyboard.type('Peristiwa'); await op.keyboard.press('Tab'); // category by typing
     await op.keyboard.type('Darurat'); await op.keyboard.press('Tab');
-    await type('0811-7000-4242');
+    await type(phone);
     await type('Pak Joko (penelepon 110)');
     await op.keyboard.type('Kota Palembang'); await op.keyboard.press('Tab');
     await type('Jl. Kolonel Atmo, depan toko emas');
@@ -83,9 +84,9 @@ export default [
     await op.waitForSelector('#detail h2');
     const ticket = (await op.textContent('#detail h2')).trim();
     const facts = await op.textContent('#detail .facts');
-    assert(facts.includes('Telepon 110') && facts.includes('+628117000424'), `a phone report with the caller's number: ${facts}`);
+    assert(facts.includes('Telepon 110') && facts.includes(`+62${phone.slice(1).replace('-', '')}`), `a phone report with the caller's number: ${facts}`);
     assert((await op.textContent('#detail .row')).includes('Darurat'), 'priority emergency');
-    await op.fill('#q', '0811-7000-4242');
+    await op.fill('#q', phone);
     await op.waitForFunction((t) => [...document.querySelectorAll('#rows tr[data-ticket]')].map((r) => r.dataset.ticket).join() === t, ticket);
     await op.fill('#q', 'toko emas sedang');
     await op.waitForFunction((t) => document.querySelector(`#rows tr[data-ticket="${t}"]`), ticket);

@@ -43,6 +43,8 @@ async fn every_page_is_served_with_a_strict_policy_and_no_inline_code() {
     let r = c.get(node.url("/api/v1/nothing")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], "no_such_route");
+    let r = c.head(node.url("/pantau")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     let r = c.post(node.url("/konsol")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
 }

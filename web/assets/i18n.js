@@ -35,7 +35,7 @@ const id = {
   'ch.web': 'Web', 'ch.phone': 'Telepon 110', 'ch.walk_in': 'Datang langsung', 'ch.whatsapp': 'WhatsApp',
   'lg.heading': 'Masuk petugas', 'lg.user': 'Nama pengguna', 'lg.pass': 'Kata sandi', 'lg.submit': 'Masuk', 'lg.bad': 'Nama pengguna atau kata sandi salah.',
   'lg.locked': 'Terlalu banyak percobaan. Tunggu sebentar lalu coba lagi.', 'lg.role': 'Peran Anda tidak dapat membuka halaman ini.',
-  'q.search': 'Cari tiket, nomor HP, atau kata', 'q.status': 'Status', 'q.all_open': 'Semua yang terbuka', 'q.category': 'Jenis', 'q.all': 'Semua',
+  'q.search': 'Cari tiket, nomor HP, atau kata', 'q.status': 'Status', 'q.all_open': 'Semua terbuka', 'q.category': 'Jenis', 'q.all': 'Semua',
   'q.lane': 'Jalur', 'q.lane.main': 'Utama', 'q.lane.blocked': 'Nomor diblokir', 'q.lane.all': 'Semua', 'q.overdue': 'Lewat tenggat saja',
   'q.call': 'Terima panggilan', 'q.call.key': '(tombol N)', 'q.total': 'kasus', 'q.page': 'Halaman', 'q.prev': 'Sebelumnya', 'q.next': 'Berikutnya',
   'q.empty': 'Tidak ada kasus.', 'q.live': 'Langsung', 'q.offline': 'Terputus — menyambung ulang…', 'q.queue': 'Antrean',
