@@ -1,6 +1,6 @@
 // The operator's console: a report arrives live (no reload) with an alert, is verified and
 // dispatched; the unit officer acknowledges it; a 110 call is taken from the keyboard alone.
-import { BASE, newPage, shot, clean, assert, login } from './lib.js';
+import { newPage, shot, clean, assert, login, fileReport, report } from './lib.js';
 import { fileByForm } from './citizen.js';
 
 export default [
@@ -93,6 +93,31 @@ export default [
     await op.fill('#q', ticket);
     await op.waitForFunction((t) => document.querySelectorAll('#rows tr[data-ticket]').length === 1 && document.querySelector(`#rows tr[data-ticket="${t}"]`), ticket);
     await shot(op, '09-console-search');
+    clean(op);
+    await op.context().close();
+  }],
+  ['console: a countdown turns amber near its deadline and red after it', async (browser) => {
+    const op = await newPage(browser);
+    await op.clock.install(); // the page's clock runs, and the test may jump it forward
+    await login(op, 'operator');
+    await op.waitForSelector('#live:not(.off)');
+    await op.waitForSelector('#rows tr[data-ticket]');
+    const { ticket } = await fileReport(report({
+      category: 'information', description: 'Bagaimana cara mengurus surat kehilangan STNK yang hilang di jalan?',
+    }));
+    const cd = `#rows tr[data-ticket="${ticket}"] .cd`;
+    await op.waitForSelector(cd);
+    assert(!/amber|red/.test(await op.getAttribute(cd, 'class')), 'a fresh case has time');
+    const left = Date.parse(await op.getAttribute(cd, 'data-due')) - (await op.evaluate(() => Date.now()));
+    await op.clock.fastForward(left - 60_000);
+    await op.waitForSelector(`${cd}.amber`);
+    assert((await op.textContent(cd)).includes('lagi'), 'time left');
+    await op.clock.fastForward(120_000);
+    await op.waitForSelector(`${cd}.red`);
+    assert((await op.textContent(cd)).includes('terlambat'), 'late');
+    await op.click(`#rows tr[data-ticket="${ticket}"] a`);
+    await op.waitForSelector('#detail .cd.red');
+    await shot(op, '15-console-countdown-red');
     clean(op);
     await op.context().close();
   }],

@@ -38,8 +38,8 @@ function beep() {
 /** Sound (when on) and a banner for a new crime report. */
 export function crimeAlert(ticket) {
   beep();
-  const f = el('div', { class: 'flash', role: 'alert', id: 'crime-alert', text: `${t('alert.crime')}: ${ticket}` });
+  const f = el('div', { class: 'flash', role: 'alert', id: 'crime-alert' }, `${t('alert.crime')}: `, el('a', { href: `#${ticket}`, text: ticket }));
   document.getElementById('crime-alert')?.remove();
   document.body.append(f);
-  setTimeout(() => f.remove(), 6000);
+  setTimeout(() => f.remove(), 8000);
 }

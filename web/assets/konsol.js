@@ -44,7 +44,7 @@ async function load() {
   if (seq !== loads) return; // a newer load is under way
   const during = missed;
   missed = null;
-  if (!r.ok) { $('#rows').replaceChildren(el('tr', {}, el('td', { colspan: 6, text: r.data.message || t('err.network') }))); return; }
+  if (!r.ok) { $('#rows').replaceChildren(el('tr', {}, el('td', { colspan: 5, text: r.data.message || t('err.network') }))); return; }
   state.items = r.data.items;
   state.total = r.data.total;
   for (const c of state.items) state.known.add(c.ticket);
@@ -77,8 +77,7 @@ function row(c) {
     el('td', { class: 'tk' }, link, el('span', { class: 'excerpt', text: fmtTime(c.created_at) })),
     el('td', {}, el('b', { text: t(`cat.${c.category}`) }), ' ', t(`ch.${c.channel}`),
       c.prank.marked ? [' ', badge('suspect', t('q.suspect'))] : null, c.prank.blocked ? [' ', badge('blocked', t('q.blocked'))] : null,
-      el('span', { class: 'excerpt clip', text: c.excerpt }), el('span', { class: 'excerpt', text: c.reporter_name })),
-    el('td', { text: c.regency }),
+      el('span', { class: 'excerpt clip', text: c.excerpt }), el('span', { class: 'excerpt', text: `${c.reporter_name} · ${c.regency}` })),
     el('td', {}, statusBadge(c.status), c.unit ? el('span', { class: 'excerpt', text: c.unit }) : null),
     el('td', {}, c.deadline ? [countdown(c.deadline.due_at, c.updated_at), el('span', { class: 'excerpt', text: t(`step.${c.deadline.step}`) })] : '—'));
   return tr;
@@ -86,7 +85,7 @@ function row(c) {
 
 function render(fresh) {
   const rows = state.items.map((c) => { const r = row(c); if (c.ticket === fresh) r.classList.add('fresh'); return r; });
-  $('#rows').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 6, text: t('q.empty') }))]));
+  $('#rows').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 5, text: t('q.empty') }))]));
   $('#total').textContent = `${state.total} ${t('q.total')}`;
   const pages = Math.max(1, Math.ceil(state.total / PER_PAGE));
   $('#pageno').textContent = `${t('q.page')} ${state.page} / ${pages}`;
