@@ -1,6 +1,6 @@
 //! Console speed with a full store: seeds `BENCH_CASES` (10,000) open cases into a fresh node,
 //! then measures (a) the queue API (first page, page 100, a category filter, a text search and a
-//! phone search) and (b) in headless Chromium (`tests/browser/bench.js`): opening the console
+//! phone search) and the board API, and (b) in headless Chromium (`tests/browser/bench.js`): opening the console
 //! until the queue is drawn, and a report POSTed on loopback until its row shows in an open
 //! console (Server-Sent Events).
 //!
@@ -116,6 +116,15 @@ fn main() {
             }
             println!("queue API {what:<16} {:>7.1} ms median of 5 ({total} matching)", median_ms(times));
         }
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let r = op.get(format!("{}/api/v1/board", node.base)).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.bytes().await.unwrap();
+            times.push(t.elapsed());
+        }
+        println!("board API {:<16} {:>7.1} ms median of 5", "(all cases)", median_ms(times));
     });
 
     // the console in headless Chromium
