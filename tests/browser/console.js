@@ -86,13 +86,19 @@ export default [
     const facts = await op.textContent('#detail .facts');
     assert(facts.includes('Telepon 110') && facts.includes(`+62${phone.slice(1).replace('-', '')}`), `a phone report with the caller's number: ${facts}`);
     assert((await op.textContent('#detail .row')).includes('Darurat'), 'priority emergency');
+    assert(await op.isHidden('#crime-alert'), 'no alarm for the call this console just saved');
     await op.fill('#q', phone);
     await op.waitForFunction((t) => [...document.querySelectorAll('#rows tr[data-ticket]')].map((r) => r.dataset.ticket).join() === t, ticket);
     await op.fill('#q', 'toko emas sedang');
     await op.waitForFunction((t) => document.querySelector(`#rows tr[data-ticket="${t}"]`), ticket);
     await op.fill('#q', ticket);
     await op.waitForFunction((t) => document.querySelectorAll('#rows tr[data-ticket]').length === 1 && document.querySelector(`#rows tr[data-ticket="${t}"]`), ticket);
-    await shot(op, '09-console-search');
+    // the duty officer blocks the caller's number from the case
+    await op.fill('#detail form[data-number=block] input[name=reason]', 'Uji blokir manual');
+    await op.click('#detail form[data-number=block] button[type=submit]');
+    await op.waitForSelector('#detail #blocked-until');
+    assert(await op.$$eval('#detail form[data-number]', (f) => f.length) === 0, 'only Propam lifts a block');
+    await shot(op, '09-console-search-and-block');
     clean(op);
     await op.context().close();
   }],

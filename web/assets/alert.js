@@ -40,6 +40,7 @@ export function crimeAlert(ticket) {
   beep();
   const f = el('div', { class: 'flash', role: 'alert', id: 'crime-alert' }, `${t('alert.crime')}: `, el('a', { href: `#${ticket}`, text: ticket }));
   document.getElementById('crime-alert')?.remove();
+  f.addEventListener('click', () => f.remove());
   document.body.append(f);
   setTimeout(() => f.remove(), 8000);
 }

@@ -36,9 +36,32 @@ export function timeline(history) {
       .map(([k, v]) => el('span', { class: 'excerpt', text: `${DETAIL_LABEL[k] ? t(DETAIL_LABEL[k]) : k}: ${detailText(k, v)}` })))));
 }
 
+const BLOCKS = ['pa_siaga', 'ka_siaga', 'leader', 'propam'];
+
+/** Block the reporter's number (duty officers, leaders, Propam), or lift a block (Propam only). */
+function numberForm(c, role, reporter) {
+  const blocked = c.reporter_record.blocked_until;
+  if (blocked ? role !== 'propam' : !BLOCKS.includes(role)) return null;
+  const kind = blocked ? 'lift' : 'block';
+  const reason = text('reason', true);
+  const err = el('p', { class: 'field-error', role: 'alert' });
+  const button = el('button', { type: 'submit', class: blocked ? 'secondary' : 'danger', text: t(`n.${kind}`) });
+  const form = el('form', { 'data-number': kind, novalidate: true }, el('div', { class: 'row' }, input('a.reason', reason)), button, err);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!reason.value.trim()) { err.textContent = t('err.required'); reason.focus(); return; }
+    button.disabled = true;
+    const r = await reporter(kind, { reason: reason.value.trim() });
+    button.disabled = false;
+    if (!r.ok) err.textContent = r.data.message || `${t('err.server')} (${r.status})`;
+  });
+  return form;
+}
+
 /** Renders case `c` into `box`. `act(body)` (optional) takes an action and resolves to
- * { ok, data }; `units` fills the dispatch picker. */
-export function renderCase(box, c, { act, units = [] } = {}) {
+ * { ok, data }; `units` fills the dispatch picker; `reporter(kind, body)` blocks or lifts the
+ * number for `role`. */
+export function renderCase(box, c, { act, units = [], role, reporter } = {}) {
   const marks = [priorityBadge(c.priority), statusBadge(c.status), badge('st', t(`cat.${c.category}`))];
   if (c.prank.marked) marks.push(badge('suspect', t('q.suspect')));
   if (c.prank.blocked) marks.push(badge('blocked', t('q.blocked')));
@@ -67,6 +90,8 @@ export function renderCase(box, c, { act, units = [] } = {}) {
     c.prank.reasons.length ? el('ul', { class: 'reasons' }, c.prank.reasons.map((r) => el('li', { text: `${r.detail} (+${r.weight})` }))) : null,
     c.prank.duplicate_candidates.length ? el('p', { text: `${t('c.dupcands')}: ${c.prank.duplicate_candidates.join(', ')}` }) : null,
     el('p', { class: 'hint', text: `${t('c.record')}: ${t('c.record.line', { reports: rec.reports, verified: rec.verified, pranks: rec.pranks_in_window })}` }),
+    rec.blocked_until ? el('p', { class: 'alert danger', id: 'blocked-until', text: `${t('n.until')} ${fmtTime(rec.blocked_until)}` }) : null,
+    reporter ? numberForm(c, role, reporter) : null,
   ];
   if (act) {
     parts.push(el('h3', { text: t('c.actions') }));

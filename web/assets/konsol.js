@@ -14,6 +14,7 @@ const RANK = { emergency: 0, high: 1, normal: 2 };
 const state = { items: [], total: 0, page: 1, selected: null, known: new Set() };
 let loads = 0;
 let missed = null; // live changes seen while a load is in flight
+let filing = false; // a call-taker report is being saved
 let me;
 let allUnits = [];
 
@@ -98,7 +99,8 @@ function upsert(c) {
   const isNew = !state.known.has(c.ticket);
   state.known.add(c.ticket);
   // a report just filed: its first change is its creation
-  if (isNew && c.category === 'crime' && c.status === 'new' && c.created_at === c.updated_at) crimeAlert(c.ticket);
+  const mine = filing && c.channel !== 'web'; // the call this console is saving right now
+  if (isNew && !mine && c.category === 'crime' && c.status === 'new' && c.created_at === c.updated_at) crimeAlert(c.ticket);
   if (missed) missed.push(c);
   apply(c);
 }
@@ -145,14 +147,26 @@ async function openCase(ticket, focus = true) {
   const box = $('#detail');
   const r = await api(`/api/v1/cases/${encodeURIComponent(ticket)}`);
   if (!r.ok) { box.replaceChildren(el('p', { class: 'alert danger', text: r.data.message || t('err.network') })); return; }
-  renderCase(box, r.data, { act: (body) => act(ticket, body), units: allUnits });
+  show(r.data);
   if (focus) $('#case-title').focus();
+}
+
+function show(c) {
+  renderCase($('#detail'), c, {
+    act: (body) => act(c.ticket, body), units: allUnits, role: me.role, reporter: (kind, body) => numberAction(c, kind, body),
+  });
+}
+
+async function numberAction(c, kind, body) {
+  const r = await api(`/api/v1/reporters/${encodeURIComponent(c.reporter_phone)}/${kind}`, { method: 'POST', body });
+  if (r.ok) openCase(c.ticket, false);
+  return r;
 }
 
 async function act(ticket, body) {
   const r = await api(`/api/v1/cases/${encodeURIComponent(ticket)}/actions`, { method: 'POST', body });
   if (r.ok) {
-    renderCase($('#detail'), r.data, { act: (b) => act(ticket, b), units: allUnits });
+    show(r.data);
     $('#actions')?.prepend(el('p', { class: 'alert ok', role: 'status', text: t('c.done') }));
   }
   return r;
@@ -170,7 +184,7 @@ function priorities() {
 }
 $('#ct-category').addEventListener('change', priorities);
 function openCall() {
-  if (!takesCalls(me.role)) return;
+  if (!me || !takesCalls(me.role)) return;
   $('#call-form').reset();
   priorities();
   $('#ct-error').hidden = true;
@@ -191,7 +205,10 @@ $('#call-form').addEventListener('submit', async (ev) => {
     channel: v('ct-channel'), category: v('ct-category'), priority: v('ct-priority'), description: v('ct-description'),
     reporter: { name: v('ct-name'), phone: v('ct-phone') }, location: { regency: v('ct-regency'), address: v('ct-address') },
   };
+  filing = true;
   const r = await api('/api/v1/reports', { method: 'POST', body });
+  filing = false;
+  if (r.ok) state.known.add(r.data.ticket); // its live event may come after the answer: no alert
   if (!r.ok) {
     const id = CT_FIELDS[r.data.field];
     if (id) { fieldError(id, r.data.message); $(`#${id}`).focus(); } else { $('#ct-error').textContent = r.data.message || t('err.network'); $('#ct-error').hidden = false; }
