@@ -234,8 +234,9 @@ window.addEventListener('hashchange', () => { if (location.hash.length > 1) open
 
 me = await staffSession(readsCases);
 $('#call-open').hidden = !takesCalls(me.role);
+live();
+const first = load(); // the queue first; the units (for dispatch and the call form) meanwhile
 allUnits = await units();
 fillRegencies($('#ct-regency'));
-live();
-await load();
+await first;
 if (location.hash.length > 1) openCase(decodeURIComponent(location.hash.slice(1)));
