@@ -14,6 +14,12 @@ for (let i = 0; i < 3; i++) {
   await page.goto(`${BASE}/konsol`);
   await page.waitForSelector('#rows tr[data-ticket]', { timeout: 30_000 });
   opens.push(Date.now() - t0);
+  // where the time went: the queue request as the page timed it
+  const q = await page.evaluate(() => {
+    const r = performance.getEntriesByType('resource').find((e) => e.name.includes('/api/v1/cases'));
+    return r ? { start: Math.round(r.startTime), wait: Math.round(r.responseStart - r.requestStart), end: Math.round(r.responseEnd) } : null;
+  });
+  if (q) console.log(`  open ${i + 1}: queue request sent at ${q.start} ms, server answered in ${q.wait} ms, done at ${q.end} ms`);
 }
 const total = await page.textContent('#total');
 console.log(`console open -> queue drawn (${total}): ${opens.join(' ms, ')} ms`);
