@@ -16,6 +16,8 @@ function facts(pairs) {
 const DETAIL_LABEL = {
   method: 'a.method', priority: 'a.priority', reason: 'a.reason', note: 'a.note_field', unit: 'a.unit', summary: 'a.summary',
   text: 'a.text', regency: 'f.regency', category: 'tr.category', channel: 'c.channel', original: 'a.original',
+  duplicate_of: 'a.original', duplicate: 'c.dupcands', step: 'c.deadline', rung: 'b.rung', to_role: 'ad.role', node: 'b.node',
+  due_at: 'c.deadline', public: 'a.public',
 };
 
 function detailText(k, v) {
@@ -25,6 +27,9 @@ function detailText(k, v) {
   if (k === 'category') return t(`cat.${v}`);
   if (k === 'channel') return t(`ch.${v}`);
   if (k === 'due_at') return fmtTime(v);
+  if (k === 'step') return t(`step.${v}`);
+  if (k === 'to_role') return t(`role.${v}`) === `role.${v}` ? v : t(`role.${v}`);
+  if (k === 'public') return '✓';
   return String(v);
 }
 
