@@ -153,7 +153,9 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
         println!("sync {u} (children enroll with `banpol node invite CODE`)");
     }
     if let Some(u) = urls.first() {
-        println!("open {u}/ (public report form); staff use the API (see README)");
+        println!(
+            "open {u}/ (public report form); staff: {u}/konsol (console), {u}/pantau (board), {u}/admin, {u}/audit"
+        );
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -463,3 +463,89 @@ pub fn event(e: &Event) -> EventOut {
         details,
     }
 }
+
+/// A case as the board shows it (no personal data).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardCaseOut {
+    pub ticket: String,
+    pub category: String,
+    pub priority: String,
+    pub status: String,
+    pub regency: String,
+    pub unit: Option<String>,
+    pub due_at: Option<String>,
+    pub escalation_rung: u8,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitShareOut {
+    pub unit: String,
+    pub cases: u32,
+    /// cases that never escalated and are not overdue now
+    pub met: u32,
+    /// met / cases
+    pub share: f64,
+}
+
+/// The Command Center board. "Today" is the calendar day in WIB.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardOut {
+    pub node: String,
+    pub now: String,
+    pub day_start: String,
+    pub reported_today: u32,
+    pub today_by_status: std::collections::BTreeMap<String, u32>,
+    pub today_by_category: std::collections::BTreeMap<String, u32>,
+    pub open: u32,
+    pub overdue: Vec<BoardCaseOut>,
+    pub escalated: Vec<BoardCaseOut>,
+    pub escalations_today: u32,
+    pub units: Vec<UnitShareOut>,
+    /// open cases with coordinates, newest first (bounded)
+    pub points: Vec<BoardCaseOut>,
+}
+
+fn board_case(m: &crate::model::board::Mark) -> BoardCaseOut {
+    BoardCaseOut {
+        ticket: m.ticket.clone(),
+        category: m.category.to_owned(),
+        priority: m.priority.to_owned(),
+        status: m.status.to_owned(),
+        regency: m.regency.clone(),
+        unit: m.unit.clone(),
+        due_at: m.due.map(wib),
+        escalation_rung: m.rung,
+        lat: m.lat,
+        lon: m.lon,
+    }
+}
+
+pub fn board(app: &App, b: &crate::model::board::Board, now: Millis) -> BoardOut {
+    let map =
+        |m: &std::collections::BTreeMap<&'static str, u32>| m.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+    BoardOut {
+        node: app.node.to_string(),
+        now: wib(now),
+        day_start: wib(b.day_start),
+        reported_today: b.reported_today,
+        today_by_status: map(&b.today_by_status),
+        today_by_category: map(&b.today_by_category),
+        open: b.open,
+        overdue: b.overdue.iter().map(board_case).collect(),
+        escalated: b.escalated.iter().map(board_case).collect(),
+        escalations_today: b.escalations_today,
+        units: b
+            .units
+            .iter()
+            .map(|(u, s)| UnitShareOut {
+                unit: u.clone(),
+                cases: s.cases,
+                met: s.met,
+                share: if s.cases == 0 { 1.0 } else { f64::from(s.met) / f64::from(s.cases) },
+            })
+            .collect(),
+        points: b.points.iter().map(board_case).collect(),
+    }
+}

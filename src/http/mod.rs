@@ -1,58 +1,27 @@
-//! The only module that uses actix: routes, extractors, DTOs, the error type and the embedded UI.
+//! The only module that uses actix: routes, extractors, DTOs, the error type and the embedded UI
+//! (`pages`).
 
 pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod pages;
 pub mod routes;
 
 use crate::service::App;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::DefaultHeaders;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use error::ApiError;
 use std::sync::Arc;
 
-#[derive(rust_embed::RustEmbed)]
-#[folder = "web/"]
-struct Web;
-
-/// Content-Security-Policy: no inline scripts or styles, nothing from elsewhere.
-pub const CSP: &str =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-    font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// Content-Security-Policy: nothing inline, nothing from elsewhere (DESIGN: the UI works offline).
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; font-src 'self'; media-src 'self' data:; form-action 'self'; base-uri 'none'; \
+    frame-ancestors 'none'";
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this address does not take that method"))
-}
-
-async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let path = req.path().trim_start_matches('/');
-    if path.starts_with("api/") || path == "api" {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_such_route",
-            "no such API route: see /api/v1/openapi.json",
-        ));
-    }
-    if !matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD) {
-        return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "pages are read with GET"));
-    }
-    let name = match path {
-        "" => "index.html".to_owned(),
-        p if !p.contains('.') => format!("{p}.html"),
-        p => p.to_owned(),
-    };
-    let Some(file) = Web::get(&name) else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page"));
-    };
-    let mime = file.metadata.mimetype().to_owned();
-    let cache = if name.ends_with(".html") { "no-cache" } else { "public, max-age=3600" };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, mime))
-        .insert_header((header::CACHE_CONTROL, cache))
-        .insert_header((header::ETAG, format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..8]))))
-        .body(file.data.into_owned()))
 }
 
 /// Registers every route on an actix app.
@@ -93,6 +62,7 @@ pub fn configure(
                     .default_service(na()),
             )
             .service(web::resource("/api/v1/units").route(web::get().to(units)).default_service(na()))
+            .service(web::resource("/api/v1/board").route(web::get().to(board)).default_service(na()))
             .service(web::resource("/api/v1/integrity").route(web::get().to(integrity)).default_service(na()))
             .service(web::resource("/api/v1/sync/status").route(web::get().to(sync_status)).default_service(na()))
             .service(
@@ -133,7 +103,8 @@ pub fn configure(
                     .route(web::post().to(set_user_password))
                     .default_service(na()),
             )
-            .default_service(web::to(asset));
+            .configure(pages::configure)
+            .default_service(web::to(pages::fallback));
     }
 }
 

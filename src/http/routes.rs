@@ -168,7 +168,7 @@ pub async fn whoami(app: web::Data<App>, who: Authed<AnyStaff>) -> Result<HttpRe
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
-    /// one state, or leave out for every open case
+    /// one state; `all` for every case, closed and rejected too; leave out for every open case
     pub status: Option<String>,
     pub category: Option<String>,
     pub unit: Option<String>,
@@ -188,8 +188,9 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
     let q = web::Query::<QueueQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")))?
         .into_inner();
+    let any_state = q.status.as_deref() == Some("all");
     let status = match q.status.as_deref() {
-        None | Some("open") | Some("") => None,
+        None | Some("open") | Some("") | Some("all") => None,
         Some(s) => Some(
             State::parse(s)
                 .ok_or_else(|| ApiError::field("invalid_field", "status", format!("status {s:?} is unknown")))?,
@@ -221,6 +222,7 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
     let filter = QueueFilter {
         lane,
         status,
+        any_state,
         category,
         unit,
         overdue: q.overdue.unwrap_or(false),
@@ -358,6 +360,18 @@ pub async fn units(app: web::Data<App>) -> HttpResponse {
         })
         .collect();
     HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(out)
+}
+
+/// The Command Center board: today's counts (WIB) by status and category, overdue and escalated
+/// cases, each unit's share of deadlines met, and open cases with coordinates.
+#[utoipa::path(get, path = "/api/v1/board", responses((status = 200, body = BoardOut), (status = 403, body = ErrorBody)))]
+pub async fn board(app: web::Data<App>, who: Authed<ReadCases>) -> Result<HttpResponse> {
+    let n = now();
+    let app2 = app.clone();
+    let b = web::block(move || crate::service::board::board(&app2, &who.staff, n))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(dto::board(&app, &b, n)))
 }
 
 /// Checks every hash chain of the event log and the access log.
@@ -752,6 +766,7 @@ pub async fn whatsapp_outbox(
         get_case,
         case_action,
         units,
+        board,
         integrity
     ),
     components(schemas(ErrorBody))

@@ -2,6 +2,7 @@
 //! directory. Nothing here does I/O; everything is a function of its arguments, so it is tested
 //! with tables. Allowed imports: std, serde, sha2/hex, time, thiserror.
 
+pub mod board;
 pub mod case;
 pub mod event;
 pub mod ids;

@@ -8,8 +8,10 @@ use subtle::ConstantTimeEq;
 /// Which cases a queue request wants.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
-    /// `None`: every open state
+    /// `None`: every open state (every state at all with `any_state`)
     pub status: Option<State>,
+    /// with no `status`: closed and rejected cases too (the auditor's full history)
+    pub any_state: bool,
     pub category: Option<Category>,
     pub unit: Option<UnitCode>,
     pub overdue: bool,
@@ -69,7 +71,7 @@ fn action_of(cmd: &Command) -> Action {
 }
 
 /// Whether `staff` may see this case at all. A unit officer sees its unit's cases only.
-fn in_scope(staff: &Staff, case: &Case) -> bool {
+pub(crate) fn in_scope(staff: &Staff, case: &Case) -> bool {
     match staff.role {
         Role::UnitOfficer => staff.unit.is_some() && case.unit == staff.unit,
         role => role.may(Action::ReadCases),
@@ -131,7 +133,7 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
         (None, Some(s)) => app.store.tickets_by_status(s)?,
         (None, None) => {
             let mut v = Vec::new();
-            for s in State::ALL.into_iter().filter(|s| s.is_open()) {
+            for s in State::ALL.into_iter().filter(|s| f.any_state || s.is_open()) {
                 v.extend(app.store.tickets_by_status(s)?);
             }
             v
@@ -146,7 +148,7 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
         };
         let status_ok = match f.status {
             Some(s) => c.state == s,
-            None => c.state.is_open(),
+            None => f.any_state || c.state.is_open(),
         };
         if !status_ok || f.category.is_some_and(|cat| cat != c.category) || !f.lane.holds(&c) {
             continue;
@@ -175,7 +177,7 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
     let items: Vec<Case> = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
     let target = format!(
         "status={} category={} unit={} overdue={} q={} page={page}",
-        f.status.map(|s| s.as_str()).unwrap_or("open"),
+        f.status.map(|s| s.as_str()).unwrap_or(if f.any_state { "all" } else { "open" }),
         f.category.map(|c| c.as_str()).unwrap_or("-"),
         unit.as_ref().map(|u| u.as_str()).unwrap_or("-"),
         f.overdue,

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod board;
 pub mod cases;
 pub mod demo;
 pub mod figures;

@@ -4,11 +4,14 @@
 mod api;
 mod arch;
 mod backup;
+mod board;
+mod browser;
 mod cli;
 mod crash;
 mod escalation;
 mod live;
 mod metrics;
+mod pages;
 mod prank;
 mod smoke;
 mod support;

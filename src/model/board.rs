@@ -1,0 +1,219 @@
+//! The Command Center board's figures: a pure tally over cases. The caller reads the cases and
+//! passes the clock and each case's pending deadline.
+
+use super::case::Case;
+use super::time::Millis;
+use std::collections::BTreeMap;
+
+/// Milliseconds in a day, and WIB's offset from UTC (+7 h, no daylight saving).
+const DAY_MS: u64 = 24 * 3600 * 1000;
+const WIB_MS: u64 = 7 * 3600 * 1000;
+
+/// Midnight WIB of the day that holds `now`.
+pub fn wib_day_start(now: Millis) -> Millis {
+    Millis((now.0 + WIB_MS) / DAY_MS * DAY_MS - WIB_MS)
+}
+
+/// One case on the board (a reference into the tally's input, by ticket).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub ticket: String,
+    pub category: &'static str,
+    pub priority: &'static str,
+    pub status: &'static str,
+    pub regency: String,
+    pub unit: Option<String>,
+    pub due: Option<Millis>,
+    pub rung: u8,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// How a unit keeps its deadlines: of the cases given to it, how many never escalated and are not
+/// overdue now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnitShare {
+    pub cases: u32,
+    pub met: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Board {
+    pub day_start: Millis,
+    /// reports received today (WIB), by their status now
+    pub today_by_status: BTreeMap<&'static str, u32>,
+    /// reports received today (WIB), by category
+    pub today_by_category: BTreeMap<&'static str, u32>,
+    pub reported_today: u32,
+    pub open: u32,
+    /// open cases past their pending step's deadline, most overdue first
+    pub overdue: Vec<Mark>,
+    /// open cases raised up the escalation ladder, highest rung first
+    pub escalated: Vec<Mark>,
+    /// escalation rungs raised on cases that changed today
+    pub escalations_today: u32,
+    pub units: BTreeMap<String, UnitShare>,
+    /// open cases with coordinates, newest first, at most `max_points`
+    pub points: Vec<Mark>,
+}
+
+fn mark(c: &Case, due: Option<Millis>) -> Mark {
+    Mark {
+        ticket: c.ticket.to_string(),
+        category: c.category.as_str(),
+        priority: c.priority.as_str(),
+        status: c.state.as_str(),
+        regency: c.location.regency.clone(),
+        unit: c.unit.as_ref().map(|u| u.to_string()),
+        due,
+        rung: c.escalation_rung,
+        lat: c.location.lat,
+        lon: c.location.lon,
+    }
+}
+
+/// Tallies the board from `cases`. `due` gives a case's pending deadline (from its SOP); lists are
+/// cut to `max_list` (overdue, escalated) and `max_points` (the map).
+pub fn tally<'a>(
+    cases: impl IntoIterator<Item = &'a Case>,
+    now: Millis,
+    due: impl Fn(&Case) -> Option<Millis>,
+    max_list: usize,
+    max_points: usize,
+) -> Board {
+    let day_start = wib_day_start(now);
+    let mut b = Board { day_start, ..Board::default() };
+    let mut points: Vec<(Millis, Mark)> = Vec::new();
+    for c in cases {
+        let d = due(c);
+        let overdue = c.state.is_open() && d.is_some_and(|d| d <= now);
+        if c.created >= day_start {
+            b.reported_today += 1;
+            *b.today_by_status.entry(c.state.as_str()).or_default() += 1;
+            *b.today_by_category.entry(c.category.as_str()).or_default() += 1;
+        }
+        if c.updated >= day_start {
+            b.escalations_today += c.escalations_total;
+        }
+        if let Some(u) = &c.unit {
+            let s = b.units.entry(u.to_string()).or_default();
+            s.cases += 1;
+            if c.escalations_total == 0 && !overdue {
+                s.met += 1;
+            }
+        }
+        if !c.state.is_open() {
+            continue;
+        }
+        b.open += 1;
+        if overdue {
+            b.overdue.push(mark(c, d));
+        }
+        if c.escalation_rung > 0 {
+            b.escalated.push(mark(c, d));
+        }
+        if c.location.lat.is_some() && c.location.lon.is_some() {
+            points.push((c.created, mark(c, d)));
+        }
+    }
+    b.overdue.sort_by_key(|m| (m.due, m.ticket.clone()));
+    b.overdue.truncate(max_list);
+    b.escalated.sort_by_key(|m| (std::cmp::Reverse(m.rung), m.ticket.clone()));
+    b.escalated.truncate(max_list);
+    points.sort_by_key(|p| std::cmp::Reverse(p.0));
+    b.points = points.into_iter().take(max_points).map(|(_, m)| m).collect();
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::event::{Channel, Location, ReportedCase, Reporter};
+    use crate::model::prank::Assessment;
+    use crate::model::State;
+    use crate::model::{Actor, Category, Event, EventId, EventKind, Hlc, NodeCode, Phone, Priority, Ticket, UnitCode};
+
+    const DAY: Millis = Millis(1_795_885_200_000); // midnight WIB
+
+    /// A case reported at `at`, then set as the table says.
+    fn case(n: u32, category: Category, at: Millis, state: State, unit: Option<&str>, escalations: u32) -> Case {
+        let ticket = Ticket::parse(&format!("PLG-261129-{n:04}")).unwrap();
+        let node = NodeCode::parse("PLG").unwrap();
+        let reported = EventKind::Reported(Box::new(ReportedCase {
+            category,
+            priority: Priority::Normal,
+            description: "Pencurian motor di pasar".into(),
+            reporter: Reporter { name: "Budi".into(), phone: Phone::parse("081234567890").unwrap() },
+            location: Location {
+                regency: "Kota Palembang".into(),
+                address: "Pasar 16".into(),
+                lat: Some(-2.9),
+                lon: Some(104.7),
+            },
+            channel: Channel::Web,
+            token_hash: "00".into(),
+            suggested_unit: None,
+            assessment: Assessment::default(),
+            attachments: Vec::new(),
+        }));
+        let ev = Event {
+            id: EventId { origin: node.clone(), seq: u64::from(n) },
+            hlc: Hlc::new(at.0, 0),
+            case: ticket,
+            actor: Actor::System { node },
+            sop_version: "draft-2022-12".into(),
+            prev_hash: [0; 32],
+            kind: reported,
+        };
+        let mut c = Case::fold(&[ev]).unwrap();
+        c.state = state;
+        c.unit = unit.map(|u| UnitCode::parse(u).unwrap());
+        c.escalations_total = escalations;
+        c.escalation_rung = escalations.min(3) as u8;
+        c
+    }
+
+    #[test]
+    fn tally_counts_today_lists_overdue_and_scores_units() {
+        let now = DAY.plus(3_600_000);
+        let yesterday = Millis(DAY.0 - 3_600_000);
+        let cases = [
+            case(1, Category::Crime, DAY.plus(60_000), State::New, None, 0),
+            case(2, Category::Information, DAY.plus(120_000), State::Dispatched, Some("PLG"), 0),
+            case(3, Category::Crime, yesterday, State::Dispatched, Some("PLG"), 2),
+            case(4, Category::Feedback, yesterday, State::Closed, Some("BIDHUMAS"), 0),
+            case(5, Category::Crime, DAY.plus(180_000), State::Rejected, None, 0),
+        ];
+        // case 1 is overdue; case 3 is due later
+        let due = |c: &Case| match c.ticket.as_str() {
+            "PLG-261129-0001" => Some(DAY.plus(1_000)),
+            "PLG-261129-0003" => Some(now.plus(60_000)),
+            _ => None,
+        };
+        let b = tally(&cases, now, due, 10, 10);
+        assert_eq!(b.day_start, DAY);
+        assert_eq!(b.reported_today, 3);
+        assert_eq!(b.today_by_category.get("crime"), Some(&2));
+        assert_eq!(b.today_by_category.get("feedback"), None, "reported yesterday");
+        assert_eq!(b.today_by_status.get("rejected"), Some(&1));
+        assert_eq!(b.open, 3);
+        assert_eq!(b.overdue.iter().map(|m| m.ticket.as_str()).collect::<Vec<_>>(), ["PLG-261129-0001"]);
+        assert_eq!(b.escalated.len(), 1);
+        assert_eq!(b.escalated[0].rung, 2);
+        assert_eq!(b.units.get("PLG"), Some(&UnitShare { cases: 2, met: 1 }));
+        assert_eq!(b.units.get("BIDHUMAS"), Some(&UnitShare { cases: 1, met: 1 }));
+        assert_eq!(b.points.len(), 3, "open cases with coordinates");
+        assert_eq!(b.points[0].ticket, "PLG-261129-0002", "newest first");
+        assert_eq!(tally(&cases, now, due, 10, 1).points.len(), 1, "the map is bounded");
+    }
+
+    #[test]
+    fn day_starts_at_midnight_wib() {
+        // 2026-11-28T16:59:59Z is 23:59:59 WIB; 17:00:00Z is the next day's midnight WIB
+        let before = Millis(DAY.0 - 1_000);
+        let at = DAY;
+        assert_eq!(wib_day_start(at), at);
+        assert_eq!(wib_day_start(before), Millis(at.0 - DAY_MS));
+        assert_eq!(wib_day_start(at.plus(5 * 3600 * 1000)), at);
+    }
+}

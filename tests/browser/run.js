@@ -1,0 +1,29 @@
+// Runs every browser test in order against the node at BANPOL_BASE; exits non-zero when one fails.
+// Usage (normally from `cargo test --release`, tests/it/browser.rs):
+//   BANPOL_BASE=https://127.0.0.1:8443 BANPOL_LOGINS='{"operator":"..."}' node run.js [name-filter]
+import { launch } from './lib.js';
+import citizen from './citizen.js';
+import console_ from './console.js';
+import board from './board.js';
+import xss from './xss.js';
+import staff from './staff.js';
+
+const tests = [...citizen, ...console_, ...board, ...xss, ...staff];
+const filter = process.argv[2] || '';
+const browser = await launch();
+const ctx = {};
+let failed = 0;
+for (const [name, f] of tests) {
+  if (!name.includes(filter)) continue;
+  const t0 = Date.now();
+  try {
+    await f(browser, ctx);
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed += 1;
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+  }
+}
+await browser.close();
+console.log(failed ? `${failed} browser test(s) failed` : 'all browser tests passed');
+process.exit(failed ? 1 : 0);

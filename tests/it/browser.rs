@@ -1,0 +1,61 @@
+//! The web UI in a real browser: `tests/browser/*.js` (playwright-core driving Debian's Chromium)
+//! against a demo post started from the built executable. Screenshots land in
+//! `target/screenshots/`. Without `/usr/bin/chromium`, node or npm this test fails: install them
+//! (`apt-get install chromium nodejs npm`, as `.ci/run` does).
+
+use crate::support::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("browser")
+}
+
+/// Runs a command and fails the test with its output when it does not succeed.
+fn run(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: could not start it ({e}); is it installed?"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{what} failed ({}):\n{text}", out.status);
+    text
+}
+
+/// Installs playwright-core from the lock file when `node_modules` is missing.
+fn npm_ci() {
+    let dir = browser_dir();
+    if !dir.join("node_modules").join("playwright-core").exists() {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir), "npm ci in tests/browser");
+    }
+}
+
+fn chromium_present() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: the browser tests need Debian's Chromium (apt-get install -y chromium nodejs npm)"
+    );
+}
+
+/// Every flow of issue 4 in headless Chromium: a citizen files and tracks a report; an operator
+/// sees one arrive live, verifies and dispatches it; the unit acknowledges; a 110 call is taken
+/// from the keyboard; the board's counts change; a script payload stays text; accounts.
+#[test]
+fn the_web_ui_works_in_headless_chromium() {
+    chromium_present();
+    npm_ci();
+    let node = TestNode::spawn_demo();
+    let logins = serde_json::to_string(&node.passwords).unwrap();
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
+    let out = run(
+        Command::new("node")
+            .arg("run.js")
+            .current_dir(browser_dir())
+            .env("BANPOL_BASE", &node.base)
+            .env("BANPOL_LOGINS", logins)
+            .env("BANPOL_SCREENSHOTS", &shots)
+            .env("BANPOL_CHROMIUM", CHROMIUM),
+        "the browser tests (tests/browser/run.js)",
+    );
+    println!("{out}");
+    assert!(out.contains("all browser tests passed"), "{out}");
+}

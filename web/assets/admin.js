@@ -1,0 +1,68 @@
+// Accounts for Bid TIK (tik_admin): list, add, disable, reset a password (shown once); integrity.
+import { t, applyI18n } from './i18n.js';
+import { $, el, api, fieldError, fmtTime, units } from './util.js';
+import { staffSession } from './staff.js';
+import { integrityButton } from './integrity.js';
+
+applyI18n();
+const ROLES = ['operator', 'pa_siaga', 'ka_siaga', 'unit_officer', 'leader', 'auditor', 'propam', 'tik_admin'];
+for (const r of ROLES) $('#ad-role').append(el('option', { value: r, text: `${t(`role.${r}`)} (${r})` }));
+
+function secret(user, password) {
+  const s = $('#secret');
+  s.replaceChildren(t('ad.shown_once', { user }), ' ', el('span', { class: 'secret', text: password }));
+  s.hidden = false;
+}
+
+function fail(message) {
+  $('#secret').hidden = true;
+  $('#ad-error').textContent = message || t('err.network');
+  $('#ad-error').hidden = false;
+}
+
+async function load() {
+  const r = await api('/api/v1/users');
+  if (!r.ok) return;
+  $('#users').replaceChildren(...r.data.map((u) => {
+    const disable = el('button', { type: 'button', class: 'secondary', text: t('ad.disable'), disabled: u.disabled });
+    const reset = el('button', { type: 'button', class: 'secondary', text: t('ad.reset') });
+    disable.addEventListener('click', async () => {
+      if (!confirm(`${t('ad.disable')} ${u.username}? ${t('ad.confirm')}`)) return;
+      const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/disable`, { method: 'POST' });
+      if (!res.ok) fail(res.data.message);
+      load();
+    });
+    reset.addEventListener('click', async () => {
+      const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/password`, { method: 'POST', body: {} });
+      if (res.ok) secret(u.username, res.data.password); else fail(res.data.message);
+    });
+    return el('tr', { 'data-user': u.username },
+      el('td', { text: u.username }), el('td', { text: t(`role.${u.role}`) }), el('td', { text: u.unit || '—' }),
+      el('td', { text: t(u.disabled ? 'ad.disabled' : 'ad.active') }), el('td', { text: fmtTime(u.created_at) }),
+      el('td', {}, disable, ' ', reset));
+  }));
+}
+
+$('#add').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  for (const f of ['ad-user', 'ad-unit', 'ad-pass']) fieldError(f, '');
+  $('#ad-error').hidden = true;
+  const body = { username: $('#ad-user').value.trim(), role: $('#ad-role').value };
+  if ($('#ad-unit').value) body.unit = $('#ad-unit').value;
+  if ($('#ad-pass').value) body.password = $('#ad-pass').value;
+  if (!body.username) { fieldError('ad-user', t('err.required')); $('#ad-user').focus(); return; }
+  const r = await api('/api/v1/users', { method: 'POST', body });
+  if (!r.ok) {
+    const id = { username: 'ad-user', unit: 'ad-unit', password: 'ad-pass' }[r.data.field];
+    if (id) fieldError(id, r.data.message); else { $('#ad-error').textContent = r.data.message; $('#ad-error').hidden = false; }
+    return;
+  }
+  secret(r.data.username, r.data.password);
+  $('#add').reset();
+  load();
+});
+
+await staffSession((role) => role === 'tik_admin');
+for (const u of await units()) $('#ad-unit').append(el('option', { value: u.code, text: `${u.code} — ${u.name}` }));
+integrityButton($('#integrity'), $('#integrity-out'));
+load();
