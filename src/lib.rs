@@ -63,6 +63,7 @@ pub enum Exit {
 pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Output = ()>) -> anyhow::Result<Exit> {
     prepare_data_dir(&config.data_dir)?;
     let app = Arc::new(App::open(&config).context("while opening the node")?);
+    update::supervise::expect_upstream(config.upstream.is_some() || config::joined(&config.data_dir));
     let first = service::demo::first_start(&app, config.demo).await.context("while preparing first start")?;
     let (cert, key) = match (&config.tls_cert, &config.tls_key) {
         (Some(c), Some(k)) => (c.clone(), k.clone()),

@@ -109,6 +109,8 @@ enum ReleaseCmd {
         #[arg(long)]
         all_after: Option<String>,
     },
+    /// At the hub: offer a signed ARCHIVE to the posts (they take it as its cohort says)
+    Publish { archive: PathBuf },
     /// Check ARCHIVE's signatures against the trusted keys and print its manifest
     Verify {
         archive: PathBuf,
@@ -244,7 +246,7 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Cmd::Release(r) => release(r),
+        Cmd::Release(r) => release(r, &config),
         Cmd::Update(u) => rt.block_on(update(&config, u)),
         Cmd::Backup { file } => rt.block_on(backup(&config, &file)),
         Cmd::Restore { file, force } => rt.block_on(restore(&config, &file, force)),
@@ -334,9 +336,25 @@ fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn release(cmd: ReleaseCmd) -> anyhow::Result<()> {
+fn release(cmd: ReleaseCmd, config: &Config) -> anyhow::Result<()> {
     use banpol::update::verify as v;
     match cmd {
+        ReleaseCmd::Publish { archive } => {
+            let bytes = std::fs::read(&archive).with_context(|| format!("while reading {}", archive.display()))?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let keys = banpol::update::TrustedKeys::load()?;
+            let p = banpol::update::publish::publish(&config.data_dir, &bytes, &keys)?;
+            let c = &p.manifest.cohort;
+            println!(
+                "release {} published at node {}: canary {:?}, then {}% of the others once the canaries run it{}",
+                p.manifest.version,
+                config.node_code,
+                c.canary,
+                c.share_percent,
+                c.all_after.as_ref().map(|t| format!(", everyone after {t}")).unwrap_or_default()
+            );
+            Ok(())
+        }
         ReleaseCmd::Keygen { out } => {
             use std::io::Write;
             use std::os::unix::fs::OpenOptionsExt;

@@ -66,6 +66,12 @@ pub fn configure(
             .service(web::resource("/api/v1/integrity").route(web::get().to(integrity)).default_service(na()))
             .service(web::resource("/api/v1/sync/status").route(web::get().to(sync_status)).default_service(na()))
             .service(
+                web::resource("/api/v1/releases")
+                    .app_data(web::PayloadConfig::new(256 << 20))
+                    .route(web::post().to(publish_release))
+                    .default_service(na()),
+            )
+            .service(
                 web::resource("/api/v1/reporters/{phone}").route(web::get().to(get_reporter)).default_service(na()),
             )
             .service(

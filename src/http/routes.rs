@@ -804,3 +804,28 @@ pub async fn sync_status(app: web::Data<App>, _who: Authed<AnyStaff>) -> HttpRes
         "peers": peers,
     }))
 }
+
+/// Bid TIK publishes a signed release to this node's children (tik_admin only). The body is the
+/// release archive; it is verified like a post would before anything is offered.
+pub async fn publish_release(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let from = client_addr(&req);
+    crate::service::auth::bid_tik_action(&app, &who.staff, "release_publish_attempt", "", &from)?;
+    let data_dir = app.data_dir.clone();
+    let published = web::block(move || {
+        crate::update::TrustedKeys::load().and_then(|k| crate::update::publish::publish(&data_dir, &body, &k))
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| ApiError::new(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "release_refused", e.to_string()))?;
+    crate::service::auth::bid_tik_action(&app, &who.staff, "release_publish", &published.manifest.version, &from)?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "version": published.manifest.version,
+        "cohort": published.manifest.cohort,
+        "size": published.size,
+    })))
+}

@@ -252,6 +252,14 @@ pub fn disable_user(store: &Store, name: &str) -> Result<(), ServiceError> {
 
 // ----- accounts over the API (tik_admin) ----------------------------------------------------------
 
+/// Records an operation of Bid TIK on the node (e.g. a release published) in the access log;
+/// refused for any other role.
+pub fn bid_tik_action(app: &App, staff: &Staff, action: &str, target: &str, from: &str) -> Result<(), ServiceError> {
+    may_manage(staff)?;
+    app.store.log_access(super::now(), &staff.username, action, target, from)?;
+    Ok(())
+}
+
 fn may_manage(staff: &Staff) -> Result<(), ServiceError> {
     if staff.role.may(crate::model::Action::ManageUsers) {
         Ok(())

@@ -47,6 +47,8 @@ pub struct PeerStatus {
     pub version: Option<String>,
     /// for a child: the last seq of its log this node holds
     pub held_seq: Option<u64>,
+    /// for a child: its update state as it last told (what runs, the last rollback)
+    pub update: Option<serde_json::Value>,
 }
 
 /// Live sync status of this node, per peer.

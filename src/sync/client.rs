@@ -153,12 +153,7 @@ async fn session(app: &Arc<App>, up: &Upstream, progress: &AtomicBool) -> anyhow
     let client = http(up.tls()?)?;
     let hello = client
         .post(format!("{}{}/hello", up.url, wire::API))
-        .json(&Hello {
-            node: app.node.to_string(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            events_waiting: 0,
-            lag_ms: None,
-        })
+        .json(&hello_now(app, 0, None))
         .send()
         .await
         .with_context(|| format!("while reaching {}", up.url))?;
@@ -167,6 +162,8 @@ async fn session(app: &Arc<App>, up: &Upstream, progress: &AtomicBool) -> anyhow
     }
     let parent: HelloReply = hello.json().await?;
     progress.store(true, Ordering::Relaxed);
+    crate::update::supervise::upstream_reached();
+    check_release(app, up, &client).await;
     app.sync.update(&up.parent, "parent", |p| {
         p.connected = true;
         p.last_contact = Some(service::now());
@@ -217,21 +214,14 @@ async fn upward(app: &Arc<App>, up: &Upstream, client: &reqwest::Client, progres
             p.lag_seconds = Some(0.0);
             p.last_error = None;
         });
-        if last_hello.elapsed() > Duration::from_secs(10) {
+        if last_hello.elapsed() > Duration::from_secs(5) {
             last_hello = tokio::time::Instant::now();
-            let r = client
-                .post(format!("{}{}/hello", up.url, wire::API))
-                .json(&Hello {
-                    node: app.node.to_string(),
-                    version: env!("CARGO_PKG_VERSION").into(),
-                    events_waiting: backlog,
-                    lag_ms: Some(0),
-                })
-                .send()
-                .await?;
+            let hello = hello_now(app, backlog, Some(0));
+            let r = client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello).send().await?;
             if !r.status().is_success() {
                 return Err(refused(r).await);
             }
+            check_release(app, up, client).await;
         }
         // a local write wakes us; the flush it waits for follows within milliseconds
         if backlog == 0 {
@@ -357,4 +347,51 @@ async fn downward(
         }
         app.sync.update(&up.parent, "parent", |p| p.last_contact = Some(service::now()));
     }
+}
+
+fn hello_now(app: &App, events_waiting: u64, lag_ms: Option<u64>) -> Hello {
+    Hello {
+        node: app.node.to_string(),
+        version: crate::update::running_version(),
+        events_waiting,
+        lag_ms,
+        update: crate::update::status(&app.data_dir).ok().and_then(|s| serde_json::to_value(s).ok()),
+    }
+}
+
+/// Asks the parent whether a release is meant for this node; if so fetches it, verifies it
+/// against the keys compiled in (none: refused), installs it and restarts into it. Failures are
+/// logged and retried at the next hello; the node keeps serving.
+async fn check_release(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) {
+    if let Err(e) = try_release(app, up, client).await {
+        tracing::warn!(error = %format!("{e:#}"), "release from the parent not installed");
+    }
+}
+
+async fn try_release(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) -> anyhow::Result<()> {
+    let r = client.get(format!("{}{}/release", up.url, wire::API)).send().await?;
+    if r.status() == reqwest::StatusCode::NO_CONTENT {
+        return Ok(());
+    }
+    if !r.status().is_success() {
+        return Err(refused(r).await);
+    }
+    let offer: wire::Offer = r.json().await?;
+    let st = crate::update::status(&app.data_dir)?;
+    if st.running == offer.version
+        || st.current.as_deref() == Some(offer.version.as_str())
+        || st.rejected.iter().any(|x| x.version == offer.version)
+    {
+        return Ok(());
+    }
+    let r = client.get(format!("{}{}/release/archive", up.url, wire::API)).send().await?;
+    if !r.status().is_success() {
+        return Err(refused(r).await);
+    }
+    let bytes = r.bytes().await?;
+    let verified = crate::update::verify(&bytes, &crate::update::TrustedKeys::load()?)?;
+    let installed = crate::update::install(&verified, &app.data_dir, app.store.stored_format()?)?;
+    tracing::info!(version = %installed.version, "release from the parent installed; restarting into it");
+    app.restart.notify_one();
+    Ok(())
 }

@@ -118,7 +118,9 @@ pub fn serve(server: Arc<Server>, listener: std::net::TcpListener) -> anyhow::Re
                     .route("/vector", web::get().to(vector))
                     .route("/push", web::post().to(push))
                     .route("/feed", web::get().to(feed))
-                    .route("/hello", web::post().to(hello)),
+                    .route("/hello", web::post().to(hello))
+                    .route("/release", web::get().to(release_offer))
+                    .route("/release/archive", web::get().to(release_archive)),
             )
     })
     .on_connect(|conn, ext| {
@@ -322,10 +324,81 @@ async fn hello(s: web::Data<Server>, req: HttpRequest, body: web::Json<Hello>) -
         Err(r) => return *r,
     };
     let h = body.into_inner();
+    let running = h.update.as_ref().and_then(|u| u["running"].as_str()).map(str::to_owned);
+    if let Some(rb) = h.update.as_ref().and_then(|u| u.get("last_rollback")).filter(|r| !r.is_null()) {
+        tracing::warn!(%child, rollback = %rb, "a child rolled a release back");
+    }
     s.app.sync.update(child.as_str(), "child", |p| {
-        p.version = Some(h.version.clone());
+        p.version = Some(running.unwrap_or_else(|| h.version.clone()));
+        p.update = h.update.clone();
         p.events_waiting = h.events_waiting;
         p.lag_seconds = h.lag_ms.map(|l| l as f64 / 1000.0);
     });
     HttpResponse::Ok().json(HelloReply { node: s.app.node.to_string(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+/// Whether every canary of `m` runs it past its probation, as they last told.
+fn canaries_healthy(s: &Server, m: &crate::update::Manifest) -> bool {
+    let peers = s.app.sync.snapshot();
+    m.cohort.canary.iter().all(|c| {
+        peers.iter().any(|p| {
+            &p.node == c
+                && p.update.as_ref().is_some_and(|u| {
+                    u["running"].as_str() == Some(m.version.as_str()) && u["on_probation"].as_bool() == Some(false)
+                })
+        })
+    })
+}
+
+/// The release on offer for this child now, if its cohort includes it and it does not run it.
+fn offer_for(
+    s: &Server,
+    child: &NodeCode,
+) -> Result<Option<crate::update::publish::Published>, crate::update::UpdateError> {
+    let p = match crate::update::publish::published(&s.app.data_dir) {
+        Ok(Some(p)) => p,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let state = crate::update::CohortState {
+        now_unix_s: (service::now().0 / 1000) as i64,
+        canaries_healthy: canaries_healthy(s, &p.manifest),
+    };
+    let runs = s
+        .app
+        .sync
+        .snapshot()
+        .iter()
+        .any(|x| x.node == child.as_str() && x.version.as_deref() == Some(p.manifest.version.as_str()));
+    Ok((!runs && crate::update::meant_for(&p.manifest, child.as_str(), &state)).then_some(p))
+}
+
+async fn release_offer(s: web::Data<Server>, req: HttpRequest) -> HttpResponse {
+    let child = match s.child(&req) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    match offer_for(&s, &child) {
+        Ok(Some(p)) => HttpResponse::Ok().json(wire::Offer { version: p.manifest.version, size: p.size }),
+        Ok(None) => HttpResponse::NoContent().finish(),
+        Err(e) => internal(e),
+    }
+}
+
+async fn release_archive(s: web::Data<Server>, req: HttpRequest) -> HttpResponse {
+    let child = match s.child(&req) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let p = match offer_for(&s, &child) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return error(actix_web::http::StatusCode::NOT_FOUND, "no_release", "no release is on offer for this node")
+        }
+        Err(e) => return internal(e),
+    };
+    match crate::update::publish::archive(&s.app.data_dir, &p) {
+        Ok(bytes) => HttpResponse::Ok().content_type("application/gzip").body(bytes),
+        Err(e) => internal(e),
+    }
 }

@@ -89,6 +89,16 @@ pub struct Hello {
     pub version: String,
     pub events_waiting: u64,
     pub lag_ms: Option<u64>,
+    /// the child's update state (`update::UpdateStatus`): what runs, the last rollback
+    #[serde(default)]
+    pub update: Option<serde_json::Value>,
+}
+
+/// A release the parent offers this child now (its cohort includes it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Offer {
+    pub version: String,
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -13,6 +13,7 @@
 //! `bin/banpol-<version>`, `update-state.json`, `probation-passed` (the child's proof).
 
 pub mod manifest;
+pub mod publish;
 pub mod state;
 pub mod supervise;
 pub mod verify;

@@ -221,10 +221,24 @@ pub async fn orphaned() {
     }
 }
 
-/// Hook for the sync side: is this node's upstream (its hub) reachable? A node with no upstream
-/// configured passes. Today no node has one (sync is not built yet), so this is `true`.
+static HAS_UPSTREAM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static UPSTREAM_REACHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Told at start whether this node has a parent to reach (it was joined, or `upstream` is set).
+pub fn expect_upstream(has: bool) {
+    HAS_UPSTREAM.store(has, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Told by the sync client when the parent answered.
+pub fn upstream_reached() {
+    UPSTREAM_REACHED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Is this node's upstream (its hub) reachable? A node with no upstream passes; a post passes
+/// once its sync link has said hello to the parent.
 pub async fn upstream_reachable() -> bool {
-    true
+    use std::sync::atomic::Ordering::SeqCst;
+    !HAS_UPSTREAM.load(SeqCst) || UPSTREAM_REACHED.load(SeqCst)
 }
 
 /// Run by a child on probation once it serves: checks its own `/healthz` over HTTPS (the store

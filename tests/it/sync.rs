@@ -494,3 +494,62 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Bid TIK publishes a signed release at the hub with PLG as its canary: PLG takes it first and
+/// restarts into it (the test plays systemd); BAS gets nothing until PLG runs it past probation,
+/// then takes it too. The hub's status shows which post runs which version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_published_at_the_hub_reaches_the_canary_first() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, public) = crate::update::keygen(keys.path(), "bidtik");
+    let node = |code: &str, sync: &str| {
+        let mut env = unlimited_env();
+        env.push(("BANPOL_TEST_TRUSTED_KEY".into(), public.clone()));
+        env.push(("BANPOL_UPDATE_PROBATION".into(), "60s".into()));
+        TestNode::spawn_with(Options {
+            args: vec!["--node-code".into(), code.into(), "--sync-listen".into(), sync.into()],
+            env,
+            ..Default::default()
+        })
+    };
+    let mut hub = node("SUMSEL", &format!("127.0.0.1:{}", free_port()));
+    hub.add_user("pantau", "pa_siaga", None);
+    let (mut plg, mut bas) = (node("PLG", "off"), node("BAS", "off"));
+    enroll(&hub, &plg, "PLG");
+    enroll(&hub, &bas, "BAS");
+    let pantau = hub.login("pantau").await;
+    let versions = || async {
+        let (_, v) = pantau.get("/api/v1/sync/status").await;
+        let of = |n: &str| {
+            v["peers"].as_array().and_then(|p| p.iter().find(|p| p["node"] == n)).map(|p| p["version"].clone())
+        };
+        (of("PLG").unwrap_or(Value::Null), of("BAS").unwrap_or(Value::Null))
+    };
+    eventually(20, || async { (versions().await == (json!("0.1.0"), json!("0.1.0"))).then_some(()) }).await;
+
+    let archive = crate::update::pack(keys.path(), "0.2.0", &std::fs::read(BIN).unwrap());
+    let out = std::process::Command::new(BIN)
+        .args(["release", "sign"])
+        .arg(&archive)
+        .arg("--key")
+        .arg(&key)
+        .args(["--version", "0.2.0", "--min-version", "0.1.0", "--canary", "PLG", "--share-percent", "100"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hub.cli_env(&["release", "publish", archive.to_str().unwrap()]);
+    assert!(out.status.success(), "publish: {}", String::from_utf8_lossy(&out.stderr));
+
+    assert_eq!(plg.wait_exit(30).code(), Some(75), "the canary installs the release and restarts");
+    assert_eq!(crate::update::state(&bas)["current"], Value::Null, "BAS waits for the canary");
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    assert_eq!(crate::update::state(&bas)["current"], Value::Null, "BAS still waits: the canary is down");
+    plg.start();
+    eventually(60, || async { (crate::update::state(&plg)["current"]["passed_probation"] == true).then_some(()) })
+        .await;
+    assert_eq!(bas.wait_exit(60).code(), Some(75), "once the canary runs it, BAS takes it");
+    bas.start();
+    eventually(60, || async { (versions().await == (json!("0.2.0"), json!("0.2.0"))).then_some(()) }).await;
+    assert_eq!(crate::update::state(&bas)["current"]["version"], "0.2.0");
+    let _ = &mut hub;
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A key pair made with `banpol release keygen`: (private key file, public key hex).
-fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
+pub fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
     let out = Command::new(BIN).args(["release", "keygen", "--out"]).arg(dir.join(name)).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let public = std::fs::read_to_string(dir.join(format!("{name}.pub"))).unwrap().trim().to_owned();
@@ -17,7 +17,7 @@ fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
 }
 
 /// A .tar.gz holding `banpol` (the given bytes), unsigned.
-fn pack(dir: &Path, name: &str, binary: &[u8]) -> PathBuf {
+pub fn pack(dir: &Path, name: &str, binary: &[u8]) -> PathBuf {
     let stage = dir.join(format!("stage-{name}"));
     std::fs::create_dir_all(&stage).unwrap();
     let bin = stage.join("banpol");
@@ -49,7 +49,7 @@ fn release(dir: &Path, key: &Path, version: &str, min_version: &str, binary: &[u
     a
 }
 
-fn state(node: &TestNode) -> Value {
+pub fn state(node: &TestNode) -> Value {
     match std::fs::read(node.data_dir().join("update-state.json")) {
         Ok(b) => serde_json::from_slice(&b).unwrap(),
         Err(_) => Value::Null,

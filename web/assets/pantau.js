@@ -64,13 +64,16 @@ async function loadSync() {
   if (!r.ok) { box.replaceChildren(el('p', { class: 'hint', text: r.data.message || t('err.network') })); return; }
   const peers = r.data.peers || [];
   box.replaceChildren(el('table', {},
-    el('thead', {}, el('tr', {}, ['b.node', 'b.connected', 'b.last', 'b.backlog'].map((k) => el('th', { scope: 'col', text: t(k) })))),
+    el('thead', {}, el('tr', {}, ['b.node', 'b.connected', 'b.last', 'b.backlog', 'b.version'].map((k) => el('th', { scope: 'col', text: t(k) })))),
     el('tbody', {}, peers.map((p) => el('tr', {},
       el('td', { text: `${p.node} (${p.direction})` }),
       el('td', {}, el('span', { class: p.connected ? 'up' : 'down', text: t(p.connected ? 'b.connected' : 'b.disconnected') }),
         p.last_error ? el('span', { class: 'excerpt', text: p.last_error }) : null),
       el('td', { text: fmtTime(p.last_contact) }),
-      el('td', { text: `${p.events_waiting}${p.lag_seconds !== null && p.lag_seconds !== undefined ? ` · ${Math.round(p.lag_seconds)} s` : ''}` }))))));
+      el('td', { text: `${p.events_waiting}${p.lag_seconds !== null && p.lag_seconds !== undefined ? ` · ${Math.round(p.lag_seconds)} s` : ''}` }),
+      el('td', {}, el('span', { text: p.version || '–' }),
+        p.update && p.update.on_probation ? el('span', { class: 'excerpt', text: t('b.probation') }) : null,
+        p.update && p.update.last_rollback ? el('span', { class: 'excerpt', text: `${t('b.rollback')} ${p.update.last_rollback.version}` }) : null))))));
 }
 
 function live() {
