@@ -301,6 +301,8 @@ pub struct Txn<'a> {
     kv: HashMap<(usize, Vec<u8>), Option<Vec<u8>>>,
     /// events this write appended or received, in order
     events: Vec<Event>,
+    /// committed cases this write has read (decoded once)
+    read: HashMap<Ticket, Option<Case>>,
 }
 
 fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
@@ -824,6 +826,7 @@ impl<'a> Txn<'a> {
             blocks: HashMap::new(),
             kv: HashMap::new(),
             events: Vec::new(),
+            read: HashMap::new(),
         }
     }
 
@@ -839,7 +842,10 @@ impl<'a> Txn<'a> {
         if let Some((_, c)) = self.w.staged_cases.get(t) {
             return Ok(Some(c.clone()));
         }
-        self.store.case(t)
+        let c = self.store.case(t)?;
+        // `put_case` needs it again as the "before" of the index diff: decode it once
+        self.read.insert(t.clone(), c.clone());
+        Ok(c)
     }
 
     /// Stages the new projection of a case; indexes are brought along at commit.
@@ -849,7 +855,10 @@ impl<'a> Txn<'a> {
             None => {
                 let before = match self.w.staged_cases.get(&case.ticket) {
                     Some((_, c)) => Some(c.clone()),
-                    None => self.store.case(&case.ticket)?,
+                    None => match self.read.remove(&case.ticket) {
+                        Some(c) => c,
+                        None => self.store.case(&case.ticket)?,
+                    },
                 };
                 self.cases.insert(case.ticket.clone(), (before, case));
             }

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 
 pub const API: &str = "/sync/v1";
 /// At most this many events per batch, and this many bytes before compression.
-pub const BATCH_EVENTS: usize = 500;
+pub const BATCH_EVENTS: usize = 2000;
 pub const BATCH_BYTES: usize = 4 << 20;
 /// A batch that inflates beyond this is refused (a compression bomb, or a bug).
 pub const MAX_INFLATED: u64 = 64 << 20;
