@@ -109,7 +109,7 @@ pub fn install(v: &VerifiedRelease, data_dir: &Path, store_format: u64) -> Resul
         use std::os::unix::fs::MetadataExt;
         let _ = std::os::unix::fs::chown(&dir, Some(m.uid()), Some(m.gid()));
     }
-    state::write_atomic(data_dir, &dir.join(&file), &v.binary, 0o755)?;
+    swap_in(data_dir, &dir.join(&file), &v.binary)?;
     // the signed manifest goes next to it: the supervisor checks both again before every start
     state::write_atomic(data_dir, &dir.join(format!("{file}.manifest.json")), &v.manifest_bytes, 0o644)?;
     state::write_atomic(data_dir, &dir.join(format!("{file}.manifest.sig")), v.manifest_sig.as_bytes(), 0o644)?;
@@ -130,6 +130,21 @@ pub fn install(v: &VerifiedRelease, data_dir: &Path, store_format: u64) -> Resul
     st.save(data_dir)?;
     tracing::info!(version = %installed.version, key = %v.key, "release installed; it runs on probation after the restart");
     Ok(installed)
+}
+
+/// Puts a release's executable at `dest` with `self_update`'s move: written and synced under a
+/// temporary name in the same directory first, then renamed over `dest` (a crash leaves either
+/// the old file or the new one, never half of one).
+fn swap_in(data_dir: &Path, dest: &Path, binary: &[u8]) -> Result<(), UpdateError> {
+    let staged = dest.with_extension("incoming");
+    state::write_atomic(data_dir, &staged, binary, 0o755)?;
+    let old = dest.with_extension("replaced");
+    self_update::Move::from_source(&staged)
+        .replace_using_temp(&old)
+        .to_dest(dest)
+        .map_err(|e| UpdateError::Io(format!("{}: {e}", dest.display())))?;
+    let _ = std::fs::remove_file(&old);
+    Ok(())
 }
 
 /// What a node reports about its updates (the sync side sends it to the hub).
