@@ -63,6 +63,7 @@ async function loadSync() {
   if (r.status === 404) { box.replaceChildren(el('p', { class: 'hint', text: t('b.nosync') })); return; }
   if (!r.ok) { box.replaceChildren(el('p', { class: 'hint', text: r.data.message || t('err.network') })); return; }
   const peers = r.data.peers || [];
+  if (!peers.length) { box.replaceChildren(el('p', { class: 'hint', text: t('b.nopeers') })); return; }
   box.replaceChildren(el('table', {},
     el('thead', {}, el('tr', {}, ['b.node', 'b.connected', 'b.last', 'b.backlog', 'b.version'].map((k) => el('th', { scope: 'col', text: t(k) })))),
     el('tbody', {}, peers.map((p) => el('tr', {},
