@@ -78,9 +78,15 @@ impl Board {
 pub fn status(app: &App) -> Vec<PeerStatus> {
     let at = now();
     let heads = app.store.staged_heads();
-    app.sync
-        .snapshot()
-        .into_iter()
+    let mut seen = app.sync.snapshot();
+    // an enrolled child that has not connected since this node started is shown too
+    for p in peers(app).unwrap_or_default() {
+        if !seen.iter().any(|s| s.node == p.code.as_str()) {
+            seen.push(PeerStatus { node: p.code.to_string(), direction: "child", ..Default::default() });
+        }
+    }
+    seen.sort_by(|a, b| a.node.cmp(&b.node));
+    seen.into_iter()
         .map(|mut p| {
             if p.direction == "child" {
                 p.connected = p.last_contact.is_some_and(|t| at.0.saturating_sub(t.0) < 30_000);
