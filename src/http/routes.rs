@@ -794,6 +794,7 @@ pub async fn sync_status(app: web::Data<App>, _who: Authed<AnyStaff>) -> HttpRes
                 "last_error": p.last_error,
                 "version": p.version,
                 "held_seq": p.held_seq,
+                "update": p.update,
             })
         })
         .collect();

@@ -281,12 +281,7 @@ pub async fn finish_up(
     for t in &applied.cases {
         app.changed(t);
     }
-    Ok(app.store.flushed_heads().get(origin).cloned().unwrap_or(Head {
-        seq: 0,
-        hash: hex::encode([0u8; 32]),
-        epoch: 0,
-        segments: Vec::new(),
-    }))
+    Ok(app.store.flushed_heads().get(origin).cloned().unwrap_or(Head::empty()))
 }
 
 /// Where this node's feed from its parent stands (the parent's feed epoch and position).

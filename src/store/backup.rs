@@ -519,12 +519,7 @@ pub fn restore(
     meta.insert("node", node.as_str().as_bytes())?;
     let heads = db.open_tree("origin_head")?;
     // the log goes on in a new epoch, at a seq above any the lost copy used (DESIGN §5)
-    let mut own = header.heads.get(node.as_str()).cloned().unwrap_or(Head {
-        seq: 0,
-        hash: hex::encode([0u8; 32]),
-        epoch: 0,
-        segments: Vec::new(),
-    });
+    let mut own = header.heads.get(node.as_str()).cloned().unwrap_or(Head::empty());
     let old_epoch = own.epoch;
     own.begin_epoch(crate::model::Millis(header_now() as u64));
     let new_epoch = own.epoch;

@@ -74,6 +74,11 @@ pub struct Head {
 }
 
 impl Head {
+    /// The head of a log with no event yet.
+    pub fn empty() -> Head {
+        Head { seq: 0, hash: hex::encode([0u8; 32]), epoch: 0, segments: Vec::new() }
+    }
+
     /// Starts a new epoch of this log (after a restore): it goes on at a seq higher than any
     /// the old copy could have used (a million events a second could not reach it), chained to
     /// the last event this copy holds.
@@ -399,7 +404,7 @@ impl Store {
                 t.meta.insert("format", &FORMAT.to_be_bytes())?;
                 t.meta.insert("node", node.as_str().as_bytes())?;
                 let epoch: u64 = rand::random();
-                let head = Head { seq: 0, hash: hex::encode([0u8; 32]), epoch, segments: Vec::new() };
+                let head = Head { epoch, ..Head::empty() };
                 t.heads.insert(node.as_str().as_bytes(), encode(&head))?;
                 db.flush()?;
             }
@@ -926,12 +931,7 @@ impl<'a> Txn<'a> {
     /// Appends a local event to this node's log: assigns seq, HLC and the chain hash.
     pub fn append(&mut self, case: &Ticket, actor: Actor, sop_version: &str, kind: EventKind) -> Event {
         let node = self.store.node.clone();
-        let head = self.heads.get(&node).or_else(|| self.w.heads.get(&node)).cloned().unwrap_or(Head {
-            seq: 0,
-            hash: hex::encode([0u8; 32]),
-            epoch: 0,
-            segments: Vec::new(),
-        });
+        let head = self.heads.get(&node).or_else(|| self.w.heads.get(&node)).cloned().unwrap_or(Head::empty());
         let mut prev_hash = [0u8; 32];
         let _ = hex::decode_to_slice(&head.hash, &mut prev_hash);
         let ev = Event {

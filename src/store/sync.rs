@@ -159,12 +159,7 @@ impl Store {
     pub fn begin_new_epoch(&self, now: Millis) -> Result<Head, StoreError> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let node = self.node.clone();
-        let mut head = w.heads.get(&node).cloned().unwrap_or(Head {
-            seq: 0,
-            hash: hex::encode([0u8; 32]),
-            epoch: 0,
-            segments: Vec::new(),
-        });
+        let mut head = w.heads.get(&node).cloned().unwrap_or(Head::empty());
         head.begin_epoch(now);
         self.t.heads.insert(node.as_str().as_bytes(), encode(&head))?;
         self.db.flush()?;
@@ -250,12 +245,7 @@ impl Txn<'_> {
             }
             let hash = hash_bytes(raw);
             if contiguous {
-                let head = self.head_of(&ev.id.origin).unwrap_or(Head {
-                    seq: 0,
-                    hash: hex::encode([0u8; 32]),
-                    epoch: 0,
-                    segments: Vec::new(),
-                });
+                let head = self.head_of(&ev.id.origin).unwrap_or(Head::empty());
                 let mut next = head.clone();
                 if ev.id.seq == head.seq + 1 {
                     if hex::encode(ev.prev_hash) != head.hash {
