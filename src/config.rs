@@ -174,7 +174,10 @@ impl Layer {
             };
             match name {
                 // the file path itself; the supervisor's own variables; the package's purge switch
-                "CONFIG" | "SUPERVISED" | "PROBATION" | "TEST_TRUSTED_KEY" | "PURGE_DATA" => {}
+                "CONFIG" | "SUPERVISED" | "PROBATION" | "PURGE_DATA" => {}
+                // read by `update::TrustedKeys::load`; exists only in test builds
+                #[cfg(feature = "test-hooks")]
+                "TEST_TRUSTED_KEY" => {}
                 "NODE_CODE" => l.node_code = Some(v),
                 "DATA_DIR" => l.data_dir = Some(v.into()),
                 "LISTEN" => l.listen = Some(v.split(',').map(|s| s.trim().to_owned()).collect()),
@@ -408,7 +411,6 @@ mod tests {
             ("BANPOL_UPDATE_PROBATION".to_string(), "90s".to_string()),
             ("BANPOL_METRICS_ALLOW".into(), "10.0.0.0/8, ::1".into()),
             ("BANPOL_SUPERVISED".into(), "0.2.0".into()),
-            ("BANPOL_TEST_TRUSTED_KEY".into(), "ab".into()),
         ])
         .unwrap();
         let c = Config::from_layer(env).unwrap();
@@ -441,6 +443,10 @@ mod tests {
         assert!(e.to_string().contains("unknown field `node_kode`"), "{e}");
         let e = Layer::from_env([("BANPOL_LISTN".to_string(), "x".to_string())]).unwrap_err();
         assert!(e.to_string().contains("unknown setting BANPOL_LISTN"), "{e}");
+        // test-only settings exist only where the `test-hooks` feature is on (tests, never a
+        // release build; `tests/release-binary.sh` checks the shipped binary)
+        let test_key = Layer::from_env([("BANPOL_TEST_TRUSTED_KEY".to_string(), "ab".to_string())]);
+        assert_eq!(test_key.is_ok(), cfg!(feature = "test-hooks"), "{test_key:?}");
         let e = Config::from_layer(Layer { listen: Some(vec!["nowhere".into()]), ..Default::default() }).unwrap_err();
         assert!(e.to_string().contains("listen"), "{e}");
     }

@@ -15,9 +15,11 @@ use std::io::{Cursor, Read};
 /// Public keys compiled into the binary, one hex key per line (`#` comments).
 pub const COMPILED_KEYS: &str = include_str!("../../packaging/release-keys.pub");
 
-/// Test-only: hex public keys (comma-separated) trusted in addition to the compiled ones. Only
-/// whoever sets this process's environment can set it (root, or the unit file); the hub cannot.
-/// Every use is logged as a warning. Never set it on a post.
+/// Test-only: hex public keys (comma-separated) trusted in addition to the compiled ones. It
+/// exists only in builds with the `test-hooks` feature (which `cargo test` turns on through the
+/// self dev-dependency in Cargo.toml); a release build refuses the variable as an unknown setting
+/// (`config::Layer::from_env`) and never reads it. Every use is logged as a warning.
+#[cfg(feature = "test-hooks")]
 pub const TEST_KEY_ENV: &str = "BANPOL_TEST_TRUSTED_KEY";
 
 /// The keys a release must be signed with (one of them).
@@ -32,7 +34,14 @@ impl TrustedKeys {
         Ok(TrustedKeys { keys: parse_key_lines(COMPILED_KEYS)? })
     }
 
-    /// The compiled keys plus `BANPOL_TEST_TRUSTED_KEY` (tests only, logged).
+    /// The compiled keys; in a `test-hooks` build also `BANPOL_TEST_TRUSTED_KEY` (logged).
+    #[cfg(not(feature = "test-hooks"))]
+    pub fn load() -> Result<TrustedKeys, UpdateError> {
+        Self::compiled()
+    }
+
+    /// The compiled keys; in a `test-hooks` build also `BANPOL_TEST_TRUSTED_KEY` (logged).
+    #[cfg(feature = "test-hooks")]
     pub fn load() -> Result<TrustedKeys, UpdateError> {
         let mut t = Self::compiled()?;
         if let Ok(extra) = std::env::var(TEST_KEY_ENV) {
