@@ -61,7 +61,20 @@ impl Store {
 
     pub fn put_user(&self, u: &UserRecord) -> Result<Durable, StoreError> {
         self.t.users.insert(u.username.as_bytes(), encode(u))?;
+        // disabled, new password, new role or unit: the sessions of this user may have ended
+        self.sessions_may_have_ended();
         Ok(self.commit.written())
+    }
+
+    /// A receiver that changes whenever a session may have ended: one deleted (logout), purged
+    /// (expired), or an account record written (disabled, password, role). Live streams wait on
+    /// it and re-check their own session; renewals and logins do not wake them.
+    pub fn sessions_changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.sessions_changed.subscribe()
+    }
+
+    fn sessions_may_have_ended(&self) {
+        self.sessions_changed.send_modify(|g| *g += 1);
     }
 
     pub fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
@@ -73,8 +86,29 @@ impl Store {
         Ok(self.commit.written())
     }
 
+    /// Moves a session's end (sliding renewal), unless it was deleted or changed meanwhile (a
+    /// logout racing a renewal must not bring the session back). Returns whether it was renewed.
+    pub fn renew_session(
+        &self,
+        token_hash: &[u8],
+        old: &SessionRecord,
+        expires: Millis,
+    ) -> Result<bool, StoreError> {
+        let Some(raw) = self.t.sessions.get(token_hash)? else {
+            return Ok(false);
+        };
+        if decode::<SessionRecord>("session", &raw)? != *old {
+            return Ok(false);
+        }
+        let new = SessionRecord { expires, ..old.clone() };
+        let swapped = self.t.sessions.compare_and_swap(token_hash, Some(raw), Some(encode(&new)))?;
+        let _ = self.commit.written();
+        Ok(swapped.is_ok())
+    }
+
     pub fn delete_session(&self, token_hash: &[u8]) -> Result<Durable, StoreError> {
         self.t.sessions.remove(token_hash)?;
+        self.sessions_may_have_ended();
         Ok(self.commit.written())
     }
 
@@ -87,6 +121,7 @@ impl Store {
                 self.t.sessions.remove(k)?;
             }
         }
+        self.sessions_may_have_ended();
         Ok(self.commit.written())
     }
 
@@ -100,6 +135,9 @@ impl Store {
                 self.t.sessions.remove(k)?;
                 n += 1;
             }
+        }
+        if n > 0 {
+            self.sessions_may_have_ended();
         }
         Ok(n)
     }
