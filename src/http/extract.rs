@@ -105,9 +105,10 @@ pub fn session_of(req: &HttpRequest, renew: bool) -> Result<Option<(Staff, Strin
     };
     let token = cookie.value().to_owned();
     let background = req.headers().get(BACKGROUND_HEADER).is_some_and(|v| v.as_bytes() == b"1");
-    let live = auth::live_session(&app(req), &token, renew && !background).map_err(ApiError::from)?.ok_or_else(|| {
-        ApiError::new(StatusCode::UNAUTHORIZED, "session_expired", "your session has ended; log in again")
-    })?;
+    let live =
+        auth::live_session(&app(req), &token, renew && !background).map_err(ApiError::from)?.ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "session_expired", "your session has ended; log in again")
+        })?;
     let (staff, expires) = (live.staff, live.expires);
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
@@ -148,9 +149,7 @@ impl<P: Policy, R: Renewal> FromRequest for Authed<P, R> {
             Ok(Some((staff, token, expires))) if P::allows(staff.role) => {
                 Ok(Authed { staff, token, expires, _p: PhantomData })
             }
-            Ok(Some((staff, ..))) => {
-                Err(ApiError::forbidden(format!("role {} may not use this", staff.role.as_str())))
-            }
+            Ok(Some((staff, ..))) => Err(ApiError::forbidden(format!("role {} may not use this", staff.role.as_str()))),
             Ok(None) => Err(ApiError::unauthenticated()),
             Err(e) => Err(e),
         })

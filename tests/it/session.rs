@@ -104,10 +104,8 @@ async fn an_open_stream_ends_within_a_second_after_logout_disable_and_password_c
 /// `X-Background: 1` do not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_renews_the_session_the_stream_does_not() {
-    let mut node = TestNode::spawn_with(Options {
-        env: vec![("BANPOL_SESSION_TTL".into(), "3s".into())],
-        ..Default::default()
-    });
+    let mut node =
+        TestNode::spawn_with(Options { env: vec![("BANPOL_SESSION_TTL".into(), "3s".into())], ..Default::default() });
     node.add_user("op", "operator", None);
 
     // the login and /me say when the session ends
