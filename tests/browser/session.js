@@ -1,6 +1,7 @@
 // Sessions that fit a shift, against a node with session_ttl = 20s (tests/it/browser.rs): the
 // warning before the end, "stay signed in", and the re-login in place when the session is gone,
-// with the open case and the typed note still there, and the live stream following again.
+// with the open case, the typed note and the half-filled call form still there, and the live
+// stream following again.
 import { newPage, shot, clean, assert, login, LOGINS } from './lib.js';
 
 // "00:17" (mm:ss, as util.fmtDur shows under an hour) in the warning, in seconds
@@ -10,7 +11,7 @@ const secondsLeft = (page) => page.$eval('#session-left', (e) => {
 });
 
 export default [
-  ['session: warning, stay signed in, re-login in place keeps the open case and the typed note', async (browser) => {
+  ['session: warning, stay signed in, re-login in place keeps the open case, the typed note and the call form', async (browser) => {
     const op = await newPage(browser);
     await login(op, 'operator');
     await op.waitForSelector('#live:not(.off)');
@@ -39,6 +40,13 @@ export default [
     console.log(`  "Tetap masuk": ${before} s left before, ${await secondsLeft(op)} s after`);
     await shot(op, '40-session-warning');
 
+    // a 110 call comes in: the call-taker form is open, half filled
+    await op.click('#call-open');
+    await op.waitForSelector('#call[open]');
+    const story = 'Penelepon melaporkan pencurian sepeda motor di depan Masjid Agung, pelaku dua orang';
+    await op.fill('#ct-name', 'Rudi Hartono');
+    await op.fill('#ct-description', story);
+
     // left alone, the session ends: the re-login dialog comes up over the page
     const t0 = Date.now();
     await op.waitForSelector('#relogin[open]', { timeout: 40_000 });
@@ -47,6 +55,7 @@ export default [
     assert((await op.inputValue('#relogin-user')) === 'operator', 'the same user logs in again');
     await op.waitForSelector('#live.off', { timeout: 2000 }); // the live stream has ended too
     assert((await op.inputValue('#detail form[data-action=note] input[name=text]')) === note, 'the typed note is still there under the dialog');
+    assert((await op.inputValue('#ct-description')) === story, 'the call form is still there under the dialog');
     await shot(op, '41-session-relogin');
 
     // a wrong password is refused in place; the right one closes the dialog
@@ -60,7 +69,10 @@ export default [
     assert(op.url().endsWith(`#${ticket}`), `the open case stays open: ${op.url()}`);
     assert((await op.textContent('#case-title')).includes(ticket), 'the case is still shown');
     assert((await op.inputValue('#detail form[data-action=note] input[name=text]')) === note, 'the typed note survived the re-login');
+    assert(await op.isVisible('#call[open]'), 'the call form is still open');
+    assert((await op.inputValue('#ct-description')) === story && (await op.inputValue('#ct-name')) === 'Rudi Hartono', 'the call form kept its text');
     await op.waitForSelector('#live:not(.off)'); // the live stream follows again
+    await op.click('#ct-cancel');
 
     // and it can be saved now
     await op.click('#detail form[data-action=note] button[type=submit]');
