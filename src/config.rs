@@ -263,9 +263,9 @@ impl Config {
         if listen.is_empty() {
             return Err(inv("listen: give at least one address".into()));
         }
-        let ttl = l.session_ttl.unwrap_or_else(|| "12h".into());
-        let session_ttl_ms =
-            parse_duration(&ttl).ok_or_else(|| inv(format!("session_ttl: {ttl:?} is not a duration like 12h")))?;
+        let ttl = l.session_ttl.unwrap_or_else(|| "24h".into());
+        let session_ttl_ms = parse_duration(&ttl)
+            .ok_or_else(|| inv(format!("session_ttl: {ttl:?} is not a duration like 24h or 90s")))?;
         if l.tls_cert.is_some() != l.tls_key.is_some() {
             return Err(inv("tls_cert and tls_key go together: set both or neither".into()));
         }

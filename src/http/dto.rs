@@ -96,6 +96,10 @@ pub struct MeOut {
     pub node: String,
     /// send it back as `X-CSRF-Token` on every POST and DELETE
     pub csrf_token: String,
+    /// when the session ends unless renewed (any request the user makes renews it)
+    pub expires_at: String,
+    /// the same, in seconds from now (immune to a wrong clock on the client)
+    pub expires_in_s: u64,
 }
 
 /// An action on a case. Which fields are needed depends on `action`:

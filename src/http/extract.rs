@@ -2,7 +2,7 @@
 //! reader that turns each kind of bad input into its own error.
 
 use super::error::ApiError;
-use crate::model::{Action, Role};
+use crate::model::{Action, Millis, Role};
 use crate::service::auth::{self, Staff};
 use crate::service::App;
 use actix_web::dev::Payload;
@@ -17,6 +17,11 @@ use subtle::ConstantTimeEq;
 
 pub const SESSION_COOKIE: &str = "banpol_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// A page marks the requests it makes by itself (periodic refreshes, the session check) with
+/// `X-Background: 1`: they do not renew the session.
+pub const BACKGROUND_HEADER: &str = "x-background";
+/// On every response to a request with a live session: the seconds until it ends unless renewed.
+pub const EXPIRES_IN_HEADER: &str = "x-session-expires-in";
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// A policy says which roles an extractor lets through.
@@ -56,28 +61,55 @@ impl Policy for AccessLog {
     }
 }
 
+/// Whether a request renews (slides) the session it carries.
+pub trait Renewal {
+    const RENEWS: bool;
+}
+
+/// The user's own requests renew the session (unless marked `X-Background: 1`).
+pub struct Renews;
+impl Renewal for Renews {
+    const RENEWS: bool = true;
+}
+
+/// The live stream never renews the session: an open console left alone still ends.
+pub struct Passive;
+impl Renewal for Passive {
+    const RENEWS: bool = false;
+}
+
 /// A logged-in person whose role passes `P`. State-changing requests also need the session's
-/// CSRF token in `X-CSRF-Token`.
-pub struct Authed<P: Policy> {
+/// CSRF token in `X-CSRF-Token`. `R` says whether the request renews the session.
+pub struct Authed<P: Policy, R: Renewal = Renews> {
     pub staff: Staff,
     pub token: String,
-    _p: PhantomData<P>,
+    /// when the session ends unless renewed
+    pub expires: Millis,
+    _p: PhantomData<(P, R)>,
 }
+
+/// When the request's session ends, left in the request's extensions for `session_header`.
+#[derive(Clone, Copy)]
+pub struct SessionEnds(pub Millis);
 
 fn app(req: &HttpRequest) -> web::Data<App> {
     req.app_data::<web::Data<App>>().cloned().expect("App is registered")
 }
 
-/// The session behind the request's cookie, checked for CSRF on unsafe methods. `Ok(None)` when
-/// there is no cookie.
-pub fn session_of(req: &HttpRequest) -> Result<Option<(Staff, String)>, ApiError> {
+/// The session behind the request's cookie, checked for CSRF on unsafe methods, and renewed
+/// when `renew` and the request is not marked as a background one. `Ok(None)` when there is no
+/// cookie.
+pub fn session_of(req: &HttpRequest, renew: bool) -> Result<Option<(Staff, String, Millis)>, ApiError> {
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
         return Ok(None);
     };
     let token = cookie.value().to_owned();
-    let staff = auth::session(&app(req), &token).map_err(ApiError::from)?.ok_or_else(|| {
-        ApiError::new(StatusCode::UNAUTHORIZED, "session_expired", "your session has ended; log in again")
-    })?;
+    let background = req.headers().get(BACKGROUND_HEADER).is_some_and(|v| v.as_bytes() == b"1");
+    let live =
+        auth::live_session(&app(req), &token, renew && !background).map_err(ApiError::from)?.ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "session_expired", "your session has ended; log in again")
+        })?;
+    let (staff, expires) = (live.staff, live.expires);
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
         let given = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
@@ -97,7 +129,8 @@ pub fn session_of(req: &HttpRequest) -> Result<Option<(Staff, String)>, ApiError
             Some(_) => {}
         }
     }
-    Ok(Some((staff, token)))
+    req.extensions_mut().insert(SessionEnds(expires));
+    Ok(Some((staff, token, expires)))
 }
 
 impl ApiError {
@@ -107,14 +140,16 @@ impl ApiError {
     }
 }
 
-impl<P: Policy> FromRequest for Authed<P> {
+impl<P: Policy, R: Renewal> FromRequest for Authed<P, R> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(match session_of(req) {
-            Ok(Some((staff, token))) if P::allows(staff.role) => Ok(Authed { staff, token, _p: PhantomData }),
-            Ok(Some((staff, _))) => Err(ApiError::forbidden(format!("role {} may not use this", staff.role.as_str()))),
+        std::future::ready(match session_of(req, R::RENEWS) {
+            Ok(Some((staff, token, expires))) if P::allows(staff.role) => {
+                Ok(Authed { staff, token, expires, _p: PhantomData })
+            }
+            Ok(Some((staff, ..))) => Err(ApiError::forbidden(format!("role {} may not use this", staff.role.as_str()))),
             Ok(None) => Err(ApiError::unauthenticated()),
             Err(e) => Err(e),
         })
@@ -130,9 +165,9 @@ impl FromRequest for MaybeStaff {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // an ended session on a shared computer must not block a citizen's report
-        std::future::ready(match session_of(req) {
+        std::future::ready(match session_of(req, true) {
             Err(e) if e.body.code == "session_expired" => Ok(MaybeStaff(None)),
-            other => other.map(|s| MaybeStaff(s.map(|(st, _)| st))),
+            other => other.map(|s| MaybeStaff(s.map(|(st, ..)| st))),
         })
     }
 }
@@ -232,4 +267,19 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             }
         }
     })
+}
+
+/// Middleware: tells the page when its session ends (`X-Session-Expires-In`, whole seconds) on
+/// every response to a request that carried a live session.
+pub async fn session_header(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let ends = res.request().extensions().get::<SessionEnds>().copied();
+    if let Some(SessionEnds(at)) = ends {
+        let secs = at.0.saturating_sub(crate::service::now().0) / 1000;
+        res.headers_mut().insert(header::HeaderName::from_static(EXPIRES_IN_HEADER), header::HeaderValue::from(secs));
+    }
+    Ok(res)
 }

@@ -3,7 +3,8 @@
 use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    client_addr, AccessLog, AnyStaff, Authed, IntakeGate, Integrity, JsonBody, ReadCases, SESSION_COOKIE,
+    client_addr, AccessLog, AnyStaff, Authed, IntakeGate, Integrity, JsonBody, Passive, ReadCases, EXPIRES_IN_HEADER,
+    SESSION_COOKIE,
 };
 use crate::channel::whatsapp::WhatsApp;
 use crate::model::event::Channel;
@@ -12,7 +13,7 @@ use crate::model::{Actor, Category, Command, Priority, State, Ticket, UnitCode};
 use crate::service::cases::{self, Lane, QueueFilter};
 use crate::service::prank;
 use crate::service::{auth, intake, now, App};
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -116,13 +117,15 @@ pub async fn track_report(
     }))
 }
 
-fn me(app: &App, s: &auth::Staff) -> MeOut {
+fn me(app: &App, s: &auth::Staff, expires: crate::model::Millis) -> MeOut {
     MeOut {
         username: s.username.clone(),
         role: s.role.as_str().to_owned(),
         unit: s.unit.as_ref().map(|u| u.to_string()),
         node: app.node.to_string(),
         csrf_token: s.csrf.clone(),
+        expires_at: wib(expires),
+        expires_in_s: expires.0.saturating_sub(now().0) / 1000,
     }
 }
 
@@ -146,9 +149,11 @@ pub async fn login(app: web::Data<App>, req: HttpRequest, body: JsonBody<LoginIn
         .secure(true)
         .http_only(true)
         .same_site(SameSite::Strict)
-        .max_age(CookieDuration::milliseconds(app.session_ttl_ms as i64))
         .finish();
-    Ok(HttpResponse::Ok().cookie(cookie).json(me(&app, &l.staff)))
+    Ok(HttpResponse::Ok()
+        .cookie(cookie)
+        .insert_header((EXPIRES_IN_HEADER, l.expires.0.saturating_sub(now().0) / 1000))
+        .json(me(&app, &l.staff, l.expires)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -160,9 +165,11 @@ pub async fn logout(app: web::Data<App>, who: Authed<AnyStaff>) -> Result<HttpRe
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
 
+/// Who is logged in and when the session ends. Like every request the user makes, it renews the
+/// session; sent with `X-Background: 1` (the page checking by itself) it does not.
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeOut), (status = 401, body = ErrorBody)))]
 pub async fn whoami(app: web::Data<App>, who: Authed<AnyStaff>) -> Result<HttpResponse> {
-    Ok(HttpResponse::Ok().json(me(&app, &who.staff)))
+    Ok(HttpResponse::Ok().json(me(&app, &who.staff, who.expires)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -527,18 +534,38 @@ pub async fn access_log(
 
 /// Live case changes as Server-Sent Events (`event: case`, data: the queue item as JSON), for
 /// consoles and the board; `event: resync` when changes were missed (refetch the queue). A
-/// comment line every 15 s keeps proxies from closing the stream.
+/// comment line every 15 s keeps proxies from closing the stream. The stream does not renew the
+/// session, and ends within a second of the session ending for any reason (logout, expiry,
+/// account disabled, password, role or unit changed) with a last `event: ended` (data: `{code}`).
 #[utoipa::path(get, path = "/api/v1/stream", responses((status = 200, description = "text/event-stream"), (status = 401, body = ErrorBody)))]
-pub async fn stream(app: web::Data<App>, who: Authed<ReadCases>) -> HttpResponse {
+pub async fn stream(app: web::Data<App>, who: Authed<ReadCases, Passive>) -> HttpResponse {
+    use std::future::Future;
+    use std::pin::Pin;
     use tokio::sync::broadcast::error::RecvError;
+    struct Live {
+        app: web::Data<App>,
+        staff: auth::Staff,
+        rx: tokio::sync::broadcast::Receiver<Ticket>,
+        ended: Pin<Box<dyn Future<Output = ()>>>,
+    }
     let rx = app.changes.subscribe();
-    let state = (app, who.staff, rx);
-    let events = futures_util::stream::unfold(state, |(app, staff, mut rx)| async move {
+    let ended = {
+        let (app, token, staff) = (app.clone(), who.token, who.staff.clone());
+        Box::pin(async move { auth::session_ended(&app, &token, &staff).await })
+    };
+    let state = Some(Live { app, staff: who.staff, rx, ended });
+    let events = futures_util::stream::unfold(state, |state| async move {
+        let mut s = state?;
         let chunk = tokio::select! {
-            r = rx.recv() => match r {
-                Ok(t) => match cases::visible_change(&app, &staff, &t) {
+            biased;
+            _ = &mut s.ended => {
+                let last = "event: ended\ndata: {\"code\":\"session_expired\"}\n\n";
+                return Some((Ok::<_, actix_web::Error>(web::Bytes::from_static(last.as_bytes())), None));
+            }
+            r = s.rx.recv() => match r {
+                Ok(t) => match cases::visible_change(&s.app, &s.staff, &t) {
                     Ok(Some(c)) => {
-                        let item = dto::summary(&app, &c, crate::service::now());
+                        let item = dto::summary(&s.app, &c, crate::service::now());
                         format!("event: case\ndata: {}\n\n", serde_json::to_string(&item).unwrap_or_default())
                     }
                     Ok(None) => ": -\n\n".to_owned(),
@@ -552,7 +579,7 @@ pub async fn stream(app: web::Data<App>, who: Authed<ReadCases>) -> HttpResponse
             },
             _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => ": ping\n\n".to_owned(),
         };
-        Some((Ok::<_, actix_web::Error>(web::Bytes::from(chunk)), (app, staff, rx)))
+        Some((Ok::<_, actix_web::Error>(web::Bytes::from(chunk)), Some(s)))
     });
     HttpResponse::Ok()
         .content_type("text/event-stream")

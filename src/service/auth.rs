@@ -91,6 +91,9 @@ impl Throttle {
 }
 
 // ----- sessions ---------------------------------------------------------------------------------
+// A session ends `session_ttl` after the user's last own request (sliding, see `live_session`),
+// at logout, or when the account is disabled or its password changes. Every end wakes the live
+// streams through `Store::sessions_changed` (`session_ended`).
 
 pub struct Login {
     pub token: String,
@@ -145,12 +148,33 @@ pub async fn login(app: &App, username: &str, password: &str, from: &str) -> Res
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3H4dLwWUg5dYqSx9nJ5jH0v6QG9eXZb+0pN8g1tGq8A";
 
+/// A live session: who, and when it ends unless renewed.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub staff: Staff,
+    pub expires: Millis,
+}
+
 /// The person behind a session token, if the session is live and the account enabled.
 pub fn session(app: &App, token: &str) -> Result<Option<Staff>, ServiceError> {
-    let Some(s) = app.store.session(&token_hash(token))? else {
+    Ok(live_session(app, token, false)?.map(|l| l.staff))
+}
+
+/// How much a renewal must gain before it is written: a session is renewed at most once a
+/// minute (or once a tenth of `session_ttl`, when that is shorter), not on every request.
+fn renew_step(ttl_ms: u64) -> u64 {
+    (ttl_ms / 10).min(60_000)
+}
+
+/// The session behind a token and when it ends. With `renew` (a request the user made, not the
+/// live stream or a background poll) its end slides to now + `session_ttl`.
+pub fn live_session(app: &App, token: &str, renew: bool) -> Result<Option<Live>, ServiceError> {
+    let hash = token_hash(token);
+    let Some(s) = app.store.session(&hash)? else {
         return Ok(None);
     };
-    if s.expires <= super::now() {
+    let now = super::now();
+    if s.expires <= now {
         return Ok(None);
     }
     let Some(u) = app.store.user(&s.username)? else {
@@ -159,7 +183,39 @@ pub fn session(app: &App, token: &str) -> Result<Option<Staff>, ServiceError> {
     if u.disabled {
         return Ok(None);
     }
-    Ok(Some(Staff { username: u.username, role: u.role, unit: u.unit, csrf: s.csrf }))
+    let mut expires = s.expires;
+    let slid = now.plus(app.session_ttl_ms);
+    if renew && s.expires.plus(renew_step(app.session_ttl_ms)) < slid && app.store.renew_session(&hash, &s, slid)? {
+        expires = slid;
+    }
+    Ok(Some(Live { staff: Staff { username: u.username, role: u.role, unit: u.unit, csrf: s.csrf }, expires }))
+}
+
+/// How often a live stream re-checks its session even when nothing woke it (a backstop).
+const RECHECK_MS: u64 = 30_000;
+
+/// Resolves when the session behind `token` ends for any reason: logout, expiry, the account
+/// disabled, its password changed (both end its sessions), or its role or unit changed (what the
+/// stream was opened for no longer holds). Wakes on the store's `sessions_changed`, at the
+/// session's end, and every `RECHECK_MS`; never polls per event.
+pub async fn session_ended(app: &App, token: &str, opened_as: &Staff) {
+    let mut changed = app.store.sessions_changed();
+    loop {
+        let live = match live_session(app, token, false) {
+            Ok(Some(l)) if l.staff.role == opened_as.role && l.staff.unit == opened_as.unit => l,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not re-check a live stream's session; ending the stream");
+                return;
+            }
+        };
+        // a few ms past the end, so that the re-check sees it expired
+        let wait = live.expires.0.saturating_sub(super::now().0).saturating_add(5).min(RECHECK_MS);
+        tokio::select! {
+            r = changed.changed() => if r.is_err() { return },
+            _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {}
+        }
+    }
 }
 
 pub async fn logout(app: &App, token: &str) -> Result<(), ServiceError> {

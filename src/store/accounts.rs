@@ -61,7 +61,20 @@ impl Store {
 
     pub fn put_user(&self, u: &UserRecord) -> Result<Durable, StoreError> {
         self.t.users.insert(u.username.as_bytes(), encode(u))?;
+        // disabled, new password, new role or unit: the sessions of this user may have ended
+        self.sessions_may_have_ended();
         Ok(self.commit.written())
+    }
+
+    /// A receiver that changes whenever a session may have ended: one deleted (logout), purged
+    /// (expired), or an account record written (disabled, password, role). Live streams wait on
+    /// it and re-check their own session; renewals and logins do not wake them.
+    pub fn sessions_changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.sessions_changed.subscribe()
+    }
+
+    fn sessions_may_have_ended(&self) {
+        self.sessions_changed.send_modify(|g| *g += 1);
     }
 
     pub fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
@@ -73,8 +86,24 @@ impl Store {
         Ok(self.commit.written())
     }
 
+    /// Moves a session's end (sliding renewal), unless it was deleted or changed meanwhile (a
+    /// logout racing a renewal must not bring the session back). Returns whether it was renewed.
+    pub fn renew_session(&self, token_hash: &[u8], old: &SessionRecord, expires: Millis) -> Result<bool, StoreError> {
+        let Some(raw) = self.t.sessions.get(token_hash)? else {
+            return Ok(false);
+        };
+        if decode::<SessionRecord>("session", &raw)? != *old {
+            return Ok(false);
+        }
+        let new = SessionRecord { expires, ..old.clone() };
+        let swapped = self.t.sessions.compare_and_swap(token_hash, Some(raw), Some(encode(&new)))?;
+        let _ = self.commit.written();
+        Ok(swapped.is_ok())
+    }
+
     pub fn delete_session(&self, token_hash: &[u8]) -> Result<Durable, StoreError> {
         self.t.sessions.remove(token_hash)?;
+        self.sessions_may_have_ended();
         Ok(self.commit.written())
     }
 
@@ -87,6 +116,7 @@ impl Store {
                 self.t.sessions.remove(k)?;
             }
         }
+        self.sessions_may_have_ended();
         Ok(self.commit.written())
     }
 
@@ -100,6 +130,9 @@ impl Store {
                 self.t.sessions.remove(k)?;
                 n += 1;
             }
+        }
+        if n > 0 {
+            self.sessions_may_have_ended();
         }
         Ok(n)
     }
@@ -147,5 +180,47 @@ impl Store {
         all.reverse();
         all.truncate(limit);
         Ok((all, ok))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NodeCode;
+
+    fn session(expires: u64) -> SessionRecord {
+        SessionRecord { username: "op".into(), csrf: "c".into(), created: Millis(0), expires: Millis(expires) }
+    }
+
+    /// A renewal moves the end without waking the live streams; it never brings back a session
+    /// that a logout removed meanwhile; every end of a session wakes them.
+    #[tokio::test]
+    async fn renewals_do_not_revive_ended_sessions_and_every_end_wakes_the_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &NodeCode::parse("PLG").unwrap(), 4 << 20).unwrap();
+        let mut woken = store.sessions_changed();
+        let (a, b) = (b"token-a".as_slice(), b"token-b".as_slice());
+        let _ = store.put_session(a, &session(1_000)).unwrap();
+        let _ = store.put_session(b, &session(1_000)).unwrap();
+        assert!(store.renew_session(a, &session(1_000), Millis(5_000)).unwrap());
+        assert_eq!(store.session(a).unwrap().unwrap().expires, Millis(5_000));
+        assert!(!woken.has_changed().unwrap(), "a login or a renewal wakes no stream");
+
+        // a renewal based on what was read before another renewal, or before a logout, is dropped
+        assert!(!store.renew_session(a, &session(1_000), Millis(9_000)).unwrap());
+        let _ = store.delete_session(a).unwrap();
+        assert!(woken.has_changed().unwrap(), "a logout wakes the streams");
+        woken.mark_unchanged();
+        assert!(!store.renew_session(a, &session(5_000), Millis(9_000)).unwrap());
+        assert_eq!(store.session(a).unwrap(), None, "a logged-out session stays gone");
+
+        let _ = store.delete_sessions_of("op").unwrap();
+        assert!(woken.has_changed().unwrap(), "a disable or password change wakes the streams");
+        woken.mark_unchanged();
+        assert_eq!(store.purge_sessions(Millis(10_000)).unwrap(), 0);
+        assert!(!woken.has_changed().unwrap(), "a purge that removes nothing wakes nobody");
+        let _ = store.put_session(b, &session(1_000)).unwrap();
+        assert_eq!(store.purge_sessions(Millis(10_000)).unwrap(), 1);
+        assert!(woken.has_changed().unwrap(), "an expired session purged wakes the streams");
     }
 }

@@ -291,6 +291,8 @@ pub struct Store {
     access_head: Mutex<(u64, Hash)>,
     commit: Arc<GroupCommit>,
     sops: Mutex<HashMap<String, Arc<Sop>>>,
+    /// bumped whenever a session may have ended (see `accounts.rs`); live streams wait on it
+    sessions_changed: tokio::sync::watch::Sender<u64>,
 }
 
 /// Staged writes of one `Store::write` call, applied in one sled transaction.
@@ -461,6 +463,7 @@ impl Store {
             access_head: Mutex::new(access_head),
             commit,
             sops: Mutex::new(HashMap::new()),
+            sessions_changed: tokio::sync::watch::channel(0).0,
         })
     }
 

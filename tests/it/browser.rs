@@ -6,6 +6,10 @@
 use crate::support::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
+
+/// One Chromium at a time: the flows measure delays, and the machine is small.
+static CHROMIUM_RUN: Mutex<()> = Mutex::new(());
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -41,9 +45,27 @@ fn chromium_present() {
 /// from the keyboard; the board's counts change; a script payload stays text; accounts.
 #[test]
 fn the_web_ui_works_in_headless_chromium() {
-    chromium_present();
-    npm_ci();
     let node = TestNode::spawn_demo();
+    run_suite(&node, "");
+}
+
+/// Sessions that fit a shift (`tests/browser/session.js`), on a demo post whose sessions last
+/// 20 s: the warning, "stay signed in", and the re-login in place that keeps the open case and
+/// the typed note.
+#[test]
+fn a_session_ends_and_is_taken_up_again_in_place_in_chromium() {
+    let node = TestNode::spawn_with(Options {
+        demo: true,
+        env: vec![("BANPOL_SESSION_TTL".into(), "20s".into())],
+        ..Default::default()
+    });
+    run_suite(&node, "session");
+}
+
+fn run_suite(node: &TestNode, suite: &str) {
+    chromium_present();
+    let _one = CHROMIUM_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    npm_ci();
     let logins = serde_json::to_string(&node.passwords).unwrap();
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
     let out = run(
@@ -53,7 +75,8 @@ fn the_web_ui_works_in_headless_chromium() {
             .env("BANPOL_BASE", &node.base)
             .env("BANPOL_LOGINS", logins)
             .env("BANPOL_SCREENSHOTS", &shots)
-            .env("BANPOL_CHROMIUM", CHROMIUM),
+            .env("BANPOL_CHROMIUM", CHROMIUM)
+            .env("BANPOL_SUITE", suite),
         "the browser tests (tests/browser/run.js)",
     );
     println!("{out}");

@@ -13,6 +13,7 @@ mod live;
 mod metrics;
 mod pages;
 mod prank;
+mod session;
 mod smoke;
 mod support;
 mod sync;

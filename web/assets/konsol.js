@@ -2,7 +2,7 @@
 // Events), one case with its history and actions, and the call-taker form.
 import { t, applyI18n } from './i18n.js';
 import { $, el, api, debounce, fieldError, fillRegencies, fmtTime, units } from './util.js';
-import { staffSession, readsCases, takesCalls } from './staff.js';
+import { staffSession, readsCases, takesCalls, sessionEnded, onRelogin } from './staff.js';
 import { renderCase, statusBadge, priorityBadge, badge } from './case-view.js';
 import { countdown } from './countdown.js';
 import { soundToggle, crimeAlert } from './alert.js';
@@ -32,7 +32,8 @@ function filter() {
   };
 }
 
-async function load() {
+// `background`: a refetch the page does by itself (live changes), which does not renew the session
+async function load(background = false) {
   const f = filter();
   const p = new URLSearchParams({ page: state.page, per_page: PER_PAGE, lane: f.lane });
   if (f.status) p.set('status', f.status);
@@ -41,7 +42,7 @@ async function load() {
   if (f.q) p.set('q', f.q);
   const seq = ++loads;
   missed = [];
-  const r = await api(`/api/v1/cases?${p}`);
+  const r = await api(`/api/v1/cases?${p}`, { background });
   if (seq !== loads) return; // a newer load is under way
   const during = missed;
   missed = null;
@@ -124,9 +125,13 @@ function apply(c) {
   state.items.sort(cmp);
   if (state.items.length > PER_PAGE) state.items.length = PER_PAGE;
   render(c.ticket);
-  if (c.ticket === state.selected && !$('#detail').contains(document.activeElement)) openCase(c.ticket, false);
+  if (c.ticket === state.selected && !$('#detail').contains(document.activeElement) && !typed()) openCase(c.ticket, false, true);
 }
-const refetch = debounce(load, 250);
+const refetch = debounce(() => load(true), 250);
+
+// text typed into the open case's forms (a note, a summary) is never thrown away by a live update
+const typed = () => [...document.querySelectorAll('#detail input[type=text], #detail textarea')]
+  .some((e) => ['note', 'text', 'summary', 'reason'].includes(e.name) && e.value.trim());
 
 function live() {
   const es = new EventSource('/api/v1/stream');
@@ -135,17 +140,22 @@ function live() {
     $('#live').classList.toggle('off', !on);
   };
   let wasOpen = false;
-  es.addEventListener('open', () => { mark(true); if (wasOpen) load(); wasOpen = true; });
-  es.addEventListener('error', () => mark(false));
+  es.addEventListener('open', () => { mark(true); if (wasOpen) load(true); wasOpen = true; });
+  // a stream the server refused (its session is gone): the check asks for the password again
+  es.addEventListener('error', () => { mark(false); if (es.readyState === EventSource.CLOSED) api('/api/v1/me', { background: true }); });
   es.addEventListener('case', (ev) => { try { upsert(JSON.parse(ev.data)); } catch { refetch(); } });
   es.addEventListener('resync', () => refetch());
+  // the session ended (logout elsewhere, expiry, account changed): the stream says so last; the
+  // re-login happens in place and the stream is opened again (onRelogin below)
+  es.addEventListener('ended', () => { es.close(); mark(false); sessionEnded(); });
 }
+onRelogin(() => { live(); load(true); });
 
-async function openCase(ticket, focus = true) {
+async function openCase(ticket, focus = true, background = false) {
   state.selected = ticket;
   for (const r of document.querySelectorAll('#rows tr')) r.classList.toggle('sel', r.dataset.ticket === ticket);
   const box = $('#detail');
-  const r = await api(`/api/v1/cases/${encodeURIComponent(ticket)}`);
+  const r = await api(`/api/v1/cases/${encodeURIComponent(ticket)}`, { background });
   if (!r.ok) { box.replaceChildren(el('p', { class: 'alert danger', text: r.data.message || t('err.network') })); return; }
   show(r.data);
   if (focus) $('#case-title').focus();

@@ -2,7 +2,7 @@
 // deadlines, the map and (at the hub) the posts' sync. Refreshes on every live change.
 import { t, applyI18n } from './i18n.js';
 import { $, el, api, clockWib, debounce, fmtTime, units } from './util.js';
-import { staffSession, readsCases } from './staff.js';
+import { staffSession, readsCases, sessionEnded, onRelogin } from './staff.js';
 import { drawMap } from './map.js';
 import { countdown } from './countdown.js';
 
@@ -37,8 +37,9 @@ function caseRows(tbody, list, extra) {
     : [el('tr', {}, el('td', { text: t('b.none') }))]));
 }
 
+// the board refreshes by itself (live changes, a timer): that does not keep a session alive
 async function loadBoard() {
-  const r = await api('/api/v1/board');
+  const r = await api('/api/v1/board', { background: true });
   if (!r.ok) return;
   const b = r.data;
   $('#node').textContent = `${t('b.node')} ${b.node} · ${t('b.updated')} ${fmtTime(b.now)}`;
@@ -58,7 +59,7 @@ async function loadBoard() {
 }
 
 async function loadSync() {
-  const r = await api('/api/v1/sync/status');
+  const r = await api('/api/v1/sync/status', { background: true });
   const box = $('#sync');
   if (r.status === 404) { box.replaceChildren(el('p', { class: 'hint', text: t('b.nosync') })); return; }
   if (!r.ok) { box.replaceChildren(el('p', { class: 'hint', text: r.data.message || t('err.network') })); return; }
@@ -84,7 +85,10 @@ function live() {
   es.addEventListener('error', () => { $('#live').textContent = t('q.offline'); $('#live').classList.add('off'); });
   es.addEventListener('case', refresh);
   es.addEventListener('resync', refresh);
+  // the session ended: the stream says so last; after the re-login the board follows again
+  es.addEventListener('ended', () => { es.close(); $('#live').textContent = t('q.offline'); $('#live').classList.add('off'); sessionEnded(); });
 }
+onRelogin(() => { live(); loadBoard(); });
 
 setInterval(() => { $('#clock').textContent = clockWib(); }, 1000);
 $('#clock').textContent = clockWib();

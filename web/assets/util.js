@@ -25,16 +25,31 @@ export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 let csrf = '';
 export function setCsrf(token) { csrf = token || ''; }
 
-/** Calls the API; resolves to { ok, status, data } and never throws for an HTTP error. */
-export async function api(path, { method = 'GET', body } = {}) {
+/** The page's session watcher (set by staff.js): `seen(seconds)` on every answer that says when
+ * the session ends, `relogin()` (a promise) when a request finds the session gone. */
+let session = null;
+export function watchSession(w) { session = w; }
+
+/** Calls the API; resolves to { ok, status, data } and never throws for an HTTP error.
+ * `background`: the page asks by itself (a periodic refresh, a session check), so the request
+ * does not renew the session. On a staff page whose session has ended, the request waits for the
+ * re-login in place and is then sent once more. */
+export async function api(path, { method = 'GET', body, background = false } = {}, again = true) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  if (background) headers['X-Background'] = '1';
   let r;
   try {
     r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
   } catch {
     return { ok: false, status: 0, data: { code: 'network', message: t('err.network') } };
+  }
+  const left = r.headers.get('X-Session-Expires-In');
+  if (session && left !== null) session.seen(Number(left));
+  if (session && r.status === 401 && again && path !== '/api/v1/session') {
+    await session.relogin();
+    return api(path, { method, body, background }, false);
   }
   let data = null;
   if (r.status !== 204) {
