@@ -29,7 +29,7 @@
 //! (`store.replaced-<ms>`), and verifies every chain before it reports success.
 
 use super::codec::{decode, encode, key};
-use super::{index_keys, recent_value, seq_key, ChainReport, Durable, Head, Store, StoreError, FORMAT, KV_NAMES};
+use super::{index_keys, recent_value, seq_key, ChainReport, Durable, Head, Store, StoreError, FORMAT, INDEXES, KV_NAMES};
 use crate::model::{Event, NodeCode, Sop};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -517,6 +517,8 @@ pub fn restore(
     let meta = db.open_tree("name_meta")?;
     meta.insert("format", &header.store_format.to_be_bytes())?;
     meta.insert("node", node.as_str().as_bytes())?;
+    // the re-fold below writes the derived indexes too
+    meta.insert("indexes", &INDEXES.to_be_bytes())?;
     let heads = db.open_tree("origin_head")?;
     // the log goes on in a new epoch, at a seq above any the lost copy used (DESIGN §5)
     let mut own = header.heads.get(node.as_str()).cloned().unwrap_or(Head::empty());
@@ -593,6 +595,8 @@ fn rebuild(db: &sled::Db, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) 
         (super::T_DEADLINE, "dueticket_none"),
         (super::T_PHONE, "phoneticket_none"),
         (super::T_RECENT, "regencycreatedticket_trigrams"),
+        (super::T_SUMMARY, "ticket_summary"),
+        (super::T_WORDS, "wordticket_none"),
     ];
     let mut idx: HashMap<usize, sled::Tree> = HashMap::new();
     for (i, name) in idx_names {

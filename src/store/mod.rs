@@ -12,6 +12,7 @@ mod accounts;
 pub mod backup;
 mod codec;
 mod flush;
+mod index;
 mod sync;
 
 pub use accounts::{AccessEntry, SessionRecord, UserRecord};
@@ -20,9 +21,11 @@ pub use sync::{Applied, FeedEntry, Routing, SyncRefusal, Take};
 
 use crate::model::event::{hash_bytes, verify_log, Hash};
 use crate::model::prank::{trigram_hashes, BlockHistory, PastCase};
+use crate::model::summary::{words, CaseSummary};
 use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, NodeCode, Sop, State, Ticket};
 use codec::{decode, encode, key};
 use flush::GroupCommit;
+use index::CaseIndex;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -142,6 +145,8 @@ pub(crate) struct Trees {
     access: sled::Tree,
     blocks: sled::Tree,
     recent: sled::Tree,
+    summaries: sled::Tree,
+    words: sled::Tree,
     kv: [sled::Tree; KV_TREES],
 }
 
@@ -203,7 +208,18 @@ const T_HEADS: usize = 7;
 const T_COUNTERS: usize = 8;
 const T_BLOCKS: usize = 9;
 const T_RECENT: usize = 10;
-const T_KV: usize = 11;
+const T_SUMMARY: usize = 11;
+const T_WORDS: usize = 12;
+const T_KV: usize = 13;
+
+/// The version of the derived indexes (`ticket_summary`, `wordticket_none`) a store holds, in
+/// `name_meta`. A store written before them (or by an older version) gets them built from its
+/// case projections at open (`Store::ensure_indexes`).
+const INDEXES: u64 = 1;
+
+/// Where `register_sops` files the SOP in force (not a version string: those never start with a
+/// NUL).
+const CURRENT_SOP: &str = "\0current";
 
 /// A channel value's address: the tree's index among the `Kv` trees, and the key.
 pub(crate) type KvKey = (usize, Vec<u8>);
@@ -259,6 +275,8 @@ pub(crate) fn apply_ops(t: &Trees, ops: &[Op]) -> Result<(), StoreError> {
         &t.counters,
         &t.blocks,
         &t.recent,
+        &t.summaries,
+        &t.words,
         &t.kv[0],
         &t.kv[1],
         &t.kv[2],
@@ -291,6 +309,7 @@ pub struct Store {
     access_head: Mutex<(u64, Hash)>,
     commit: Arc<GroupCommit>,
     sops: Mutex<HashMap<String, Arc<Sop>>>,
+    index: CaseIndex,
 }
 
 /// Staged writes of one `Store::write` call, applied in one sled transaction.
@@ -338,7 +357,20 @@ fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(usize, Vec<u
             vec![codec::V1, c.state.index()],
         ));
     }
+    v.push((T_SUMMARY, t.to_vec(), index::encode(&CaseSummary::of(c, sop))));
+    for w in case_words(c) {
+        v.push((T_WORDS, key(&[w.as_bytes(), t]), Vec::new()));
+    }
     v
+}
+
+/// The words a case is found by: its description's and its reporter's name.
+fn case_words(c: &Case) -> Vec<String> {
+    let mut w = words(&c.description);
+    w.extend(words(&c.reporter.name));
+    w.sort();
+    w.dedup();
+    w
 }
 
 /// The full value of a recent-index entry: version, state, the description's trigram hashes.
@@ -386,6 +418,8 @@ impl Store {
             access: tree("seq_access")?,
             blocks: tree("phone_blocks")?,
             recent: tree("regencycreatedticket_trigrams")?,
+            summaries: tree("ticket_summary")?,
+            words: tree("wordticket_none")?,
             kv: [
                 tree(KV_NAMES[0])?,
                 tree(KV_NAMES[1])?,
@@ -403,6 +437,7 @@ impl Store {
             None => {
                 t.meta.insert("format", &FORMAT.to_be_bytes())?;
                 t.meta.insert("node", node.as_str().as_bytes())?;
+                t.meta.insert("indexes", &INDEXES.to_be_bytes())?;
                 let epoch: u64 = rand::random();
                 let head = Head { epoch, ..Head::empty() };
                 t.heads.insert(node.as_str().as_bytes(), encode(&head))?;
@@ -452,7 +487,12 @@ impl Store {
             staged_events: HashMap::new(),
             routing: Routing::default(),
         }));
-        let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone());
+        let index = CaseIndex::default();
+        for kv in t.summaries.iter() {
+            let (k, v) = kv?;
+            index.put(index::decode(&k, &v)?);
+        }
+        let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone(), index.clone());
         Ok(Store {
             db,
             t,
@@ -461,7 +501,62 @@ impl Store {
             access_head: Mutex::new(access_head),
             commit,
             sops: Mutex::new(HashMap::new()),
+            index,
         })
+    }
+
+    /// Builds the derived indexes of a store written before them (after `register_sops`, which
+    /// their deadlines need): one pass over the case projections, in batches. Nothing to do on a
+    /// store that has them.
+    pub fn ensure_indexes(&self) -> Result<u64, StoreError> {
+        let have = self.t.meta.get("indexes")?.and_then(|v| v.as_ref().try_into().ok()).map(u64::from_be_bytes);
+        if have.is_some_and(|v| v >= INDEXES) {
+            return Ok(0);
+        }
+        // the writer lock keeps cases from changing meanwhile (this runs before serving)
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut n = 0u64;
+        let mut batch = sled::Batch::default();
+        let mut words_batch = sled::Batch::default();
+        for kv in self.t.cases.iter() {
+            let (k, v) = kv?;
+            let c: Case = decode("case", &v)?;
+            let sop = self.sop_cached(&c.sop_version);
+            let s = CaseSummary::of(&c, sop.as_deref());
+            batch.insert(k.as_ref(), index::encode(&s));
+            for w in case_words(&c) {
+                words_batch.insert(key(&[w.as_bytes(), &k]), Vec::new());
+            }
+            self.index.put(s);
+            n += 1;
+            if n % 10_000 == 0 {
+                self.t.summaries.apply_batch(std::mem::take(&mut batch))?;
+                self.t.words.apply_batch(std::mem::take(&mut words_batch))?;
+            }
+        }
+        self.t.summaries.apply_batch(batch)?;
+        self.t.words.apply_batch(words_batch)?;
+        self.t.meta.insert("indexes", &INDEXES.to_be_bytes())?;
+        self.db.flush()?;
+        tracing::info!(cases = n, "case summaries and the word index built");
+        Ok(n)
+    }
+
+    /// Reads the summaries of every case (committed), in no particular order.
+    pub fn summaries<R>(&self, f: impl FnOnce(&HashMap<Ticket, CaseSummary>) -> R) -> R {
+        self.index.read(f)
+    }
+
+    /// Tickets of cases with a word that starts with `prefix` (lower case, as `words` makes them).
+    pub fn tickets_with_word(&self, prefix: &str) -> Result<Vec<Ticket>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.t.words.scan_prefix(prefix.as_bytes()) {
+            let (k, _) = kv?;
+            let pos = k.iter().position(|b| *b == 0).ok_or_else(|| StoreError::Corrupt("word index".into()))?;
+            let s = std::str::from_utf8(&k[pos + 1..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.push(Ticket::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(out)
     }
 
     pub fn node(&self) -> &NodeCode {
@@ -567,8 +662,11 @@ impl Store {
         let _ = self.db.flush();
     }
 
+    /// The SOP of a case's version; a version this node does not hold (a post's, synced up)
+    /// falls back to the one in force, as `App::sop_for` does.
     fn sop_cached(&self, version: &str) -> Option<Arc<Sop>> {
-        self.sops.lock().unwrap_or_else(|e| e.into_inner()).get(version).cloned()
+        let sops = self.sops.lock().unwrap_or_else(|e| e.into_inner());
+        sops.get(version).or_else(|| sops.get(CURRENT_SOP)).cloned()
     }
 
     // ----- SOP versions ---------------------------------------------------------------------
@@ -599,12 +697,13 @@ impl Store {
             .collect()
     }
 
-    /// Makes the parsed SOPs known to the index maintenance (deadline index).
-    pub fn register_sops(&self, sops: &HashMap<String, Arc<Sop>>) {
+    /// Makes the parsed SOPs known to the index maintenance (deadlines), with the one in force.
+    pub fn register_sops(&self, sops: &HashMap<String, Arc<Sop>>, current: &Arc<Sop>) {
         let mut c = self.sops.lock().unwrap_or_else(|e| e.into_inner());
         for (k, v) in sops {
             c.insert(k.clone(), v.clone());
         }
+        c.insert(CURRENT_SOP.to_owned(), current.clone());
     }
 
     // ----- reads ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ mod live;
 mod metrics;
 mod pages;
 mod prank;
+mod queue;
 mod smoke;
 mod support;
 mod sync;
