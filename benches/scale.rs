@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 const CATEGORIES: [&str; 3] = ["information", "feedback", "appreciation"];
 const WORDS: [&str; 8] = ["SKCK", "SIM", "KTP", "patroli", "banjir", "pelayanan", "antrean", "lalu lintas"];
-const REGENCIES: [&str; 4] = ["Kota Palembang", "Kabupaten Ogan Komering Ilir", "Kabupaten Banyuasin", "Kota Prabumulih"];
+const REGENCIES: [&str; 4] =
+    ["Kota Palembang", "Kabupaten Ogan Komering Ilir", "Kabupaten Banyuasin", "Kota Prabumulih"];
 const PASSWORD: &str = "bench-operator-password-1";
 
 fn body(i: usize) -> serde_json::Value {
@@ -75,6 +76,16 @@ struct Figures {
     rss_before: f64,
     rss_after: f64,
     bytes_per_report: f64,
+}
+
+/// GET with one retry: a keep-alive connection the server closed after a slow answer fails at
+/// once on reuse (connection reset), before the request is even sent.
+async fn get(client: &reqwest::Client, url: &str) -> reqwest::Response {
+    match client.get(url).send().await {
+        Ok(r) => r,
+        Err(e) if e.is_request() || e.is_connect() => client.get(url).send().await.unwrap(),
+        Err(e) => panic!("{url}: {e}"),
+    }
 }
 
 fn add_operator(bin: &str, data: &std::path::Path) {
@@ -153,7 +164,7 @@ fn measure(bin: &str, cases: usize) -> Figures {
             let mut total = 0;
             for _ in 0..5 {
                 let t = Instant::now();
-                let r = op.get(format!("{}/api/v1/cases?{query}", node.base)).send().await.unwrap();
+                let r = get(&op, &format!("{}/api/v1/cases?{query}", node.base)).await;
                 assert_eq!(r.status(), 200);
                 let v: serde_json::Value = r.json().await.unwrap();
                 times.push(t.elapsed());
@@ -164,7 +175,7 @@ fn measure(bin: &str, cases: usize) -> Figures {
         let mut times = Vec::new();
         for _ in 0..5 {
             let t = Instant::now();
-            let r = op.get(format!("{}/api/v1/board", node.base)).send().await.unwrap();
+            let r = get(&op, &format!("{}/api/v1/board", node.base)).await;
             assert_eq!(r.status(), 200);
             r.bytes().await.unwrap();
             times.push(t.elapsed());

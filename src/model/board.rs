@@ -137,8 +137,8 @@ mod tests {
     use super::*;
     use crate::model::event::{Channel, Location, ReportedCase, Reporter};
     use crate::model::prank::Assessment;
-    use crate::model::{Case, State};
     use crate::model::{Actor, Category, Event, EventId, EventKind, Hlc, NodeCode, Phone, Priority, Ticket, UnitCode};
+    use crate::model::{Case, State};
 
     const DAY: Millis = Millis(1_795_885_200_000); // midnight WIB
 

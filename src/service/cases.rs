@@ -222,8 +222,7 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
             matching.truncate(end);
         }
         matching.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let chosen: Vec<(Urgency, Ticket)> =
-            matching.into_iter().skip(skip).map(|(u, t)| (u, t.clone())).collect();
+        let chosen: Vec<(Urgency, Ticket)> = matching.into_iter().skip(skip).map(|(u, t)| (u, t.clone())).collect();
         let next = if more { chosen.last().map(|(u, _)| Cursor(u.clone())) } else { None };
         (total, chosen, next)
     });

@@ -29,7 +29,9 @@
 //! (`store.replaced-<ms>`), and verifies every chain before it reports success.
 
 use super::codec::{decode, encode, key};
-use super::{index_keys, recent_value, seq_key, ChainReport, Durable, Head, Store, StoreError, FORMAT, INDEXES, KV_NAMES};
+use super::{
+    index_keys, recent_value, seq_key, ChainReport, Durable, Head, Store, StoreError, FORMAT, INDEXES, KV_NAMES,
+};
 use crate::model::{Event, NodeCode, Sop};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -125,7 +125,9 @@ async fn search_finds_words_names_phones_and_tickets_within_scope() {
             r.json::<Value>().await.unwrap()["ticket"].as_str().unwrap().to_owned()
         }
     };
-    let jam = file("0812-1111-2222", "Siti Aminah", "feedback", "Kemacetan lalu lintas di simpang Charitas setiap pagi").await;
+    let jam =
+        file("0812-1111-2222", "Siti Aminah", "feedback", "Kemacetan lalu lintas di simpang Charitas setiap pagi")
+            .await;
     let sim = file("0812-3333-4444", "Rahmat Hidayat", "information", "Syarat perpanjangan SIM di Palembang").await;
     let theft =
         file("0813-5555-6666", "Dedi Kurniawan", "crime", "Pencurian motor di parkiran pasar, pelaku dua orang").await;
@@ -160,9 +162,8 @@ async fn search_finds_words_names_phones_and_tickets_within_scope() {
     assert_eq!(v["total"], 0, "{v}");
     let (s, v) = op.act(&theft, json!({"action": "verify", "method": "callback_confirmed"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = op
-        .act(&theft, json!({"action": "dispatch", "unit": "OKI", "note": "pelaku masih di sekitar lokasi"}))
-        .await;
+    let (s, v) =
+        op.act(&theft, json!({"action": "dispatch", "unit": "OKI", "note": "pelaku masih di sekitar lokasi"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (_, v) = oki.get("/api/v1/cases?q=motor").await;
     assert_eq!(tickets(&v), [theft.clone()]);
