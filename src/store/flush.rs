@@ -3,7 +3,7 @@
 //! one batch is applied and fsynced, the next gathers, so a transaction and an fsync serve many
 //! requests.
 
-use super::{apply_ops, CaseIndex, Head, Trees, Writer, T_SUMMARY};
+use super::{apply_ops, CaseIndex, Head, Tree, Trees, Writer};
 use crate::model::NodeCode;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -141,8 +141,8 @@ impl GroupCommit {
                     self.flushed.send_modify(|f| f.error = None);
                 }
                 // the in-memory summaries follow the transaction, before the staged copies go
-                index.committed(ops.iter().filter_map(|(t, k, v)| match v {
-                    Some(v) if *t == T_SUMMARY => Some((k.as_slice(), v.as_slice())),
+                index.committed(ops.iter().filter_map(|op| match &op.value {
+                    Some(v) if op.tree == Tree::Summary => Some((op.key.as_slice(), v.as_slice())),
                     _ => None,
                 }));
                 writer.lock().unwrap_or_else(|e| e.into_inner()).committed(target);
