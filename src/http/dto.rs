@@ -179,6 +179,9 @@ pub struct QueueOut {
     pub total: usize,
     pub page: usize,
     pub per_page: usize,
+    /// pass as `after` for the page that follows (absent on the last page)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

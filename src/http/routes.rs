@@ -186,6 +186,9 @@ pub struct QueueQuery {
     pub lane: Option<String>,
     pub page: Option<usize>,
     pub per_page: Option<usize>,
+    /// start after this case (the `next` of the previous page) instead of at `page`: stable
+    /// while cases change
+    pub after: Option<String>,
 }
 
 /// The queue, most urgent first.
@@ -236,6 +239,12 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
         q: q.q,
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(50),
+        after: match q.after.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(cases::Cursor::parse(s).ok_or_else(|| {
+                ApiError::field("invalid_field", "after", "after must be the `next` value of a queue page")
+            })?),
+        },
     };
     let n = now();
     let page = cases::queue(&app, &who.staff, &filter, n, &client_addr(&req))?;
@@ -244,6 +253,7 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
         total: page.total,
         page: page.page,
         per_page: page.per_page,
+        next: page.next.map(|c| c.to_string()),
     }))
 }
 

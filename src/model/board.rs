@@ -1,7 +1,7 @@
-//! The Command Center board's figures: a pure tally over cases. The caller reads the cases and
-//! passes the clock and each case's pending deadline.
+//! The Command Center board's figures: a pure tally over case summaries (each carries its
+//! pending step's deadline). The caller passes the summaries the viewer may see and the clock.
 
-use super::case::Case;
+use super::summary::CaseSummary;
 use super::time::Millis;
 use std::collections::BTreeMap;
 
@@ -57,36 +57,36 @@ pub struct Board {
     pub points: Vec<Mark>,
 }
 
-fn mark(c: &Case, due: Option<Millis>) -> Mark {
+fn mark(c: &CaseSummary) -> Mark {
     Mark {
         ticket: c.ticket.to_string(),
         category: c.category.as_str(),
         priority: c.priority.as_str(),
         status: c.state.as_str(),
-        regency: c.location.regency.clone(),
+        regency: c.regency.clone(),
         unit: c.unit.as_ref().map(|u| u.to_string()),
-        due,
+        due: c.due,
         rung: c.escalation_rung,
-        lat: c.location.lat,
-        lon: c.location.lon,
+        lat: c.lat,
+        lon: c.lon,
     }
 }
 
-/// Tallies the board from `cases`. `due` gives a case's pending deadline (from its SOP); lists are
-/// cut to `max_list` (overdue, escalated) and `max_points` (the map).
+/// Tallies the board from `cases`; lists are cut to `max_list` (overdue, escalated) and
+/// `max_points` (the map). Only the cases that make a list are copied.
 pub fn tally<'a>(
-    cases: impl IntoIterator<Item = &'a Case>,
+    cases: impl IntoIterator<Item = &'a CaseSummary>,
     now: Millis,
-    due: impl Fn(&Case) -> Option<Millis>,
     max_list: usize,
     max_points: usize,
 ) -> Board {
     let day_start = wib_day_start(now);
     let mut b = Board { day_start, ..Board::default() };
-    let mut points: Vec<(Millis, Mark)> = Vec::new();
+    let mut overdue_list: Vec<&CaseSummary> = Vec::new();
+    let mut escalated: Vec<&CaseSummary> = Vec::new();
+    let mut points: Vec<&CaseSummary> = Vec::new();
     for c in cases {
-        let d = due(c);
-        let overdue = c.state.is_open() && d.is_some_and(|d| d <= now);
+        let overdue = c.overdue(now);
         if c.created >= day_start {
             b.reported_today += 1;
             *b.today_by_status.entry(c.state.as_str()).or_default() += 1;
@@ -107,22 +107,29 @@ pub fn tally<'a>(
         }
         b.open += 1;
         if overdue {
-            b.overdue.push(mark(c, d));
+            overdue_list.push(c);
         }
         if c.escalation_rung > 0 {
-            b.escalated.push(mark(c, d));
+            escalated.push(c);
         }
-        if c.location.lat.is_some() && c.location.lon.is_some() {
-            points.push((c.created, mark(c, d)));
+        if c.lat.is_some() && c.lon.is_some() {
+            points.push(c);
         }
     }
-    b.overdue.sort_by_key(|m| (m.due, m.ticket.clone()));
-    b.overdue.truncate(max_list);
-    b.escalated.sort_by_key(|m| (std::cmp::Reverse(m.rung), m.ticket.clone()));
-    b.escalated.truncate(max_list);
-    points.sort_by_key(|p| std::cmp::Reverse(p.0));
-    b.points = points.into_iter().take(max_points).map(|(_, m)| m).collect();
+    b.overdue = first(overdue_list, max_list, |c| (c.due, c.ticket.as_str()));
+    b.escalated = first(escalated, max_list, |c| (std::cmp::Reverse(c.escalation_rung), c.ticket.as_str()));
+    b.points = first(points, max_points, |c| (std::cmp::Reverse(c.created), c.ticket.as_str()));
     b
+}
+
+/// The first `n` of `v` in the order of `key`, as marks.
+fn first<'a, K: Ord>(mut v: Vec<&'a CaseSummary>, n: usize, key: impl Fn(&'a CaseSummary) -> K) -> Vec<Mark> {
+    if n < v.len() {
+        v.select_nth_unstable_by(n, |a, b| key(a).cmp(&key(b)));
+        v.truncate(n);
+    }
+    v.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    v.into_iter().map(mark).collect()
 }
 
 #[cfg(test)]
@@ -130,8 +137,8 @@ mod tests {
     use super::*;
     use crate::model::event::{Channel, Location, ReportedCase, Reporter};
     use crate::model::prank::Assessment;
-    use crate::model::State;
     use crate::model::{Actor, Category, Event, EventId, EventKind, Hlc, NodeCode, Phone, Priority, Ticket, UnitCode};
+    use crate::model::{Case, State};
 
     const DAY: Millis = Millis(1_795_885_200_000); // midnight WIB
 
@@ -190,7 +197,9 @@ mod tests {
             "PLG-261129-0003" => Some(now.plus(60_000)),
             _ => None,
         };
-        let b = tally(&cases, now, due, 10, 10);
+        let summaries: Vec<CaseSummary> =
+            cases.iter().map(|c| CaseSummary { due: due(c), ..CaseSummary::of(c, None) }).collect();
+        let b = tally(&summaries, now, 10, 10);
         assert_eq!(b.day_start, DAY);
         assert_eq!(b.reported_today, 3);
         assert_eq!(b.today_by_category.get("crime"), Some(&2));
@@ -204,7 +213,7 @@ mod tests {
         assert_eq!(b.units.get("BIDHUMAS"), Some(&UnitShare { cases: 1, met: 1 }));
         assert_eq!(b.points.len(), 3, "open cases with coordinates");
         assert_eq!(b.points[0].ticket, "PLG-261129-0002", "newest first");
-        assert_eq!(tally(&cases, now, due, 10, 1).points.len(), 1, "the map is bounded");
+        assert_eq!(tally(&summaries, now, 10, 1).points.len(), 1, "the map is bounded");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod prank;
 pub mod report;
 pub mod role;
 pub mod sop;
+pub mod summary;
 pub mod time;
 pub mod units;
 pub mod workflow;

@@ -2,7 +2,9 @@
 
 use super::auth::Staff;
 use super::{sha256_hex, App, ServiceError};
+use crate::model::summary::{words, Urgency};
 use crate::model::{Action, Actor, Case, Category, Command, Event, Millis, Role, State, Step, Ticket, UnitCode};
+use std::collections::HashSet;
 use subtle::ConstantTimeEq;
 
 /// Which cases a queue request wants.
@@ -20,6 +22,8 @@ pub struct QueueFilter {
     pub lane: Lane,
     pub page: usize,
     pub per_page: usize,
+    /// start after this case instead of at `page`
+    pub after: Option<Cursor>,
 }
 
 /// Reports from blocked numbers have their own lane; a crime report from a blocked number is in
@@ -33,10 +37,9 @@ pub enum Lane {
 }
 
 impl Lane {
-    fn holds(self, c: &Case) -> bool {
-        let blocked = c.assessment.blocked;
+    fn holds(self, blocked: bool, category: Category) -> bool {
         match self {
-            Lane::Main => !blocked || c.category == crate::model::Category::Crime,
+            Lane::Main => !blocked || category == Category::Crime,
             Lane::Blocked => blocked,
             Lane::All => true,
         }
@@ -48,6 +51,8 @@ pub struct QueuePage {
     pub total: usize,
     pub page: usize,
     pub per_page: usize,
+    /// where the next page starts, when there is one
+    pub next: Option<Cursor>,
 }
 
 /// The public view of a case: no personal data. A duplicate shows its original's status.
@@ -109,17 +114,38 @@ pub fn allowed_actions(app: &App, staff: &Staff, case: &Case) -> Vec<&'static st
         .collect()
 }
 
-/// Priority first; within it, reports the prank score marks as suspect go after the others
-/// (never out of the queue); then the nearest deadline.
-fn urgency_key(app: &App, c: &Case) -> (u8, bool, u64, String) {
-    let sop = app.sop_for(&c.sop_version);
-    let due = c.step_due(sop).map(|(_, d)| d.0).unwrap_or(u64::MAX);
-    (c.priority as u8, c.assessment.marked(&sop.prank), due, c.ticket.to_string())
+/// Where a page of the queue starts: after this case, in queue order (stable while cases change,
+/// unlike a page number). Opaque to clients: `priority.marked.due.ticket`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(pub Urgency);
+
+impl Cursor {
+    pub fn parse(s: &str) -> Option<Cursor> {
+        let mut it = s.splitn(4, '.');
+        let p = it.next()?.parse().ok()?;
+        let marked = match it.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        let due = it.next()?.parse().ok()?;
+        let ticket = Ticket::parse(it.next()?).ok()?;
+        Some(Cursor((p, marked, due, ticket)))
+    }
 }
 
-/// The queue: cases `staff` may see, filtered, ordered by urgency (priority, then time to the
-/// pending step's deadline), one page of it. It shows reporters' names and numbers, so each
-/// read is logged with its filter.
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (p, marked, due, t) = &self.0;
+        write!(f, "{p}.{}.{due}.{t}", u8::from(*marked))
+    }
+}
+
+/// The queue: cases `staff` may see, filtered, ordered by urgency (priority, then the prank
+/// mark, then time to the pending step's deadline), one page of it. Filters and order come from
+/// the case summaries (`Store::summaries`), words from the word index: only the cases on the
+/// page are read whole. It shows reporters' names and numbers, so each read is logged with its
+/// filter.
 pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str) -> Result<QueuePage, ServiceError> {
     if !staff.role.may(Action::ReadCases) {
         return Err(ServiceError::Forbidden("your role does not read cases".into()));
@@ -128,53 +154,84 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
         Role::UnitOfficer => staff.unit.clone(),
         _ => f.unit.clone(),
     };
-    let tickets: Vec<Ticket> = match (&unit, f.status) {
-        (Some(u), _) => app.store.tickets_by_unit(u.as_str())?,
-        (None, Some(s)) => app.store.tickets_by_status(s)?,
-        (None, None) => {
-            let mut v = Vec::new();
-            for s in State::ALL.into_iter().filter(|s| f.any_state || s.is_open()) {
-                v.extend(app.store.tickets_by_status(s)?);
+    let q = f.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    // free text: a ticket (or part of one), a phone number, or words (each the start of a word
+    // of the description or the reporter's name, all of them)
+    let found: Option<HashSet<Ticket>> = match &q {
+        None => None,
+        Some(q) => {
+            let mut hits = HashSet::new();
+            if let Ok(p) = crate::model::Phone::parse(q) {
+                hits.extend(app.store.tickets_by_phone(p.as_str())?);
             }
-            v
+            let ws = words(q);
+            let mut common: Option<HashSet<Ticket>> = None;
+            for w in &ws {
+                let with: HashSet<Ticket> = app.store.tickets_with_word(w)?.into_iter().collect();
+                common = Some(match common {
+                    None => with,
+                    Some(c) => c.intersection(&with).cloned().collect(),
+                });
+                if common.as_ref().is_some_and(|c| c.is_empty()) {
+                    break;
+                }
+            }
+            hits.extend(common.unwrap_or_default());
+            Some(hits)
         }
     };
-    let q = f.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    let q_phone = q.as_deref().and_then(|s| crate::model::Phone::parse(s).ok());
-    let mut items = Vec::new();
-    for t in tickets {
-        let Some(c) = app.store.case(&t)? else {
-            continue;
-        };
-        let status_ok = match f.status {
-            Some(s) => c.state == s,
-            None => f.any_state || c.state.is_open(),
-        };
-        if !status_ok || f.category.is_some_and(|cat| cat != c.category) || !f.lane.holds(&c) {
-            continue;
+    let per_page = f.per_page.clamp(1, 200);
+    let page = f.page.max(1);
+    let (total, chosen, next) = app.store.summaries(|all| {
+        let mut matching: Vec<(Urgency, &Ticket)> = all
+            .values()
+            .filter(|s| {
+                let state_ok = match f.status {
+                    Some(st) => s.state == st,
+                    None => f.any_state || s.state.is_open(),
+                };
+                let scope_ok = match staff.role {
+                    Role::UnitOfficer => staff.unit.is_some() && s.unit == staff.unit,
+                    _ => true,
+                };
+                state_ok
+                    && f.lane.holds(s.blocked, s.category)
+                    && scope_ok
+                    && unit.as_ref().is_none_or(|u| s.unit.as_ref() == Some(u))
+                    && f.category.is_none_or(|c| c == s.category)
+                    && (!f.overdue || s.overdue(now))
+                    && match (&q, &found) {
+                        (Some(q), Some(hits)) => {
+                            hits.contains(&s.ticket) || s.ticket.as_str().to_lowercase().contains(q.as_str())
+                        }
+                        _ => true,
+                    }
+            })
+            .map(|s| (s.urgency(), &s.ticket))
+            .collect();
+        let total = matching.len();
+        if let Some(Cursor(after)) = &f.after {
+            matching.retain(|(u, _)| u > after);
         }
-        let overdue = c.step_due(app.sop_for(&c.sop_version)).is_some_and(|(_, d)| d <= now);
-        if f.overdue && !overdue {
-            continue;
+        let skip = if f.after.is_some() { 0 } else { (page - 1) * per_page };
+        // only the page needs to be in order: select it, then sort it
+        let end = (skip + per_page).min(matching.len());
+        let more = matching.len() > end;
+        if more {
+            matching.select_nth_unstable_by(end, |a, b| a.0.cmp(&b.0));
+            matching.truncate(end);
         }
-        if let Some(q) = &q {
-            let hit = c.ticket.as_str().to_lowercase().contains(q)
-                || q_phone.as_ref().is_some_and(|p| p == &c.reporter.phone)
-                || c.description.to_lowercase().contains(q)
-                || c.reporter.name.to_lowercase().contains(q);
-            if !hit {
-                continue;
-            }
-        }
-        if in_scope(staff, &c) {
+        matching.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let chosen: Vec<(Urgency, Ticket)> = matching.into_iter().skip(skip).map(|(u, t)| (u, t.clone())).collect();
+        let next = if more { chosen.last().map(|(u, _)| Cursor(u.clone())) } else { None };
+        (total, chosen, next)
+    });
+    let mut items = Vec::with_capacity(chosen.len());
+    for (_, t) in chosen {
+        if let Some(c) = app.store.case(&t)? {
             items.push(c);
         }
     }
-    items.sort_by_cached_key(|c| urgency_key(app, c));
-    let total = items.len();
-    let per_page = f.per_page.clamp(1, 200);
-    let page = f.page.max(1);
-    let items: Vec<Case> = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
     let target = format!(
         "status={} category={} unit={} overdue={} q={} page={page}",
         f.status.map(|s| s.as_str()).unwrap_or(if f.any_state { "all" } else { "open" }),
@@ -184,7 +241,7 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
         f.q.as_deref().unwrap_or("-"),
     );
     app.store.log_access(now, &staff.username, "read_queue", &target, from)?;
-    Ok(QueuePage { items, total, page, per_page })
+    Ok(QueuePage { items, total, page, per_page, next })
 }
 
 /// One case with its whole history. Reading personal data is logged.

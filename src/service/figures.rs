@@ -1,5 +1,5 @@
-//! Operational figures for `GET /metrics`, computed at scrape time from the indexes (cheap:
-//! counts of index keys), plus what `App::metrics` recorded.
+//! Operational figures for `GET /metrics`, computed at scrape time from the case summaries in
+//! memory and the deadline index (no case is read), plus what `App::metrics` recorded.
 
 use super::{App, ServiceError};
 use crate::metrics::{render_gauge, Metrics};
@@ -15,11 +15,19 @@ pub struct Figures {
 }
 
 pub fn figures(app: &App) -> Result<Figures, ServiceError> {
-    let mut open = Vec::new();
-    for s in State::ALL.into_iter().filter(|s| s.is_open()) {
-        open.push((s.as_str(), app.store.tickets_by_status(s)?.len()));
-    }
-    Ok(Figures { open, overdue: app.store.tickets_due(super::now())?.len(), cases_total: app.store.case_count() })
+    let (by_state, cases_total) = app.store.summaries(|all| {
+        let mut n = [0usize; State::ALL.len()];
+        for s in all.values() {
+            n[usize::from(s.state.index())] += 1;
+        }
+        (n, all.len())
+    });
+    let open = State::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(|s| (s.as_str(), by_state[usize::from(s.index())]))
+        .collect();
+    Ok(Figures { open, overdue: app.store.tickets_due(super::now())?.len(), cases_total })
 }
 
 /// Gauges the sync worker sets; shown as 0 until it does (no peer yet).

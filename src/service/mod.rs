@@ -136,7 +136,11 @@ impl App {
             }
         }
         sops.insert(sop.version.clone(), sop.clone());
-        store.register_sops(&sops);
+        store.register_sops(&sops, &sop);
+        let built = store.ensure_indexes()?;
+        if built > 0 {
+            tracing::info!(cases = built, "store migrated: case summaries and word index built");
+        }
         let (changes, _) = broadcast::channel(1024);
         let territory = crate::model::prank::Territory::around(units.units.iter().filter_map(|u| u.lat.zip(u.lon)));
         Ok(App {

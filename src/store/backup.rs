@@ -29,7 +29,9 @@
 //! (`store.replaced-<ms>`), and verifies every chain before it reports success.
 
 use super::codec::{decode, encode, key};
-use super::{index_keys, recent_value, seq_key, ChainReport, Durable, Head, Store, StoreError, FORMAT, KV_NAMES};
+use super::{
+    index_keys, recent_value, seq_key, ChainReport, Durable, Head, Kv, Store, StoreError, Tree, FORMAT, INDEXES,
+};
 use crate::model::{Event, NodeCode, Sop};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -87,9 +89,6 @@ impl Cut {
     }
 }
 
-const T_COUNTERS_NAME: &str = "name_counter";
-const T_BLOCKS_NAME: &str = "phone_blocks";
-const MEDIA: usize = 4;
 
 impl Store {
     /// The store format marker as stored (`name_meta` `format`).
@@ -109,45 +108,46 @@ impl Store {
         let mut small = Vec::new();
 
         let mut counters: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        for kv in self.t.counters.iter() {
+        for kv in self.t[Tree::Counters].iter() {
             let (k, v) = kv?;
             counters.insert(k.to_vec(), v.to_vec());
         }
         for (k, (_, v)) in &w.staged_counters {
             counters.insert(k.clone(), encode(v));
         }
-        small.push((T_COUNTERS_NAME, counters.into_iter().collect()));
+        small.push((Tree::Counters.name(), counters.into_iter().collect()));
 
         let mut blocks: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        for kv in self.t.blocks.iter() {
+        for kv in self.t[Tree::Blocks].iter() {
             let (k, v) = kv?;
             blocks.insert(k.to_vec(), v.to_vec());
         }
         for (k, (_, b)) in &w.staged_blocks {
             blocks.insert(k.as_bytes().to_vec(), encode(b));
         }
-        small.push((T_BLOCKS_NAME, blocks.into_iter().collect()));
+        small.push((Tree::Blocks.name(), blocks.into_iter().collect()));
 
         let mut media_keys = Vec::new();
-        for (i, name) in KV_NAMES.iter().enumerate() {
-            if i == MEDIA {
-                for k in self.t.kv[i].iter().keys() {
+        for kv in Kv::ALL {
+            let name = Tree::Kv(kv).name();
+            if kv == Kv::WaMedia {
+                for k in self.t[Tree::Kv(kv)].iter().keys() {
                     media_keys.push(k?.to_vec());
                 }
-                for ((ti, k), (_, v)) in &w.staged_kv {
-                    if *ti == i && v.is_some() {
+                for ((tk, k), (_, v)) in &w.staged_kv {
+                    if *tk == kv && v.is_some() {
                         media_keys.push(k.clone());
                     }
                 }
                 continue;
             }
             let mut entries: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-            for kv in self.t.kv[i].iter() {
-                let (k, v) = kv?;
+            for r in self.t[Tree::Kv(kv)].iter() {
+                let (k, v) = r?;
                 entries.insert(k.to_vec(), v.to_vec());
             }
-            for ((ti, k), (_, v)) in &w.staged_kv {
-                if *ti == i {
+            for ((tk, k), (_, v)) in &w.staged_kv {
+                if *tk == kv {
                     match v {
                         Some(v) => entries.insert(k.clone(), v.clone()),
                         None => entries.remove(k),
@@ -202,7 +202,7 @@ impl Store {
                 continue;
             }
             let mut expect = 1u64;
-            for kv in self.t.events.range(seq_key(&o, 1)..=seq_key(&o, head.seq)) {
+            for kv in self.t[Tree::Events].range(seq_key(&o, 1)..=seq_key(&o, head.seq)) {
                 let (k, v) = kv?;
                 let seq = u64::from_be_bytes(
                     k[origin.len() + 1..].try_into().map_err(|_| StoreError::Corrupt("event key".into()))?,
@@ -211,7 +211,7 @@ impl Store {
                     return Err(StoreError::Corrupt(format!("origin {origin}: seq {expect} is missing")));
                 }
                 expect += 1;
-                w.entry("eventid_event", &k, &v)?;
+                w.entry(Tree::Events.name(), &k, &v)?;
                 w.events += 1;
             }
             if expect != head.seq + 1 {
@@ -238,8 +238,8 @@ impl Store {
             }
         }
         for k in &cut.media_keys {
-            if let Some(v) = self.t.kv[MEDIA].get(k)? {
-                w.entry(KV_NAMES[MEDIA], k, &v)?;
+            if let Some(v) = self.t[Tree::Kv(Kv::WaMedia)].get(k)? {
+                w.entry(Tree::Kv(Kv::WaMedia).name(), k, &v)?;
             }
         }
         let count = w.records;
@@ -408,7 +408,7 @@ pub fn inspect(path: &Path) -> Result<(BackupHeader, BackupSummary), StoreError>
     let mut r = BackupReader::new(std::io::BufReader::new(f))?;
     let mut events = 0;
     while let Some(e) = r.next_entry()? {
-        if e.tree == "eventid_event" {
+        if e.tree == Tree::Events.name() {
             events += 1;
         }
     }
@@ -479,14 +479,14 @@ pub fn restore(
     let f = std::fs::File::open(file).map_err(io)?;
     let mut r = BackupReader::new(std::io::BufReader::new(f))?;
     let mut trees: HashMap<String, (sled::Tree, sled::Batch, usize)> = HashMap::new();
-    let case_events = db.open_tree("ticketevent_none")?;
+    let case_events = db.open_tree(Tree::CaseEvents.name())?;
     let mut ce_batch = sled::Batch::default();
     let mut n = 0u64;
     while let Some(e) = r.next_entry()? {
         if !RESTORED_TREES.contains(&e.tree.as_str()) {
             return Err(bad(&format!("unexpected tree {}", e.tree)));
         }
-        if e.tree == "eventid_event" {
+        if e.tree == Tree::Events.name() {
             let ev: Event = decode("event", &e.value)?;
             ce_batch.insert(key(&[ev.case.as_str().as_bytes(), &e.key]), Vec::new());
         }
@@ -517,7 +517,9 @@ pub fn restore(
     let meta = db.open_tree("name_meta")?;
     meta.insert("format", &header.store_format.to_be_bytes())?;
     meta.insert("node", node.as_str().as_bytes())?;
-    let heads = db.open_tree("origin_head")?;
+    // the re-fold below writes the derived indexes too
+    meta.insert("indexes", &INDEXES.to_be_bytes())?;
+    let heads = db.open_tree(Tree::Heads.name())?;
     // the log goes on in a new epoch, at a seq above any the lost copy used (DESIGN §5)
     let mut own = header.heads.get(node.as_str()).cloned().unwrap_or(Head::empty());
     let old_epoch = own.epoch;
@@ -576,9 +578,9 @@ fn header_now() -> u128 {
 /// Re-folds every case of the restored sled database from its events and writes the case
 /// projections and their index entries.
 fn rebuild(db: &sled::Db, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) -> Result<u64, StoreError> {
-    let events = db.open_tree("eventid_event")?;
-    let case_events = db.open_tree("ticketevent_none")?;
-    let cases = db.open_tree("ticket_case")?;
+    let events = db.open_tree(Tree::Events.name())?;
+    let case_events = db.open_tree(Tree::CaseEvents.name())?;
+    let cases = db.open_tree(Tree::Cases.name())?;
     let sops_tree = db.open_tree("version_sop")?;
     let mut sops: HashMap<String, Arc<Sop>> = HashMap::new();
     for kv in sops_tree.iter() {
@@ -587,16 +589,9 @@ fn rebuild(db: &sled::Db, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) 
             sops.insert(String::from_utf8_lossy(&k).into_owned(), Arc::new(s));
         }
     }
-    let idx_names = [
-        (super::T_STATUS, "statusticket_none"),
-        (super::T_UNIT, "unitticket_none"),
-        (super::T_DEADLINE, "dueticket_none"),
-        (super::T_PHONE, "phoneticket_none"),
-        (super::T_RECENT, "regencycreatedticket_trigrams"),
-    ];
-    let mut idx: HashMap<usize, sled::Tree> = HashMap::new();
-    for (i, name) in idx_names {
-        idx.insert(i, db.open_tree(name)?);
+    let mut idx: HashMap<Tree, sled::Tree> = HashMap::new();
+    for t in [Tree::Status, Tree::Unit, Tree::Deadline, Tree::Phone, Tree::Recent, Tree::Summary, Tree::Words] {
+        idx.insert(t, db.open_tree(t.name())?);
     }
     let mut count = 0u64;
     let mut current: Option<String> = None;
@@ -605,7 +600,7 @@ fn rebuild(db: &sled::Db, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) 
         if let Some(case) = crate::model::Case::fold(evs.iter()) {
             let sop = sops.get(&case.sop_version).map(|s| s.as_ref());
             for (i, k, v) in index_keys(&case, node, sop) {
-                let value = if i == super::T_RECENT { recent_value(&case) } else { v };
+                let value = if i == Tree::Recent { recent_value(&case) } else { v };
                 if let Some(t) = idx.get(&i) {
                     t.insert(k, value)?;
                 }

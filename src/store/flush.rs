@@ -3,7 +3,7 @@
 //! one batch is applied and fsynced, the next gathers, so a transaction and an fsync serve many
 //! requests.
 
-use super::{apply_ops, Head, Trees, Writer};
+use super::{apply_ops, CaseIndex, Head, Tree, Trees, Writer};
 use crate::model::NodeCode;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -34,7 +34,7 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    pub fn start(db: sled::Db, trees: Trees, writer: Arc<Mutex<Writer>>) -> Arc<GroupCommit> {
+    pub fn start(db: sled::Db, trees: Trees, writer: Arc<Mutex<Writer>>, index: CaseIndex) -> Arc<GroupCommit> {
         let heads = writer.lock().unwrap_or_else(|e| e.into_inner()).heads.clone();
         let (tx, _) = watch::channel(Flushed::default());
         let gc = Arc::new(GroupCommit {
@@ -49,7 +49,7 @@ impl GroupCommit {
         let me = gc.clone();
         let handle = std::thread::Builder::new()
             .name("banpol-flush".into())
-            .spawn(move || me.run(db, trees, writer))
+            .spawn(move || me.run(db, trees, writer, index))
             .expect("spawn the flush thread");
         *gc.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
         gc
@@ -111,7 +111,7 @@ impl GroupCommit {
     /// long before the next flush so it covers more of them. A lone writer never waits.
     const WINDOW: Duration = Duration::from_micros(500);
 
-    fn run(&self, db: sled::Db, trees: Trees, writer: Arc<Mutex<Writer>>) {
+    fn run(&self, db: sled::Db, trees: Trees, writer: Arc<Mutex<Writer>>, index: CaseIndex) {
         let mut done = 0u64;
         let mut last_batch = 0u64;
         loop {
@@ -140,6 +140,11 @@ impl GroupCommit {
                     std::thread::sleep(Duration::from_millis(100));
                     self.flushed.send_modify(|f| f.error = None);
                 }
+                // the in-memory summaries follow the transaction, before the staged copies go
+                index.committed(ops.iter().filter_map(|op| match &op.value {
+                    Some(v) if op.tree == Tree::Summary => Some((op.key.as_slice(), v.as_slice())),
+                    _ => None,
+                }));
                 writer.lock().unwrap_or_else(|e| e.into_inner()).committed(target);
             }
             match db.flush() {

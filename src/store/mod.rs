@@ -12,6 +12,7 @@ mod accounts;
 pub mod backup;
 mod codec;
 mod flush;
+mod index;
 mod sync;
 
 pub use accounts::{AccessEntry, SessionRecord, UserRecord};
@@ -20,9 +21,11 @@ pub use sync::{Applied, FeedEntry, Routing, SyncRefusal, Take};
 
 use crate::model::event::{hash_bytes, verify_log, Hash};
 use crate::model::prank::{trigram_hashes, BlockHistory, PastCase};
+use crate::model::summary::{words, CaseSummary};
 use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, NodeCode, Sop, State, Ticket};
 use codec::{decode, encode, key};
 use flush::GroupCommit;
+use index::CaseIndex;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -124,25 +127,81 @@ pub struct ChainReport {
     pub problem: Option<String>,
 }
 
+/// The trees a staged write may touch, each named once (`Tree::name`). Their order is the
+/// order of the commit transaction's slice (`Tree::slot`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Tree {
+    Events,
+    Cases,
+    CaseEvents,
+    Status,
+    Unit,
+    Deadline,
+    Phone,
+    Heads,
+    Counters,
+    Blocks,
+    Recent,
+    Summary,
+    Words,
+    Kv(Kv),
+}
+
+impl Tree {
+    /// The trees that are not channel trees, in slot order, with their sled names.
+    const FIXED: [(Tree, &'static str); 13] = [
+        (Tree::Events, "eventid_event"),
+        (Tree::Cases, "ticket_case"),
+        (Tree::CaseEvents, "ticketevent_none"),
+        (Tree::Status, "statusticket_none"),
+        (Tree::Unit, "unitticket_none"),
+        (Tree::Deadline, "dueticket_none"),
+        (Tree::Phone, "phoneticket_none"),
+        (Tree::Heads, "origin_head"),
+        (Tree::Counters, "name_counter"),
+        (Tree::Blocks, "phone_blocks"),
+        (Tree::Recent, "regencycreatedticket_trigrams"),
+        (Tree::Summary, "ticket_summary"),
+        (Tree::Words, "wordticket_none"),
+    ];
+    const COUNT: usize = Self::FIXED.len() + KV_TREES;
+
+    /// Every transactional tree, in slot order.
+    fn all() -> impl Iterator<Item = Tree> {
+        Self::FIXED.iter().map(|(t, _)| *t).chain(Kv::ALL.into_iter().map(Tree::Kv))
+    }
+
+    fn slot(self) -> usize {
+        match self {
+            Tree::Kv(kv) => Self::FIXED.len() + kv.index(),
+            t => Self::FIXED.iter().position(|(f, _)| *f == t).expect("every fixed tree is in FIXED"),
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Tree::Kv(kv) => KV_NAMES[kv.index()],
+            t => Self::FIXED[t.slot()].1,
+        }
+    }
+}
+
+/// The store's sled trees: the transactional ones by `Tree`, and those written directly.
 #[derive(Clone)]
 pub(crate) struct Trees {
-    events: sled::Tree,
-    cases: sled::Tree,
-    case_events: sled::Tree,
-    by_status: sled::Tree,
-    by_unit: sled::Tree,
-    by_deadline: sled::Tree,
-    by_phone: sled::Tree,
-    heads: sled::Tree,
-    counters: sled::Tree,
+    tx: Vec<sled::Tree>,
     meta: sled::Tree,
     sops: sled::Tree,
     users: sled::Tree,
     sessions: sled::Tree,
     access: sled::Tree,
-    blocks: sled::Tree,
-    recent: sled::Tree,
-    kv: [sled::Tree; KV_TREES],
+}
+
+impl std::ops::Index<Tree> for Trees {
+    type Output = sled::Tree;
+    fn index(&self, t: Tree) -> &sled::Tree {
+        &self.tx[t.slot()]
+    }
 }
 
 /// Channel data kept with the cases (same transactions, same flush): named trees for the
@@ -186,30 +245,53 @@ const KV_NAMES: [&str; KV_TREES] = [
 ];
 
 impl Kv {
+    pub(crate) const ALL: [Kv; KV_TREES] = [
+        Kv::WaInbox,
+        Kv::WaSeen,
+        Kv::WaConv,
+        Kv::WaOutbox,
+        Kv::WaMedia,
+        Kv::SyncPeer,
+        Kv::SyncInvite,
+        Kv::SyncFeed,
+        Kv::SyncRoute,
+        Kv::SyncState,
+    ];
+
     fn index(self) -> usize {
         self as usize
     }
 }
 
-// indexes into the transaction's tree slice
-const T_EVENTS: usize = 0;
-const T_CASES: usize = 1;
-const T_CASE_EVENTS: usize = 2;
-const T_STATUS: usize = 3;
-const T_UNIT: usize = 4;
-const T_DEADLINE: usize = 5;
-const T_PHONE: usize = 6;
-const T_HEADS: usize = 7;
-const T_COUNTERS: usize = 8;
-const T_BLOCKS: usize = 9;
-const T_RECENT: usize = 10;
-const T_KV: usize = 11;
+/// The version of the derived indexes (`ticket_summary`, `wordticket_none`) a store holds, in
+/// `name_meta`. A store written before them (or by an older version) gets them built from its
+/// case projections at open (`Store::ensure_indexes`).
+const INDEXES: u64 = 1;
 
-/// A channel value's address: the tree's index among the `Kv` trees, and the key.
-pub(crate) type KvKey = (usize, Vec<u8>);
+/// Where `register_sops` files the SOP in force (not a version string: those never start with a
+/// NUL).
+const CURRENT_SOP: &str = "\0current";
 
-/// One staged write: tree index (`T_*`), key, new value or removal.
-pub(crate) type Op = (usize, Vec<u8>, Option<Vec<u8>>);
+/// A channel value's address: its tree and key.
+pub(crate) type KvKey = (Kv, Vec<u8>);
+
+/// One staged write: the new value of a key, or its removal.
+#[derive(Debug, Clone)]
+pub(crate) struct Op {
+    pub(crate) tree: Tree,
+    pub(crate) key: Vec<u8>,
+    pub(crate) value: Option<Vec<u8>>,
+}
+
+impl Op {
+    fn put(tree: Tree, key: Vec<u8>, value: Vec<u8>) -> Op {
+        Op { tree, key, value: Some(value) }
+    }
+
+    fn remove(tree: Tree, key: Vec<u8>) -> Op {
+        Op { tree, key, value: None }
+    }
+}
 
 pub(crate) struct Writer {
     clock: HlcClock,
@@ -245,37 +327,15 @@ impl Writer {
 /// Applies staged ops in one sled transaction. Only the last op on each key matters.
 pub(crate) fn apply_ops(t: &Trees, ops: &[Op]) -> Result<(), StoreError> {
     let mut seen = std::collections::HashSet::with_capacity(ops.len());
-    let mut last: Vec<&Op> = ops.iter().rev().filter(|(i, k, _)| seen.insert((*i, k.as_slice()))).collect();
+    let mut last: Vec<&Op> = ops.iter().rev().filter(|op| seen.insert((op.tree, op.key.as_slice()))).collect();
     last.reverse();
-    let trees: [&sled::Tree; T_KV + KV_TREES] = [
-        &t.events,
-        &t.cases,
-        &t.case_events,
-        &t.by_status,
-        &t.by_unit,
-        &t.by_deadline,
-        &t.by_phone,
-        &t.heads,
-        &t.counters,
-        &t.blocks,
-        &t.recent,
-        &t.kv[0],
-        &t.kv[1],
-        &t.kv[2],
-        &t.kv[3],
-        &t.kv[4],
-        &t.kv[5],
-        &t.kv[6],
-        &t.kv[7],
-        &t.kv[8],
-        &t.kv[9],
-    ];
     use sled::Transactional;
-    let res: Result<(), sled::transaction::TransactionError<()>> = trees[..].transaction(|tx| {
-        for (i, k, v) in &last {
-            match v {
-                Some(v) => tx[*i].insert(k.as_slice(), v.as_slice())?,
-                None => tx[*i].remove(k.as_slice())?,
+    let res: Result<(), sled::transaction::TransactionError<()>> = t.tx[..].transaction(|tx| {
+        for op in &last {
+            let tree = &tx[op.tree.slot()];
+            match &op.value {
+                Some(v) => tree.insert(op.key.as_slice(), v.as_slice())?,
+                None => tree.remove(op.key.as_slice())?,
             };
         }
         Ok(())
@@ -293,6 +353,7 @@ pub struct Store {
     sops: Mutex<HashMap<String, Arc<Sop>>>,
     /// bumped whenever a session may have ended (see `accounts.rs`); live streams wait on it
     sessions_changed: tokio::sync::watch::Sender<u64>,
+    index: CaseIndex,
 }
 
 /// Staged writes of one `Store::write` call, applied in one sled transaction.
@@ -300,12 +361,12 @@ pub struct Txn<'a> {
     store: &'a Store,
     w: &'a mut Writer,
     now: Millis,
-    ops: Vec<(usize, Vec<u8>, Option<Vec<u8>>)>,
+    ops: Vec<Op>,
     cases: HashMap<Ticket, (Option<Case>, Case)>,
     counters: HashMap<Vec<u8>, u64>,
     heads: HashMap<NodeCode, Head>,
     blocks: HashMap<String, BlockHistory>,
-    kv: HashMap<(usize, Vec<u8>), Option<Vec<u8>>>,
+    kv: HashMap<KvKey, Option<Vec<u8>>>,
     /// events this write appended or received, in order
     events: Vec<Event>,
     /// committed cases this write has read (decoded once)
@@ -320,27 +381,40 @@ fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
 /// Only cases this node owns are in the deadline index: escalation happens at the owner. Open
 /// cases are in the recent-by-regency index with their description's trigram hashes, so a new
 /// report is checked for near-duplicates without decoding old cases.
-fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
+fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
     let t = c.ticket.as_str().as_bytes();
     let mut v = vec![
-        (T_STATUS, key(&[&[c.state.index()], t]), Vec::new()),
-        (T_PHONE, key(&[c.reporter.phone.as_str().as_bytes(), t]), Vec::new()),
+        (Tree::Status, key(&[&[c.state.index()], t]), Vec::new()),
+        (Tree::Phone, key(&[c.reporter.phone.as_str().as_bytes(), t]), Vec::new()),
     ];
     if let Some(u) = &c.unit {
-        v.push((T_UNIT, key(&[u.as_str().as_bytes(), t]), Vec::new()));
+        v.push((Tree::Unit, key(&[u.as_str().as_bytes(), t]), Vec::new()));
     }
     if let Some(d) = sop.filter(|_| &c.owner == here).and_then(|s| c.next_deadline(s)) {
-        v.push((T_DEADLINE, key(&[&d.due.0.to_be_bytes(), t]), Vec::new()));
+        v.push((Tree::Deadline, key(&[&d.due.0.to_be_bytes(), t]), Vec::new()));
     }
     if c.state.is_open() && c.state != State::Resolved {
         // the trigram hashes follow in `recent_value`, computed only when the entry is written
         v.push((
-            T_RECENT,
+            Tree::Recent,
             key(&[c.location.regency.as_bytes(), &c.created.0.to_be_bytes(), t]),
             vec![codec::V1, c.state.index()],
         ));
     }
+    v.push((Tree::Summary, t.to_vec(), index::encode(&CaseSummary::of(c, sop))));
+    for w in case_words(c) {
+        v.push((Tree::Words, key(&[w.as_bytes(), t]), Vec::new()));
+    }
     v
+}
+
+/// The words a case is found by: its description's and its reporter's name.
+fn case_words(c: &Case) -> Vec<String> {
+    let mut w = words(&c.description);
+    w.extend(words(&c.reporter.name));
+    w.sort();
+    w.dedup();
+    w
 }
 
 /// The full value of a recent-index entry: version, state, the description's trigram hashes.
@@ -372,42 +446,22 @@ impl Store {
             )?;
         let tree = |n: &str| db.open_tree(n);
         let t = Trees {
-            events: tree("eventid_event")?,
-            cases: tree("ticket_case")?,
-            case_events: tree("ticketevent_none")?,
-            by_status: tree("statusticket_none")?,
-            by_unit: tree("unitticket_none")?,
-            by_deadline: tree("dueticket_none")?,
-            by_phone: tree("phoneticket_none")?,
-            heads: tree("origin_head")?,
-            counters: tree("name_counter")?,
+            tx: Tree::all().map(|t| tree(t.name())).collect::<Result<_, _>>()?,
             meta: tree("name_meta")?,
             sops: tree("version_sop")?,
             users: tree("username_user")?,
             sessions: tree("tokenhash_session")?,
             access: tree("seq_access")?,
-            blocks: tree("phone_blocks")?,
-            recent: tree("regencycreatedticket_trigrams")?,
-            kv: [
-                tree(KV_NAMES[0])?,
-                tree(KV_NAMES[1])?,
-                tree(KV_NAMES[2])?,
-                tree(KV_NAMES[3])?,
-                tree(KV_NAMES[4])?,
-                tree(KV_NAMES[5])?,
-                tree(KV_NAMES[6])?,
-                tree(KV_NAMES[7])?,
-                tree(KV_NAMES[8])?,
-                tree(KV_NAMES[9])?,
-            ],
         };
+        debug_assert_eq!(t.tx.len(), Tree::COUNT);
         match t.meta.get("format")? {
             None => {
                 t.meta.insert("format", &FORMAT.to_be_bytes())?;
                 t.meta.insert("node", node.as_str().as_bytes())?;
+                t.meta.insert("indexes", &INDEXES.to_be_bytes())?;
                 let epoch: u64 = rand::random();
                 let head = Head { epoch, ..Head::empty() };
-                t.heads.insert(node.as_str().as_bytes(), encode(&head))?;
+                t[Tree::Heads].insert(node.as_str().as_bytes(), encode(&head))?;
                 db.flush()?;
             }
             Some(v) => {
@@ -424,13 +478,13 @@ impl Store {
         }
         let mut heads = HashMap::new();
         let mut clock = HlcClock::default();
-        for kv in t.heads.iter() {
+        for kv in t[Tree::Heads].iter() {
             let (k, v) = kv?;
             let origin =
                 NodeCode::parse(&String::from_utf8_lossy(&k)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let head: Head = decode("head", &v)?;
             if head.seq > 0 {
-                let last: Event = decode("event", &t.events.get(seq_key(&origin, head.seq))?.unwrap_or_default())?;
+                let last: Event = decode("event", &t[Tree::Events].get(seq_key(&origin, head.seq))?.unwrap_or_default())?;
                 clock.observe(last.hlc);
             }
             heads.insert(origin, head);
@@ -454,7 +508,12 @@ impl Store {
             staged_events: HashMap::new(),
             routing: Routing::default(),
         }));
-        let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone());
+        let index = CaseIndex::default();
+        for kv in t[Tree::Summary].iter() {
+            let (k, v) = kv?;
+            index.put(index::decode(&k, &v)?);
+        }
+        let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone(), index.clone());
         Ok(Store {
             db,
             t,
@@ -464,7 +523,62 @@ impl Store {
             commit,
             sops: Mutex::new(HashMap::new()),
             sessions_changed: tokio::sync::watch::channel(0).0,
+            index,
         })
+    }
+
+    /// Builds the derived indexes of a store written before them (after `register_sops`, which
+    /// their deadlines need): one pass over the case projections, in batches. Nothing to do on a
+    /// store that has them.
+    pub fn ensure_indexes(&self) -> Result<u64, StoreError> {
+        let have = self.t.meta.get("indexes")?.and_then(|v| v.as_ref().try_into().ok()).map(u64::from_be_bytes);
+        if have.is_some_and(|v| v >= INDEXES) {
+            return Ok(0);
+        }
+        // the writer lock keeps cases from changing meanwhile (this runs before serving)
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut n = 0u64;
+        let mut batch = sled::Batch::default();
+        let mut words_batch = sled::Batch::default();
+        for kv in self.t[Tree::Cases].iter() {
+            let (k, v) = kv?;
+            let c: Case = decode("case", &v)?;
+            let sop = self.sop_cached(&c.sop_version);
+            let s = CaseSummary::of(&c, sop.as_deref());
+            batch.insert(k.as_ref(), index::encode(&s));
+            for w in case_words(&c) {
+                words_batch.insert(key(&[w.as_bytes(), &k]), Vec::new());
+            }
+            self.index.put(s);
+            n += 1;
+            if n % 10_000 == 0 {
+                self.t[Tree::Summary].apply_batch(std::mem::take(&mut batch))?;
+                self.t[Tree::Words].apply_batch(std::mem::take(&mut words_batch))?;
+            }
+        }
+        self.t[Tree::Summary].apply_batch(batch)?;
+        self.t[Tree::Words].apply_batch(words_batch)?;
+        self.t.meta.insert("indexes", &INDEXES.to_be_bytes())?;
+        self.db.flush()?;
+        tracing::info!(cases = n, "case summaries and the word index built");
+        Ok(n)
+    }
+
+    /// Reads the summaries of every case (committed), in no particular order.
+    pub fn summaries<R>(&self, f: impl FnOnce(&HashMap<Ticket, CaseSummary>) -> R) -> R {
+        self.index.read(f)
+    }
+
+    /// Tickets of cases with a word that starts with `prefix` (lower case, as `words` makes them).
+    pub fn tickets_with_word(&self, prefix: &str) -> Result<Vec<Ticket>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.t[Tree::Words].scan_prefix(prefix.as_bytes()) {
+            let (k, _) = kv?;
+            let pos = k.iter().position(|b| *b == 0).ok_or_else(|| StoreError::Corrupt("word index".into()))?;
+            let s = std::str::from_utf8(&k[pos + 1..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.push(Ticket::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(out)
     }
 
     pub fn node(&self) -> &NodeCode {
@@ -503,25 +617,25 @@ impl Store {
             let old = before.as_ref().map(|c| index_keys(c, &self.node, sop_of(c).as_deref())).unwrap_or_default();
             let new = index_keys(after, &self.node, sop_of(after).as_deref());
             for k in old.iter().filter(|o| !new.iter().any(|n| n.0 == o.0 && n.1 == o.1)) {
-                ops.push((k.0, k.1.clone(), None));
+                ops.push(Op::remove(k.0, k.1.clone()));
             }
             for k in new.iter().filter(|n| !old.contains(n)) {
-                let value = if k.0 == T_RECENT { recent_value(after) } else { k.2.clone() };
-                ops.push((k.0, k.1.clone(), Some(value)));
+                let value = if k.0 == Tree::Recent { recent_value(after) } else { k.2.clone() };
+                ops.push(Op::put(k.0, k.1.clone(), value));
             }
-            ops.push((T_CASES, after.ticket.as_str().as_bytes().to_vec(), Some(encode(after))));
+            ops.push(Op::put(Tree::Cases, after.ticket.as_str().as_bytes().to_vec(), encode(after)));
         }
         for (k, v) in &counters {
-            ops.push((T_COUNTERS, k.clone(), Some(encode(v))));
+            ops.push(Op::put(Tree::Counters, k.clone(), encode(v)));
         }
         for (origin, h) in &heads {
-            ops.push((T_HEADS, origin.as_str().as_bytes().to_vec(), Some(encode(h))));
+            ops.push(Op::put(Tree::Heads, origin.as_str().as_bytes().to_vec(), encode(h)));
         }
         for (phone, b) in &blocks {
-            ops.push((T_BLOCKS, phone.as_bytes().to_vec(), Some(encode(b))));
+            ops.push(Op::put(Tree::Blocks, phone.as_bytes().to_vec(), encode(b)));
         }
-        for ((i, k), v) in &kv {
-            ops.push((T_KV + i, k.clone(), v.clone()));
+        for ((kv, k), v) in &kv {
+            ops.push(Op { tree: Tree::Kv(*kv), key: k.clone(), value: v.clone() });
         }
         // the ticket is taken under the writer lock: the commit thread, reading the counter
         // under the same lock, knows every op up to it is in `pending`
@@ -570,8 +684,11 @@ impl Store {
         let _ = self.db.flush();
     }
 
+    /// The SOP of a case's version; a version this node does not hold (a post's, synced up)
+    /// falls back to the one in force, as `App::sop_for` does.
     fn sop_cached(&self, version: &str) -> Option<Arc<Sop>> {
-        self.sops.lock().unwrap_or_else(|e| e.into_inner()).get(version).cloned()
+        let sops = self.sops.lock().unwrap_or_else(|e| e.into_inner());
+        sops.get(version).or_else(|| sops.get(CURRENT_SOP)).cloned()
     }
 
     // ----- SOP versions ---------------------------------------------------------------------
@@ -602,28 +719,29 @@ impl Store {
             .collect()
     }
 
-    /// Makes the parsed SOPs known to the index maintenance (deadline index).
-    pub fn register_sops(&self, sops: &HashMap<String, Arc<Sop>>) {
+    /// Makes the parsed SOPs known to the index maintenance (deadlines), with the one in force.
+    pub fn register_sops(&self, sops: &HashMap<String, Arc<Sop>>, current: &Arc<Sop>) {
         let mut c = self.sops.lock().unwrap_or_else(|e| e.into_inner());
         for (k, v) in sops {
             c.insert(k.clone(), v.clone());
         }
+        c.insert(CURRENT_SOP.to_owned(), current.clone());
     }
 
     // ----- reads ----------------------------------------------------------------------------
 
     pub fn case(&self, t: &Ticket) -> Result<Option<Case>, StoreError> {
-        self.t.cases.get(t.as_str().as_bytes())?.map(|v| decode("case", &v)).transpose()
+        self.t[Tree::Cases].get(t.as_str().as_bytes())?.map(|v| decode("case", &v)).transpose()
     }
 
     /// All events of a case in fold order (HLC, origin, seq).
     pub fn case_events(&self, t: &Ticket) -> Result<Vec<Event>, StoreError> {
         let prefix = key(&[t.as_str().as_bytes(), b""]);
         let mut out = Vec::new();
-        for kv in self.t.case_events.scan_prefix(&prefix) {
+        for kv in self.t[Tree::CaseEvents].scan_prefix(&prefix) {
             let (k, _) = kv?;
             let rest = &k[prefix.len()..];
-            if let Some(v) = self.t.events.get(rest)? {
+            if let Some(v) = self.t[Tree::Events].get(rest)? {
                 out.push(decode::<Event>("event", &v)?);
             }
         }
@@ -642,22 +760,22 @@ impl Store {
 
     /// Tickets of cases in `state`.
     pub fn tickets_by_status(&self, state: State) -> Result<Vec<Ticket>, StoreError> {
-        Self::tickets_in(&self.t.by_status, &[state.index(), 0]).collect()
+        Self::tickets_in(&self.t[Tree::Status], &[state.index(), 0]).collect()
     }
 
     pub fn tickets_by_unit(&self, unit: &str) -> Result<Vec<Ticket>, StoreError> {
-        Self::tickets_in(&self.t.by_unit, &key(&[unit.as_bytes(), b""])).collect()
+        Self::tickets_in(&self.t[Tree::Unit], &key(&[unit.as_bytes(), b""])).collect()
     }
 
     pub fn tickets_by_phone(&self, phone: &str) -> Result<Vec<Ticket>, StoreError> {
-        Self::tickets_in(&self.t.by_phone, &key(&[phone.as_bytes(), b""])).collect()
+        Self::tickets_in(&self.t[Tree::Phone], &key(&[phone.as_bytes(), b""])).collect()
     }
 
     /// Cases whose next escalation is due at or before `now`.
     pub fn tickets_due(&self, now: Millis) -> Result<Vec<Ticket>, StoreError> {
         let end = key(&[&now.0.to_be_bytes(), &[0xff]]);
         let mut out = Vec::new();
-        for kv in self.t.by_deadline.range(..end) {
+        for kv in self.t[Tree::Deadline].range(..end) {
             let (k, _) = kv?;
             let s = std::str::from_utf8(&k[9..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             out.push(Ticket::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))?);
@@ -667,13 +785,12 @@ impl Store {
 
     /// The block history of a number (committed).
     pub fn blocks(&self, phone: &str) -> Result<BlockHistory, StoreError> {
-        Ok(self.t.blocks.get(phone.as_bytes())?.map(|v| decode("blocks", &v)).transpose()?.unwrap_or_default())
+        Ok(self.t[Tree::Blocks].get(phone.as_bytes())?.map(|v| decode("blocks", &v)).transpose()?.unwrap_or_default())
     }
 
     /// Every number that was ever blocked, with its history.
     pub fn all_blocks(&self) -> Result<Vec<(String, BlockHistory)>, StoreError> {
-        self.t
-            .blocks
+        self.t[Tree::Blocks]
             .iter()
             .map(|kv| {
                 let (k, v) = kv?;
@@ -688,7 +805,7 @@ impl Store {
         let end = key(&[regency.as_bytes(), &[0xff; 9]]);
         let plen = regency.len() + 1;
         let mut out = Vec::new();
-        for kv in self.t.recent.range(start..end).rev().take(limit) {
+        for kv in self.t[Tree::Recent].range(start..end).rev().take(limit) {
             let (k, v) = kv?;
             let bad = || StoreError::Corrupt("recent index".into());
             let created = u64::from_be_bytes(k.get(plen..plen + 8).ok_or_else(bad)?.try_into().map_err(|_| bad())?);
@@ -717,7 +834,7 @@ impl Store {
     pub fn recent_of_phone(&self, phone: &str, limit: usize) -> Result<Vec<Case>, StoreError> {
         let prefix = key(&[phone.as_bytes(), b""]);
         let mut out = Vec::new();
-        for kv in self.t.by_phone.scan_prefix(&prefix).rev().take(limit) {
+        for kv in self.t[Tree::Phone].scan_prefix(&prefix).rev().take(limit) {
             let (k, _) = kv?;
             let t =
                 Ticket::parse(std::str::from_utf8(&k[prefix.len()..]).map_err(|e| StoreError::Corrupt(e.to_string()))?)
@@ -731,7 +848,7 @@ impl Store {
 
     /// A channel value (committed).
     pub fn kv_get<T: serde::de::DeserializeOwned>(&self, kv: Kv, key: &[u8]) -> Result<Option<T>, StoreError> {
-        self.t.kv[kv.index()].get(key)?.map(|v| decode("channel value", &v)).transpose()
+        self.t[Tree::Kv(kv)].get(key)?.map(|v| decode("channel value", &v)).transpose()
     }
 
     /// Up to `limit` channel entries in key order, starting at `from` (committed).
@@ -742,7 +859,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, T)>, StoreError> {
         let mut out = Vec::new();
-        for r in self.t.kv[kv.index()].range(from..).take(limit) {
+        for r in self.t[Tree::Kv(kv)].range(from..).take(limit) {
             let (k, v) = r?;
             out.push((k.to_vec(), decode("channel value", &v)?));
         }
@@ -750,22 +867,23 @@ impl Store {
     }
 
     pub fn kv_len(&self, kv: Kv) -> usize {
-        self.t.kv[kv.index()].len()
+        self.t[Tree::Kv(kv)].len()
     }
 
     /// Every case, in ticket order.
     pub fn all_cases(&self) -> impl Iterator<Item = Result<Case, StoreError>> + '_ {
-        self.t.cases.iter().map(|kv| decode("case", &kv?.1))
+        self.t[Tree::Cases].iter().map(|kv| decode("case", &kv?.1))
     }
 
+    /// How many cases there are (committed; from the summaries, without a scan).
     pub fn case_count(&self) -> usize {
-        self.t.cases.len()
+        self.index.read(|m| m.len())
     }
 
     /// The committed head of each origin.
     pub fn heads(&self) -> Result<HashMap<NodeCode, Head>, StoreError> {
         let mut out = HashMap::new();
-        for kv in self.t.heads.iter() {
+        for kv in self.t[Tree::Heads].iter() {
             let (k, v) = kv?;
             let origin =
                 NodeCode::parse(&String::from_utf8_lossy(&k)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -785,7 +903,7 @@ impl Store {
             let head = &heads[&origin];
             let mut rows = Vec::new();
             // up to the head read above: what is written meanwhile is checked next time
-            for kv in self.t.events.range(prefix.clone()..=seq_key(&origin, head.seq)) {
+            for kv in self.t[Tree::Events].range(prefix.clone()..=seq_key(&origin, head.seq)) {
                 let (k, v) = kv?;
                 let seq = u64::from_be_bytes(
                     k[prefix.len()..].try_into().map_err(|_| StoreError::Corrupt("event key".into()))?,
@@ -891,7 +1009,7 @@ impl<'a> Txn<'a> {
 
     /// A channel value as staged so far, else as stored.
     pub fn kv_get<T: serde::de::DeserializeOwned>(&mut self, kv: Kv, key: &[u8]) -> Result<Option<T>, StoreError> {
-        let k = (kv.index(), key.to_vec());
+        let k = (kv, key.to_vec());
         let raw = match self.kv.get(&k) {
             Some(v) => v.clone(),
             None => match self.w.staged_kv.get(&k) {
@@ -904,7 +1022,7 @@ impl<'a> Txn<'a> {
 
     /// Stages a channel value (`None` removes it).
     pub fn kv_put<T: Serialize>(&mut self, kv: Kv, key: &[u8], value: Option<&T>) {
-        self.kv.insert((kv.index(), key.to_vec()), value.map(encode));
+        self.kv.insert((kv, key.to_vec()), value.map(encode));
     }
 
     /// Increments and returns the named counter (e.g. the daily ticket counter).
@@ -913,7 +1031,7 @@ impl<'a> Txn<'a> {
         let staged = self.w.staged_counters.get(&k).map(|(_, v)| *v);
         let cur = match self.counters.get(&k).copied().or(staged) {
             Some(v) => v,
-            None => match self.store.t.counters.get(&k)? {
+            None => match self.store.t[Tree::Counters].get(&k)? {
                 Some(v) => decode::<u64>("counter", &v)?,
                 None => 0,
             },
@@ -949,8 +1067,8 @@ impl<'a> Txn<'a> {
         let bytes = encode(&ev);
         let hash = hash_bytes(&bytes);
         let k = seq_key(&node, ev.id.seq);
-        self.ops.push((T_CASE_EVENTS, key(&[case.as_str().as_bytes(), &k]), Some(Vec::new())));
-        self.ops.push((T_EVENTS, k, Some(bytes)));
+        self.ops.push(Op::put(Tree::CaseEvents, key(&[case.as_str().as_bytes(), &k]), Vec::new()));
+        self.ops.push(Op::put(Tree::Events, k, bytes));
         self.heads.insert(node, Head { seq: ev.id.seq, hash: hex::encode(hash), ..head });
         self.events.push(ev.clone());
         ev

@@ -3,7 +3,7 @@
 //! touch), and the per-child feeds a parent keeps of the events each child must see.
 
 use super::codec::{decode, encode, key};
-use super::{seq_key, Head, Kv, Segment, Store, StoreError, Txn, T_CASE_EVENTS, T_EVENTS};
+use super::{seq_key, Head, Kv, Op, Segment, Store, StoreError, Tree, Txn};
 use crate::model::event::hash_bytes;
 use crate::model::{Case, Event, EventId, Millis, NodeCode, Ticket};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -117,7 +117,7 @@ impl Store {
         }
         let prefix_len = origin.as_str().len() + 1;
         let mut out = Vec::with_capacity(limit.min(4096));
-        for kv in self.t.events.range(seq_key(origin, after + 1)..=seq_key(origin, head)).take(limit) {
+        for kv in self.t[Tree::Events].range(seq_key(origin, after + 1)..=seq_key(origin, head)).take(limit) {
             let (k, v) = kv?;
             out.push((parse_seq(&k, prefix_len)?, v.to_vec()));
         }
@@ -126,12 +126,12 @@ impl Store {
 
     /// The stored bytes of one event.
     pub fn event_bytes(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.t.events.get(seq_key(&id.origin, id.seq))?.map(|v| v.to_vec()))
+        Ok(self.t[Tree::Events].get(seq_key(&id.origin, id.seq))?.map(|v| v.to_vec()))
     }
 
     /// The last position of `child`'s feed (0: empty).
     pub fn feed_head(&self, child: &NodeCode) -> Result<u64, StoreError> {
-        match self.t.counters.get(feed_counter(child))? {
+        match self.t[Tree::Counters].get(feed_counter(child))? {
             Some(v) => decode("counter", &v),
             None => Ok(0),
         }
@@ -139,7 +139,7 @@ impl Store {
 
     /// Up to `limit` entries of `child`'s feed after position `after`.
     pub fn feed_after(&self, child: &NodeCode, after: u64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
-        let tree = &self.t.kv[Kv::SyncFeed.index()];
+        let tree = &self.t[Tree::Kv(Kv::SyncFeed)];
         let end = feed_key(child, u64::MAX);
         let prefix_len = child.as_str().len() + 1;
         let mut out = Vec::new();
@@ -161,7 +161,7 @@ impl Store {
         let node = self.node.clone();
         let mut head = w.heads.get(&node).cloned().unwrap_or(Head::empty());
         head.begin_epoch(now);
-        self.t.heads.insert(node.as_str().as_bytes(), encode(&head))?;
+        self.t[Tree::Heads].insert(node.as_str().as_bytes(), encode(&head))?;
         self.db.flush()?;
         w.heads.insert(node, head.clone());
         Ok(head)
@@ -293,8 +293,8 @@ impl Txn<'_> {
             }
             self.w.clock.observe(ev.hlc);
             let k = seq_key(&ev.id.origin, ev.id.seq);
-            self.ops.push((T_CASE_EVENTS, key(&[ev.case.as_str().as_bytes(), &k]), Some(Vec::new())));
-            self.ops.push((T_EVENTS, k, Some(raw.clone())));
+            self.ops.push(Op::put(Tree::CaseEvents, key(&[ev.case.as_str().as_bytes(), &k]), Vec::new()));
+            self.ops.push(Op::put(Tree::Events, k, raw.clone()));
             self.events.push(ev.clone());
             in_batch.insert(ev.id.clone());
             touched.entry(ev.case.clone()).or_default().push(ev);
@@ -359,7 +359,7 @@ impl Txn<'_> {
         }
         for (child, id) in entries {
             let pos = self.next_counter(&format!("feed:{child}"))?;
-            self.kv.insert((Kv::SyncFeed.index(), feed_key(&child, pos)), Some(encode(&id)));
+            self.kv.insert((Kv::SyncFeed, feed_key(&child, pos)), Some(encode(&id)));
         }
         Ok(())
     }

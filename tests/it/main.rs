@@ -14,6 +14,7 @@ mod metrics;
 mod pages;
 mod prank;
 mod session;
+mod queue;
 mod smoke;
 mod support;
 mod sync;

@@ -1,0 +1,101 @@
+//! What the queue, the search and the board need of a case, without its text: a few dozen bytes
+//! kept per case next to the projection (same write, same transaction) and mirrored in memory,
+//! so a request over 100,000 cases filters and sorts these and decodes only the page it shows.
+
+use super::case::Case;
+use super::event::Channel;
+use super::ids::{Ticket, UnitCode};
+use super::sop::{Category, Priority, Sop};
+use super::time::Millis;
+use super::workflow::State;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseSummary {
+    pub ticket: Ticket,
+    pub state: State,
+    pub category: Category,
+    pub priority: Priority,
+    pub channel: Channel,
+    /// the prank score marks it as suspect under its SOP (it sorts after the others)
+    pub marked: bool,
+    /// the number was on the blocklist when it reported (the blocked lane)
+    pub blocked: bool,
+    /// rejected as a prank
+    pub prank: bool,
+    pub dispatched_unverified: bool,
+    /// the pending step's deadline under the case's SOP
+    pub due: Option<Millis>,
+    pub unit: Option<UnitCode>,
+    pub regency: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub created: Millis,
+    pub updated: Millis,
+    pub escalation_rung: u8,
+    pub escalations_total: u32,
+}
+
+/// The queue's order: priority first; within it, reports the prank score marks as suspect go
+/// after the others (never out of the queue); then the nearest deadline; then the ticket.
+pub type Urgency = (u8, bool, u64, Ticket);
+
+impl CaseSummary {
+    /// The summary of `c` under `sop` (the version it records; `None`: no deadline known).
+    pub fn of(c: &Case, sop: Option<&Sop>) -> CaseSummary {
+        CaseSummary {
+            ticket: c.ticket.clone(),
+            state: c.state,
+            category: c.category,
+            priority: c.priority,
+            channel: c.channel,
+            marked: sop.is_some_and(|s| c.assessment.marked(&s.prank)),
+            blocked: c.assessment.blocked,
+            prank: c.state == State::Rejected && c.reject_reason.as_deref() == Some("prank"),
+            dispatched_unverified: c.dispatched_unverified,
+            due: sop.and_then(|s| c.step_due(s)).map(|(_, d)| d),
+            unit: c.unit.clone(),
+            regency: c.location.regency.clone(),
+            lat: c.location.lat,
+            lon: c.location.lon,
+            created: c.created,
+            updated: c.updated,
+            escalation_rung: c.escalation_rung,
+            escalations_total: c.escalations_total,
+        }
+    }
+
+    pub fn urgency(&self) -> Urgency {
+        (self.priority as u8, self.marked, self.due.map(|d| d.0).unwrap_or(u64::MAX), self.ticket.clone())
+    }
+
+    /// Whether the pending step's deadline has passed at `now` (open cases only).
+    pub fn overdue(&self, now: Millis) -> bool {
+        self.state.is_open() && self.due.is_some_and(|d| d <= now)
+    }
+}
+
+/// Words of a text as the search index keeps them: lower case, letters and digits only, at
+/// least 2 and at most 32 characters, each once.
+pub fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2)
+        .map(|w| w.to_lowercase().chars().take(32).collect())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_lowercase_unique_and_bounded() {
+        assert_eq!(words("Lalu LINTAS, lalu-lintas di Jl. A/B"), ["di", "jl", "lalu", "lintas"]);
+        assert_eq!(words(""), Vec::<String>::new());
+        assert_eq!(words(&"x".repeat(100))[0].len(), 32);
+        assert_eq!(words("Kecamatan Ilir Barat Ⅰ ñandú"), ["barat", "ilir", "kecamatan", "ñandú"]);
+    }
+}
