@@ -13,6 +13,7 @@ pub mod sop;
 pub mod time;
 pub mod units;
 pub mod workflow;
+pub mod write;
 
 pub use case::{Case, Conflict, Deadline};
 pub use event::{Actor, Event, EventKind, Hash, ReportedCase};
