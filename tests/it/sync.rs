@@ -742,6 +742,7 @@ async fn a_post_certificate_cannot_pose_as_the_hub() {
     let ca_cert = read(&hub, "sync-ca-cert.pem");
     let ca_key = rcgen::KeyPair::from_pem(&read(&hub, "sync-ca-key.pem")).unwrap();
     let mut ca_params = rcgen::CertificateParams::default();
+    ca_params.distinguished_name = rcgen::DistinguishedName::new();
     ca_params.distinguished_name.push(rcgen::DnType::OrganizationName, "banpol federation");
     ca_params.distinguished_name.push(rcgen::DnType::CommonName, "banpol sync CA SUMSEL");
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -799,11 +800,8 @@ async fn a_child_writes_only_its_subtree_and_only_onto_cases_it_may() {
     // the pin, and an upgrade: dropped from the file, learned again at the next connection
     let upstream = plg.data_dir().join("sync-upstream.json");
     let file: Value = serde_json::from_str(&std::fs::read_to_string(&upstream).unwrap()).unwrap();
-    let server_der = {
-        let pem = std::fs::read(hub.data_dir().join("sync-server-cert.pem")).unwrap();
-        let der = rustls_pemfile::certs(&mut pem.as_slice()).next().unwrap().unwrap();
-        der
-    };
+    let pem = std::fs::read(hub.data_dir().join("sync-server-cert.pem")).unwrap();
+    let server_der = rustls_pemfile::certs(&mut pem.as_slice()).next().unwrap().unwrap().to_vec();
     let want = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&server_der));
     assert_eq!(file["server_sha256"], want.as_str(), "join pinned the hub's server certificate");
     plg.stop();
