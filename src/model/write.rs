@@ -42,7 +42,8 @@ pub fn may_write(case: Option<&Case>, ev: &Event, tree: &Tree<'_>) -> Result<(),
     let writer = &ev.id.origin;
     let reporter = ev.case.origin();
     let kind = ev.kind.name();
-    let refuse = |f: fn(NodeCode, String, &'static str) -> WriteRefusal| Err(f(writer.clone(), ev.case.to_string(), kind));
+    let refuse =
+        |f: fn(NodeCode, String, &'static str) -> WriteRefusal| Err(f(writer.clone(), ev.case.to_string(), kind));
     match &ev.kind {
         EventKind::Reported(_) if writer != &reporter => {
             return Err(WriteRefusal::NotReporter { writer: writer.clone(), case: ev.case.to_string(), reporter })
@@ -73,7 +74,7 @@ pub fn may_write(case: Option<&Case>, ev: &Event, tree: &Tree<'_>) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::event::{Actor, Channel, Location, Reporter, ReportedCase};
+    use crate::model::event::{Actor, Channel, Location, ReportedCase, Reporter};
     use crate::model::ids::{EventId, Phone, Ticket, UnitCode};
     use crate::model::prank::Assessment;
     use crate::model::sop::{Category, Priority};

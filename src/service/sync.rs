@@ -320,7 +320,8 @@ pub fn stage_up(
             Err(r) => Take::Refuse(format!("event {}: {r}", e.id)),
         }
     };
-    let (out, d) = app.store.write(now(), |tx| -> Result<_, ServiceError> { Ok(tx.receive(batch, true, segments, &policy)?) })?;
+    let (out, d) =
+        app.store.write(now(), |tx| -> Result<_, ServiceError> { Ok(tx.receive(batch, true, segments, &policy)?) })?;
     Ok(out.map(|a| (a, d)))
 }
 

@@ -217,7 +217,8 @@ async fn upward(app: &Arc<App>, up: &Upstream, client: &reqwest::Client, progres
         if heads.keys().any(|o| o != &app.node && !reported.contains_key(o.as_str())) {
             let now = ss::subtree(app);
             if now != reported {
-                let r = client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello_now(app, 0, None)).send().await?;
+                let r =
+                    client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello_now(app, 0, None)).send().await?;
                 if !r.status().is_success() {
                     return Err(refused(r).await);
                 }

@@ -164,7 +164,8 @@ async fn read_capped(req: &HttpRequest, mut payload: web::Payload, cap: usize) -
     }
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0) as usize);
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| error(actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_batch", e.to_string()))?;
+        let chunk =
+            chunk.map_err(|e| error(actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_batch", e.to_string()))?;
         if body.len() + chunk.len() > cap {
             return Err(too_large());
         }

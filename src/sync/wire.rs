@@ -181,7 +181,8 @@ mod tests {
         assert_eq!(batch_len([]), 0);
         assert_eq!(batch_len(vec![1_500; 5_000]), BATCH_EVENTS, "small events: the count bounds it");
         assert_eq!(batch_len(vec![60_000; 500]), 70, "large events: the bytes bound it");
-        assert_eq!(batch_len([MAX_EVENT_BYTES, 10]), 1, "a lone large event goes alone");
+        assert_eq!(batch_len([MAX_EVENT_BYTES, 10]), 2);
+        assert_eq!(batch_len([BATCH_BYTES, 10]), 1, "an event that fills a batch goes alone");
         let worst = (BATCH_BYTES - 5) + 4 + MAX_EVENT_BYTES + 4;
         assert!(worst as u64 <= MAX_INFLATED);
         // a batch of the largest size that does not compress still fits a push body

@@ -749,7 +749,8 @@ async fn a_post_certificate_cannot_pose_as_the_hub() {
     let issuer = rcgen::Issuer::new(ca_params, &ca_key);
     let key = rcgen::KeyPair::generate().unwrap();
     let mut p = rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-    p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    p.extended_key_usages =
+        vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     let rogue = p.signed_by(&key, &issuer).unwrap();
     let fake = FakeParent::start(addr, &format!("{}{ca_cert}", rogue.pem()), &key.serialize_pem());
     let before = parent_error(&op).await;
