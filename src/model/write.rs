@@ -145,7 +145,8 @@ mod tests {
         };
         let linked = || EventKind::DuplicateLinked { duplicate: Ticket::parse("OKI-261128-0002").unwrap() };
         // (writer, ticket, kind, the case is here, allowed)
-        let table: Vec<(&str, &str, EventKind, bool, Result<(), &str>)> = vec![
+        type Row = (&'static str, &'static str, EventKind, bool, Result<(), &'static str>);
+        let table: Vec<Row> = vec![
             // reports: only by the ticket's node
             ("PLGA", "PLGA-261128-0001", reported(), false, Ok(())),
             ("PLG", "PLGA-261128-0001", reported(), false, Err("not_reporter")),
