@@ -14,6 +14,7 @@ pub mod summary;
 pub mod time;
 pub mod units;
 pub mod workflow;
+pub mod write;
 
 pub use case::{Case, Conflict, Deadline};
 pub use event::{Actor, Event, EventKind, Hash, ReportedCase};

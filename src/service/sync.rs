@@ -4,7 +4,8 @@
 
 use super::{now, random_hex, sha256_hex, App, ServiceError};
 use crate::model::event::Event;
-use crate::model::{EventKind, Millis, NodeCode};
+use crate::model::write::{may_write, Tree, WriteRefusal};
+use crate::model::{Case, EventKind, Millis, NodeCode};
 use crate::store::{Applied, Durable, Head, Kv, Routing, Segment, StoreError, SyncRefusal, Take};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -198,6 +199,12 @@ pub fn load_routing(app: &App) -> Result<Routing, ServiceError> {
             r.route.insert(origin, child);
         }
     }
+    for (k, parent) in app.store.kv_scan::<NodeCode>(Kv::SyncState, PARENT, 100_000)? {
+        let Some(node) = k.strip_prefix(PARENT) else { break };
+        if let Ok(node) = NodeCode::parse(&String::from_utf8_lossy(node)) {
+            r.parent.insert(node, parent);
+        }
+    }
     app.store.set_routing(r.clone());
     Ok(r)
 }
@@ -213,71 +220,115 @@ pub fn vector_for(app: &App, child: &NodeCode) -> BTreeMap<String, Head> {
         .collect()
 }
 
-/// Whether `child` may send events of `origin` upward: its own, or of a node below it that no
-/// other child speaks for. Never this node's own, never another child's.
+/// `SyncState` keys `parent:<node>` -> the parent of a node below this one, as reported.
+const PARENT: &[u8] = b"parent:";
+
+/// Records the subtree `child` reports at `hello` (each node below it with its parent): the
+/// origins it may then send upward. A node of the directory (a Polres, the Polda), this node,
+/// one of its children or a node already below another child is never taken; a node's parent
+/// must be `child` or another node of the report. Returns how many entries changed.
+pub async fn learn_subtree(
+    app: &App,
+    child: &NodeCode,
+    below: &BTreeMap<String, String>,
+) -> Result<usize, ServiceError> {
+    let routing = app.store.routing();
+    let mut learned = Vec::new();
+    for (n, p) in below {
+        let (Ok(n), Ok(p)) = (NodeCode::parse(n), NodeCode::parse(p)) else { continue };
+        let taken = &n == child
+            || n == app.node
+            || app.units.has_node(&n)
+            || routing.children.contains(&n)
+            || routing.child_for(&n).is_some_and(|c| c != child);
+        let parent_ok = &p == child || (below.contains_key(p.as_str()) && p != n);
+        if taken || !parent_ok {
+            if !taken || routing.child_for(&n) != Some(child) {
+                tracing::warn!(%child, node = %n, parent = %p, "a child reported a node it may not speak for; ignored");
+            }
+            continue;
+        }
+        if routing.route.get(&n) != Some(child) || routing.parent.get(&n) != Some(&p) {
+            learned.push((n, p));
+        }
+    }
+    if learned.is_empty() {
+        return Ok(0);
+    }
+    let (_, d) = app.store.write(now(), |tx| -> Result<(), ServiceError> {
+        for (n, p) in &learned {
+            tx.kv_put(Kv::SyncRoute, n.as_str().as_bytes(), Some(child));
+            tx.kv_put(Kv::SyncState, &[PARENT, n.as_str().as_bytes()].concat(), Some(p));
+        }
+        Ok(())
+    })?;
+    app.store.durable(d).await?;
+    load_routing(app)?;
+    tracing::info!(%child, nodes = learned.len(), "learned nodes below a child");
+    Ok(learned.len())
+}
+
+/// What this node reports upward at `hello`: the nodes below it, each with its parent.
+pub fn subtree(app: &App) -> BTreeMap<String, String> {
+    app.store.routing().subtree(&app.node)
+}
+
+/// Whether `child` may send events of `origin` upward: its own, or of a node it reported below
+/// itself (`learn_subtree`). Never this node's own, never a node of the directory but the child.
 pub fn may_send(app: &App, child: &NodeCode, origin: &NodeCode) -> bool {
     if origin == &app.node {
         return false;
     }
+    if origin == child {
+        return true;
+    }
     // a node of the directory (a Polres, the Polda) speaks only for itself; what a child may
     // relay are nodes below it (a Polsek), which the directory does not list
-    if origin != child && app.units.has_node(origin) {
-        return false;
-    }
-    let routing = app.store.routing();
-    match routing.child_for(origin) {
-        Some(c) => c == child,
-        None => true,
-    }
+    !app.units.has_node(origin) && app.store.routing().child_for(origin) == Some(child)
+}
+
+/// The write rule's view of the tree at this node (`model::write`).
+fn write_rule<'a>(app: &'a App, routing: &'a Routing) -> (NodeCode, impl Fn(&NodeCode, &NodeCode) -> bool + 'a) {
+    (app.units.polda_code.clone(), move |a: &NodeCode, b: &NodeCode| routing.above(a, b))
 }
 
 /// Receives a batch of `origin`'s events from `child` (upward): all or nothing. The batch is
 /// staged at once (the next batch may follow it right away) and acknowledged only after
-/// `finish_up` saw it flushed. Records the route the first time a grandchild's events come.
+/// `finish_up` saw it flushed. Every event must meet the write rule (`model::write`).
 pub fn stage_up(
     app: &App,
     child: &NodeCode,
     origin: &NodeCode,
     segments: &[Segment],
     batch: &[Vec<u8>],
-) -> Result<Result<(Applied, Durable, bool), SyncRefusal>, ServiceError> {
+) -> Result<Result<(Applied, Durable), SyncRefusal>, ServiceError> {
     if !may_send(app, child, origin) {
         return Ok(Err(SyncRefusal::NotAllowed(format!("{child} may not send events of {origin}"))));
     }
     let routing = app.store.routing();
-    let learn = origin != child && routing.child_for(origin).is_none();
-    let policy = |e: &Event| -> Take {
+    let (root, above) = write_rule(app, &routing);
+    let tree = Tree { root: &root, above: &above };
+    let policy = |e: &Event, case: Option<&Case>| -> Take {
         if &e.id.origin != origin {
             return Take::Refuse(format!("a batch of {origin} holds an event of {}", e.id.origin));
         }
         if matches!(e.kind, EventKind::Dispatched { takeover: true, .. }) {
             return Take::Refuse("only the root node may take a case over".into());
         }
-        Take::Take
-    };
-    let (out, d) = app.store.write(now(), |tx| -> Result<_, ServiceError> {
-        let r = tx.receive(batch, true, segments, &policy)?;
-        if r.is_ok() && learn {
-            tx.kv_put(Kv::SyncRoute, origin.as_str().as_bytes(), Some(child));
+        match may_write(case, e, &tree) {
+            Ok(()) => Take::Take,
+            Err(r) => Take::Refuse(format!("event {}: {r}", e.id)),
         }
-        Ok(r)
-    })?;
-    Ok(out.map(|a| (a, d, learn)))
+    };
+    let (out, d) =
+        app.store.write(now(), |tx| -> Result<_, ServiceError> { Ok(tx.receive(batch, true, segments, &policy)?) })?;
+    Ok(out.map(|a| (a, d)))
 }
 
 /// Waits until a staged upward batch is on disk, then tells live views; returns the head the
 /// acknowledgement carries.
-pub async fn finish_up(
-    app: &App,
-    origin: &NodeCode,
-    applied: &Applied,
-    d: Durable,
-    learned: bool,
-) -> Result<Head, ServiceError> {
+pub async fn finish_up(app: &App, origin: &NodeCode, applied: &Applied, d: Durable) -> Result<Head, ServiceError> {
     app.store.durable(d).await?;
-    if learned {
-        load_routing(app)?;
-    }
     for t in &applied.cases {
         app.changed(t);
     }
@@ -296,16 +347,32 @@ pub fn feed_cursor(app: &App) -> Result<FeedCursor, ServiceError> {
 }
 
 /// Receives events from the parent's feed (downward) and moves the cursor in the same write.
+/// Events of this node's subtree are skipped (it has them); the rest must meet the write rule
+/// as far as this node can tell: it cannot see the tree above it (its parent checked who is
+/// above whom) and takes events of a case whose report has not come yet (they wait for it).
 pub async fn receive_down(app: &App, batch: &[Vec<u8>], cursor: FeedCursor) -> Result<Applied, ServiceError> {
-    let own = app.store.staged_heads();
-    let policy = |e: &Event| if own.contains_key(&e.id.origin) { Take::Skip } else { Take::Take };
-    let (out, d) = app.store.write(now(), |tx| -> Result<_, ServiceError> {
-        let r = tx.receive(batch, false, &[], &policy)?;
-        if r.is_ok() {
-            tx.kv_put(Kv::SyncState, b"feed_cursor", Some(&cursor));
-        }
-        Ok(r)
-    })?;
+    let (out, d) = {
+        let own = app.store.staged_heads();
+        let root = app.units.polda_code.clone();
+        let above = |_: &NodeCode, _: &NodeCode| true;
+        let tree = Tree { root: &root, above: &above };
+        let policy = |e: &Event, case: Option<&Case>| {
+            if own.contains_key(&e.id.origin) {
+                return Take::Skip;
+            }
+            match may_write(case, e, &tree) {
+                Ok(()) | Err(WriteRefusal::Unknown { .. }) => Take::Take,
+                Err(r) => Take::Refuse(format!("event {}: {r}", e.id)),
+            }
+        };
+        app.store.write(now(), |tx| -> Result<_, ServiceError> {
+            let r = tx.receive(batch, false, &[], &policy)?;
+            if r.is_ok() {
+                tx.kv_put(Kv::SyncState, b"feed_cursor", Some(&cursor));
+            }
+            Ok(r)
+        })?
+    };
     app.store.durable(d).await?;
     let applied = out.map_err(|r| ServiceError::Conflict(r.to_string()))?;
     for t in &applied.cases {

@@ -9,11 +9,13 @@ use crate::model::{Case, Event, EventId, Millis, NodeCode, Ticket};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Which children follow which nodes. `children` are this node's enrolled children; `route`
-/// maps a node further down (a grandchild) to the child whose subtree it is in.
+/// maps a node further down (a grandchild) to the child whose subtree it is in; `parent` maps
+/// it to its own parent, as the children report their subtrees at `hello`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Routing {
     pub children: HashSet<NodeCode>,
     pub route: HashMap<NodeCode, NodeCode>,
+    pub parent: HashMap<NodeCode, NodeCode>,
 }
 
 impl Routing {
@@ -23,6 +25,36 @@ impl Routing {
             return Some(c);
         }
         self.route.get(node).filter(|c| self.children.contains(*c))
+    }
+
+    /// Whether `a` is above `b` within this node's subtree, as far as this node knows: on `b`'s
+    /// reported parent chain (a node whose parent was not reported: the child it is routed
+    /// through stands in).
+    pub fn above(&self, a: &NodeCode, b: &NodeCode) -> bool {
+        let mut cur = b;
+        for _ in 0..64 {
+            if self.children.contains(cur) {
+                return false;
+            }
+            match self.parent.get(cur).or_else(|| self.route.get(cur)) {
+                Some(p) if p == a => return true,
+                Some(p) => cur = p,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// This node's subtree below it, each node with its parent, as `hello` reports it upward.
+    pub fn subtree(&self, me: &NodeCode) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = self.children.iter().map(|c| (c.to_string(), me.to_string())).collect();
+        for (n, c) in &self.route {
+            if self.children.contains(c) && !self.children.contains(n) {
+                let p = self.parent.get(n).unwrap_or(c);
+                out.insert(n.to_string(), p.to_string());
+            }
+        }
+        out
     }
 }
 
@@ -208,24 +240,32 @@ impl Txn<'_> {
     /// subtree, sent upward) must continue their chain exactly, or start a declared epoch
     /// segment; other events (sent down from the parent) are kept as they come. Replays are
     /// no-ops; a held event with other bytes is a fork and refuses the batch. `policy` decides
-    /// per event (e.g. a child may not write takeovers; events this node writes itself are
-    /// ignored when they come back from above). The cases touched are refolded.
+    /// per event, given the case as this node holds it with the batch's earlier events applied
+    /// (`None`: its report is not here): the write rule, a child may not write takeovers, events
+    /// this node writes itself are ignored when they come back from above. The cases touched
+    /// are refolded.
     pub fn receive(
         &mut self,
         batch: &[Vec<u8>],
         contiguous: bool,
         segments: &[Segment],
-        policy: &dyn Fn(&Event) -> Take,
+        policy: &dyn Fn(&Event, Option<&Case>) -> Take,
     ) -> Result<Result<Applied, SyncRefusal>, StoreError> {
         let mut applied = Applied::default();
         let mut touched: BTreeMap<Ticket, Vec<Event>> = BTreeMap::new();
         let mut in_batch: HashSet<EventId> = HashSet::with_capacity(batch.len());
+        // each touched case as the write rule sees it: held here, plus this batch so far
+        let mut views: HashMap<Ticket, Option<Case>> = HashMap::new();
         for raw in batch {
             let ev: Event = match decode("event", raw) {
                 Ok(e) => e,
                 Err(e) => return Ok(Err(SyncRefusal::Undecodable("?".into(), e.to_string()))),
             };
-            match policy(&ev) {
+            if !views.contains_key(&ev.case) {
+                let c = self.case(&ev.case)?;
+                views.insert(ev.case.clone(), c);
+            }
+            match policy(&ev, views[&ev.case].as_ref()) {
                 Take::Take => {}
                 Take::Skip => continue,
                 Take::Refuse(why) => return Ok(Err(SyncRefusal::NotAllowed(why))),
@@ -297,6 +337,11 @@ impl Txn<'_> {
             self.ops.push(Op::put(Tree::Events, k, raw.clone()));
             self.events.push(ev.clone());
             in_batch.insert(ev.id.clone());
+            let view = views.get_mut(&ev.case).expect("looked up above");
+            match view {
+                Some(c) => c.apply(&ev),
+                None => *view = Case::open(&ev),
+            }
             touched.entry(ev.case.clone()).or_default().push(ev);
             applied.new += 1;
         }
@@ -346,7 +391,11 @@ impl Txn<'_> {
             }
             let new_here: Vec<&Event> = by_case.get(&t).cloned().unwrap_or_default();
             let history = if now.iter().any(|c| !was.contains(c)) && before.is_some() {
-                self.all_case_events(&t)?
+                // in fold order: each event after those that allowed it (the report, the
+                // dispatch that made its writer a holder), as the child's write rule needs
+                let mut all = self.all_case_events(&t)?;
+                all.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+                all
             } else {
                 Vec::new()
             };

@@ -57,7 +57,7 @@ pub async fn join(dir: &Path, node: &NodeCode, url: &str, token: &str) -> anyhow
     if &t.code != node {
         bail!("this token is for node {}, but this node is {node}: ask for a token for {node}", t.code);
     }
-    let probe = http(pki::client_config(None, None)?)?;
+    let probe = http(pki::client_config(None, None, None, Default::default())?)?;
     let ca_pem = probe
         .get(format!("{url}{}/ca", wire::API))
         .send()
@@ -71,7 +71,9 @@ pub async fn join(dir: &Path, node: &NodeCode, url: &str, token: &str) -> anyhow
         bail!("the node at {url} is not the one that made this token (its CA fingerprint differs): check the address");
     }
     let (key_pem, public_key) = pki::child_key()?;
-    let pinned = http(pki::client_config(Some(&ca_pem), None)?)?;
+    // the server certificate this CA-checked connection shows is the parent's: pin it
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let pinned = http(pki::client_config(Some(&ca_pem), None, None, seen.clone())?)?;
     let r = pinned
         .post(format!("{url}{}/join", wire::API))
         .json(&JoinRequest { token: token.trim().to_owned(), public_key: hex::encode(public_key) })
@@ -82,7 +84,11 @@ pub async fn join(dir: &Path, node: &NodeCode, url: &str, token: &str) -> anyhow
     }
     let reply: JoinReply = r.json().await?;
     pki::save_child_identity(dir, &key_pem, &reply.cert_pem, &reply.ca_pem)?;
-    let f = UpstreamFile { url: url.to_owned(), parent: reply.parent.clone() };
+    let server_sha256 = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if server_sha256.is_none() {
+        bail!("the parent's sync server certificate was not seen: try again");
+    }
+    let f = UpstreamFile { url: url.to_owned(), parent: reply.parent.clone(), server_sha256 };
     pki::write_public(&dir.join(pki::UPSTREAM), &serde_json::to_string_pretty(&f)?)?;
     Ok(reply.parent)
 }
@@ -106,7 +112,7 @@ pub async fn run(app: Arc<App>, url_override: Option<String>, mut stop: watch::R
         if *stop.borrow() {
             return;
         }
-        let up = match Upstream::load(&app.data_dir, url_override.as_deref()) {
+        let mut up = match Upstream::load(&app.data_dir, url_override.as_deref()) {
             Ok(Some(u)) => u,
             Ok(None) => {
                 let _ = tokio::time::timeout(Duration::from_secs(2), stop.changed()).await;
@@ -121,7 +127,7 @@ pub async fn run(app: Arc<App>, url_override: Option<String>, mut stop: watch::R
         let started = tokio::time::Instant::now();
         let progress = AtomicBool::new(false);
         let result = tokio::select! {
-            r = session(&app, &up, &progress) => r,
+            r = session(&app, &mut up, &progress) => r,
             _ = stop.changed() => return,
         };
         let e = match result {
@@ -149,7 +155,7 @@ pub async fn run(app: Arc<App>, url_override: Option<String>, mut stop: watch::R
     }
 }
 
-async fn session(app: &Arc<App>, up: &Upstream, progress: &AtomicBool) -> anyhow::Result<()> {
+async fn session(app: &Arc<App>, up: &mut Upstream, progress: &AtomicBool) -> anyhow::Result<()> {
     let client = http(up.tls()?)?;
     let hello = client
         .post(format!("{}{}/hello", up.url, wire::API))
@@ -161,6 +167,13 @@ async fn session(app: &Arc<App>, up: &Upstream, progress: &AtomicBool) -> anyhow
         return Err(refused(hello).await);
     }
     let parent: HelloReply = hello.json().await?;
+    if parent.node != up.parent {
+        bail!("the node at {} is {}, not this node's parent {}", up.url, parent.node, up.parent);
+    }
+    if up.pin_server(&app.data_dir)? {
+        tracing::info!(parent = %up.parent, "pinned the parent's sync server certificate (enrolled before pinning)");
+    }
+    let up: &Upstream = up;
     progress.store(true, Ordering::Relaxed);
     crate::update::supervise::upstream_reached();
     check_release(app, up, &client).await;
@@ -197,9 +210,27 @@ async fn upward(app: &Arc<App>, up: &Upstream, client: &reqwest::Client, progres
         acked.insert(origin, from);
     }
     let mut last_hello = tokio::time::Instant::now();
+    let mut reported = ss::subtree(app);
     loop {
         let heads = app.store.flushed_heads();
-        for (origin, head) in &heads {
+        // a node enrolled below since the last hello: tell the parent before sending its events
+        if heads.keys().any(|o| o != &app.node && !reported.contains_key(o.as_str())) {
+            let now = ss::subtree(app);
+            if now != reported {
+                let r =
+                    client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello_now(app, 0, None)).send().await?;
+                if !r.status().is_success() {
+                    return Err(refused(r).await);
+                }
+                reported = now;
+            }
+        }
+        // the nodes below first, this node's own log last: an event may rest on events of the
+        // nodes below (a note on a case reported there), and the parent takes an event only
+        // after what allows it (the write rule)
+        let mut order: Vec<(&NodeCode, &Head)> = heads.iter().collect();
+        order.sort_by_key(|(o, _)| (*o == &app.node, o.as_str().to_owned()));
+        for (origin, head) in order {
             let from = *acked.entry(origin.clone()).or_insert(0);
             if from < head.seq {
                 let link = Link { app, up, client, progress };
@@ -255,7 +286,8 @@ async fn send_origin(
     let mut inflight = FuturesOrdered::new();
     loop {
         while inflight.len() < WINDOW && next < head.seq {
-            let batch = app.store.events_after(origin, next, wire::BATCH_EVENTS)?;
+            let mut batch = app.store.events_after(origin, next, wire::BATCH_EVENTS)?;
+            batch.truncate(wire::batch_len(batch.iter().map(|(_, b)| b.len())));
             let Some(&(last, _)) = batch.last() else {
                 break;
             };
@@ -355,6 +387,7 @@ fn hello_now(app: &App, events_waiting: u64, lag_ms: Option<u64>) -> Hello {
         version: crate::update::running_version(),
         events_waiting,
         lag_ms,
+        below: ss::subtree(app),
         update: crate::update::status(&app.data_dir).ok().and_then(|s| serde_json::to_value(s).ok()),
     }
 }

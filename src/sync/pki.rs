@@ -125,14 +125,15 @@ impl Ca {
         Issuer::new(ca_params(&self.node), &self.key)
     }
 
-    /// A certificate for a child node's public key (raw P-256 point), for client auth.
+    /// A certificate for a child node's public key (raw P-256 point), for client auth only: it
+    /// cannot serve TLS, so a post cannot pose as its parent to another post.
     pub fn issue_child(&self, code: &str, public_key: &[u8]) -> Result<(String, Vec<u8>), PkiError> {
         let mut p = CertificateParams::new(vec![format!("{}.banpol", code.to_ascii_lowercase())]).map_err(cert_err)?;
         let mut dn = DistinguishedName::new();
         dn.push(DnType::OrganizationName, "banpol federation");
         dn.push(DnType::CommonName, code);
         p.distinguished_name = dn;
-        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         p.not_before = rcgen::date_time_ymd(2024, 1, 1);
         p.not_after = rcgen::date_time_ymd(2050, 1, 1);
         let cert = p.signed_by(&RawP256(public_key.to_vec()), &self.issuer()).map_err(cert_err)?;
@@ -207,12 +208,20 @@ pub fn save_child_identity(dir: &Path, key_pem: &str, cert_pem: &str, ca_pem: &s
     write_public(&dir.join(UPSTREAM_CA), ca_pem)
 }
 
-/// Checks the parent's certificate against the pinned CA. Names are not checked: the CA is the
-/// federation's own and signs nothing else, and posts reach the hub by whatever address works.
+/// Checks the parent's certificate: it must chain to the pinned CA and be meant for a server
+/// (webpki checks the extended key usage: a child's certificate is for clients only), and,
+/// once pinned, be the parent's own sync server certificate (its SHA-256, learned at
+/// enrollment), so that no other certificate of that CA, such as an older post's issued for
+/// both uses, can pose as the parent. Names are not checked: posts reach the hub by whatever
+/// address works. The SHA-256 of the last certificate accepted is kept in `seen`.
 #[derive(Debug)]
-struct PinnedCa(Arc<rustls::client::WebPkiServerVerifier>);
+struct ParentCert {
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+    pin: Option<String>,
+    seen: Arc<std::sync::Mutex<Option<String>>>,
+}
 
-impl rustls::client::danger::ServerCertVerifier for PinnedCa {
+impl rustls::client::danger::ServerCertVerifier for ParentCert {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -222,12 +231,18 @@ impl rustls::client::danger::ServerCertVerifier for PinnedCa {
         now: UnixTime,
     ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
         use rustls::CertificateError::{NotValidForName, NotValidForNameContext};
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
-            Err(rustls::Error::InvalidCertificate(NotValidForName | NotValidForNameContext { .. })) => {
-                Ok(rustls::client::danger::ServerCertVerified::assertion())
-            }
-            other => other,
+        match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Ok(_) | Err(rustls::Error::InvalidCertificate(NotValidForName | NotValidForNameContext { .. })) => {}
+            Err(e) => return Err(e),
         }
+        let got = sha256_hex(end_entity);
+        if self.pin.as_ref().is_some_and(|p| p != &got) {
+            return Err(rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+                Arc::new(NotTheParent),
+            ))));
+        }
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(got);
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -236,7 +251,7 @@ impl rustls::client::danger::ServerCertVerifier for PinnedCa {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        self.inner.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -245,13 +260,17 @@ impl rustls::client::danger::ServerCertVerifier for PinnedCa {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        self.inner.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.inner.supported_verify_schemes()
     }
 }
+
+#[derive(Debug, thiserror::Error)]
+#[error("not the parent's sync server certificate pinned at enrollment")]
+struct NotTheParent;
 
 /// Accepts any server certificate: only for fetching the parent's CA at enrollment, whose
 /// fingerprint the join token pins.
@@ -290,8 +309,15 @@ impl rustls::client::danger::ServerCertVerifier for AnyCert {
     }
 }
 
-/// TLS for talking to the parent: the pinned CA, and our client certificate if we have one.
-pub fn client_config(ca_pem: Option<&str>, identity: Option<(&str, &str)>) -> Result<rustls::ClientConfig, PkiError> {
+/// TLS for talking to the parent: the pinned CA (`None`: any certificate, only to fetch the
+/// CA at enrollment), the pinned server certificate if known, and our client certificate if we
+/// have one. `seen` receives the SHA-256 of the server certificate accepted.
+pub fn client_config(
+    ca_pem: Option<&str>,
+    server_pin: Option<&str>,
+    identity: Option<(&str, &str)>,
+    seen: Arc<std::sync::Mutex<Option<String>>>,
+) -> Result<rustls::ClientConfig, PkiError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder =
         rustls::ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
@@ -304,7 +330,8 @@ pub fn client_config(ca_pem: Option<&str>, identity: Option<(&str, &str)>) -> Re
             let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
                 .build()
                 .map_err(|e| PkiError::Cert(e.to_string()))?;
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(PinnedCa(inner)))
+            let verifier = ParentCert { inner, pin: server_pin.map(str::to_owned), seen };
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier))
         }
         None => builder.dangerous().with_custom_certificate_verifier(Arc::new(AnyCert(provider))),
     };
@@ -320,15 +347,22 @@ pub fn client_config(ca_pem: Option<&str>, identity: Option<(&str, &str)>) -> Re
 pub struct Upstream {
     pub url: String,
     pub parent: String,
+    /// SHA-256 of the parent's sync server certificate (`None`: enrolled by a release that did
+    /// not pin it; learned at the next connection, see `pin_server`)
+    pub server_sha256: Option<String>,
     pub ca_pem: String,
     pub cert_pem: String,
     pub key_pem: String,
+    /// the server certificate the last connection accepted
+    pub seen: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct UpstreamFile {
     pub url: String,
     pub parent: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_sha256: Option<String>,
 }
 
 impl Upstream {
@@ -343,13 +377,40 @@ impl Upstream {
         Ok(Some(Upstream {
             url: url_override.map(str::to_owned).unwrap_or(file.url),
             parent: file.parent,
+            server_sha256: file.server_sha256,
             ca_pem: read(&dir.join(UPSTREAM_CA))?,
             cert_pem: read(&dir.join(CLIENT_CERT))?,
             key_pem: read(&dir.join(CLIENT_KEY))?,
+            seen: Arc::default(),
         }))
     }
 
     pub fn tls(&self) -> Result<rustls::ClientConfig, PkiError> {
-        client_config(Some(&self.ca_pem), Some((&self.cert_pem, &self.key_pem)))
+        client_config(
+            Some(&self.ca_pem),
+            self.server_sha256.as_deref(),
+            Some((&self.cert_pem, &self.key_pem)),
+            self.seen.clone(),
+        )
+    }
+
+    /// A node enrolled before the parent's server certificate was pinned pins it now: the one
+    /// its first connection accepted (checked against the pinned CA, and the parent answered
+    /// `hello` as the node it enrolled with). Returns whether it pinned.
+    pub fn pin_server(&mut self, dir: &Path) -> Result<bool, PkiError> {
+        if self.server_sha256.is_some() {
+            return Ok(false);
+        }
+        let Some(seen) = self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
+            return Ok(false);
+        };
+        let f = dir.join(UPSTREAM);
+        let mut file: UpstreamFile =
+            serde_json::from_str(&read(&f)?).map_err(|e| PkiError::Cert(format!("{}: {e}", f.display())))?;
+        file.server_sha256 = Some(seen.clone());
+        let text = serde_json::to_string_pretty(&file).map_err(|e| PkiError::Cert(e.to_string()))?;
+        write_public(&f, &text)?;
+        self.server_sha256 = Some(seen);
+        Ok(true)
     }
 }

@@ -6,7 +6,10 @@ use super::wire::{self, Ack, Hello, HelloReply, JoinReply, JoinRequest, Vector};
 use crate::model::NodeCode;
 use crate::service::{self, sync as ss, App};
 use crate::store::{Segment, SyncRefusal};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -103,24 +106,115 @@ impl Server {
     }
 }
 
+/// The enrolled child a request comes from, as `enrolled_only` found it.
+#[derive(Clone)]
+struct Child(NodeCode);
+
+fn enrolled(req: &HttpRequest) -> Option<NodeCode> {
+    req.extensions().get::<Child>().map(|c| c.0.clone())
+}
+
+fn no_certificate() -> HttpResponse {
+    error(
+        actix_web::http::StatusCode::UNAUTHORIZED,
+        "sync_no_certificate",
+        "sync needs this node's certificate: enroll with `banpol node join URL TOKEN` first",
+    )
+}
+
+/// Every route but enrollment: the connection's client certificate must be an enrolled
+/// child's, checked before anything of the body is read (a refused request's body is never
+/// read; the connection is closed after the answer).
+async fn enrolled_only(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(s) = req.app_data::<web::Data<Server>>().cloned() else {
+        return Ok(req.into_response(internal("the sync server is not configured")).map_into_right_body());
+    };
+    match s.child(req.request()) {
+        Ok(code) => {
+            req.extensions_mut().insert(Child(code));
+            next.call(req).await.map(ServiceResponse::map_into_left_body)
+        }
+        Err(refused) => {
+            let mut res = *refused;
+            res.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+            Ok(req.into_response(res).map_into_right_body())
+        }
+    }
+}
+
+/// Reads a request body of at most `cap` bytes: a larger `Content-Length` is refused before
+/// anything is read, a body that grows past it as soon as it does.
+async fn read_capped(req: &HttpRequest, mut payload: web::Payload, cap: usize) -> Result<web::Bytes, HttpResponse> {
+    use futures_util::StreamExt;
+    let too_large = || {
+        let mut r = error(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "sync_too_large",
+            format!("a sync request carries at most {cap} bytes: one batch"),
+        );
+        r.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+        r
+    };
+    let declared = header(req, "content-length").and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap as u64) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0) as usize);
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| error(actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_batch", e.to_string()))?;
+        if body.len() + chunk.len() > cap {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// A JSON body that is too large or malformed: refused with `{code, message}`.
+fn json_error(e: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let (status, code) = match &e {
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => {
+            (actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "sync_too_large")
+        }
+        _ => (actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_request"),
+    };
+    let message = e.to_string();
+    actix_web::error::InternalError::from_response(e, error(status, code, message)).into()
+}
+
 /// Serves sync on `listener` until the returned server is stopped.
 pub fn serve(server: Arc<Server>, listener: std::net::TcpListener) -> anyhow::Result<actix_web::dev::Server> {
     let tls = server.ca.server_config()?;
     let s = server.clone();
     let http = actix_web::HttpServer::new(move || {
+        // bodies: nothing is read before the route's checks; enrollment is small JSON, a push
+        // at most one batch (`wire::MAX_PUSH_BODY`), every other request carries nothing
+        // or small JSON
+        let small = web::JsonConfig::default().limit(wire::MAX_CONTROL_BODY).error_handler(json_error);
         actix_web::App::new()
             .app_data(web::Data::from(s.clone()))
-            .app_data(web::PayloadConfig::new(wire::MAX_INFLATED as usize))
+            .app_data(web::PayloadConfig::new(wire::MAX_CONTROL_BODY))
+            .app_data(small)
             .service(
                 web::scope(wire::API)
+                    // the enrollment routes, reached without a certificate
                     .route("/ca", web::get().to(ca))
                     .route("/join", web::post().to(join))
-                    .route("/vector", web::get().to(vector))
-                    .route("/push", web::post().to(push))
-                    .route("/feed", web::get().to(feed))
-                    .route("/hello", web::post().to(hello))
-                    .route("/release", web::get().to(release_offer))
-                    .route("/release/archive", web::get().to(release_archive)),
+                    .service(
+                        web::scope("")
+                            .wrap(actix_web::middleware::from_fn(enrolled_only))
+                            .route("/vector", web::get().to(vector))
+                            .service(web::resource("/push").route(web::post().to(push)))
+                            .route("/feed", web::get().to(feed))
+                            .route("/hello", web::post().to(hello))
+                            .route("/release", web::get().to(release_offer))
+                            .route("/release/archive", web::get().to(release_archive)),
+                    ),
             )
     })
     .on_connect(|conn, ext| {
@@ -176,9 +270,8 @@ async fn join(s: web::Data<Server>, body: web::Json<JoinRequest>) -> HttpRespons
 }
 
 async fn vector(s: web::Data<Server>, req: HttpRequest) -> HttpResponse {
-    let child = match s.child(&req) {
-        Ok(c) => c,
-        Err(r) => return *r,
+    let Some(child) = enrolled(&req) else {
+        return no_certificate();
     };
     HttpResponse::Ok().json(Vector { node: s.app.node.to_string(), heads: ss::vector_for(&s.app, &child) })
 }
@@ -187,12 +280,15 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn push(s: web::Data<Server>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let child = match s.child(&req) {
-        Ok(c) => c,
-        Err(r) => return *r,
+async fn push(s: web::Data<Server>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let Some(child) = enrolled(&req) else {
+        return no_certificate();
     };
     let bad = |m: String| error(actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_batch", m);
+    let body = match read_capped(&req, payload, wire::MAX_PUSH_BODY).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let Some(origin) = header(&req, wire::H_ORIGIN).and_then(|o| NodeCode::parse(o).ok()) else {
         return bad(format!("the {} header must name the events' origin node", wire::H_ORIGIN));
     };
@@ -232,9 +328,7 @@ async fn push(s: web::Data<Server>, req: HttpRequest, body: web::Bytes) -> HttpR
     drop(guard);
     s.applied.notify_waiters();
     let out = match staged {
-        Ok(Ok((applied, d, learned))) => {
-            ss::finish_up(&s.app, &origin, &applied, d, learned).await.map(|head| Ok((applied, head)))
-        }
+        Ok(Ok((applied, d))) => ss::finish_up(&s.app, &origin, &applied, d).await.map(|head| Ok((applied, head))),
         Ok(Err(r)) => Ok(Err(r)),
         Err(e) => Err(e),
     };
@@ -288,9 +382,8 @@ struct FeedQuery {
 }
 
 async fn feed(s: web::Data<Server>, req: HttpRequest, q: web::Query<FeedQuery>) -> HttpResponse {
-    let child = match s.child(&req) {
-        Ok(c) => c,
-        Err(r) => return *r,
+    let Some(child) = enrolled(&req) else {
+        return no_certificate();
     };
     let epoch = ss::feed_epoch(&s.app);
     // a cursor from another feed epoch (this node was restored) starts over; replays are no-ops
@@ -298,10 +391,11 @@ async fn feed(s: web::Data<Server>, req: HttpRequest, q: web::Query<FeedQuery>) 
     let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(30_000));
     loop {
         let waiter = s.written.notified();
-        let entries = match s.app.store.feed_after(&child, after, wire::BATCH_EVENTS) {
+        let mut entries = match s.app.store.feed_after(&child, after, wire::BATCH_EVENTS) {
             Ok(e) => e,
             Err(e) => return internal(e),
         };
+        entries.truncate(wire::batch_len(entries.iter().map(|e| e.bytes.len())));
         let head = s.app.store.feed_head(&child).unwrap_or(0);
         s.app.sync.update(child.as_str(), "child", |p| p.down_waiting = head.saturating_sub(after));
         let closing = s.closing.load(std::sync::atomic::Ordering::SeqCst);
@@ -319,11 +413,13 @@ async fn feed(s: web::Data<Server>, req: HttpRequest, q: web::Query<FeedQuery>) 
 }
 
 async fn hello(s: web::Data<Server>, req: HttpRequest, body: web::Json<Hello>) -> HttpResponse {
-    let child = match s.child(&req) {
-        Ok(c) => c,
-        Err(r) => return *r,
+    let Some(child) = enrolled(&req) else {
+        return no_certificate();
     };
     let h = body.into_inner();
+    if let Err(e) = ss::learn_subtree(&s.app, &child, &h.below).await {
+        return internal(e);
+    }
     let running = h.update.as_ref().and_then(|u| u["running"].as_str()).map(str::to_owned);
     if let Some(rb) = h.update.as_ref().and_then(|u| u.get("last_rollback")).filter(|r| !r.is_null()) {
         tracing::warn!(%child, rollback = %rb, "a child rolled a release back");
@@ -374,9 +470,8 @@ fn offer_for(
 }
 
 async fn release_offer(s: web::Data<Server>, req: HttpRequest) -> HttpResponse {
-    let child = match s.child(&req) {
-        Ok(c) => c,
-        Err(r) => return *r,
+    let Some(child) = enrolled(&req) else {
+        return no_certificate();
     };
     match offer_for(&s, &child) {
         Ok(Some(p)) => HttpResponse::Ok().json(wire::Offer { version: p.manifest.version, size: p.size }),
@@ -386,9 +481,8 @@ async fn release_offer(s: web::Data<Server>, req: HttpRequest) -> HttpResponse {
 }
 
 async fn release_archive(s: web::Data<Server>, req: HttpRequest) -> HttpResponse {
-    let child = match s.child(&req) {
-        Ok(c) => c,
-        Err(r) => return *r,
+    let Some(child) = enrolled(&req) else {
+        return no_certificate();
     };
     let p = match offer_for(&s, &child) {
         Ok(Some(p)) => p,

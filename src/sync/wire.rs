@@ -8,11 +8,37 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
 pub const API: &str = "/sync/v1";
-/// At most this many events per batch, and this many bytes before compression.
+/// At most this many events per batch, and this many framed bytes before compression: a batch
+/// ends with the event that reaches `BATCH_BYTES` (it always holds at least one event).
 pub const BATCH_EVENTS: usize = 2000;
 pub const BATCH_BYTES: usize = 4 << 20;
-/// A batch that inflates beyond this is refused (a compression bomb, or a bug).
-pub const MAX_INFLATED: u64 = 64 << 20;
+/// The largest stored event a batch is sized for. Events are made from requests of at most
+/// 64 KiB (`http::extract::BODY_LIMIT`) and WhatsApp messages; 1 MiB leaves room to spare.
+pub const MAX_EVENT_BYTES: usize = 1 << 20;
+/// A batch inflates to at most `BATCH_BYTES` plus its last event plus framing (4 bytes per
+/// event): anything larger is refused (a compression bomb, or a bug). 5 MiB and 8,000 bytes.
+pub const MAX_INFLATED: u64 = (BATCH_BYTES + MAX_EVENT_BYTES + 4 * BATCH_EVENTS) as u64;
+/// The most a push body may carry: one batch, gzipped. Deflate adds at most 5 bytes per stored
+/// 64 KiB block to data it cannot shrink, gzip 18 bytes of header and trailer; a request over
+/// this is refused before it is read, by its `Content-Length` or as it streams.
+pub const MAX_PUSH_BODY: usize = MAX_INFLATED as usize + MAX_INFLATED as usize / 1024 + 1024;
+/// Every other request of the sync port (enrollment, hello) is small JSON.
+pub const MAX_CONTROL_BODY: usize = 64 << 10;
+
+/// Where a batch of `sizes` (stored event lengths, in log order) ends: after at most
+/// `BATCH_EVENTS` events and the first event that brings it to `BATCH_BYTES` framed bytes.
+pub fn batch_len(sizes: impl IntoIterator<Item = usize>) -> usize {
+    let mut bytes = 0;
+    let mut n = 0;
+    for size in sizes.into_iter().take(BATCH_EVENTS) {
+        n += 1;
+        bytes += 4 + size;
+        if bytes >= BATCH_BYTES {
+            break;
+        }
+    }
+    n
+}
 
 pub const H_ORIGIN: &str = "x-banpol-origin";
 pub const H_SEGMENTS: &str = "x-banpol-segments";
@@ -89,6 +115,9 @@ pub struct Hello {
     pub version: String,
     pub events_waiting: u64,
     pub lag_ms: Option<u64>,
+    /// the nodes enrolled below the child, each with its parent: the origins it may send up
+    #[serde(default)]
+    pub below: BTreeMap<String, String>,
     /// the child's update state (`update::UpdateStatus`): what runs, the last rollback
     #[serde(default)]
     pub update: Option<serde_json::Value>,
@@ -145,5 +174,29 @@ mod tests {
             enc.finish().unwrap()
         };
         assert!(matches!(unpack(&bad), Err(UnpackError::Framing)));
+    }
+
+    #[test]
+    fn a_batch_fits_its_bounds() {
+        assert_eq!(batch_len([]), 0);
+        assert_eq!(batch_len(vec![1_500; 5_000]), BATCH_EVENTS, "small events: the count bounds it");
+        assert_eq!(batch_len(vec![60_000; 500]), 70, "large events: the bytes bound it");
+        assert_eq!(batch_len([MAX_EVENT_BYTES, 10]), 2);
+        assert_eq!(batch_len([BATCH_BYTES, 10]), 1, "an event that fills a batch goes alone");
+        let worst = (BATCH_BYTES - 5) + 4 + MAX_EVENT_BYTES + 4;
+        assert!(worst as u64 <= MAX_INFLATED);
+        // a batch of the largest size that does not compress still fits a push body
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let noise: Vec<u8> = (0..MAX_INFLATED as usize - 4)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let packed = pack([noise.as_slice()]);
+        assert!(packed.len() <= MAX_PUSH_BODY, "{} > {MAX_PUSH_BODY}", packed.len());
+        assert_eq!(unpack(&packed).unwrap()[0].len(), noise.len());
     }
 }

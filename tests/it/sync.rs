@@ -553,3 +553,329 @@ async fn a_release_published_at_the_hub_reaches_the_canary_first() {
     assert_eq!(crate::update::state(&bas)["current"]["version"], "0.2.0");
     let _ = &mut hub;
 }
+
+/// A client of the sync port with `n`'s sync identity (or none), accepting any server.
+fn sync_client(n: Option<&TestNode>) -> reqwest::Client {
+    let b = reqwest::Client::builder().danger_accept_invalid_certs(true).timeout(Duration::from_secs(60));
+    match n {
+        Some(n) => {
+            let d = n.data_dir();
+            let mut pem = std::fs::read(d.join("sync-client-cert.pem")).unwrap();
+            pem.extend(std::fs::read(d.join("sync-client-key.pem")).unwrap());
+            b.identity(reqwest::Identity::from_pem(&pem).unwrap()).build().unwrap()
+        }
+        None => b.build().unwrap(),
+    }
+}
+
+fn status_kib(pid: u32, field: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+}
+
+/// (h) A 60 MiB push without a client certificate is refused before its body is read: the
+/// hub's memory does not grow by it. An enrolled post's push over one batch's bound and an
+/// oversized enrollment request are refused with JSON 413s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_push_without_a_certificate_is_refused_unread() {
+    let hub = hub();
+    let plg = post("PLG");
+    enroll(&hub, &plg, "PLG");
+    let pid = hub.pid();
+    let push = format!("{}/sync/v1/push", hub.sync_url);
+    // warm up the TLS and HTTP paths, then measure
+    let r = sync_client(None).post(&push).body(vec![0u8; 1024]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (base_rss, base_hwm) = (status_kib(pid, "VmRSS:"), status_kib(pid, "VmHWM:"));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(Ordering::SeqCst) {
+                peak = peak.max(status_kib(pid, "VmRSS:"));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        })
+    };
+    // streamed, no Content-Length: the server cannot refuse it by its header alone
+    let chunk = vec![0x5au8; 1 << 20];
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(
+        (0..60).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
+    ));
+    let started = Instant::now();
+    let sent = sync_client(None).post(&push).header("x-banpol-origin", "PLG").body(body).send().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    done.store(true, Ordering::SeqCst);
+    let peak = sampler.join().unwrap();
+    let hwm = status_kib(pid, "VmHWM:");
+    match sent {
+        Ok(r) => {
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["code"], "sync_no_certificate");
+        }
+        // the hub answered and closed the connection while the body was still being sent
+        Err(e) => eprintln!("no-certificate push: connection ended while sending ({e})"),
+    }
+    eprintln!(
+        "no-certificate 60 MiB push: refused in {:?}; hub VmRSS {base_rss} -> peak {peak} KiB, VmHWM {base_hwm} -> {hwm} KiB",
+        started.elapsed()
+    );
+    assert!(peak.saturating_sub(base_rss) < 20 * 1024, "RSS grew by {} KiB", peak - base_rss);
+    assert!(hwm.saturating_sub(base_hwm) < 20 * 1024, "peak RSS grew by {} KiB", hwm - base_hwm);
+    assert_eq!(hub.client().get(hub.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+
+    // an enrolled post: one batch at most, refused by its length before it is read
+    let r = sync_client(Some(&plg))
+        .post(&push)
+        .header("x-banpol-origin", "PLG")
+        .body(vec![0u8; 8 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "sync_too_large", "{v}");
+    // enrollment is reached without a certificate, and takes small JSON only
+    let big = json!({"token": "x".repeat(100_000), "public_key": ""});
+    let r = sync_client(None).post(format!("{}/sync/v1/join", hub.sync_url)).json(&big).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "sync_too_large", "{v}");
+    let r = sync_client(None).get(format!("{}/sync/v1/ca", hub.sync_url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the CA is public");
+}
+
+/// A stand-in for the hub at a fixed address, serving TLS with the certificate and key given;
+/// counts the requests that reach it (none when the client refuses the certificate).
+struct FakeParent {
+    handle: actix_web::dev::ServerHandle,
+    requests: Arc<AtomicUsize>,
+}
+
+impl FakeParent {
+    fn start(addr: std::net::SocketAddr, cert_pem: &str, key_pem: &str) -> FakeParent {
+        let certs: Vec<_> = rustls_pemfile::certs(&mut cert_pem.as_bytes()).collect::<Result<_, _>>().unwrap();
+        let key = rustls_pemfile::private_key(&mut key_pem.as_bytes()).unwrap().unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let requests = Arc::new(AtomicUsize::new(0));
+        let listener = std::net::TcpListener::bind(addr).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let count = requests.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = actix_web::HttpServer::new(move || {
+                    let count = count.clone();
+                    actix_web::App::new().default_service(actix_web::web::to(move || {
+                        count.fetch_add(1, Ordering::SeqCst);
+                        async { actix_web::HttpResponse::ServiceUnavailable().finish() }
+                    }))
+                })
+                .workers(1)
+                .disable_signals()
+                .listen_rustls_0_23(listener, tls)
+                .unwrap()
+                .run();
+                tx.send(server.handle()).unwrap();
+                server.await.unwrap()
+            })
+        });
+        FakeParent { handle: rx.recv().unwrap(), requests }
+    }
+
+    async fn stop(self) -> usize {
+        self.handle.stop(false).await;
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+/// What `node` says about its link to the parent.
+async fn parent_error(s: &Session) -> String {
+    let (_, v) = s.get("/api/v1/sync/status").await;
+    v["peers"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["direction"] == "parent"))
+        .and_then(|p| p["last_error"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// (i) A post's certificate cannot pose as the hub to another post: it is for clients only.
+/// Nor can any other certificate of the hub's CA (an older post's, issued for both uses): the
+/// post pinned the hub's own server certificate when it enrolled. The real one is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_certificate_cannot_pose_as_the_hub() {
+    let hub = hub();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut plg = post_via("PLG", Some(&format!("https://{addr}")));
+    let bas = post("BAS");
+    enroll(&hub, &plg, "PLG");
+    enroll(&hub, &bas, "BAS");
+    plg.add_user("op", "operator", None);
+    let op = plg.login("op").await;
+    let read = |n: &TestNode, f: &str| std::fs::read_to_string(n.data_dir().join(f)).unwrap();
+
+    // BAS's own certificate and key, served as if BAS were the hub
+    let fake = FakeParent::start(addr, &read(&bas, "sync-client-cert.pem"), &read(&bas, "sync-client-key.pem"));
+    let why = eventually(20, || async {
+        let e = parent_error(&op).await;
+        e.contains("certificate").then_some(e)
+    })
+    .await;
+    eprintln!("PLG refused BAS's certificate: {why}");
+    assert_eq!(fake.stop().await, 0, "no request went to the post posing as the hub");
+
+    // a server certificate of the hub's CA that is not the hub's own
+    let ca_cert = read(&hub, "sync-ca-cert.pem");
+    let ca_key = rcgen::KeyPair::from_pem(&read(&hub, "sync-ca-key.pem")).unwrap();
+    let mut ca_params = rcgen::CertificateParams::default();
+    ca_params.distinguished_name = rcgen::DistinguishedName::new();
+    ca_params.distinguished_name.push(rcgen::DnType::OrganizationName, "banpol federation");
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "banpol sync CA SUMSEL");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let issuer = rcgen::Issuer::new(ca_params, &ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    p.extended_key_usages =
+        vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let rogue = p.signed_by(&key, &issuer).unwrap();
+    let fake = FakeParent::start(addr, &format!("{}{ca_cert}", rogue.pem()), &key.serialize_pem());
+    let before = parent_error(&op).await;
+    let why = eventually(40, || async {
+        let e = parent_error(&op).await;
+        (e != before && (e.contains("pinned") || e.contains("NotTheParent"))).then_some(e)
+    })
+    .await;
+    eprintln!("PLG refused a certificate of the hub's CA that is not the hub's: {why}");
+    assert_eq!(fake.stop().await, 0, "no request went to the impostor");
+
+    // the hub's own server certificate is taken (the stand-in answers 503 to everything)
+    let fake = FakeParent::start(addr, &read(&hub, "sync-server-cert.pem"), &read(&hub, "sync-server-key.pem"));
+    let reached = eventually(40, || async {
+        let n = fake.requests.load(Ordering::SeqCst);
+        (n > 0).then_some(n)
+    })
+    .await;
+    assert!(reached > 0);
+    fake.stop().await;
+    let _ = &mut plg;
+}
+
+/// Events packed as a push body: each stored event (format byte + JSON), framed, gzipped.
+fn pack_events(events: &[Value]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for e in events {
+        let mut raw = vec![1u8];
+        raw.extend(serde_json::to_vec(e).unwrap());
+        enc.write_all(&(raw.len() as u32).to_le_bytes()).unwrap();
+        enc.write_all(&raw).unwrap();
+    }
+    enc.finish().unwrap()
+}
+
+/// (j) A child sends events only of itself and of the nodes it reported below it; and an event
+/// onto a case is taken only from a node allowed to write it: a note by PLG onto a case it
+/// never held is refused and nothing of it is stored. A post enrolled before pinning pins the
+/// hub's server certificate at its next connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_writes_only_its_subtree_and_only_onto_cases_it_may() {
+    let hub = hub();
+    let (mut plg, bas) = (post("PLG"), post("BAS"));
+    enroll(&hub, &plg, "PLG");
+    enroll(&hub, &bas, "BAS");
+
+    // the pin, and an upgrade: dropped from the file, learned again at the next connection
+    let upstream = plg.data_dir().join("sync-upstream.json");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&upstream).unwrap()).unwrap();
+    let pem = std::fs::read(hub.data_dir().join("sync-server-cert.pem")).unwrap();
+    let server_der = rustls_pemfile::certs(&mut pem.as_slice()).next().unwrap().unwrap().to_vec();
+    let want = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&server_der));
+    assert_eq!(file["server_sha256"], want.as_str(), "join pinned the hub's server certificate");
+    plg.stop();
+    std::fs::write(&upstream, serde_json::to_string(&json!({"url": file["url"], "parent": file["parent"]})).unwrap())
+        .unwrap();
+    plg.start();
+    eventually(20, || async {
+        let f: Value = serde_json::from_str(&std::fs::read_to_string(&upstream).unwrap()).unwrap();
+        (f["server_sha256"] == want.as_str()).then_some(())
+    })
+    .await;
+
+    let (bas_ticket, _) = bas.report(&bas.client(), "crime", "Pencurian kendaraan di Pangkalan Balai").await;
+    let (plg_ticket, _) = plg.report(&plg.client(), "crime", "Penjambretan di Jalan Sudirman Palembang").await;
+    converged(&hub, &bas, "BAS", 30).await;
+    converged(&hub, &plg, "PLG", 30).await;
+
+    let c = sync_client(Some(&plg));
+    let sync = |p: &str| format!("{}/sync/v1/{p}", hub.sync_url);
+    let push = |origin: &str, body: Vec<u8>| {
+        c.post(sync("push")).header("x-banpol-origin", origin.to_owned()).body(body).send()
+    };
+    // origins: not below PLG until PLG reports them; never a Polres, never a node PLG did not
+    // report as its own child or grandchild
+    let r = push("PLGA", pack_events(&[])).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "PLGA is not below PLG (yet)");
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "sync_not_allowed");
+    let hello = json!({
+        "node": "PLG", "version": "0.1.0", "events_waiting": 0, "lag_ms": null,
+        "below": {"PLGA": "PLG", "PLGB": "PLGA", "OKIA": "OKI", "BAS": "PLG", "SUMSEL": "PLG"},
+    });
+    let r = c.post(sync("hello")).json(&hello).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    for (origin, want) in [
+        ("PLGA", StatusCode::OK),
+        ("PLGB", StatusCode::OK),
+        ("OKIA", StatusCode::FORBIDDEN),
+        ("BAS", StatusCode::FORBIDDEN),
+        ("SUMSEL", StatusCode::FORBIDDEN),
+        ("XYZ", StatusCode::FORBIDDEN),
+    ] {
+        let r = push(origin, pack_events(&[])).await.unwrap();
+        assert_eq!(r.status(), want, "a push of {origin} by PLG");
+    }
+
+    // the write rule: PLG may write onto its own case, not onto BAS's
+    let r = c.get(sync("vector")).send().await.unwrap();
+    let v: Value = r.json().await.unwrap();
+    let head = v["heads"]["PLG"].clone();
+    let note = |ticket: &str| {
+        json!({
+            "id": {"origin": "PLG", "seq": head["seq"].as_u64().unwrap() + 1},
+            "hlc": ((std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64) << 16),
+            "case": ticket,
+            "actor": {"kind": "system", "node": "PLG"},
+            "sop_version": "draft-2022-12",
+            "prev_hash": head["hash"],
+            "kind": {"type": "noted", "text": "catatan dari node lain", "public": true},
+        })
+    };
+    let pantau = hub.login("pantau").await;
+    let before = pantau.case(&bas_ticket).await;
+    let held = events_of(&hub, "PLG");
+    let r = push("PLG", pack_events(&[note(&bas_ticket)])).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "sync_not_allowed", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("never held"), "{v}");
+    assert_eq!(events_of(&hub, "PLG"), held, "nothing of the refused batch is stored");
+    assert_eq!(pantau.case(&bas_ticket).await["history"], before["history"]);
+    // the same event onto PLG's own case is taken: the refusal above was the rule's
+    let r = push("PLG", pack_events(&[note(&plg_ticket)])).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(events_of(&hub, "PLG"), held + 1);
+    plg.stop();
+}
