@@ -93,6 +93,7 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let routes = http::configure(app.clone(), whatsapp);
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
+            .wrap(actix_web::middleware::from_fn(http::origin::check))
             .wrap(actix_web::middleware::from_fn(http::metrics::track))
             .wrap(http::security_headers())
             .wrap(actix_web::middleware::Compress::default())
