@@ -76,7 +76,9 @@ impl ResponseError for ApiError {
 fn e_msg(what: &str, s: u64) -> String {
     match what {
         "tracking" => format!("too many status lookups from here in a short time; try again in {s} s"),
-        _ => format!("too many reports from here in a short time; try again in {s} s (if a life is in danger, call 110)"),
+        _ => {
+            format!("too many reports from here in a short time; try again in {s} s (if a life is in danger, call 110)")
+        }
     }
 }
 

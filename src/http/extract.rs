@@ -229,8 +229,9 @@ pub async fn read_limited(declared: Option<usize>, mut payload: Payload, limit: 
     // reserve what was declared (bounded by the limit), never more than 1 MiB up front
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(1 << 20));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("the body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("the body could not be read: {e}"))
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }

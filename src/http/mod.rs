@@ -57,7 +57,12 @@ pub fn configure(
             .service(web::resource("/healthz").route(web::get().to(healthz)).default_service(na()))
             .service(web::resource("/metrics").route(web::get().to(metrics::metrics)).default_service(na()))
             .service(web::resource("/api/v1/openapi.json").route(web::get().to(openapi)).default_service(na()))
-            .service(web::resource("/api/v1/reports").app_data(BodyLimit(REPORT_LIMIT)).route(web::post().to(create_report)).default_service(na()))
+            .service(
+                web::resource("/api/v1/reports")
+                    .app_data(BodyLimit(REPORT_LIMIT))
+                    .route(web::post().to(create_report))
+                    .default_service(na()),
+            )
             .service(web::resource("/api/v1/reports/{ticket}").route(web::get().to(track_report)).default_service(na()))
             .service(
                 web::resource("/api/v1/session")
@@ -97,7 +102,8 @@ pub fn configure(
             .service(
                 web::resource("/api/v1/reporters/{phone}/lift")
                     .app_data(BodyLimit(SMALL_LIMIT))
-                    .route(web::post().to(lift_block)).default_service(na()),
+                    .route(web::post().to(lift_block))
+                    .default_service(na()),
             )
             .service(web::resource("/api/v1/blocklist").route(web::get().to(blocklist)).default_service(na()))
             .service(web::resource("/api/v1/stats/prank").route(web::get().to(prank_figures)).default_service(na()))

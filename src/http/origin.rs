@@ -26,7 +26,13 @@ const SEC_FETCH_SITE: header::HeaderName = header::HeaderName::from_static("sec-
 const EXEMPT: &[&str] = &["/webhooks/whatsapp"];
 
 /// Why a request is refused, or `None` when it may go on.
-pub fn refusal(method: &Method, path: &str, host: Option<&str>, origin: Option<&str>, fetch_site: Option<&str>) -> Option<&'static str> {
+pub fn refusal(
+    method: &Method,
+    path: &str,
+    host: Option<&str>,
+    origin: Option<&str>,
+    fetch_site: Option<&str>,
+) -> Option<&'static str> {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || EXEMPT.contains(&path) {
         return None;
     }
@@ -103,7 +109,11 @@ mod tests {
             (&post, "/api/v1/reports", Some("banpol.polda-sumsel.go.id"), Some("https://banpol.polda-sumsel.go.id.evil.example"), None, true),
         ];
         for (m, path, host, origin, site, refused) in table {
-            assert_eq!(refusal(m, path, *host, *origin, *site).is_some(), *refused, "{m} {path} host {host:?} origin {origin:?} site {site:?}");
+            assert_eq!(
+                refusal(m, path, *host, *origin, *site).is_some(),
+                *refused,
+                "{m} {path} host {host:?} origin {origin:?} site {site:?}"
+            );
         }
     }
 }

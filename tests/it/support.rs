@@ -75,6 +75,11 @@ impl TestNode {
         n
     }
 
+    /// The running process's id (for /proc/<pid>/status).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
