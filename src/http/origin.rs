@@ -80,12 +80,15 @@ pub async fn check(
 mod tests {
     use super::*;
 
+    /// method, path, host, origin, sec-fetch-site, refused
+    type Case<'a> = (&'a Method, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>, bool);
+
     #[test]
     fn origins() {
         let host = Some("10.20.0.5:8443");
         let post = Method::POST;
         #[rustfmt::skip]
-        let table: &[(&Method, &str, Option<&str>, Option<&str>, Option<&str>, bool)] = &[
+        let table: &[Case] = &[
             // method, path, host, origin, sec-fetch-site, refused
             (&post, "/api/v1/session", host, Some("https://10.20.0.5:8443"), Some("same-origin"), false),
             (&post, "/api/v1/session", host, Some("https://10.20.0.5:8443/"), None, false),
