@@ -206,6 +206,42 @@ impl FromRequest for TrackGate {
     }
 }
 
+/// The node's release-upload slot: one upload at a time, since an archive (up to the route's
+/// limit) is held in memory while it is verified. Registered once for all workers.
+#[derive(Clone)]
+pub struct ReleaseSlots(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl Default for ReleaseSlots {
+    fn default() -> Self {
+        ReleaseSlots(std::sync::Arc::new(tokio::sync::Semaphore::new(1)))
+    }
+}
+
+/// Holds the release-upload slot for the request; a second upload meanwhile is 429
+/// `upload_in_progress`. Put it after `Authed<RunNode>`, before the body.
+pub struct ReleaseSlot(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl FromRequest for ReleaseSlot {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let slots = req.app_data::<ReleaseSlots>().cloned().expect("ReleaseSlots is registered");
+        // taken when polled, i.e. only once the extractors before it (the role) have passed
+        Box::pin(async move {
+            slots.0.try_acquire_owned().map(ReleaseSlot).map_err(|_| {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "upload_in_progress",
+                    "another release is being uploaded to this node; try again when it is done",
+                );
+                e.retry_after = Some(5);
+                e
+            })
+        })
+    }
+}
+
 /// The client's address as the access log records it.
 pub fn client_addr(req: &HttpRequest) -> String {
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())

@@ -43,6 +43,7 @@ pub fn configure(
 ) -> impl Fn(&mut web::ServiceConfig) + Clone {
     let data = web::Data::from(app);
     let wa = whatsapp.map(web::Data::from);
+    let release_slots = extract::ReleaseSlots::default();
     move |cfg: &mut web::ServiceConfig| {
         use routes::*;
         let na = || web::to(method_not_allowed);
@@ -50,6 +51,7 @@ pub fn configure(
             cfg.app_data(wa.clone());
         }
         cfg.app_data(data.clone())
+            .app_data(release_slots.clone())
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")).into()
             }))

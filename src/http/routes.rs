@@ -3,8 +3,8 @@
 use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    client_addr, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody, ReadCases, RunNode, TrackGate,
-    SESSION_COOKIE,
+    client_addr, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody, ReadCases, ReleaseSlot, RunNode,
+    TrackGate, SESSION_COOKIE,
 };
 use crate::channel::whatsapp::WhatsApp;
 use crate::model::event::Channel;
@@ -814,6 +814,7 @@ pub async fn sync_status(app: web::Data<App>, _who: Authed<AnyStaff>) -> HttpRes
 pub async fn publish_release(
     app: web::Data<App>,
     who: Authed<RunNode>,
+    _one_at_a_time: ReleaseSlot,
     req: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse> {

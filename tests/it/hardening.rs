@@ -124,6 +124,33 @@ async fn a_200_mib_release_upload_by_an_operator_is_refused_before_it_is_read() 
         (r.status(), r.json::<Value>().await.unwrap())
     };
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("release_refused")), "{v}");
+
+    // one upload at a time: while one is still arriving, a second is 429 upload_in_progress
+    use futures_util::StreamExt;
+    let (go, wait) = tokio::sync::oneshot::channel::<()>();
+    let slow = futures_util::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"not a ")) })
+        .chain(futures_util::stream::once(async move {
+            let _ = wait.await;
+            Ok(bytes::Bytes::from_static(b"release"))
+        }));
+    let first = tokio::spawn(
+        tik.client
+            .post(node.url("/api/v1/releases"))
+            .header("x-csrf-token", &tik.csrf)
+            .body(reqwest::Body::wrap_stream(slow))
+            .send(),
+    );
+    let small = || tik.client.post(node.url("/api/v1/releases")).header("x-csrf-token", &tik.csrf).body("x").send();
+    let busy = eventually(10, || async {
+        let r = small().await.unwrap();
+        (r.status() == StatusCode::TOO_MANY_REQUESTS).then_some(r)
+    })
+    .await;
+    assert!(busy.headers().contains_key("retry-after"));
+    assert_eq!(busy.json::<Value>().await.unwrap()["code"], "upload_in_progress");
+    go.send(()).unwrap();
+    assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(small().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY, "the slot is free again");
 }
 
 /// Each route takes what it needs: bodies over its limit are 413 with `{code, message}`, checked
