@@ -415,6 +415,7 @@ mod tests {
         assert!(c.demo);
         assert_eq!(c.intake_limit_per_ip, Some((60, 60_000)));
         assert_eq!(c.intake_limit_per_phone, Some((5, 600_000)));
+        assert_eq!(c.tracking_limit_per_ip, Some((30, 60_000)));
         assert_eq!(c.update_probation_ms, 300_000);
         assert_eq!(c.metrics_allow, AllowList::default());
         let env = Layer::from_env([
