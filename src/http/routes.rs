@@ -90,7 +90,7 @@ pub struct TokenQuery {
 
 /// Public tracking by ticket and token. A wrong token answers exactly like an unknown ticket.
 #[utoipa::path(get, path = "/api/v1/reports/{ticket}", params(("ticket" = String, Path), TokenQuery),
-    responses((status = 200, body = PublicStatusOut), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PublicStatusOut), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn track_report(
     _limit: TrackGate,
     app: web::Data<App>,
