@@ -31,6 +31,8 @@ pub struct Config {
     /// public intake limits as (requests, per milliseconds); `None` = off
     pub intake_limit_per_ip: Option<(u32, u64)>,
     pub intake_limit_per_phone: Option<(u32, u64)>,
+    /// public tracking lookups per address, as (requests, per milliseconds); `None` = off
+    pub tracking_limit_per_ip: Option<(u32, u64)>,
     /// the WhatsApp Banpol channel; off unless configured
     pub whatsapp: Option<WhatsAppConfig>,
     /// the parent's sync URL (`https://HUB:8444`); overrides the one `node join` recorded
@@ -100,6 +102,8 @@ pub struct Layer {
     /// `N/duration` (e.g. `60/1m`) or `off`
     pub intake_limit_per_ip: Option<String>,
     pub intake_limit_per_phone: Option<String>,
+    /// `N/duration` (e.g. `30/1m`) or `off`
+    pub tracking_limit_per_ip: Option<String>,
     pub whatsapp_verify_token: Option<String>,
     pub whatsapp_app_secret: Option<String>,
     pub whatsapp_access_token: Option<String>,
@@ -143,6 +147,7 @@ impl Layer {
             scheduler_tick_ms: top.scheduler_tick_ms.or(self.scheduler_tick_ms),
             intake_limit_per_ip: top.intake_limit_per_ip.or(self.intake_limit_per_ip),
             intake_limit_per_phone: top.intake_limit_per_phone.or(self.intake_limit_per_phone),
+            tracking_limit_per_ip: top.tracking_limit_per_ip.or(self.tracking_limit_per_ip),
             whatsapp_verify_token: top.whatsapp_verify_token.or(self.whatsapp_verify_token),
             whatsapp_app_secret: top.whatsapp_app_secret.or(self.whatsapp_app_secret),
             whatsapp_access_token: top.whatsapp_access_token.or(self.whatsapp_access_token),
@@ -201,6 +206,7 @@ impl Layer {
                 "METRICS_ALLOW" => l.metrics_allow = Some(v.split(',').map(|s| s.trim().to_owned()).collect()),
                 "INTAKE_LIMIT_PER_IP" => l.intake_limit_per_ip = Some(v),
                 "INTAKE_LIMIT_PER_PHONE" => l.intake_limit_per_phone = Some(v),
+                "TRACKING_LIMIT_PER_IP" => l.tracking_limit_per_ip = Some(v),
                 "UPSTREAM" => l.upstream = Some(v),
                 "SYNC_LISTEN" => l.sync_listen = Some(v),
                 "SCHEDULER_TICK_MS" => l.scheduler_tick_ms = Some(v.parse().map_err(|_| bad(&k, &v, "use a number"))?),
@@ -318,6 +324,10 @@ impl Config {
                 "intake_limit_per_phone",
                 l.intake_limit_per_phone.as_deref().unwrap_or("5/10m"),
             )?,
+            tracking_limit_per_ip: parse_limit(
+                "tracking_limit_per_ip",
+                l.tracking_limit_per_ip.as_deref().unwrap_or("30/1m"),
+            )?,
             whatsapp: match (
                 l.whatsapp_verify_token,
                 l.whatsapp_app_secret,
@@ -405,6 +415,7 @@ mod tests {
         assert!(c.demo);
         assert_eq!(c.intake_limit_per_ip, Some((60, 60_000)));
         assert_eq!(c.intake_limit_per_phone, Some((5, 600_000)));
+        assert_eq!(c.tracking_limit_per_ip, Some((30, 60_000)));
         assert_eq!(c.update_probation_ms, 300_000);
         assert_eq!(c.metrics_allow, AllowList::default());
         let env = Layer::from_env([

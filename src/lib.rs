@@ -94,6 +94,7 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(http::extract::session_header))
+            .wrap(actix_web::middleware::from_fn(http::origin::check))
             .wrap(actix_web::middleware::from_fn(http::metrics::track))
             .wrap(http::security_headers())
             .wrap(actix_web::middleware::Compress::default())

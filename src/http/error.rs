@@ -73,8 +73,13 @@ impl ResponseError for ApiError {
     }
 }
 
-fn e_msg(s: u64) -> String {
-    format!("too many reports from here in a short time; try again in {s} s (if a life is in danger, call 110)")
+fn e_msg(what: &str, s: u64) -> String {
+    match what {
+        "tracking" => format!("too many status lookups from here in a short time; try again in {s} s"),
+        _ => {
+            format!("too many reports from here in a short time; try again in {s} s (if a life is in danger, call 110)")
+        }
+    }
 }
 
 impl From<ServiceError> for ApiError {
@@ -112,8 +117,8 @@ impl From<ServiceError> for ApiError {
                 e.retry_after = Some(retry_after_s);
                 e
             }
-            ServiceError::RateLimited { retry_after_s, .. } => {
-                let mut e = ApiError::new(S::TOO_MANY_REQUESTS, "rate_limited", e_msg(retry_after_s));
+            ServiceError::RateLimited { what, retry_after_s } => {
+                let mut e = ApiError::new(S::TOO_MANY_REQUESTS, "rate_limited", e_msg(what, retry_after_s));
                 e.retry_after = Some(retry_after_s);
                 e
             }

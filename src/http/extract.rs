@@ -1,5 +1,11 @@
-//! Extractors: authentication and role in the type, CSRF on every state change, and a JSON body
-//! reader that turns each kind of bad input into its own error.
+//! Extractors: authentication and role in the type, CSRF on every state change, and body
+//! readers that turn each kind of bad input into its own error.
+//!
+//! Order is the guard: actix builds a handler's extractors in argument order and polls them in
+//! that order, so an `Authed<P>` (or a gate) placed before `JsonBody`/`Body` refuses the request
+//! before a byte of its body is read. The body readers take their limit from the route
+//! ([`BodyLimit`], set where the route is registered), refuse a declared `Content-Length` over it
+//! at once, and stop reading as soon as the stream passes it.
 
 use super::error::ApiError;
 use crate::model::{Action, Millis, Role};
@@ -22,11 +28,30 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const BACKGROUND_HEADER: &str = "x-background";
 /// On every response to a request with a live session: the seconds until it ends unless renewed.
 pub const EXPIRES_IN_HEADER: &str = "x-session-expires-in";
+/// The body limit of a route that does not set its own.
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A route's body limit in bytes, registered as resource `app_data`; [`BODY_LIMIT`] without it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl BodyLimit {
+    pub fn of(req: &HttpRequest) -> usize {
+        req.app_data::<BodyLimit>().map_or(BODY_LIMIT, |l| l.0)
+    }
+}
 
 /// A policy says which roles an extractor lets through.
 pub trait Policy {
     fn allows(role: Role) -> bool;
+}
+
+/// Roles that run the node: accounts and releases (tik_admin).
+pub struct RunNode;
+impl Policy for RunNode {
+    fn allows(r: Role) -> bool {
+        r.may(Action::ManageUsers)
+    }
 }
 
 /// Any logged-in person.
@@ -197,13 +222,116 @@ impl FromRequest for IntakeGate {
     }
 }
 
+/// Public tracking: the per-address limit (`tracking_limit_per_ip`), taken before the ticket
+/// and token are looked at, so guessing tokens costs a 429 after a few tries.
+pub struct TrackGate;
+
+impl FromRequest for TrackGate {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(l) = &app(req).limit_tracking {
+            if let Err(s) = l.take(&client_addr(req), crate::service::now()) {
+                let e = crate::service::ServiceError::RateLimited { what: "tracking", retry_after_s: s };
+                return std::future::ready(Err(e.into()));
+            }
+        }
+        std::future::ready(Ok(TrackGate))
+    }
+}
+
+/// The node's release-upload slot: one upload at a time, since an archive (up to the route's
+/// limit) is held in memory while it is verified. Registered once for all workers.
+#[derive(Clone)]
+pub struct ReleaseSlots(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl Default for ReleaseSlots {
+    fn default() -> Self {
+        ReleaseSlots(std::sync::Arc::new(tokio::sync::Semaphore::new(1)))
+    }
+}
+
+/// Holds the release-upload slot for the request; a second upload meanwhile is 429
+/// `upload_in_progress`. Put it after `Authed<RunNode>`, before the body.
+pub struct ReleaseSlot(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl FromRequest for ReleaseSlot {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let slots = req.app_data::<ReleaseSlots>().cloned().expect("ReleaseSlots is registered");
+        // taken when polled, i.e. only once the extractors before it (the role) have passed
+        Box::pin(async move {
+            slots.0.try_acquire_owned().map(ReleaseSlot).map_err(|_| {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "upload_in_progress",
+                    "another release is being uploaded to this node; try again when it is done",
+                );
+                e.retry_after = Some(5);
+                e
+            })
+        })
+    }
+}
+
 /// The client's address as the access log records it.
 pub fn client_addr(req: &HttpRequest) -> String {
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
-/// A JSON body of at most 64 KiB. Wrong content type: 415; too large: 413; not JSON: 400
-/// `malformed_json`; JSON of the wrong shape: 422 naming the field.
+fn too_large(limit: usize) -> ApiError {
+    let size = if limit >= 1 << 20 { format!("{} MiB", limit >> 20) } else { format!("{} KiB", limit.div_ceil(1024)) };
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is larger than this address takes ({size})"),
+    )
+}
+
+/// Reads a request body of at most `limit` bytes: a declared `Content-Length` over it is refused
+/// before anything is read, a stream that passes it is dropped at that point (413 either way).
+pub async fn read_limited(declared: Option<usize>, mut payload: Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    // reserve what was declared (bounded by the limit), never more than 1 MiB up front
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(1 << 20));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("the body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|s| s.parse::<usize>().ok())
+}
+
+/// A raw body within the route's [`BodyLimit`] (413 JSON beyond it). Put it after the
+/// extractor that authorizes the request.
+pub struct Body(pub web::Bytes);
+
+impl FromRequest for Body {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (declared, limit, payload) = (declared_length(req), BodyLimit::of(req), payload.take());
+        Box::pin(async move { read_limited(declared, payload, limit).await.map(Body) })
+    }
+}
+
+/// A JSON body within the route's [`BodyLimit`] (64 KiB unless the route says otherwise).
+/// Wrong content type: 415; too large: 413; not JSON: 400 `malformed_json`; JSON of the wrong
+/// shape: 422 naming the field.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -213,12 +341,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let ct_ok =
             req.mime_type().ok().flatten().is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let (declared, limit, payload) = (declared_length(req), BodyLimit::of(req), payload.take());
         Box::pin(async move {
             if !ct_ok {
                 return Err(ApiError::new(
@@ -227,26 +350,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     "send the body as JSON with Content-Type: application/json",
                 ));
             }
-            let too_large = || {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the body is larger than {} KiB", BODY_LIMIT / 1024),
-                )
-            };
-            if declared.is_some_and(|n| n > BODY_LIMIT) {
-                return Err(too_large());
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("the body could not be read: {e}"))
-                })?;
-                if body.len() + chunk.len() > BODY_LIMIT {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_limited(declared, payload, limit).await?;
             parse_json(&body).map(JsonBody)
         })
     }

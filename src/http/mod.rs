@@ -5,6 +5,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod origin;
 pub mod pages;
 pub mod routes;
 
@@ -13,7 +14,18 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, HttpResponse};
 use error::ApiError;
+use extract::BodyLimit;
 use std::sync::Arc;
+
+/// Body limits per route: what the route needs, read only after its role check (extract.rs).
+/// A signed release: the executable (16 MiB today) gzipped, with room to grow.
+pub const RELEASE_LIMIT: usize = 64 << 20;
+/// A report: description and address of at most 4000 characters each, escaped at worst.
+const REPORT_LIMIT: usize = 64 << 10;
+/// A case action: one text of at most 4000 characters, escaped at worst.
+const ACTION_LIMIT: usize = 32 << 10;
+/// Logins, accounts, blocks: a few short fields.
+const SMALL_LIMIT: usize = 4 << 10;
 
 /// Content-Security-Policy: nothing inline, nothing from elsewhere (DESIGN: the UI works offline).
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -31,6 +43,7 @@ pub fn configure(
 ) -> impl Fn(&mut web::ServiceConfig) + Clone {
     let data = web::Data::from(app);
     let wa = whatsapp.map(web::Data::from);
+    let release_slots = extract::ReleaseSlots::default();
     move |cfg: &mut web::ServiceConfig| {
         use routes::*;
         let na = || web::to(method_not_allowed);
@@ -38,6 +51,7 @@ pub fn configure(
             cfg.app_data(wa.clone());
         }
         cfg.app_data(data.clone())
+            .app_data(release_slots.clone())
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")).into()
             }))
@@ -45,10 +59,16 @@ pub fn configure(
             .service(web::resource("/healthz").route(web::get().to(healthz)).default_service(na()))
             .service(web::resource("/metrics").route(web::get().to(metrics::metrics)).default_service(na()))
             .service(web::resource("/api/v1/openapi.json").route(web::get().to(openapi)).default_service(na()))
-            .service(web::resource("/api/v1/reports").route(web::post().to(create_report)).default_service(na()))
+            .service(
+                web::resource("/api/v1/reports")
+                    .app_data(BodyLimit(REPORT_LIMIT))
+                    .route(web::post().to(create_report))
+                    .default_service(na()),
+            )
             .service(web::resource("/api/v1/reports/{ticket}").route(web::get().to(track_report)).default_service(na()))
             .service(
                 web::resource("/api/v1/session")
+                    .app_data(BodyLimit(SMALL_LIMIT))
                     .route(web::post().to(login))
                     .route(web::delete().to(logout))
                     .default_service(na()),
@@ -58,6 +78,7 @@ pub fn configure(
             .service(web::resource("/api/v1/cases/{ticket}").route(web::get().to(get_case)).default_service(na()))
             .service(
                 web::resource("/api/v1/cases/{ticket}/actions")
+                    .app_data(BodyLimit(ACTION_LIMIT))
                     .route(web::post().to(case_action))
                     .default_service(na()),
             )
@@ -67,7 +88,7 @@ pub fn configure(
             .service(web::resource("/api/v1/sync/status").route(web::get().to(sync_status)).default_service(na()))
             .service(
                 web::resource("/api/v1/releases")
-                    .app_data(web::PayloadConfig::new(256 << 20))
+                    .app_data(BodyLimit(RELEASE_LIMIT))
                     .route(web::post().to(publish_release))
                     .default_service(na()),
             )
@@ -76,11 +97,15 @@ pub fn configure(
             )
             .service(
                 web::resource("/api/v1/reporters/{phone}/block")
+                    .app_data(BodyLimit(SMALL_LIMIT))
                     .route(web::post().to(block_reporter))
                     .default_service(na()),
             )
             .service(
-                web::resource("/api/v1/reporters/{phone}/lift").route(web::post().to(lift_block)).default_service(na()),
+                web::resource("/api/v1/reporters/{phone}/lift")
+                    .app_data(BodyLimit(SMALL_LIMIT))
+                    .route(web::post().to(lift_block))
+                    .default_service(na()),
             )
             .service(web::resource("/api/v1/blocklist").route(web::get().to(blocklist)).default_service(na()))
             .service(web::resource("/api/v1/stats/prank").route(web::get().to(prank_figures)).default_service(na()))
@@ -97,6 +122,7 @@ pub fn configure(
             .service(web::resource("/api/v1/stream").route(web::get().to(stream)).default_service(na()))
             .service(
                 web::resource("/api/v1/users")
+                    .app_data(BodyLimit(SMALL_LIMIT))
                     .route(web::get().to(list_users))
                     .route(web::post().to(add_user))
                     .default_service(na()),
@@ -106,6 +132,7 @@ pub fn configure(
             )
             .service(
                 web::resource("/api/v1/users/{name}/password")
+                    .app_data(BodyLimit(SMALL_LIMIT))
                     .route(web::post().to(set_user_password))
                     .default_service(na()),
             )

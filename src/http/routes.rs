@@ -3,8 +3,8 @@
 use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    client_addr, AccessLog, AnyStaff, Authed, IntakeGate, Integrity, JsonBody, Passive, ReadCases, EXPIRES_IN_HEADER,
-    SESSION_COOKIE,
+    client_addr, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody, Passive, ReadCases, ReleaseSlot,
+    RunNode, TrackGate, EXPIRES_IN_HEADER, SESSION_COOKIE,
 };
 use crate::channel::whatsapp::WhatsApp;
 use crate::model::event::Channel;
@@ -90,8 +90,9 @@ pub struct TokenQuery {
 
 /// Public tracking by ticket and token. A wrong token answers exactly like an unknown ticket.
 #[utoipa::path(get, path = "/api/v1/reports/{ticket}", params(("ticket" = String, Path), TokenQuery),
-    responses((status = 200, body = PublicStatusOut), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PublicStatusOut), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn track_report(
+    _limit: TrackGate,
     app: web::Data<App>,
     path: web::Path<String>,
     q: web::Query<TokenQuery>,
@@ -844,13 +845,16 @@ pub async fn sync_status(app: web::Data<App>, _who: Authed<AnyStaff>) -> HttpRes
 }
 
 /// Bid TIK publishes a signed release to this node's children (tik_admin only). The body is the
-/// release archive; it is verified like a post would before anything is offered.
+/// release archive; it is verified like a post would before anything is offered. The role is
+/// checked before the body is read, then the body is read up to `RELEASE_LIMIT`.
 pub async fn publish_release(
     app: web::Data<App>,
-    who: Authed<AnyStaff>,
+    who: Authed<RunNode>,
+    _one_at_a_time: ReleaseSlot,
     req: HttpRequest,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse> {
+    let body = body.0;
     let from = client_addr(&req);
     crate::service::auth::bid_tik_action(&app, &who.staff, "release_publish_attempt", "", &from)?;
     let data_dir = app.data_dir.clone();

@@ -40,6 +40,8 @@ pub struct App {
     pub territory: Option<crate::model::prank::Territory>,
     pub limit_per_ip: Option<prank::RateLimit>,
     pub limit_per_phone: Option<prank::RateLimit>,
+    /// public tracking (`GET /api/v1/reports/{ticket}`) per address
+    pub limit_tracking: Option<prank::RateLimit>,
     /// the live state of this node's sync links
     pub sync: sync::Board,
     upstream_configured: bool,
@@ -147,6 +149,7 @@ impl App {
             territory,
             limit_per_ip: prank::RateLimit::new(config.intake_limit_per_ip),
             limit_per_phone: prank::RateLimit::new(config.intake_limit_per_phone),
+            limit_tracking: prank::RateLimit::new(config.tracking_limit_per_ip),
             store,
             node: config.node_code.clone(),
             units,

@@ -183,6 +183,8 @@ pub struct Figures {
     pub blocked_now: u32,
 }
 
+/// Scoped like the queue: a unit officer counts only the cases of its unit, and of the blocked
+/// numbers only those that reported one of them.
 pub fn figures(app: &App, staff: &Staff, days: u32) -> Result<Figures, ServiceError> {
     if !staff.role.may(Action::ReadCases) {
         return Err(ServiceError::Forbidden(format!("role {} does not read case figures", staff.role.as_str())));
@@ -190,8 +192,16 @@ pub fn figures(app: &App, staff: &Staff, days: u32) -> Result<Figures, ServiceEr
     let now = super::now();
     let since = Millis(now.0.saturating_sub(u64::from(days.clamp(1, 366)) * 86_400_000));
     let mut out = Figures { days: BTreeMap::new(), emergency_dispatched_unverified: 0, blocked_now: 0 };
+    let whole_node = staff.role != Role::UnitOfficer;
+    let mut phones = std::collections::HashSet::new();
     for c in app.store.all_cases() {
         let c = c?;
+        if !super::cases::in_scope(staff, &c) {
+            continue;
+        }
+        if !whole_node {
+            phones.insert(c.reporter.phone.as_str().to_owned());
+        }
         out.emergency_dispatched_unverified += u32::from(c.dispatched_unverified);
         if c.created < since {
             continue;
@@ -201,7 +211,12 @@ pub fn figures(app: &App, staff: &Staff, days: u32) -> Result<Figures, ServiceEr
         e.reports += 1;
         e.pranks += u32::from(c.state == State::Rejected && c.reject_reason.as_deref() == Some("prank"));
     }
-    out.blocked_now = app.store.all_blocks()?.iter().filter(|(_, h)| h.active(now).is_some()).count() as u32;
+    out.blocked_now = app
+        .store
+        .all_blocks()?
+        .iter()
+        .filter(|(p, h)| h.active(now).is_some() && (whole_node || phones.contains(p)))
+        .count() as u32;
     Ok(out)
 }
 

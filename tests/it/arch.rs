@@ -68,3 +68,26 @@ fn imports_respect_the_layers() {
     // only http, sync and channel may read the update state... and lib.rs; service never imports update
     forbid("service", &["crate::update"]);
 }
+
+/// Bodies are read only by our extractors (JSON 413s, the route's `BodyLimit`), and only after the
+/// extractor that authorizes the request: actix polls a handler's extractors in argument order.
+#[test]
+fn bodies_are_read_after_authorization_and_only_by_our_extractors() {
+    forbid(
+        "http",
+        &[": web::Bytes,", ": web::Bytes)", ": Bytes,", "web::Json<", "web::Form<", "PayloadConfig", "JsonConfig"],
+    );
+    let routes = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/routes.rs")).unwrap();
+    let mut checked = 0;
+    for sig in routes.split("pub async fn ").skip(1) {
+        let sig = &sig[..sig.find('{').unwrap_or(sig.len())];
+        let name = sig.split('(').next().unwrap_or("");
+        let body = [": JsonBody<", ": Body,", ": Body)", ": web::Payload"].iter().filter_map(|b| sig.find(b)).min();
+        let guard = [": Authed<", "Gate,", "Gate)"].iter().filter_map(|g| sig.find(g)).min();
+        if let (Some(b), Some(g)) = (body, guard) {
+            assert!(g < b, "{name}: the body extractor comes before the one that authorizes the request");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 7, "only {checked} handlers with a guard and a body found: has routes.rs changed shape?");
+}

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod crash;
 mod escalation;
+mod hardening;
 mod live;
 mod metrics;
 mod pages;

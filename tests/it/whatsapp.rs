@@ -4,6 +4,7 @@
 
 use crate::support::*;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -17,21 +18,30 @@ const TOKEN: &str = "graph-access-token";
 const PNID: &str = "109876543210";
 const PHOTO: &[u8] = b"\xff\xd8\xff\xe0 not really a jpeg, but bytes all the same";
 
+/// Media ids the stand-in answers specially: a photo whose size it declares as 64 MiB, one it
+/// declares small but serves 64 MiB of, and a PDF.
+pub const MEDIA_BIG: &str = "MEDIABIG1";
+pub const MEDIA_LIAR: &str = "MEDIALIAR1";
+pub const MEDIA_PDF: &str = "MEDIAPDF1";
+pub const HUGE: usize = 64 << 20;
+
 #[derive(Default)]
 struct Graph {
     sent: Vec<Value>,
     down: bool,
     refused_while_down: u32,
+    /// bytes of media files handed to the connection, by media id
+    served: std::collections::HashMap<String, usize>,
 }
 
 /// The Graph API stand-in, on its own thread and port.
-struct Stand {
+pub struct Stand {
     url: String,
     state: Arc<Mutex<Graph>>,
 }
 
 impl Stand {
-    fn start() -> Stand {
+    pub fn start() -> Stand {
         let state = Arc::new(Mutex::new(Graph::default()));
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", l.local_addr().unwrap());
@@ -61,7 +71,12 @@ impl Stand {
         self.state.lock().unwrap().sent.clone()
     }
 
-    fn texts_to(&self, wa_id: &str) -> Vec<String> {
+    /// How many bytes of the media file were produced for the connection so far.
+    pub fn served(&self, media: &str) -> usize {
+        self.state.lock().unwrap().served.get(media).copied().unwrap_or(0)
+    }
+
+    pub fn texts_to(&self, wa_id: &str) -> Vec<String> {
         self.sent()
             .iter()
             .filter(|m| m["to"] == wa_id)
@@ -109,24 +124,44 @@ async fn media_info(req: HttpRequest, path: web::Path<String>, data: Shared) -> 
     if !authorized(&req) {
         return HttpResponse::Unauthorized().finish();
     }
+    let (mime, size) = match path.as_str() {
+        MEDIA_BIG => ("image/jpeg", HUGE),
+        MEDIA_PDF => ("application/pdf", PHOTO.len()),
+        _ => ("image/jpeg", PHOTO.len()),
+    };
     HttpResponse::Ok().json(json!({
         "messaging_product": "whatsapp",
         "url": format!("{}/files/{}", data.1, path.as_str()),
-        "mime_type": "image/jpeg",
+        "mime_type": mime,
         "sha256": "",
-        "file_size": PHOTO.len().to_string(),
+        "file_size": size.to_string(),
         "id": path.as_str()
     }))
 }
 
-async fn media_file(req: HttpRequest) -> HttpResponse {
+async fn media_file(req: HttpRequest, path: web::Path<String>, data: Shared) -> HttpResponse {
     if !authorized(&req) {
         return HttpResponse::Unauthorized().finish();
     }
-    HttpResponse::Ok().content_type("image/jpeg").body(PHOTO)
+    let media = path.into_inner();
+    if media != MEDIA_BIG && media != MEDIA_LIAR {
+        data.0.lock().unwrap().served.insert(media, PHOTO.len());
+        return HttpResponse::Ok().content_type("image/jpeg").body(PHOTO);
+    }
+    // 64 MiB of "jpeg", made 64 KiB at a time as the connection takes it, without a length
+    let state = data.0.clone();
+    let chunks = futures_util::stream::iter(0..HUGE / (64 << 10)).map(move |i| {
+        let mut chunk = vec![0u8; 64 << 10];
+        if i == 0 {
+            chunk[..4].copy_from_slice(b"\xff\xd8\xff\xe0");
+        }
+        *state.lock().unwrap().served.entry(media.clone()).or_default() += chunk.len();
+        Ok::<_, actix_web::Error>(web::Bytes::from(chunk))
+    });
+    HttpResponse::Ok().content_type("image/jpeg").streaming(chunks)
 }
 
-fn node(stand: &Stand) -> TestNode {
+pub fn node(stand: &Stand) -> TestNode {
     let mut o = Options::unlimited();
     o.env.extend([
         ("BANPOL_WHATSAPP_VERIFY_TOKEN".into(), VERIFY.into()),
@@ -143,7 +178,7 @@ fn now_s() -> u64 {
 }
 
 /// One message as Meta sends it.
-fn msg(from: &str, id: &str, content: Value) -> Value {
+pub fn msg(from: &str, id: &str, content: Value) -> Value {
     let mut m = json!({"from": from, "id": id, "timestamp": now_s().to_string()});
     for (k, v) in content.as_object().unwrap() {
         m[k] = v.clone();
@@ -151,7 +186,7 @@ fn msg(from: &str, id: &str, content: Value) -> Value {
     m
 }
 
-fn text(body: &str) -> Value {
+pub fn text(body: &str) -> Value {
     json!({"type": "text", "text": {"body": body}})
 }
 
@@ -187,12 +222,12 @@ async fn post(node: &TestNode, c: &reqwest::Client, payload: &Value) -> StatusCo
         .status()
 }
 
-async fn say(node: &TestNode, c: &reqwest::Client, from: &str, id: &str, content: Value) {
+pub async fn say(node: &TestNode, c: &reqwest::Client, from: &str, id: &str, content: Value) {
     assert_eq!(post(node, c, &delivery(vec![msg(from, id, content)])).await, StatusCode::OK);
 }
 
 /// Waits until the stand-in got `n` messages for `wa_id`; returns their texts.
-async fn replies(stand: &Stand, wa_id: &str, n: usize) -> Vec<String> {
+pub async fn replies(stand: &Stand, wa_id: &str, n: usize) -> Vec<String> {
     eventually(20, || async {
         let t = stand.texts_to(wa_id);
         (t.len() >= n).then_some(t)
@@ -200,7 +235,7 @@ async fn replies(stand: &Stand, wa_id: &str, n: usize) -> Vec<String> {
     .await
 }
 
-fn ticket_in(text: &str) -> String {
+pub fn ticket_in(text: &str) -> String {
     text.split_whitespace().find(|w| w.starts_with("PLG-")).unwrap().trim_end_matches(['.', ',']).to_owned()
 }
 

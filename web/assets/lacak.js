@@ -18,7 +18,8 @@ async function look() {
   const r = await api(`/api/v1/reports/${encodeURIComponent(ticket)}?token=${encodeURIComponent(token)}`);
   if (!r.ok) {
     $('#result').hidden = true;
-    $('#notfound').textContent = r.status === 0 ? t('err.network') : t('tr.notfound');
+    $('#notfound').textContent =
+      r.status === 0 ? t('err.network') : r.status === 429 ? t('tr.rate') : t('tr.notfound');
     $('#notfound').hidden = false;
     return;
   }

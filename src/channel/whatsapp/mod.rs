@@ -515,7 +515,7 @@ async fn deliver(app: &App, wa: &WhatsApp, group: &[(Vec<u8>, OutMsg)]) -> Vec<(
                 m.as_template = m.as_template || !window_open;
                 send(wa, &m.to, text, m.as_template).await.map(Some)
             }
-            OutBody::FetchMedia { media_id } => fetch_media(app, wa, media_id).await.map(|_| None),
+            OutBody::FetchMedia { media_id } => fetch_media(app, wa, &m.to, media_id).await.map(|_| None),
         };
         let t = now();
         let stop = match result {
@@ -640,9 +640,45 @@ async fn send(wa: &WhatsApp, to: &str, text: &str, template: bool) -> Result<Str
         .ok_or_else(|| SendError::Transient("no message id in the answer".into()))
 }
 
+/// The largest photo kept: WhatsApp's own limit for images (5 MB).
+pub const MEDIA_MAX: u64 = 5 << 20;
+
+/// Photo types kept, with the first bytes each must start with.
+const MEDIA_TYPES: &[(&str, &[u8])] =
+    &[("image/jpeg", b"\xff\xd8\xff"), ("image/png", b"\x89PNG\r\n\x1a\n"), ("image/webp", b"RIFF")];
+
+/// Why a photo is not kept; the reporter is told in these words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaRefusal {
+    TooLarge,
+    WrongType,
+}
+
+impl MediaRefusal {
+    fn reply(self) -> String {
+        let why = match self {
+            MediaRefusal::TooLarge => format!("ukurannya lebih dari {} MB", MEDIA_MAX >> 20),
+            MediaRefusal::WrongType => "jenis berkasnya tidak didukung; kirim foto JPEG atau PNG".to_owned(),
+        };
+        format!(
+            "Maaf, foto yang Anda kirim tidak dapat kami terima ({why}). Laporan Anda tetap kami proses; \
+             jika perlu, kirim foto lain yang lebih kecil. Jika darurat, hubungi 110."
+        )
+    }
+}
+
+/// The type of a photo, if it is one we keep: the declared type (parameters dropped), and the
+/// bytes, when known, starting as that type does.
+pub fn media_type_ok(declared: &str, head: Option<&[u8]>) -> bool {
+    let declared = declared.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    MEDIA_TYPES.iter().any(|(t, magic)| *t == declared && head.is_none_or(|h| h.starts_with(magic)))
+}
+
 /// Fetches a photo (media URL, then the file, both with the bearer token) and keeps it
-/// content-addressed under its SHA-256.
-async fn fetch_media(app: &App, wa: &WhatsApp, media_id: &str) -> Result<(), SendError> {
+/// content-addressed under its SHA-256. A photo over [`MEDIA_MAX`] or of another type is refused
+/// before the download when the Graph API says so, else as soon as the download shows it (the
+/// connection is dropped there, nothing more is read); the reporter gets a reply saying why.
+async fn fetch_media(app: &App, wa: &WhatsApp, to: &str, media_id: &str) -> Result<(), SendError> {
     let unreachable =
         |e: reqwest::Error| SendError::Transient(format!("the Graph API is unreachable: {}", e.without_url()));
     let r = wa
@@ -659,11 +695,30 @@ async fn fetch_media(app: &App, wa: &WhatsApp, media_id: &str) -> Result<(), Sen
     }
     let info: wire::MediaInfo =
         serde_json::from_str(&body).map_err(|e| SendError::Permanent(format!("bad media answer: {e}")))?;
-    let r = wa.http.get(&info.url).bearer_auth(wa.cfg.access_token.expose()).send().await.map_err(unreachable)?;
+    if !media_type_ok(&info.mime_type, None) {
+        return refuse_media(app, to, media_id, MediaRefusal::WrongType).await;
+    }
+    if info.size().is_some_and(|n| n > MEDIA_MAX) {
+        return refuse_media(app, to, media_id, MediaRefusal::TooLarge).await;
+    }
+    let mut r = wa.http.get(&info.url).bearer_auth(wa.cfg.access_token.expose()).send().await.map_err(unreachable)?;
     if !r.status().is_success() {
         return Err(classify(r.status(), ""));
     }
-    let bytes = r.bytes().await.map_err(unreachable)?;
+    if r.content_length().is_some_and(|n| n > MEDIA_MAX) {
+        return refuse_media(app, to, media_id, MediaRefusal::TooLarge).await;
+    }
+    let mut bytes = Vec::with_capacity(info.size().unwrap_or(0).min(MEDIA_MAX) as usize);
+    while let Some(chunk) = r.chunk().await.map_err(unreachable)? {
+        if bytes.len() as u64 + chunk.len() as u64 > MEDIA_MAX {
+            drop(r); // closes the connection: the rest is never read
+            return refuse_media(app, to, media_id, MediaRefusal::TooLarge).await;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if !media_type_ok(&info.mime_type, Some(&bytes)) {
+        return refuse_media(app, to, media_id, MediaRefusal::WrongType).await;
+    }
     let sha = hex::encode(crate::model::event::hash_bytes(&bytes));
     use base64::Engine;
     let blob =
@@ -674,6 +729,23 @@ async fn fetch_media(app: &App, wa: &WhatsApp, media_id: &str) -> Result<(), Sen
         .write(t, |tx| -> Result<(), ServiceError> {
             tx.kv_put(Kv::WaMedia, sha.as_bytes(), Some(&blob));
             tx.kv_put(Kv::WaSeen, format!("media:{media_id}").as_bytes(), Some(&Seen { at: t, note: sha.clone() }));
+            Ok(())
+        })
+        .map_err(|e| SendError::Transient(e.to_string()))?;
+    app.store.durable(d).await.map_err(|e| SendError::Transient(e.to_string()))?;
+    Ok(())
+}
+
+/// Records a refused photo (nothing of it is kept) and queues the reply to the reporter.
+async fn refuse_media(app: &App, to: &str, media_id: &str, why: MediaRefusal) -> Result<(), SendError> {
+    tracing::warn!(media = media_id, reason = ?why, "a WhatsApp photo was refused");
+    let t = now();
+    let (_, d) = app
+        .store
+        .write(t, |tx| -> Result<(), ServiceError> {
+            let note = format!("{why:?}");
+            tx.kv_put(Kv::WaSeen, format!("media-refused:{media_id}").as_bytes(), Some(&Seen { at: t, note }));
+            stage_out(tx, &OutMsg::new(to, OutBody::Text { text: why.reply() }, t))?;
             Ok(())
         })
         .map_err(|e| SendError::Transient(e.to_string()))?;
@@ -741,6 +813,18 @@ mod tests {
         assert!(!signature_ok("s3cret", body, None));
         assert!(!signature_ok("s3cret", body, Some("sha1=abc")));
         assert!(!signature_ok("s3cret", body, Some("sha256=zz")));
+    }
+
+    #[test]
+    fn photo_types() {
+        assert!(media_type_ok("image/jpeg", None));
+        assert!(media_type_ok("image/JPEG; charset=binary", Some(b"\xff\xd8\xff\xe0rest")));
+        assert!(media_type_ok("image/png", Some(b"\x89PNG\r\n\x1a\n....")));
+        assert!(!media_type_ok("image/png", Some(b"\xff\xd8\xff\xe0 a jpeg said to be a png")));
+        assert!(!media_type_ok("application/pdf", None));
+        assert!(!media_type_ok("image/svg+xml", Some(b"<svg")));
+        assert!(!media_type_ok("", None));
+        assert!(MediaRefusal::TooLarge.reply().contains("5 MB"));
     }
 
     #[test]

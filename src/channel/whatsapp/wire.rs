@@ -116,6 +116,19 @@ pub struct MediaInfo {
     pub url: String,
     #[serde(default)]
     pub mime_type: String,
+    /// bytes; the Graph API documents it as a string, a number is taken too
+    #[serde(default)]
+    pub file_size: Option<serde_json::Value>,
+}
+
+impl MediaInfo {
+    pub fn size(&self) -> Option<u64> {
+        match self.file_size.as_ref()? {
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
 }
 
 /// A Graph API error body: `{"error": {"code": 131047, "message": ...}}`.
