@@ -34,6 +34,8 @@ pub struct App {
     pub sops: HashMap<String, Arc<Sop>>,
     pub session_ttl_ms: u64,
     pub throttle: Mutex<auth::Throttle>,
+    /// argon2id checks that may run at once (`auth::hash_slots`)
+    pub hash_slots: Arc<tokio::sync::Semaphore>,
     /// tickets of cases that just changed (live views subscribe)
     pub changes: broadcast::Sender<Ticket>,
     /// the Polda's territory (a box around the Polres seats), for the prank score
@@ -66,6 +68,10 @@ pub enum ServiceError {
     BadCredentials,
     #[error("too many failed logins; try again in {retry_after_s} s")]
     Throttled { retry_after_s: u64 },
+    #[error("too many logins are being checked at once; try again in {retry_after_s} s")]
+    Busy { retry_after_s: u64 },
+    #[error("this account waits for a ka_siaga or a leader of this node to confirm it")]
+    Pending,
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -150,6 +156,7 @@ impl App {
             sops,
             session_ttl_ms: config.session_ttl_ms,
             throttle: Mutex::new(auth::Throttle::default()),
+            hash_slots: Arc::new(tokio::sync::Semaphore::new(auth::hash_slots())),
             changes,
             sync: sync::Board::default(),
             upstream_configured: config.upstream.is_some(),
