@@ -4,9 +4,10 @@
 use super::{random_hex, App, ServiceError};
 use crate::model::{Millis, Role, UnitCode, Units};
 use crate::store::{SessionRecord, Store, UserRecord};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// A logged-in person, as handlers see them.
 #[derive(Debug, Clone)]
@@ -24,7 +25,10 @@ pub fn hash_password(pw: &str) -> String {
     Argon2::default().hash_password(pw.as_bytes(), &salt).expect("argon2 with default params").to_string()
 }
 
+/// The library's own check (logins use [`verify_in`]; the tests compare the two).
+#[cfg(test)]
 fn verify_password(pw: &str, phc: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
     PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
 }
 
@@ -201,9 +205,61 @@ impl Drop for Reserved<'_> {
     }
 }
 
-/// How many argon2id checks may run at once: one per core (each takes about 19 MiB).
-pub fn hash_slots() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8)
+/// The argon2id checks of logins: at most one per core at once, each in a block buffer that is
+/// allocated once and kept (about 19 MiB each), so a burst of logins cannot grow the heap (a
+/// fresh buffer per check, on whichever blocking thread, left the allocator holding hundreds of
+/// MiB).
+pub struct Hashers {
+    slots: Arc<tokio::sync::Semaphore>,
+    memory: Mutex<Vec<Vec<Block>>>,
+}
+
+impl Default for Hashers {
+    fn default() -> Self {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+        Hashers { slots: Arc::new(tokio::sync::Semaphore::new(n)), memory: Mutex::new(Vec::new()) }
+    }
+}
+
+impl Hashers {
+    /// Checks `pw` against the PHC string `phc` on a blocking thread once a slot is free; `None`
+    /// when no slot freed up within `wait`.
+    async fn verify(self: &Arc<Self>, pw: &str, phc: String, wait: std::time::Duration) -> Option<bool> {
+        let permit = tokio::time::timeout(wait, self.slots.clone().acquire_owned()).await.ok()?.ok()?;
+        let (me, pw) = (self.clone(), pw.to_owned());
+        let ok = tokio::task::spawn_blocking(move || {
+            let _slot = permit;
+            let mut mem = me.memory.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
+            let ok = verify_in(&pw, &phc, &mut mem);
+            me.memory.lock().unwrap_or_else(|e| e.into_inner()).push(mem);
+            ok
+        })
+        .await
+        .unwrap_or(false);
+        Some(ok)
+    }
+}
+
+/// `verify_password` in a caller's block buffer (grown to the hash's memory cost once).
+fn verify_in(pw: &str, phc: &str, mem: &mut Vec<Block>) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else { return false };
+    let (Ok(params), Ok(alg)) = (Params::try_from(&hash), Algorithm::try_from(hash.algorithm)) else {
+        return false;
+    };
+    let Ok(version) = hash.version.map(Version::try_from).transpose() else { return false };
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else { return false };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else { return false };
+    if mem.len() < params.block_count() {
+        mem.resize(params.block_count(), Block::default());
+    }
+    let blocks = params.block_count();
+    let argon = Argon2::new(alg, version.unwrap_or_default(), params);
+    let mut out = vec![0u8; expected.len()];
+    if argon.hash_password_into_with_memory(pw.as_bytes(), salt, &mut out, &mut mem[..blocks]).is_err() {
+        return false;
+    }
+    Output::new(&out).is_ok_and(|o| o == expected)
 }
 
 /// How long a login waits for a hashing slot before it is told to come back.
@@ -229,20 +285,13 @@ pub async fn login(app: &App, username: &str, password: &str, from: &str) -> Res
         .reserve(username, from, now)
         .map_err(|s| ServiceError::Throttled { retry_after_s: s })?;
     let reserved = Reserved { app, attempt: Some(attempt) };
-    let Ok(Ok(permit)) = tokio::time::timeout(HASH_WAIT, app.hash_slots.clone().acquire_owned()).await else {
-        reserved.settle(Outcome::Dropped, super::now());
-        return Err(ServiceError::Busy { retry_after_s: 2 });
-    };
     let user = app.store.user(username)?;
     // verify against a fixed hash when the user does not exist, so timing does not tell
     let phc = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
-    let pw = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || {
-        let _slot = permit;
-        verify_password(&pw, &phc)
-    })
-    .await
-    .unwrap_or(false);
+    let Some(ok) = app.hashers.verify(password, phc, HASH_WAIT).await else {
+        reserved.settle(Outcome::Dropped, super::now());
+        return Err(ServiceError::Busy { retry_after_s: 2 });
+    };
     let now = super::now();
     let user = match user {
         Some(u) if ok && !u.disabled => u,
@@ -630,6 +679,20 @@ mod tests {
     fn dummy_hash_is_well_formed() {
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
         assert!(!verify_password("anything", DUMMY_HASH));
+    }
+
+    #[test]
+    fn verifying_in_a_kept_buffer_agrees_with_the_library() {
+        let phc = hash_password("the-right-password");
+        let mut mem = Vec::new();
+        assert!(verify_in("the-right-password", &phc, &mut mem));
+        assert!(verify_password("the-right-password", &phc));
+        let kept = mem.len();
+        assert!(kept > 0);
+        for (pw, h) in [("the-wrong-password", phc.as_str()), ("anything", DUMMY_HASH), ("x", "not a hash")] {
+            assert!(!verify_in(pw, h, &mut mem), "{pw}");
+        }
+        assert_eq!(mem.len(), kept, "the buffer is reused, not grown");
     }
 
     #[test]

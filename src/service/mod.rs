@@ -34,8 +34,8 @@ pub struct App {
     pub sops: HashMap<String, Arc<Sop>>,
     pub session_ttl_ms: u64,
     pub throttle: Mutex<auth::Throttle>,
-    /// argon2id checks that may run at once (`auth::hash_slots`)
-    pub hash_slots: Arc<tokio::sync::Semaphore>,
+    /// the argon2id checks of logins (one per core at once, in kept buffers)
+    pub hashers: Arc<auth::Hashers>,
     /// tickets of cases that just changed (live views subscribe)
     pub changes: broadcast::Sender<Ticket>,
     /// the Polda's territory (a box around the Polres seats), for the prank score
@@ -156,7 +156,7 @@ impl App {
             sops,
             session_ttl_ms: config.session_ttl_ms,
             throttle: Mutex::new(auth::Throttle::default()),
-            hash_slots: Arc::new(tokio::sync::Semaphore::new(auth::hash_slots())),
+            hashers: Arc::default(),
             changes,
             sync: sync::Board::default(),
             upstream_configured: config.upstream.is_some(),
