@@ -25,6 +25,7 @@ pub async fn first_start(app: &App, demo: bool) -> Result<Vec<FirstLogin>, Servi
             let own_unit = app.units.units.iter().find(|u| u.node == app.node).map(|u| u.code.clone());
             made.push(make(app, "operator", Role::Operator, None)?);
             made.push(make(app, "pasiaga", Role::PaSiaga, None)?);
+            made.push(make(app, "kasiaga", Role::KaSiaga, None)?);
             if let Some(u) = &own_unit {
                 made.push(make(
                     app,
