@@ -65,7 +65,7 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
                 let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
                 ServiceError::BadRequest(format!("role {role:?} is unknown: use one of {}", all.join(", ")))
             })?;
-            let u = add_user(store, units, &name, r, unit.as_deref(), &password)?;
+            let u = add_user(store, units, &name, r, unit.as_deref(), &password, false)?;
             store.log_access(super::now(), "cli", "user_add", &u.username, "admin-socket")?;
             format!(
                 "user {} added ({}{})",
@@ -92,7 +92,7 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
             lines.join("\n")
         }
         Request::UserPasswd { name, password } => {
-            let u = set_password(store, &name, &password)?;
+            let u = set_password(store, &name, &password, false)?;
             store.log_access(super::now(), "cli", "user_passwd", &name, "admin-socket")?;
             let state = if u.disabled { " (the account stays disabled: banpol user enable)" } else { "" };
             format!("password of {name} changed; their sessions are closed{state}")

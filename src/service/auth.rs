@@ -274,8 +274,7 @@ pub struct Login {
 }
 
 /// Checks a password and opens a session. The attempt is counted by the throttle before the
-/// password is hashed; the hash (argon2id) runs off the async threads, at most
-/// [`hash_slots`] at once.
+/// password is hashed; the hash (argon2id) runs off the async threads in [`Hashers`].
 pub async fn login(app: &App, username: &str, password: &str, from: &str) -> Result<Login, ServiceError> {
     let now = super::now();
     let attempt = app
@@ -376,7 +375,8 @@ fn check_password(pw: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Creates an account. Returns the record (the caller flushes).
+/// Creates an account, `pending` if asked (see [`confirm_user`]). Returns the record (the caller
+/// flushes).
 pub fn add_user(
     store: &Store,
     units: &Units,
@@ -384,6 +384,7 @@ pub fn add_user(
     role: Role,
     unit: Option<&str>,
     password: &str,
+    pending: bool,
 ) -> Result<UserRecord, ServiceError> {
     check_username(name)?;
     check_password(password)?;
@@ -413,18 +414,20 @@ pub fn add_user(
         password_hash: hash_password(password),
         disabled: false,
         created: super::now(),
-        pending: false,
+        pending,
     };
     let _ = store.put_user(&rec)?;
     Ok(rec)
 }
 
 /// Sets a new password and ends the user's sessions. It does not enable a disabled account
-/// (that is [`enable_user`], its own audited step).
-pub fn set_password(store: &Store, name: &str, password: &str) -> Result<UserRecord, ServiceError> {
+/// (that is [`enable_user`], its own audited step). With `reconfirm`, an account that reads case
+/// contents becomes pending in the same write.
+pub fn set_password(store: &Store, name: &str, password: &str, reconfirm: bool) -> Result<UserRecord, ServiceError> {
     check_password(password)?;
     let mut u = store.user(name)?.ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
     u.password_hash = hash_password(password);
+    u.pending |= reconfirm && needs_confirmation(u.role);
     let _ = store.put_user(&u)?;
     let _ = store.delete_sessions_of(name)?;
     Ok(u)
@@ -494,11 +497,7 @@ pub fn api_add_user(
     may_manage(staff)?;
     let r = Role::parse(role).ok_or_else(|| ServiceError::BadRequest(format!("role {role:?} is unknown")))?;
     let pw = password.unwrap_or_else(generate_password);
-    let mut u = add_user(&app.store, &app.units, name, r, unit, &pw)?;
-    if needs_confirmation(r) {
-        u.pending = true;
-        let _ = app.store.put_user(&u)?;
-    }
+    let u = add_user(&app.store, &app.units, name, r, unit, &pw, needs_confirmation(r))?;
     let target = if u.pending { format!("{name} (pending)") } else { name.to_owned() };
     app.store.log_access(super::now(), &staff.username, "user_add", &target, from)?;
     app.store.flush_now()?;
@@ -542,11 +541,7 @@ pub fn api_set_password(
 ) -> Result<(UserRecord, String), ServiceError> {
     may_manage(staff)?;
     let pw = password.unwrap_or_else(generate_password);
-    let mut u = set_password(&app.store, name, &pw)?;
-    if needs_confirmation(u.role) && !u.pending {
-        u.pending = true;
-        let _ = app.store.put_user(&u)?;
-    }
+    let u = set_password(&app.store, name, &pw, true)?;
     let target = if u.pending { format!("{name} (pending)") } else { name.to_owned() };
     app.store.log_access(super::now(), &staff.username, "user_passwd", &target, from)?;
     app.store.flush_now()?;
@@ -693,6 +688,9 @@ mod tests {
             assert!(!verify_in(pw, h, &mut mem), "{pw}");
         }
         assert_eq!(mem.len(), kept, "the buffer is reused, not grown");
+        let mut fresh = Vec::new();
+        assert!(!verify_in("anything", DUMMY_HASH, &mut fresh));
+        assert_eq!(fresh.len(), kept, "an unknown user costs a full hash too (timing does not tell)");
     }
 
     #[test]

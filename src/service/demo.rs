@@ -46,7 +46,7 @@ pub async fn first_start(app: &App, demo: bool) -> Result<Vec<FirstLogin>, Servi
 
 fn make(app: &App, name: &str, role: Role, unit: Option<&str>) -> Result<FirstLogin, ServiceError> {
     let password = generate_password();
-    let u = add_user(&app.store, &app.units, name, role, unit, &password)?;
+    let u = add_user(&app.store, &app.units, name, role, unit, &password, false)?;
     Ok(FirstLogin { username: u.username, role, unit: u.unit, password })
 }
 
