@@ -160,7 +160,7 @@ enum UserCmd {
     },
     /// List accounts
     List,
-    /// Set a new password (and end the user's sessions)
+    /// Set a new password (and end the user's sessions); a disabled account stays disabled
     Passwd {
         name: String,
         #[arg(long)]
@@ -168,6 +168,8 @@ enum UserCmd {
     },
     /// Disable an account (and end its sessions)
     Disable { name: String },
+    /// Enable a disabled account again (its password is unchanged)
+    Enable { name: String },
 }
 
 fn load_config(g: &Global) -> anyhow::Result<Config> {
@@ -264,6 +266,7 @@ fn main() -> anyhow::Result<()> {
                     (Request::UserPasswd { name, password }, show)
                 }
                 UserCmd::Disable { name } => (Request::UserDisable { name }, None),
+                UserCmd::Enable { name } => (Request::UserEnable { name }, None),
             };
             rt.block_on(admin_command(&config, req))?;
             if let Some(s) = show {

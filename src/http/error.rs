@@ -117,6 +117,20 @@ impl From<ServiceError> for ApiError {
                 e.retry_after = Some(retry_after_s);
                 e
             }
+            ServiceError::Busy { retry_after_s } => {
+                let mut e = ApiError::new(
+                    S::TOO_MANY_REQUESTS,
+                    "throttled",
+                    format!("too many logins are being checked at once; try again in {retry_after_s} s"),
+                );
+                e.retry_after = Some(retry_after_s);
+                e
+            }
+            ServiceError::Pending => ApiError::new(
+                S::FORBIDDEN,
+                "account_pending",
+                "this account waits for a ka_siaga or a leader of this node to confirm it; ask them",
+            ),
             ServiceError::RateLimited { what, retry_after_s } => {
                 let mut e = ApiError::new(S::TOO_MANY_REQUESTS, "rate_limited", e_msg(what, retry_after_s));
                 e.retry_after = Some(retry_after_s);

@@ -127,6 +127,13 @@ pub fn configure(
                     .route(web::post().to(add_user))
                     .default_service(na()),
             )
+            .service(web::resource("/api/v1/users/pending").route(web::get().to(pending_users)).default_service(na()))
+            .service(
+                web::resource("/api/v1/users/{name}/enable").route(web::post().to(enable_user)).default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/users/{name}/confirm").route(web::post().to(confirm_user)).default_service(na()),
+            )
             .service(
                 web::resource("/api/v1/users/{name}/disable").route(web::post().to(disable_user)).default_service(na()),
             )

@@ -607,6 +607,9 @@ pub struct UserOut {
     pub role: String,
     pub unit: Option<String>,
     pub disabled: bool,
+    /// created or reset by tik_admin over the web for a role that reads case contents: no login
+    /// until a ka_siaga or leader of this node confirms it
+    pub pending: bool,
     pub created_at: String,
     /// only in the answer that created the account or set its password: shown once
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -619,6 +622,7 @@ fn user_out(u: &crate::store::UserRecord, password: Option<String>) -> UserOut {
         role: u.role.as_str().to_owned(),
         unit: u.unit.as_ref().map(|x| x.to_string()),
         disabled: u.disabled,
+        pending: u.pending,
         created_at: wib(u.created),
         password,
     }
@@ -679,7 +683,8 @@ pub async fn disable_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Set a new password (generated when left out) and end the user's sessions (tik_admin).
+/// Set a new password (generated when left out) and end the user's sessions (tik_admin). A
+/// disabled account stays disabled; one that reads case contents waits for a confirmation again.
 #[utoipa::path(post, path = "/api/v1/users/{name}/password", params(("name" = String, Path)), request_body = PasswordIn, responses((status = 200, body = UserOut), (status = 403, body = ErrorBody)))]
 pub async fn set_user_password(
     app: web::Data<App>,
@@ -693,6 +698,37 @@ pub async fn set_user_password(
         .await
         .map_err(|e| ApiError::internal(&e))??;
     Ok(HttpResponse::Ok().json(user_out(&u, Some(pw))))
+}
+
+/// Enable a disabled account; its password is unchanged (tik_admin).
+#[utoipa::path(post, path = "/api/v1/users/{name}/enable", params(("name" = String, Path)), responses((status = 200, body = UserOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn enable_user(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let u = auth::api_enable_user(&app, &who.staff, &path, &client_addr(&req))?;
+    Ok(HttpResponse::Ok().json(user_out(&u, None)))
+}
+
+/// Accounts waiting for a confirmation (ka_siaga, leader, tik_admin).
+#[utoipa::path(get, path = "/api/v1/users/pending", responses((status = 200, body = [UserOut]), (status = 403, body = ErrorBody)))]
+pub async fn pending_users(app: web::Data<App>, who: Authed<AnyStaff>) -> Result<HttpResponse> {
+    let users = auth::pending_users(&app, &who.staff)?;
+    Ok(HttpResponse::Ok().json(users.iter().map(|u| user_out(u, None)).collect::<Vec<_>>()))
+}
+
+/// Confirm a pending account: it may log in from now on (ka_siaga or leader of this node).
+#[utoipa::path(post, path = "/api/v1/users/{name}/confirm", params(("name" = String, Path)), responses((status = 200, body = UserOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn confirm_user(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let u = auth::confirm_user(&app, &who.staff, &path, &client_addr(&req))?;
+    Ok(HttpResponse::Ok().json(user_out(&u, None)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -38,6 +38,8 @@ pub enum Action {
     Reopen,
     Note,
     ManageUsers,
+    /// confirm an account that tik_admin created or reset over the web (it reads case contents)
+    ConfirmAccounts,
     VerifyIntegrity,
     ReadAccessLog,
 }
@@ -77,11 +79,15 @@ impl Role {
         use Action::*;
         use Role::*;
         match self {
-            Operator | PaSiaga | KaSiaga => {
+            Operator | PaSiaga => {
                 matches!(action, ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note)
             }
+            KaSiaga => matches!(
+                action,
+                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note | ConfirmAccounts
+            ),
             UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note),
-            Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note),
+            Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts),
             Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog),
             Propam => matches!(action, ReadCases | Note),
             TikAdmin => matches!(action, ManageUsers | VerifyIntegrity),
@@ -104,6 +110,8 @@ mod tests {
         }
         assert!(!Role::TikAdmin.may(Action::ReadCases), "tik_admin sees no case contents");
         assert!(Role::TikAdmin.may(Action::ManageUsers));
+        let confirms: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(Action::ConfirmAccounts)).collect();
+        assert_eq!(confirms, [Role::KaSiaga, Role::Leader], "only the head of shift and leaders confirm accounts");
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }

@@ -3,7 +3,7 @@
 //! its data directory (mode 0600, in a 0700 directory, and the peer's uid is checked); the CLI
 //! talks to it, and opens the store itself only when no node is serving.
 
-use super::auth::{add_user, disable_user, set_password};
+use super::auth::{add_user, disable_user, enable_user, set_password};
 use super::ServiceError;
 use crate::model::{Role, Units};
 use crate::store::Store;
@@ -29,6 +29,9 @@ pub enum Request {
         password: String,
     },
     UserDisable {
+        name: String,
+    },
+    UserEnable {
         name: String,
     },
     Verify,
@@ -62,7 +65,7 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
                 let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
                 ServiceError::BadRequest(format!("role {role:?} is unknown: use one of {}", all.join(", ")))
             })?;
-            let u = add_user(store, units, &name, r, unit.as_deref(), &password)?;
+            let u = add_user(store, units, &name, r, unit.as_deref(), &password, false)?;
             store.log_access(super::now(), "cli", "user_add", &u.username, "admin-socket")?;
             format!(
                 "user {} added ({}{})",
@@ -79,20 +82,30 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
                     u.username,
                     u.role.as_str(),
                     u.unit.map(|u| u.to_string()).unwrap_or_else(|| "-".into()),
-                    if u.disabled { "disabled" } else { "active" }
+                    match (u.disabled, u.pending) {
+                        (true, _) => "disabled",
+                        (false, true) => "pending (a ka_siaga or leader confirms it in /admin)",
+                        (false, false) => "active",
+                    }
                 ));
             }
             lines.join("\n")
         }
         Request::UserPasswd { name, password } => {
-            set_password(store, &name, &password)?;
+            let u = set_password(store, &name, &password, false)?;
             store.log_access(super::now(), "cli", "user_passwd", &name, "admin-socket")?;
-            format!("password of {name} changed; their sessions are closed")
+            let state = if u.disabled { " (the account stays disabled: banpol user enable)" } else { "" };
+            format!("password of {name} changed; their sessions are closed{state}")
         }
         Request::UserDisable { name } => {
             disable_user(store, &name)?;
             store.log_access(super::now(), "cli", "user_disable", &name, "admin-socket")?;
             format!("user {name} disabled; their sessions are closed")
+        }
+        Request::UserEnable { name } => {
+            enable_user(store, &name)?;
+            store.log_access(super::now(), "cli", "user_enable", &name, "admin-socket")?;
+            format!("user {name} enabled")
         }
         Request::NodeInvite { code, ttl_ms, ca_fingerprint } => {
             let node = crate::model::NodeCode::parse(&code)

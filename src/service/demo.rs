@@ -25,6 +25,7 @@ pub async fn first_start(app: &App, demo: bool) -> Result<Vec<FirstLogin>, Servi
             let own_unit = app.units.units.iter().find(|u| u.node == app.node).map(|u| u.code.clone());
             made.push(make(app, "operator", Role::Operator, None)?);
             made.push(make(app, "pasiaga", Role::PaSiaga, None)?);
+            made.push(make(app, "kasiaga", Role::KaSiaga, None)?);
             if let Some(u) = &own_unit {
                 made.push(make(
                     app,
@@ -45,7 +46,7 @@ pub async fn first_start(app: &App, demo: bool) -> Result<Vec<FirstLogin>, Servi
 
 fn make(app: &App, name: &str, role: Role, unit: Option<&str>) -> Result<FirstLogin, ServiceError> {
     let password = generate_password();
-    let u = add_user(&app.store, &app.units, name, role, unit, &password)?;
+    let u = add_user(&app.store, &app.units, name, role, unit, &password, false)?;
     Ok(FirstLogin { username: u.username, role, unit: u.unit, password })
 }
 

@@ -34,6 +34,8 @@ pub struct App {
     pub sops: HashMap<String, Arc<Sop>>,
     pub session_ttl_ms: u64,
     pub throttle: Mutex<auth::Throttle>,
+    /// the argon2id checks of logins (one per core at once, in kept buffers)
+    pub hashers: Arc<auth::Hashers>,
     /// tickets of cases that just changed (live views subscribe)
     pub changes: broadcast::Sender<Ticket>,
     /// the Polda's territory (a box around the Polres seats), for the prank score
@@ -68,6 +70,10 @@ pub enum ServiceError {
     BadCredentials,
     #[error("too many failed logins; try again in {retry_after_s} s")]
     Throttled { retry_after_s: u64 },
+    #[error("too many logins are being checked at once; try again in {retry_after_s} s")]
+    Busy { retry_after_s: u64 },
+    #[error("this account waits for a ka_siaga or a leader of this node to confirm it")]
+    Pending,
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -157,6 +163,7 @@ impl App {
             sops,
             session_ttl_ms: config.session_ttl_ms,
             throttle: Mutex::new(auth::Throttle::default()),
+            hashers: Arc::default(),
             changes,
             sync: sync::Board::default(),
             upstream_configured: config.upstream.is_some(),

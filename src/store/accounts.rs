@@ -16,6 +16,10 @@ pub struct UserRecord {
     pub password_hash: String,
     pub disabled: bool,
     pub created: Millis,
+    /// created or reset by tik_admin over the web for a role that reads case contents: no login
+    /// until a ka_siaga or leader of this node confirms it (absent in older records: false)
+    #[serde(default)]
+    pub pending: bool,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -26,6 +30,7 @@ impl std::fmt::Debug for UserRecord {
             .field("unit", &self.unit)
             .field("password_hash", &"<redacted>")
             .field("disabled", &self.disabled)
+            .field("pending", &self.pending)
             .finish()
     }
 }

@@ -44,6 +44,12 @@ async fn user_commands_work_with_the_node_running_or_stopped() {
     assert!(node.stop().success());
     let out = node.cli(&["user", "passwd", "op", "--password-stdin"], Some("a-brand-new-password"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = node.cli(&["user", "enable", "op"], None);
+    assert!(
+        out.status.success(),
+        "a reset keeps op disabled; enabling is its own step: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     node.add_user("walkin", "operator", None);
     node.start();
     node.passwords.insert("op".into(), "a-brand-new-password".into());
@@ -98,6 +104,10 @@ async fn accounts_over_the_api() {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let pw = v["password"].as_str().unwrap().to_owned();
     assert_eq!((v["role"].as_str(), v["unit"].as_str()), (Some("unit_officer"), Some("PLG")));
+    assert_eq!(node.try_login("plg7", &pw).await.status(), StatusCode::FORBIDDEN, "a ka_siaga confirms it first");
+    node.add_user("ka", "ka_siaga", None);
+    let (s, _) = node.login("ka").await.post("/api/v1/users/plg7/confirm", &serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::OK);
     assert_eq!(node.try_login("plg7", &pw).await.status(), StatusCode::OK);
     let (s, list) = tik.get("/api/v1/users").await;
     assert_eq!(s, StatusCode::OK);

@@ -3,6 +3,7 @@
 
 mod api;
 mod arch;
+mod auth;
 mod backup;
 mod board;
 mod browser;

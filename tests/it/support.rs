@@ -75,9 +75,20 @@ impl TestNode {
         n
     }
 
-    /// The running process's id (for /proc/<pid>/status).
+    /// The running process's id (to read its memory in /proc).
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
+        self.child.as_ref().expect("the node is running").id()
+    }
+
+    /// The running process's resident memory in KiB (`VmRSS`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .expect("VmRSS in /proc status")
     }
 
     pub fn data_dir(&self) -> PathBuf {

@@ -1,4 +1,6 @@
-// Accounts for Bid TIK (tik_admin): list, add, disable, reset a password (shown once); integrity.
+// Accounts for Bid TIK (tik_admin): list, add, disable, enable, reset a password (shown once);
+// integrity. Accounts waiting for a confirmation: listed for tik_admin, confirmed by a ka_siaga or
+// leader (who see only that part of the page).
 import { t, applyI18n } from './i18n.js';
 import { $, el, api, fieldError, fmtTime, units } from './util.js';
 import { staffSession } from './staff.js';
@@ -20,25 +22,58 @@ function fail(message) {
   $('#ad-error').hidden = false;
 }
 
+const CONFIRMS = ['ka_siaga', 'leader'];
+let myRole = '';
+
+const status = (u) => t(u.disabled ? 'ad.disabled' : u.pending ? 'ad.pending' : 'ad.active');
+
+async function loadPending() {
+  const r = await api('/api/v1/users/pending');
+  if (!r.ok) return;
+  $('#pending-box').hidden = false;
+  $('#pending-none').hidden = r.data.length > 0;
+  $('#pending').replaceChildren(...r.data.map((u) => {
+    const cell = el('td', {});
+    if (CONFIRMS.includes(myRole)) {
+      const ok = el('button', { type: 'button', text: t('ad.confirm_account') });
+      ok.addEventListener('click', async () => {
+        $('#pending-error').hidden = true;
+        const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/confirm`, { method: 'POST' });
+        if (!res.ok) { $('#pending-error').textContent = res.data.message || t('err.network'); $('#pending-error').hidden = false; }
+        loadPending();
+      });
+      cell.append(ok);
+    } else {
+      cell.textContent = t('ad.waits');
+    }
+    return el('tr', { 'data-user': u.username },
+      el('td', { text: u.username }), el('td', { text: t(`role.${u.role}`) }), el('td', { text: u.unit || '—' }),
+      el('td', { text: fmtTime(u.created_at) }), cell);
+  }));
+}
+
 async function load() {
   const r = await api('/api/v1/users');
   if (!r.ok) return;
+  loadPending();
   $('#users').replaceChildren(...r.data.map((u) => {
-    const disable = el('button', { type: 'button', class: 'secondary', text: t('ad.disable'), disabled: u.disabled });
+    const disable = el('button', { type: 'button', class: 'secondary', text: t(u.disabled ? 'ad.enable' : 'ad.disable') });
     const reset = el('button', { type: 'button', class: 'secondary', text: t('ad.reset') });
     disable.addEventListener('click', async () => {
-      if (!confirm(`${t('ad.disable')} ${u.username}? ${t('ad.confirm')}`)) return;
-      const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/disable`, { method: 'POST' });
+      const step = u.disabled ? 'enable' : 'disable';
+      if (!u.disabled && !confirm(`${t('ad.disable')} ${u.username}? ${t('ad.confirm')}`)) return;
+      const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/${step}`, { method: 'POST' });
       if (!res.ok) fail(res.data.message);
       load();
     });
     reset.addEventListener('click', async () => {
       const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/password`, { method: 'POST', body: {} });
       if (res.ok) secret(u.username, res.data.password); else fail(res.data.message);
+      load();
     });
     return el('tr', { 'data-user': u.username },
       el('td', { text: u.username }), el('td', { text: t(`role.${u.role}`) }), el('td', { text: u.unit || '—' }),
-      el('td', { text: t(u.disabled ? 'ad.disabled' : 'ad.active') }), el('td', { text: fmtTime(u.created_at) }),
+      el('td', { text: status(u) }), el('td', { text: fmtTime(u.created_at) }),
       el('td', {}, disable, ' ', reset));
   }));
 }
@@ -62,7 +97,13 @@ $('#add').addEventListener('submit', async (ev) => {
   load();
 });
 
-await staffSession((role) => role === 'tik_admin');
-for (const u of await units()) $('#ad-unit').append(el('option', { value: u.code, text: `${u.code} — ${u.name}` }));
-integrityButton($('#integrity'), $('#integrity-out'));
-load();
+const me = await staffSession((role) => role === 'tik_admin' || CONFIRMS.includes(role));
+myRole = me.role;
+if (myRole === 'tik_admin') {
+  $('#tik-only').hidden = false;
+  for (const u of await units()) $('#ad-unit').append(el('option', { value: u.code, text: `${u.code} — ${u.name}` }));
+  integrityButton($('#integrity'), $('#integrity-out'));
+  load();
+} else {
+  loadPending();
+}

@@ -11,7 +11,7 @@ function links(role) {
   const l = [];
   if (readsCases(role)) l.push(['/konsol', 'nav.console'], ['/pantau', 'nav.board']);
   if (role === 'auditor') l.push(['/audit', 'nav.audit']);
-  if (role === 'tik_admin') l.push(['/admin', 'nav.admin']);
+  if (['tik_admin', 'ka_siaga', 'leader'].includes(role)) l.push(['/admin', 'nav.admin']);
   return l;
 }
 
@@ -50,7 +50,8 @@ export async function staffSession(allow) {
         method: 'POST', body: { username: $('#login-user').value.trim(), password: $('#login-pass').value },
       });
       if (!res.ok) {
-        err.textContent = res.status === 429 ? t('lg.locked') : res.status === 0 ? t('err.network') : t('lg.bad');
+        err.textContent = res.status === 429 ? t('lg.locked') : res.status === 0 ? t('err.network')
+          : res.data.code === 'account_pending' ? t('lg.pending') : t('lg.bad');
         err.hidden = false;
         $('#login-pass').select();
         return;
