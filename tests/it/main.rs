@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod crash;
 mod escalation;
+mod files;
 mod live;
 mod metrics;
 mod pages;
