@@ -193,30 +193,24 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let _ = std::io::stdout().flush();
 
     tokio::pin!(shutdown);
-    tokio::pin!(server);
+    // boxed, not pinned in place: it is dropped before `handle.stop`, as the select used to
+    let mut server = Box::pin(server);
     let orphaned = update::supervise::orphaned();
     tokio::pin!(orphaned);
-    let mut exit = Exit::Stopped;
-    loop {
+    let exit = loop {
         tokio::select! {
             r = &mut server => {
                 r.context("the HTTPS server failed")?;
-                break;
+                break None;
             }
             _ = &mut shutdown => {
                 tracing::info!("shutting down");
-                handle.stop(true).await;
-                break;
+                break Some(Exit::Stopped);
             }
-            _ = &mut orphaned => {
-                handle.stop(true).await;
-                break;
-            }
+            _ = &mut orphaned => break Some(Exit::Stopped),
             _ = app.restart.notified() => {
                 tracing::info!("stopping to restart into the installed release");
-                handle.stop(true).await;
-                exit = Exit::Restart;
-                break;
+                break Some(Exit::Restart);
             }
             Some(reply) = async { open_requests.as_mut()?.recv().await } => {
                 // `node invite` on a node whose sync listener is on demand
@@ -236,7 +230,12 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
                 let _ = reply.send(answer);
             }
         }
+    };
+    drop(server);
+    if exit.is_some() {
+        handle.stop(true).await;
     }
+    let exit = exit.unwrap_or(Exit::Stopped);
     if let Some(p) = probation {
         p.abort();
     }

@@ -342,12 +342,15 @@ fn serve(config: Config) -> anyhow::Result<()> {
     }
     let listeners = banpol::Listeners::bind(&config)?;
     let exit = actix_web::rt::System::new().block_on(async move {
-        let shutdown = async {
-            use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+        // the handlers are in place before the node says it serves: a SIGTERM right after
+        // start stops it cleanly instead of killing it
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("while installing the SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("while installing the SIGINT handler")?;
+        let shutdown = async move {
             tokio::select! {
                 _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
             }
         };
         banpol::run(config, listeners, shutdown).await
