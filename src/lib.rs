@@ -253,8 +253,9 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     Ok(exit)
 }
 
-/// The data directory holds the TLS key and the admin socket: owner only.
-fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+/// The data directory holds the store, the keys and the admin socket: owner only. `run` and
+/// every CLI command that may create something in it call this first.
+pub fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir).with_context(|| format!("while creating the data directory {}", dir.display()))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))

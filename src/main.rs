@@ -229,7 +229,7 @@ fn main() -> anyhow::Result<()> {
             let ttl_ms = banpol::model::time::parse_duration(&ttl)
                 .with_context(|| format!("--ttl {ttl:?} is not a duration like 24h or 30m"))?;
             require_store_or_node_code(&config)?;
-            std::fs::create_dir_all(&config.data_dir)?;
+            banpol::prepare_data_dir(&config.data_dir)?;
             let ca = banpol::sync::pki::Ca::load_or_create(&config.data_dir, config.node_code.as_str())
                 .context("while loading this node's sync CA")?;
             rt.block_on(admin_command(
@@ -239,7 +239,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Node(NodeCmd::NewEpoch) => rt.block_on(admin_command(&config, Request::NodeNewEpoch)),
         Cmd::Node(NodeCmd::Join { url, token }) => {
-            std::fs::create_dir_all(&config.data_dir)?;
+            banpol::prepare_data_dir(&config.data_dir)?;
             let parent = rt.block_on(banpol::sync::client::join(&config.data_dir, &config.node_code, &url, &token))?;
             println!(
                 "node {} joined parent {parent} at {url}; a serving node connects within seconds (else start it)",
@@ -303,6 +303,7 @@ async fn admin_command(config: &Config, req: Request) -> anyhow::Result<()> {
 /// only when the node code was named: a store is stamped with its node for good.
 fn open_store(config: &Config) -> anyhow::Result<banpol::store::Store> {
     require_store_or_node_code(config)?;
+    banpol::prepare_data_dir(&config.data_dir)?;
     banpol::store::Store::open(&config.data_dir, &config.node_code, 8 << 20)
         .with_context(|| format!("while opening the store in {}", config.data_dir.display()))
 }
@@ -366,7 +367,7 @@ fn release(cmd: ReleaseCmd, config: &Config) -> anyhow::Result<()> {
     match cmd {
         ReleaseCmd::Publish { archive } => {
             let bytes = std::fs::read(&archive).with_context(|| format!("while reading {}", archive.display()))?;
-            std::fs::create_dir_all(&config.data_dir)?;
+            banpol::prepare_data_dir(&config.data_dir)?;
             let keys = banpol::update::TrustedKeys::load()?;
             let p = banpol::update::publish::publish(&config.data_dir, &bytes, &keys)?;
             let c = &p.manifest.cohort;
@@ -532,6 +533,7 @@ async fn restore(config: &Config, file: &std::path::Path, force: bool) -> anyhow
     if admin::send(&config.admin_socket(), &Request::StoreFormat).await.ok().flatten().is_some() {
         bail!("a node is serving this data directory: stop it first (systemctl stop banpol)");
     }
+    banpol::prepare_data_dir(&config.data_dir)?;
     let r = banpol::store::backup::restore(file, &config.data_dir, &config.node_code, force, &mut |what, n| {
         eprintln!("restore: {n} {what}")
     })?;

@@ -191,6 +191,8 @@ fn cli_commands_do_not_create_a_store_under_the_default_node_code() {
     let out = cli_in(&data, &["--node-code", "OKI", "user", "add", "op", "--role", "operator"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(data.join("store").exists());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700, "owner only from the start");
     // the store exists now: commands that only use it work
     let out = cli_in(&data, &["--node-code", "OKI", "user", "list"], None);
     assert!(String::from_utf8_lossy(&out.stdout).contains("op"));

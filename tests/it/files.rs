@@ -143,3 +143,31 @@ fn the_release_key_is_0600_and_never_written_through_a_link() {
     victim.untouched();
     no_leftovers(dir.path());
 }
+
+/// A post's sync identity (`node join`) is 0600; links planted at the key's name and at the old
+/// fixed temporary name are not followed. The hub's CA key is 0600.
+#[tokio::test]
+async fn the_sync_keys_of_a_joined_post_are_0600() {
+    let hub = TestNode::spawn_with(Options { args: vec!["--node-code".into(), "SUMSEL".into()], ..Default::default() });
+    let post = TestNode::spawn();
+    let out = hub.cli(&["node", "invite", "PLG"], None);
+    assert!(out.status.success(), "invite: {}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    let token = said.lines().find(|l| l.starts_with("banpol1.")).expect("a token line").trim().to_owned();
+
+    let outside = tempfile::tempdir().unwrap();
+    let victim = Victim::new(outside.path(), "client-key");
+    victim.plant_at(&post.data_dir().join("sync-client-key.pem"));
+    // the fixed name the key used to be written through
+    let old_tmp = Victim::new(outside.path(), "client-key-tmp");
+    old_tmp.plant_at(&post.data_dir().join("sync-client-key.tmp"));
+    let out = post.cli(&["node", "join", &hub.sync_url, &token], None);
+    assert!(out.status.success(), "join: {}", String::from_utf8_lossy(&out.stderr));
+    victim.untouched();
+    old_tmp.untouched();
+    let key = post.data_dir().join("sync-client-key.pem");
+    assert!(!is_link(&key));
+    assert_eq!(mode(&key), 0o600);
+    assert_eq!(mode(&hub.data_dir().join("sync-ca-key.pem")), 0o600);
+    no_leftovers(&post.data_dir());
+}
