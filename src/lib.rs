@@ -193,7 +193,9 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let _ = std::io::stdout().flush();
 
     tokio::pin!(shutdown);
-    // boxed, not pinned in place: it is dropped before `handle.stop`, as the select used to
+    // actix's `Server` future is its command loop. As before this loop existed, it is dropped
+    // before `handle.stop`, which then returns at once instead of waiting for open connections
+    // (streams, long polls) to end; boxed so that it can be dropped here.
     let mut server = Box::pin(server);
     let orphaned = update::supervise::orphaned();
     tokio::pin!(orphaned);
