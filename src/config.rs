@@ -15,6 +15,9 @@ pub const DEFAULT_UNITS: &str = include_str!("../data/polda-sumsel-units.toml");
 #[derive(Debug, Clone)]
 pub struct Config {
     pub node_code: NodeCode,
+    /// whether a layer named the node code (else it is the default, PLG): the CLI creates no
+    /// store under the default
+    pub node_code_given: bool,
     pub data_dir: PathBuf,
     pub listen: Vec<SocketAddr>,
     /// seed demo cases and demo accounts into an empty store
@@ -37,12 +40,46 @@ pub struct Config {
     pub whatsapp: Option<WhatsAppConfig>,
     /// the parent's sync URL (`https://HUB:8444`); overrides the one `node join` recorded
     pub upstream: Option<String>,
-    /// where this node serves sync to its children (mutual TLS); `None` = off
-    pub sync_listen: Option<SocketAddr>,
+    /// where and when this node serves sync to its children (mutual TLS)
+    pub sync_listen: SyncListen,
     /// how long a newly installed release has to prove itself before it is rolled back
     pub update_probation_ms: u64,
     /// who may read `GET /metrics` (default: loopback only)
     pub metrics_allow: AllowList,
+}
+
+/// When a node listens for its children's sync (`sync_listen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncListen {
+    /// `off`: never
+    Off,
+    /// the default (`127.0.0.1:8444`), or `on-demand:ADDR`: bound only while the node has
+    /// enrolled children or an open invitation, so nodes that serve no children (most posts,
+    /// a second node on one machine) hold no port; `node invite` opens it on a running node
+    OnDemand(SocketAddr),
+    /// an address set explicitly: bound at start
+    Always(SocketAddr),
+}
+
+impl SyncListen {
+    pub const DEFAULT_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 8444);
+
+    fn parse(s: &str) -> Result<SyncListen, ConfigError> {
+        let bad = || {
+            ConfigError::Invalid(format!(
+                "sync_listen: {s:?} is not an address like 0.0.0.0:8444, on-demand, on-demand:ADDRESS, or off"
+            ))
+        };
+        let addr = |a: &str| a.parse::<SocketAddr>().map_err(|_| bad());
+        match s.trim() {
+            "off" => Ok(SyncListen::Off),
+            "on-demand" => Ok(SyncListen::OnDemand(Self::DEFAULT_ADDR.into())),
+            t => match t.strip_prefix("on-demand:") {
+                Some(a) => Ok(SyncListen::OnDemand(addr(a.trim())?)),
+                None => Ok(SyncListen::Always(addr(t)?)),
+            },
+        }
+    }
 }
 
 /// Whether this data directory was joined to a parent (`banpol node join`).
@@ -287,13 +324,9 @@ impl Config {
         if cache_capacity_mb == 0 {
             return Err(inv("cache_capacity_mb must be at least 1".into()));
         }
-        let sync_listen = match l.sync_listen.as_deref().map(str::trim) {
-            Some("off") => None,
-            Some(a) => Some(
-                a.parse::<SocketAddr>()
-                    .map_err(|_| inv(format!("sync_listen: {a:?} is not an address like 0.0.0.0:8444 (or off)")))?,
-            ),
-            None => Some(SocketAddr::from(([127, 0, 0, 1], 8444))),
+        let sync_listen = match l.sync_listen.as_deref() {
+            Some(s) => SyncListen::parse(s)?,
+            None => SyncListen::OnDemand(SyncListen::DEFAULT_ADDR.into()),
         };
         let upstream = match l.upstream.map(|u| u.trim().trim_end_matches('/').to_owned()) {
             Some(u) if u.is_empty() => None,
@@ -305,6 +338,7 @@ impl Config {
         Ok(Config {
             upstream,
             sync_listen,
+            node_code_given: l.node_code.is_some(),
             node_code,
             data_dir: l.data_dir.unwrap_or_else(|| PathBuf::from("./banpol-data")),
             listen,
@@ -443,6 +477,39 @@ mod tests {
             ..Default::default()
         })
         .is_err());
+    }
+
+    #[test]
+    fn sync_listen_is_on_demand_unless_set() {
+        let with = |v: Option<&str>| {
+            Config::from_layer(Layer { sync_listen: v.map(Into::into), ..Default::default() }).map(|c| c.sync_listen)
+        };
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        for (value, expect) in [
+            (None, Some(SyncListen::OnDemand(a("127.0.0.1:8444")))),
+            (Some("off"), Some(SyncListen::Off)),
+            (Some(" off "), Some(SyncListen::Off)),
+            (Some("0.0.0.0:8444"), Some(SyncListen::Always(a("0.0.0.0:8444")))),
+            (Some("127.0.0.1:0"), Some(SyncListen::Always(a("127.0.0.1:0")))),
+            (Some("on-demand"), Some(SyncListen::OnDemand(a("127.0.0.1:8444")))),
+            (Some("on-demand:0.0.0.0:9444"), Some(SyncListen::OnDemand(a("0.0.0.0:9444")))),
+            (Some("on-demand:[::]:8444"), Some(SyncListen::OnDemand(a("[::]:8444")))),
+            (Some("on-demand:"), None),
+            (Some("8444"), None),
+            (Some("sometimes"), None),
+        ] {
+            assert_eq!(with(value).ok(), expect, "sync_listen = {value:?}");
+        }
+        let e = with(Some("8444")).unwrap_err();
+        assert!(e.to_string().contains("on-demand"), "{e}");
+    }
+
+    #[test]
+    fn the_node_code_is_known_to_be_given_or_defaulted() {
+        let c = Config::from_layer(Layer::default()).unwrap();
+        assert!(!c.node_code_given);
+        let c = Config::from_layer(Layer { node_code: Some("PLG".into()), ..Default::default() }).unwrap();
+        assert!(c.node_code_given, "naming the default code counts as naming it");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod channel;
 pub mod config;
+pub mod fsx;
 pub mod http;
 pub mod metrics;
 pub mod model;
@@ -37,14 +38,38 @@ impl Listeners {
                 TcpListener::bind(a).with_context(|| format!("while binding {a} (is another node running there?)"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let sync = config
-            .sync_listen
-            .map(|a| {
-                TcpListener::bind(a)
-                    .with_context(|| format!("while binding the sync port {a} (is another node running there?)"))
-            })
-            .transpose()?;
+        // an on-demand listener is bound by `run`, once it knows the node has children to serve
+        let sync = match config.sync_listen {
+            config::SyncListen::Always(a) => Some(bind_sync(a)?),
+            config::SyncListen::OnDemand(_) | config::SyncListen::Off => None,
+        };
         Ok(Listeners { https, sync })
+    }
+}
+
+fn bind_sync(a: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(a).with_context(|| format!("while binding the sync port {a} (is another node running there?)"))
+}
+
+/// The sync listener while it serves.
+struct SyncServing {
+    url: String,
+    handle: actix_web::dev::ServerHandle,
+    state: Arc<sync::server::Server>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl SyncServing {
+    fn start(app: &Arc<App>, l: TcpListener) -> anyhow::Result<SyncServing> {
+        let url = format!("https://{}", l.local_addr()?);
+        let (server, state) = sync::start_server(app.clone(), l).context("while starting the sync listener")?;
+        Ok(SyncServing { url, handle: server.handle(), state, task: tokio::spawn(server) })
+    }
+
+    async fn stop(self) {
+        self.state.closing();
+        self.handle.stop(true).await;
+        let _ = self.task.await;
     }
 }
 
@@ -127,16 +152,18 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
         _ => None,
     };
 
-    let sync_url = listeners.sync.as_ref().and_then(|l| l.local_addr().ok()).map(|a| format!("https://{a}"));
-    let (sync_server, sync_state) = match listeners.sync {
-        Some(l) => {
-            let (server, state) = sync::start_server(app.clone(), l).context("while starting the sync listener")?;
-            (Some(server), Some(state))
-        }
-        None => (None, None),
+    let on_demand = match config.sync_listen {
+        config::SyncListen::OnDemand(a) => Some(a),
+        _ => None,
     };
-    let sync_handle = sync_server.as_ref().map(|s| s.handle());
-    let sync_task = sync_server.map(tokio::spawn);
+    let mut sync_listener = listeners.sync;
+    if let (None, Some(a)) = (&sync_listener, on_demand) {
+        if service::sync::has_children_or_invites(&app).context("while reading the enrolled children")? {
+            sync_listener = Some(bind_sync(a)?);
+        }
+    }
+    let mut syncing = sync_listener.map(|l| SyncServing::start(&app, l)).transpose()?;
+    let mut open_requests = on_demand.map(|_| app.sync_gate.take_requests());
     let upstream = tokio::spawn(sync::client::run(app.clone(), config.upstream.clone(), stop_rx.clone()));
 
     println!("banpol {} — node {} ({})", update::running_version(), app.node, config.data_dir.display());
@@ -152,8 +179,12 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     for u in &urls {
         println!("serving {u}");
     }
-    if let Some(u) = &sync_url {
-        println!("sync {u} (children enroll with `banpol node invite CODE`)");
+    match (&syncing, on_demand) {
+        (Some(s), _) => println!("sync {} (children enroll with `banpol node invite CODE`)", s.url),
+        (None, Some(a)) => {
+            println!("no sync listener: no child is enrolled; `banpol node invite CODE` opens it on {a}")
+        }
+        (None, None) => {}
     }
     if let Some(u) = urls.first() {
         println!(
@@ -164,34 +195,57 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     let _ = std::io::stdout().flush();
 
     tokio::pin!(shutdown);
-    let mut exit = Exit::Stopped;
-    tokio::select! {
-        r = server => r.context("the HTTPS server failed")?,
-        _ = &mut shutdown => {
-            tracing::info!("shutting down");
-            handle.stop(true).await;
+    // actix's `Server` future is its command loop. As before this loop existed, it is dropped
+    // before `handle.stop`, which then returns at once instead of waiting for open connections
+    // (streams, long polls) to end; boxed so that it can be dropped here.
+    let mut server = Box::pin(server);
+    let orphaned = update::supervise::orphaned();
+    tokio::pin!(orphaned);
+    let exit = loop {
+        tokio::select! {
+            r = &mut server => {
+                r.context("the HTTPS server failed")?;
+                break None;
+            }
+            _ = &mut shutdown => {
+                tracing::info!("shutting down");
+                break Some(Exit::Stopped);
+            }
+            _ = &mut orphaned => break Some(Exit::Stopped),
+            _ = app.restart.notified() => {
+                tracing::info!("stopping to restart into the installed release");
+                break Some(Exit::Restart);
+            }
+            Some(reply) = async { open_requests.as_mut()?.recv().await } => {
+                // `node invite` on a node whose sync listener is on demand
+                let answer = match (&syncing, on_demand) {
+                    (Some(s), _) => Ok(s.url.clone()),
+                    (None, Some(a)) => match bind_sync(a).and_then(|l| SyncServing::start(&app, l)) {
+                        Ok(s) => {
+                            tracing::info!(url = %s.url, "sync listener opened for a new child");
+                            let url = s.url.clone();
+                            syncing = Some(s);
+                            Ok(url)
+                        }
+                        Err(e) => Err(format!("{e:#}")),
+                    },
+                    (None, None) => Err("sync_listen is off".into()),
+                };
+                let _ = reply.send(answer);
+            }
         }
-        _ = update::supervise::orphaned() => {
-            handle.stop(true).await;
-        }
-        _ = app.restart.notified() => {
-            tracing::info!("stopping to restart into the installed release");
-            handle.stop(true).await;
-            exit = Exit::Restart;
-        }
+    };
+    drop(server);
+    if exit.is_some() {
+        handle.stop(true).await;
     }
+    let exit = exit.unwrap_or(Exit::Stopped);
     if let Some(p) = probation {
         p.abort();
     }
     let _ = stop_tx.send(true);
-    if let Some(s) = &sync_state {
-        s.closing();
-    }
-    if let Some(h) = sync_handle {
-        h.stop(true).await;
-    }
-    if let Some(t) = sync_task {
-        let _ = t.await;
+    if let Some(s) = syncing {
+        s.stop().await;
     }
     let _ = upstream.await;
     let _ = scheduler.await;
@@ -203,8 +257,9 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: impl Future<Out
     Ok(exit)
 }
 
-/// The data directory holds the TLS key and the admin socket: owner only.
-fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+/// The data directory holds the store, the keys and the admin socket: owner only. `run` and
+/// every CLI command that may create something in it call this first.
+pub fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir).with_context(|| format!("while creating the data directory {}", dir.display()))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))

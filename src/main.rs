@@ -230,7 +230,8 @@ fn main() -> anyhow::Result<()> {
         Cmd::Node(NodeCmd::Invite { code, ttl }) => {
             let ttl_ms = banpol::model::time::parse_duration(&ttl)
                 .with_context(|| format!("--ttl {ttl:?} is not a duration like 24h or 30m"))?;
-            std::fs::create_dir_all(&config.data_dir)?;
+            require_store_or_node_code(&config)?;
+            banpol::prepare_data_dir(&config.data_dir)?;
             let ca = banpol::sync::pki::Ca::load_or_create(&config.data_dir, config.node_code.as_str())
                 .context("while loading this node's sync CA")?;
             rt.block_on(admin_command(
@@ -240,7 +241,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Node(NodeCmd::NewEpoch) => rt.block_on(admin_command(&config, Request::NodeNewEpoch)),
         Cmd::Node(NodeCmd::Join { url, token }) => {
-            std::fs::create_dir_all(&config.data_dir)?;
+            banpol::prepare_data_dir(&config.data_dir)?;
             let parent = rt.block_on(banpol::sync::client::join(&config.data_dir, &config.node_code, &url, &token))?;
             println!(
                 "node {} joined parent {parent} at {url}; a serving node connects within seconds (else start it)",
@@ -284,8 +285,7 @@ async fn admin_command(config: &Config, req: Request) -> anyhow::Result<()> {
         Ok(Some(r)) => r,
         Ok(None) | Err(_) => {
             let units = banpol::model::Units::parse(&config.units_text()?)?;
-            let store = banpol::store::Store::open(&config.data_dir, &config.node_code, 8 << 20)
-                .with_context(|| format!("while opening the store in {}", config.data_dir.display()))?;
+            let store = open_store(config)?;
             let r = match admin::execute(&store, &units, req) {
                 Ok(output) => admin::Response { ok: true, output },
                 Err(e) => admin::Response { ok: false, output: e.to_string() },
@@ -300,6 +300,29 @@ async fn admin_command(config: &Config, req: Request) -> anyhow::Result<()> {
     } else {
         bail!("{}", resp.output)
     }
+}
+
+/// Opens the store directly (no node is serving it). A data directory without a store gets one
+/// only when the node code was named: a store is stamped with its node for good.
+fn open_store(config: &Config) -> anyhow::Result<banpol::store::Store> {
+    require_store_or_node_code(config)?;
+    banpol::prepare_data_dir(&config.data_dir)?;
+    banpol::store::Store::open(&config.data_dir, &config.node_code, 8 << 20)
+        .with_context(|| format!("while opening the store in {}", config.data_dir.display()))
+}
+
+/// Refuses to start a new node identity (store, sync CA) under the default node code.
+fn require_store_or_node_code(config: &Config) -> anyhow::Result<()> {
+    if !config.node_code_given && !banpol::store::Store::exists(&config.data_dir) {
+        bail!(
+            "{} holds no store yet, and this command would create one for node {}: name the node with \
+             --node-code CODE (or node_code in the config file, or BANPOL_NODE_CODE), or point --data-dir \
+             at the node's data directory",
+            config.data_dir.display(),
+            config.node_code
+        );
+    }
+    Ok(())
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
@@ -323,12 +346,15 @@ fn serve(config: Config) -> anyhow::Result<()> {
     }
     let listeners = banpol::Listeners::bind(&config)?;
     let exit = actix_web::rt::System::new().block_on(async move {
-        let shutdown = async {
-            use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+        // the handlers are in place before the node says it serves: a SIGTERM right after
+        // start stops it cleanly instead of killing it
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("while installing the SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("while installing the SIGINT handler")?;
+        let shutdown = async move {
             tokio::select! {
                 _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
             }
         };
         banpol::run(config, listeners, shutdown).await
@@ -344,7 +370,7 @@ fn release(cmd: ReleaseCmd, config: &Config) -> anyhow::Result<()> {
     match cmd {
         ReleaseCmd::Publish { archive } => {
             let bytes = std::fs::read(&archive).with_context(|| format!("while reading {}", archive.display()))?;
-            std::fs::create_dir_all(&config.data_dir)?;
+            banpol::prepare_data_dir(&config.data_dir)?;
             let keys = banpol::update::TrustedKeys::load()?;
             let p = banpol::update::publish::publish(&config.data_dir, &bytes, &keys)?;
             let c = &p.manifest.cohort;
@@ -360,18 +386,14 @@ fn release(cmd: ReleaseCmd, config: &Config) -> anyhow::Result<()> {
         }
         ReleaseCmd::Keygen { out } => {
             use std::io::Write;
-            use std::os::unix::fs::OpenOptionsExt;
             let (secret, public) = v::keygen();
             let key = out.with_extension("key");
             let pubf = out.with_extension("pub");
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&key)
-                .with_context(|| format!("while creating {} (it must not exist yet)", key.display()))?;
+            let mut f = banpol::fsx::NewFile::secret(&key)
+                .with_context(|| format!("while creating a file next to {}", key.display()))?;
             writeln!(f, "{secret}")?;
-            std::fs::write(&pubf, format!("{public}\n"))
+            f.commit_new().with_context(|| format!("while creating {} (it must not exist yet)", key.display()))?;
+            banpol::fsx::write_file(&pubf, format!("{public}\n").as_bytes(), banpol::fsx::PUBLIC)
                 .with_context(|| format!("while writing {}", pubf.display()))?;
             println!("private key: {} (keep it offline)\npublic key:  {} = {public}", key.display(), pubf.display());
             println!("trust it: add the public key's line to packaging/release-keys.pub and build");
@@ -408,9 +430,8 @@ fn release(cmd: ReleaseCmd, config: &Config) -> anyhow::Result<()> {
                     .unwrap_or_default(),
             };
             let (signed, m) = v::sign(&raw, &sk, &req)?;
-            let tmp = archive.with_extension("signing");
-            std::fs::write(&tmp, &signed)?;
-            std::fs::rename(&tmp, &archive)?;
+            banpol::fsx::write_file(&archive, &signed, banpol::fsx::PUBLIC)
+                .with_context(|| format!("while writing {}", archive.display()))?;
             println!(
                 "signed {}: version {} for {}, banpol sha256 {}",
                 archive.display(),
@@ -450,8 +471,7 @@ async fn update(config: &Config, args: UpdateArgs) -> anyhow::Result<()> {
         Some(r) if r.ok => r.output.trim().parse::<u64>().context("the node's store format")?,
         Some(r) => bail!("{}", r.output),
         None => {
-            let store = banpol::store::Store::open(&config.data_dir, &config.node_code, 8 << 20)
-                .with_context(|| format!("while opening the store in {}", config.data_dir.display()))?;
+            let store = open_store(config)?;
             let f = store.stored_format()?;
             store.close();
             f
@@ -470,8 +490,9 @@ async fn update(config: &Config, args: UpdateArgs) -> anyhow::Result<()> {
 
 async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     use banpol::store::backup;
-    let tmp = file.with_extension("partial");
-    let mut out = std::fs::File::create(&tmp).with_context(|| format!("while creating {}", tmp.display()))?;
+    // 0600 under an unpredictable name next to FILE, renamed into place once it checks out
+    let mut out = banpol::fsx::NewFile::secret(file)
+        .with_context(|| format!("while creating a file next to {}", file.display()))?;
     let mut last = std::time::Instant::now();
     let mut shown = |bytes: u64| {
         if last.elapsed() >= std::time::Duration::from_secs(1) {
@@ -484,22 +505,20 @@ async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         Ok(Some(_)) => {}
         Ok(None) | Err(_) => {
             // no node serving: back up the store directly
-            let store = banpol::store::Store::open(&config.data_dir, &config.node_code, 8 << 20)
-                .with_context(|| format!("while opening the store in {}", config.data_dir.display()))?;
+            let store = open_store(config)?;
             let cut = store.backup_cut(banpol::service::now().0)?;
             store.durable(cut.durable).await?;
-            let mut w = std::io::BufWriter::new(out);
+            let mut w = std::io::BufWriter::new(out.file());
             store.write_backup(&cut, &mut w, &mut |n| eprintln!("backup: {n} records"))?;
             use std::io::Write;
             w.flush()?;
-            w.get_ref().sync_all()?;
+            drop(w);
             store.close();
-            out = std::fs::File::open(&tmp)?;
         }
     }
-    out.sync_all().ok();
-    let (header, summary) = backup::inspect(&tmp).context("the backup written is not sound")?;
-    std::fs::rename(&tmp, file)?;
+    out.file().sync_all()?;
+    let (header, summary) = backup::inspect(out.temp_path()).context("the backup written is not sound")?;
+    out.commit().with_context(|| format!("while moving the backup to {}", file.display()))?;
     let heads: Vec<String> = header.heads.iter().map(|(o, h)| format!("{o}:{}", h.seq)).collect();
     println!(
         "backup {}: node {}, {} events ({} records, {:.1} MiB), cut at {}",
@@ -517,6 +536,7 @@ async fn restore(config: &Config, file: &std::path::Path, force: bool) -> anyhow
     if admin::send(&config.admin_socket(), &Request::StoreFormat).await.ok().flatten().is_some() {
         bail!("a node is serving this data directory: stop it first (systemctl stop banpol)");
     }
+    banpol::prepare_data_dir(&config.data_dir)?;
     let r = banpol::store::backup::restore(file, &config.data_dir, &config.node_code, force, &mut |what, n| {
         eprintln!("restore: {n} {what}")
     })?;

@@ -25,7 +25,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TlsError + '_ {
 
 /// Paths of the node's certificate and key, made if missing (self-signed).
 pub fn ensure_self_signed(dir: &Path, listen: &[SocketAddr]) -> Result<(PathBuf, PathBuf), TlsError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let cert = dir.join("tls-cert.pem");
     let key = dir.join("tls-key.pem");
     if cert.exists() && key.exists() {
@@ -45,10 +44,8 @@ pub fn ensure_self_signed(dir: &Path, listen: &[SocketAddr]) -> Result<(PathBuf,
         }
     }
     let ck = rcgen::generate_simple_self_signed(names).map_err(|e| TlsError::Generate(e.to_string()))?;
-    let mut f =
-        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&key).map_err(io(&key))?;
-    std::io::Write::write_all(&mut f, ck.signing_key.serialize_pem().as_bytes()).map_err(io(&key))?;
-    std::fs::write(&cert, ck.cert.pem()).map_err(io(&cert))?;
+    crate::fsx::write_secret(&key, ck.signing_key.serialize_pem().as_bytes()).map_err(io(&key))?;
+    crate::fsx::write_file(&cert, ck.cert.pem().as_bytes(), crate::fsx::PUBLIC).map_err(io(&cert))?;
     Ok((cert, key))
 }
 

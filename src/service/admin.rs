@@ -212,11 +212,26 @@ async fn handle(app: Arc<super::App>, stream: UnixStream) -> std::io::Result<()>
         }
         Ok(Request::Backup) => return stream_backup(app, w).await,
         Ok(req) => {
+            let invite = matches!(req, Request::NodeInvite { .. });
             let app2 = app.clone();
             let res = tokio::task::spawn_blocking(move || execute(&app2.store, &app2.units, req))
                 .await
                 .unwrap_or_else(|e| Err(ServiceError::BadRequest(e.to_string())));
             match res {
+                // an invitation needs a listener the child can reach: open it if it is on demand
+                Ok(output) if invite => match app.sync_gate.open().await {
+                    Some(Ok(url)) => {
+                        Response { ok: true, output: format!("{output}\n\nthis node serves sync at {url}") }
+                    }
+                    Some(Err(e)) => Response {
+                        ok: false,
+                        output: format!(
+                            "{output}\n\nbut the sync listener could not be opened: {e}; free that address or set \
+                             sync_listen, then restart the node"
+                        ),
+                    },
+                    None => Response { ok: true, output },
+                },
                 Ok(output) => Response { ok: true, output },
                 Err(e) => Response { ok: false, output: e.to_string() },
             }

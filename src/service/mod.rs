@@ -54,6 +54,8 @@ pub struct App {
     pub metrics_allow: crate::metrics::AllowList,
     /// asked to stop cleanly and restart (a new release is installed): `run` returns `Exit::Restart`
     pub restart: tokio::sync::Notify,
+    /// how `node invite` asks `run` to open an on-demand sync listener
+    pub sync_gate: sync::SyncGate,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +173,7 @@ impl App {
             metrics: Arc::default(),
             metrics_allow: config.metrics_allow.clone(),
             restart: tokio::sync::Notify::new(),
+            sync_gate: sync::SyncGate::default(),
         })
     }
 

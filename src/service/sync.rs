@@ -385,3 +385,41 @@ pub async fn receive_down(app: &App, batch: &[Vec<u8>], cursor: FeedCursor) -> R
 pub fn feed_epoch(app: &App) -> u64 {
     app.store.staged_head(&app.node).map(|h| h.epoch).unwrap_or(0)
 }
+
+/// Whether this node has children to serve: one enrolled, or an unused, unexpired invitation.
+/// An on-demand sync listener (`config::SyncListen::OnDemand`) is bound at start only then.
+pub fn has_children_or_invites(app: &App) -> Result<bool, ServiceError> {
+    if !peers(app)?.is_empty() {
+        return Ok(true);
+    }
+    let now = now();
+    Ok(app.store.kv_scan::<Invite>(Kv::SyncInvite, b"", 100_000)?.into_iter().any(|(_, i)| !i.used && i.expires >= now))
+}
+
+/// What `run` answers when asked to open the sync listener: its URL, or why it could not bind.
+pub type OpenReply = tokio::sync::oneshot::Sender<Result<String, String>>;
+
+/// The way from `node invite` (admin socket) to `run`, which owns the listeners: `run` takes the
+/// requests when its sync listener is on demand; otherwise there is nothing to open.
+#[derive(Default)]
+pub struct SyncGate {
+    opener: Mutex<Option<tokio::sync::mpsc::UnboundedSender<OpenReply>>>,
+}
+
+impl SyncGate {
+    /// Called once by `run` when its sync listener is on demand.
+    pub fn take_requests(&self) -> tokio::sync::mpsc::UnboundedReceiver<OpenReply> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        *self.opener.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        rx
+    }
+
+    /// Asks `run` to open the sync listener (a no-op when it is open). `None` when this node's
+    /// listener is not on demand (set explicitly, or off) or `run` is gone.
+    pub async fn open(&self) -> Option<Result<String, String>> {
+        let tx = self.opener.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        tx.send(reply).ok()?;
+        answer.await.ok()
+    }
+}

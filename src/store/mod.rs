@@ -430,6 +430,11 @@ fn recent_value(c: &Case) -> Vec<u8> {
 
 impl Store {
     /// Opens (or creates) the store of node `node` in `dir`, with a bounded page cache.
+    /// Whether `dir` holds a store already (`open` would create one otherwise).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join("store").exists()
+    }
+
     pub fn open(dir: &Path, node: &NodeCode, cache_bytes: u64) -> Result<Store, StoreError> {
         let path = dir.join("store");
         let db =

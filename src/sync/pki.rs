@@ -42,20 +42,13 @@ pub fn sha256_hex(der: &[u8]) -> String {
     hex::encode(crate::model::event::hash_bytes(der))
 }
 
+/// A private key: 0600, written through `fsx` (no symlink followed, no predictable temp name).
 fn write_secret(path: &Path, text: &str) -> Result<(), PkiError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    let mut f =
-        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(io(&tmp))?;
-    std::io::Write::write_all(&mut f, text.as_bytes()).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    crate::fsx::write_secret(path, text.as_bytes()).map_err(io(path))
 }
 
 pub fn write_public(path: &Path, text: &str) -> Result<(), PkiError> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    crate::fsx::write_file(path, text.as_bytes(), crate::fsx::PUBLIC).map_err(io(path))
 }
 
 fn read(path: &Path) -> Result<String, PkiError> {

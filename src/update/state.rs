@@ -74,23 +74,13 @@ impl UpdateState {
 /// Writes `path` atomically with `mode`, owned like `data_dir` (when we may chown).
 pub fn write_atomic(data_dir: &Path, path: &Path, body: &[u8], mode: u32) -> Result<(), UpdateError> {
     use std::io::Write;
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    use std::os::unix::fs::MetadataExt;
     let err = |e: std::io::Error| UpdateError::State(format!("{}: {e}", path.display()));
-    let tmp = path.with_extension("tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp).map_err(err)?;
+    let mut f = crate::fsx::NewFile::create(path, mode).map_err(err)?;
     f.write_all(body).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    drop(f);
     if let Ok(m) = std::fs::metadata(data_dir) {
         // the CLI may run as root; the node runs as the data directory's owner
-        let _ = std::os::unix::fs::chown(&tmp, Some(m.uid()), Some(m.gid()));
+        let _ = std::os::unix::fs::fchown(f.file(), Some(m.uid()), Some(m.gid()));
     }
-    std::fs::rename(&tmp, path).map_err(err)?;
-    if let Some(dir) = path.parent() {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
+    f.commit().map_err(err)
 }

@@ -65,6 +65,8 @@ fn imports_respect_the_layers() {
     // updates sit beside http and channel: they may use service, store and model, never actix or sled
     forbid("update", &["actix", "sled::", "crate::http", "crate::channel"]);
     forbid("metrics.rs", &["actix", "sled", "tokio", "crate::"]);
+    // the file writer is a leaf: std, libc and rand
+    forbid("fsx.rs", &["actix", "sled", "tokio", "crate::"]);
     // only http, sync and channel may read the update state... and lib.rs; service never imports update
     forbid("service", &["crate::update"]);
 }
@@ -90,4 +92,22 @@ fn bodies_are_read_after_authorization_and_only_by_our_extractors() {
         }
     }
     assert!(checked >= 7, "only {checked} handlers with a guard and a body found: has routes.rs changed shape?");
+}
+
+/// Files are written through `fsx` only (ARCHITECTURE.md, "No file is written in place"):
+/// outside `fsx.rs` and unit tests, nothing creates or truncates a file by path.
+#[test]
+fn files_are_written_through_fsx_only() {
+    for (path, text) in sources("") {
+        if path.ends_with("fsx.rs") {
+            continue;
+        }
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (n, line) in code.lines().enumerate() {
+            let line = line.split("//").next().unwrap_or("").replace("NewFile::create(", "NewFile::make(");
+            for needle in ["fs::write(", "File::create(", "OpenOptions", ".create(true)", "with_extension(\"tmp\")"] {
+                assert!(!line.contains(needle), "{path}:{}: `{needle}`: write files with crate::fsx", n + 1);
+            }
+        }
+    }
 }

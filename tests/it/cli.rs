@@ -127,3 +127,91 @@ async fn accounts_over_the_api() {
     let (s, v) = tik.post("/api/v1/users/tik/disable", &serde_json::json!({})).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
 }
+
+/// Two nodes left at the default `sync_listen` (on demand) start side by side on one machine:
+/// neither holds a sync port while it has no child and no open invitation.
+#[tokio::test]
+async fn two_nodes_with_default_sync_settings_start_side_by_side() {
+    let default = || Options { default_sync: true, ..Default::default() };
+    let a = TestNode::spawn_with(default());
+    let b = TestNode::spawn_with(default());
+    for n in [&a, &b] {
+        assert!(n.sync_url.is_empty(), "no sync listener without children: {}", n.sync_url);
+        let r = n.client().get(n.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}
+
+/// An on-demand sync listener opens when `node invite` runs on the serving node (through the
+/// admin socket), and at every start while an invitation is open or a child is enrolled.
+#[tokio::test]
+async fn node_invite_opens_the_sync_listener_on_demand() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut hub = TestNode::spawn_with(Options {
+        args: vec!["--node-code".into(), "SUMSEL".into(), "--sync-listen".into(), format!("on-demand:{addr}")],
+        ..Default::default()
+    });
+    assert!(hub.sync_url.is_empty(), "closed until needed: {}", hub.sync_url);
+    assert!(std::net::TcpStream::connect(&addr).is_err(), "nothing listens on {addr} yet");
+
+    let out = hub.cli(&["node", "invite", "PLG"], None);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "invite: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("banpol1.PLG.") && said.contains(&format!("serves sync at https://{addr}")), "{said}");
+    assert!(std::net::TcpStream::connect(&addr).is_ok(), "the invite opened {addr}");
+    // the CA the child pins is served there
+    let probe = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
+    let ca = probe.get(format!("https://{addr}/sync/v1/ca")).send().await.unwrap().text().await.unwrap();
+    assert!(ca.contains("BEGIN CERTIFICATE"), "{ca}");
+
+    let out = hub.cli(&["node", "invite", "OKI"], None);
+    assert!(out.status.success(), "a second invite: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("serves sync at https://{addr}")));
+
+    // an open invitation keeps it open across a restart
+    assert!(hub.stop().success());
+    hub.start();
+    assert_eq!(hub.sync_url, format!("https://{addr}"));
+}
+
+/// A command that would create a new store refuses under the default node code: naming the
+/// node (flag or config) is the only way to make one from the CLI.
+#[test]
+fn cli_commands_do_not_create_a_store_under_the_default_node_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backup = dir.path().join("x.banpolbak");
+    for args in [
+        vec!["user", "add", "op", "--role", "operator", "--password-stdin"],
+        vec!["user", "list"],
+        vec!["verify"],
+        vec!["node", "invite", "OKI"],
+        vec!["node", "new-epoch"],
+        vec!["backup", backup.to_str().unwrap()],
+    ] {
+        let out = cli_in(&data, &args, Some("a-long-enough-password"));
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "{args:?} made a store");
+        assert!(err.contains("holds no store yet") && err.contains("--node-code"), "{args:?}: {err}");
+        assert!(!data.join("store").exists() && !data.join("sync-ca-key.pem").exists(), "{args:?}");
+    }
+    assert!(!backup.exists());
+
+    let out = cli_in(&data, &["--node-code", "OKI", "user", "add", "op", "--role", "operator"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(data.join("store").exists());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700, "owner only from the start");
+    // the store exists now: commands that only use it work
+    let out = cli_in(&data, &["--node-code", "OKI", "user", "list"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("op"));
+
+    // a config file naming the node is as good as the flag
+    let other = dir.path().join("other");
+    let cfg = dir.path().join("banpol.toml");
+    std::fs::write(&cfg, "node_code = \"BAS\"\n").unwrap();
+    let out = cli_in(&other, &["--config", cfg.to_str().unwrap(), "user", "add", "op", "--role", "operator"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(other.join("store").exists());
+}

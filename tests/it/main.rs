@@ -11,6 +11,7 @@ mod cli;
 mod crash;
 mod escalation;
 mod hardening;
+mod files;
 mod live;
 mod metrics;
 mod pages;

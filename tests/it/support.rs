@@ -29,6 +29,8 @@ pub struct Options {
     pub demo: bool,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// leave `sync_listen` at its default (on demand) instead of an explicit `127.0.0.1:0`
+    pub default_sync: bool,
 }
 
 impl Options {
@@ -59,7 +61,7 @@ impl TestNode {
         if !o.demo {
             args.push("--no-demo".into());
         }
-        if !args.iter().any(|a| a == "--sync-listen") {
+        if !o.default_sync && !args.iter().any(|a| a == "--sync-listen") {
             args.extend(["--sync-listen".into(), "127.0.0.1:0".into()]);
         }
         let mut n = TestNode {
