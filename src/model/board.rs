@@ -128,7 +128,7 @@ fn first<'a, K: Ord>(mut v: Vec<&'a CaseSummary>, n: usize, key: impl Fn(&'a Cas
         v.select_nth_unstable_by(n, |a, b| key(a).cmp(&key(b)));
         v.truncate(n);
     }
-    v.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    v.sort_unstable_by_key(|c| key(c));
     v.into_iter().map(mark).collect()
 }
 

@@ -89,7 +89,6 @@ impl Cut {
     }
 }
 
-
 impl Store {
     /// The store format marker as stored (`name_meta` `format`).
     pub fn stored_format(&self) -> Result<u64, StoreError> {

@@ -489,7 +489,8 @@ impl Store {
                 NodeCode::parse(&String::from_utf8_lossy(&k)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let head: Head = decode("head", &v)?;
             if head.seq > 0 {
-                let last: Event = decode("event", &t[Tree::Events].get(seq_key(&origin, head.seq))?.unwrap_or_default())?;
+                let last: Event =
+                    decode("event", &t[Tree::Events].get(seq_key(&origin, head.seq))?.unwrap_or_default())?;
                 clock.observe(last.hlc);
             }
             heads.insert(origin, head);

@@ -48,7 +48,7 @@ async fn a_store_written_by_0_1_0_migrates_and_answers_the_same_queues() {
     let c = node.client();
     let (t, _) = node.report(&c, "information", "Jadwal perpanjangan SIM keliling di Kecamatan Kemuning").await;
     let (_, v) = op.get("/api/v1/cases?q=kemuning").await;
-    assert_eq!(tickets(&v), [t.clone()]);
+    assert_eq!(tickets(&v), vec![t.clone()]);
     let out = node.cli(&["verify"], None);
     assert!(out.status.success(), "verify after the migration: {}", String::from_utf8_lossy(&out.stderr));
 
@@ -142,13 +142,13 @@ async fn search_finds_words_names_phones_and_tickets_within_scope() {
             t
         }
     };
-    assert_eq!(find("lalu lintas").await, [jam.clone()], "words of the description");
-    assert_eq!(find("LALU LIN").await, [jam.clone()], "case and the start of a word");
-    assert_eq!(find("lintas lalu").await, [jam.clone()], "in any order");
-    assert_eq!(find("rahmat").await, [sim.clone()], "the reporter's name");
-    assert_eq!(find("0813-5555-6666").await, [theft.clone()], "a phone number as people write it");
+    assert_eq!(find("lalu lintas").await, vec![jam.clone()], "words of the description");
+    assert_eq!(find("LALU LIN").await, vec![jam.clone()], "case and the start of a word");
+    assert_eq!(find("lintas lalu").await, vec![jam.clone()], "in any order");
+    assert_eq!(find("rahmat").await, vec![sim.clone()], "the reporter's name");
+    assert_eq!(find("0813-5555-6666").await, vec![theft.clone()], "a phone number as people write it");
     assert_eq!(find("+6281333334444").await, Vec::<String>::new(), "another number");
-    assert_eq!(find(&sim.to_lowercase()).await, [sim.clone()], "a ticket");
+    assert_eq!(find(&sim.to_lowercase()).await, vec![sim.clone()], "a ticket");
     let mut all = vec![jam.clone(), sim.clone(), theft.clone()];
     all.sort();
     assert_eq!(find(&jam[..10]).await, all, "part of a ticket: every case of that day");
@@ -166,7 +166,7 @@ async fn search_finds_words_names_phones_and_tickets_within_scope() {
         op.act(&theft, json!({"action": "dispatch", "unit": "OKI", "note": "pelaku masih di sekitar lokasi"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (_, v) = oki.get("/api/v1/cases?q=motor").await;
-    assert_eq!(tickets(&v), [theft.clone()]);
+    assert_eq!(tickets(&v), vec![theft.clone()]);
     let (_, v) = oki.get("/api/v1/cases?q=lalu").await;
     assert_eq!(v["total"], 0, "{v}");
 }
