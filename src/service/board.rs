@@ -21,7 +21,7 @@ pub fn board(app: &App, staff: &Staff, now: Millis) -> Result<Board, ServiceErro
         _ => None,
     };
     Ok(app.store.summaries(|all| {
-        let seen = all.values().filter(|s| match &unit_only {
+        let seen = all.all().iter().filter(|s| match &unit_only {
             Some(u) => u.is_some() && &s.unit == u,
             None => true,
         });

@@ -143,7 +143,7 @@ impl std::fmt::Display for Cursor {
 
 /// The queue: cases `staff` may see, filtered, ordered by urgency (priority, then the prank
 /// mark, then time to the pending step's deadline), one page of it. Filters and order come from
-/// the case summaries (`Store::summaries`), words from the word index: only the cases on the
+/// the case summaries and their word index (`Store::summaries`): only the cases on the
 /// page are read whole. It shows reporters' names and numbers, so each read is logged with its
 /// filter.
 pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str) -> Result<QueuePage, ServiceError> {
@@ -157,34 +157,28 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
     let q = f.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     // free text: a ticket (or part of one), a phone number, or words (each the start of a word
     // of the description or the reporter's name, all of them)
-    let found: Option<HashSet<Ticket>> = match &q {
-        None => None,
-        Some(q) => {
-            let mut hits = HashSet::new();
-            if let Ok(p) = crate::model::Phone::parse(q) {
-                hits.extend(app.store.tickets_by_phone(p.as_str())?);
-            }
-            let ws = words(q);
-            let mut common: Option<HashSet<Ticket>> = None;
-            for w in &ws {
-                let with: HashSet<Ticket> = app.store.tickets_with_word(w)?.into_iter().collect();
-                common = Some(match common {
-                    None => with,
-                    Some(c) => c.intersection(&with).cloned().collect(),
-                });
-                if common.as_ref().is_some_and(|c| c.is_empty()) {
-                    break;
-                }
-            }
-            hits.extend(common.unwrap_or_default());
-            Some(hits)
-        }
+    let phone_hits: HashSet<Ticket> = match q.as_deref().map(crate::model::Phone::parse) {
+        Some(Ok(p)) => app.store.tickets_by_phone(p.as_str())?.into_iter().collect(),
+        _ => HashSet::new(),
     };
     let per_page = f.per_page.clamp(1, 200);
     let page = f.page.max(1);
-    let (total, chosen, next) = app.store.summaries(|all| {
-        let mut matching: Vec<(Urgency, &Ticket)> = all
-            .values()
+    let (total, chosen, next) = app.store.summaries(|m| {
+        // cases with every word (each the start of a word of the description or the name)
+        let worded: Option<HashSet<&Ticket>> = q.as_deref().map(|q| {
+            let mut common: Option<HashSet<&Ticket>> = None;
+            for w in words(q) {
+                let with: HashSet<&Ticket> = m.with_word(&w).map(|s| &s.ticket).collect();
+                common = Some(match common {
+                    None => with,
+                    Some(c) => c.intersection(&with).copied().collect(),
+                });
+            }
+            common.unwrap_or_default()
+        });
+        let mut matching: Vec<(Urgency, &Ticket)> = m
+            .all()
+            .iter()
             .filter(|s| {
                 let state_ok = match f.status {
                     Some(st) => s.state == st,
@@ -200,9 +194,11 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
                     && unit.as_ref().is_none_or(|u| s.unit.as_ref() == Some(u))
                     && f.category.is_none_or(|c| c == s.category)
                     && (!f.overdue || s.overdue(now))
-                    && match (&q, &found) {
-                        (Some(q), Some(hits)) => {
-                            hits.contains(&s.ticket) || s.ticket.as_str().to_lowercase().contains(q.as_str())
+                    && match (&q, &worded) {
+                        (Some(q), Some(worded)) => {
+                            worded.contains(&s.ticket)
+                                || phone_hits.contains(&s.ticket)
+                                || s.ticket.as_str().to_lowercase().contains(q.as_str())
                         }
                         _ => true,
                     }

@@ -17,10 +17,10 @@ pub struct Figures {
 pub fn figures(app: &App) -> Result<Figures, ServiceError> {
     let (by_state, cases_total) = app.store.summaries(|all| {
         let mut n = [0usize; State::ALL.len()];
-        for s in all.values() {
+        for s in all.all().iter() {
             n[usize::from(s.state.index())] += 1;
         }
-        (n, all.len())
+        (n, all.all().len())
     });
     let open = State::ALL
         .into_iter()

@@ -196,7 +196,7 @@ pub fn figures(app: &App, staff: &Staff, days: u32) -> Result<Figures, ServiceEr
     // from the case summaries: no case is read whole, except a unit officer's own (for the
     // numbers that reported them)
     app.store.summaries(|all| {
-        let seen = all.values().filter(|s| whole_node || (staff.unit.is_some() && s.unit == staff.unit));
+        let seen = all.all().iter().filter(|s| whole_node || (staff.unit.is_some() && s.unit == staff.unit));
         for s in seen {
             out.emergency_dispatched_unverified += u32::from(s.dispatched_unverified);
             if s.created < since {

@@ -589,7 +589,7 @@ fn rebuild(db: &sled::Db, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) 
         }
     }
     let mut idx: HashMap<Tree, sled::Tree> = HashMap::new();
-    for t in [Tree::Status, Tree::Unit, Tree::Deadline, Tree::Phone, Tree::Recent, Tree::Summary, Tree::Words] {
+    for t in [Tree::Status, Tree::Unit, Tree::Deadline, Tree::Phone, Tree::Recent, Tree::Summary] {
         idx.insert(t, db.open_tree(t.name())?);
     }
     let mut count = 0u64;

@@ -1,13 +1,14 @@
 //! The case summaries: their stored form (`ticket_summary`, a compact binary value with a
-//! version byte) and their mirror in memory (`CaseIndex`), which the commit thread brings up to
-//! date right after each sled transaction commits. The queue, the search and the board read the
-//! mirror and decode only the cases they show.
+//! version byte, ending with the words the case is found by) and their mirror in memory
+//! (`CaseIndex`: the summaries, and an inverted index of the words), which the commit thread
+//! brings up to date right after each sled transaction commits. The queue, the search and the
+//! board read the mirror and decode only the cases they show.
 
 use super::StoreError;
 use crate::model::event::Channel;
 use crate::model::summary::CaseSummary;
 use crate::model::{Category, Millis, Priority, State, Ticket, UnitCode};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 /// The version byte of a stored summary.
@@ -23,9 +24,10 @@ const F_POINT: u8 = 32;
 const CHANNELS: [Channel; 4] = [Channel::Web, Channel::Phone, Channel::WalkIn, Channel::Whatsapp];
 
 /// `[V1, state, category, priority, channel, flags, rung, escalations u32, created u64,
-/// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency]`, integers big-endian.
-pub(crate) fn encode(s: &CaseSummary) -> Vec<u8> {
-    let mut v = Vec::with_capacity(48 + s.regency.len());
+/// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency len, regency, words]`,
+/// integers big-endian, the words separated by spaces.
+pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(64 + s.regency.len() + words.iter().map(|w| w.len() + 1).sum::<usize>());
     let mut flags = 0;
     for (on, f) in [
         (s.marked, F_MARKED),
@@ -61,11 +63,20 @@ pub(crate) fn encode(s: &CaseSummary) -> Vec<u8> {
     let unit = s.unit.as_ref().map(|u| u.as_str()).unwrap_or("");
     v.push(unit.len().min(255) as u8);
     v.extend_from_slice(&unit.as_bytes()[..unit.len().min(255)]);
-    v.extend_from_slice(s.regency.as_bytes());
+    let regency = &s.regency.as_bytes()[..s.regency.len().min(255)];
+    v.push(regency.len() as u8);
+    v.extend_from_slice(regency);
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            v.push(b' ');
+        }
+        v.extend_from_slice(w.as_bytes());
+    }
     v
 }
 
-pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<CaseSummary, StoreError> {
+/// A stored summary and the words it carries (space-separated, as stored).
+pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), StoreError> {
     let bad = |what: &str| StoreError::Corrupt(format!("case summary: {what}"));
     let ticket = Ticket::parse(std::str::from_utf8(ticket).map_err(|_| bad("ticket"))?).map_err(|_| bad("ticket"))?;
     let mut r = Reader(v);
@@ -94,8 +105,10 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<CaseSummary, StoreError>
     } else {
         Some(UnitCode::parse(std::str::from_utf8(unit).map_err(|_| bad("unit"))?).map_err(|_| bad("unit"))?)
     };
-    let regency = std::str::from_utf8(r.0).map_err(|_| bad("regency"))?.to_owned();
-    Ok(CaseSummary {
+    let regency_len = usize::from(r.u8()?);
+    let regency = std::str::from_utf8(r.bytes(regency_len)?).map_err(|_| bad("regency"))?.to_owned();
+    let words = std::str::from_utf8(r.0).map_err(|_| bad("words"))?.to_owned();
+    let summary = CaseSummary {
         ticket,
         state,
         category,
@@ -114,7 +127,8 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<CaseSummary, StoreError>
         updated,
         escalation_rung,
         escalations_total,
-    })
+    };
+    Ok((summary, words))
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -141,17 +155,67 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The summaries of every case, in memory: the committed state of `ticket_summary`.
+/// The summaries of every case, in memory (the committed state of `ticket_summary`), and the
+/// words each case is found by, as an inverted index into them.
 #[derive(Clone, Default)]
-pub(crate) struct CaseIndex(Arc<RwLock<HashMap<Ticket, CaseSummary>>>);
+pub(crate) struct CaseIndex(Arc<RwLock<Mirror>>);
+
+#[derive(Default)]
+pub struct Mirror {
+    /// one per case, in the order they arrived (a case's position never changes)
+    all: Vec<CaseSummary>,
+    at: HashMap<Ticket, u32>,
+    /// word -> positions of the cases that have it (a case's words never change: they come from
+    /// its report)
+    words: BTreeMap<Box<str>, Vec<u32>>,
+}
+
+impl Mirror {
+    /// Every case's summary, in no particular order.
+    pub fn all(&self) -> &[CaseSummary] {
+        &self.all
+    }
+
+    /// Cases with a word that starts with `prefix` (a case with two such words comes twice).
+    pub fn with_word<'a, 'p>(&'a self, prefix: &'p str) -> impl Iterator<Item = &'a CaseSummary> + 'p
+    where
+        'a: 'p,
+    {
+        self.words
+            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .take_while(move |(w, _)| w.starts_with(prefix))
+            .flat_map(|(_, at)| at.iter())
+            .map(|i| &self.all[*i as usize])
+    }
+
+    fn put(&mut self, s: CaseSummary, words: &str) {
+        match self.at.get(&s.ticket) {
+            Some(i) => self.all[*i as usize] = s,
+            None => {
+                let i = self.all.len() as u32;
+                self.at.insert(s.ticket.clone(), i);
+                self.all.push(s);
+                for w in words.split(' ').filter(|w| !w.is_empty()) {
+                    let at = self.words.entry(w.into()).or_default();
+                    if at.last() != Some(&i) {
+                        at.push(i);
+                    }
+                }
+            }
+        }
+    }
+}
 
 impl CaseIndex {
-    pub(crate) fn read<R>(&self, f: impl FnOnce(&HashMap<Ticket, CaseSummary>) -> R) -> R {
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Mirror) -> R) -> R {
         f(&self.0.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    pub(crate) fn put(&self, s: CaseSummary) {
-        self.0.write().unwrap_or_else(|e| e.into_inner()).insert(s.ticket.clone(), s);
+    /// Adds or replaces a summary from its stored bytes.
+    pub(crate) fn load(&self, ticket: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        let (s, words) = decode(ticket, value)?;
+        self.0.write().unwrap_or_else(|e| e.into_inner()).put(s, &words);
+        Ok(())
     }
 
     /// Brings the mirror up to the summary values a committed batch wrote (last value per key
@@ -168,8 +232,8 @@ impl CaseIndex {
             return;
         }
         let mut m = self.0.write().unwrap_or_else(|e| e.into_inner());
-        for s in decoded {
-            m.insert(s.ticket.clone(), s);
+        for (s, words) in decoded {
+            m.put(s, &words);
         }
     }
 }
@@ -204,18 +268,40 @@ mod tests {
     #[test]
     fn summaries_round_trip() {
         let s = sample();
-        let bytes = encode(&s);
-        assert_eq!(decode(s.ticket.as_str().as_bytes(), &bytes).unwrap(), s);
+        let words = vec!["curanmor".to_owned(), "pasar".to_owned()];
+        let bytes = encode(&s, &words);
+        assert_eq!(decode(s.ticket.as_str().as_bytes(), &bytes).unwrap(), (s.clone(), "curanmor pasar".to_owned()));
         let bare = CaseSummary { due: None, lat: None, lon: None, unit: None, ..sample() };
-        let bytes = encode(&bare);
-        assert_eq!(decode(bare.ticket.as_str().as_bytes(), &bytes).unwrap(), bare);
+        let bytes = encode(&bare, &[]);
+        assert_eq!(decode(bare.ticket.as_str().as_bytes(), &bytes).unwrap(), (bare, String::new()));
         assert!(bytes.len() < 64, "{} bytes", bytes.len());
+    }
+
+    #[test]
+    fn words_find_cases_by_prefix_once_each() {
+        let idx = CaseIndex::default();
+        let a = sample();
+        let b = CaseSummary { ticket: Ticket::parse("PLG-261128-0043").unwrap(), ..sample() };
+        idx.load(a.ticket.as_str().as_bytes(), &encode(&a, &["lalu".into(), "lintas".into()])).unwrap();
+        idx.load(b.ticket.as_str().as_bytes(), &encode(&b, &["lama".into()])).unwrap();
+        // a new state for a: replaced in place, its words not indexed twice
+        let a2 = CaseSummary { state: State::Resolved, ..a.clone() };
+        idx.load(a.ticket.as_str().as_bytes(), &encode(&a2, &["lalu".into(), "lintas".into()])).unwrap();
+        idx.read(|m| {
+            let found = |p: &str| m.with_word(p).map(|s| s.ticket.as_str().to_owned()).collect::<Vec<_>>();
+            assert_eq!(m.all().len(), 2);
+            assert_eq!(found("lal"), ["PLG-261128-0042"]);
+            assert_eq!(found("la"), ["PLG-261128-0042", "PLG-261128-0043"], "lalu, then lama (word order)");
+            assert_eq!(found("lintas"), ["PLG-261128-0042"]);
+            assert!(found("x").is_empty());
+            assert_eq!(m.with_word("lalu").next().unwrap().state, State::Resolved);
+        });
     }
 
     #[test]
     fn damaged_summaries_are_errors() {
         let s = sample();
-        let bytes = encode(&s);
+        let bytes = encode(&s, &[]);
         for cut in [0, 1, 10, 30] {
             assert!(decode(s.ticket.as_str().as_bytes(), &bytes[..cut]).is_err(), "cut at {cut}");
         }

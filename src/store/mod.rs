@@ -12,7 +12,7 @@ mod accounts;
 pub mod backup;
 mod codec;
 mod flush;
-mod index;
+pub mod index;
 mod sync;
 
 pub use accounts::{AccessEntry, SessionRecord, UserRecord};
@@ -143,13 +143,12 @@ pub(crate) enum Tree {
     Blocks,
     Recent,
     Summary,
-    Words,
     Kv(Kv),
 }
 
 impl Tree {
     /// The trees that are not channel trees, in slot order, with their sled names.
-    const FIXED: [(Tree, &'static str); 13] = [
+    const FIXED: [(Tree, &'static str); 12] = [
         (Tree::Events, "eventid_event"),
         (Tree::Cases, "ticket_case"),
         (Tree::CaseEvents, "ticketevent_none"),
@@ -162,7 +161,6 @@ impl Tree {
         (Tree::Blocks, "phone_blocks"),
         (Tree::Recent, "regencycreatedticket_trigrams"),
         (Tree::Summary, "ticket_summary"),
-        (Tree::Words, "wordticket_none"),
     ];
     const COUNT: usize = Self::FIXED.len() + KV_TREES;
 
@@ -263,7 +261,7 @@ impl Kv {
     }
 }
 
-/// The version of the derived indexes (`ticket_summary`, `wordticket_none`) a store holds, in
+/// The version of the derived index (`ticket_summary`, with each case's words) a store holds, in
 /// `name_meta`. A store written before them (or by an older version) gets them built from its
 /// case projections at open (`Store::ensure_indexes`).
 const INDEXES: u64 = 1;
@@ -401,10 +399,7 @@ fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(Tree, Vec<u8
             vec![codec::V1, c.state.index()],
         ));
     }
-    v.push((Tree::Summary, t.to_vec(), index::encode(&CaseSummary::of(c, sop))));
-    for w in case_words(c) {
-        v.push((Tree::Words, key(&[w.as_bytes(), t]), Vec::new()));
-    }
+    v.push((Tree::Summary, t.to_vec(), index::encode(&CaseSummary::of(c, sop), &case_words(c))));
     v
 }
 
@@ -517,7 +512,7 @@ impl Store {
         let index = CaseIndex::default();
         for kv in t[Tree::Summary].iter() {
             let (k, v) = kv?;
-            index.put(index::decode(&k, &v)?);
+            index.load(&k, &v)?;
         }
         let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone(), index.clone());
         Ok(Store {
@@ -545,46 +540,28 @@ impl Store {
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut n = 0u64;
         let mut batch = sled::Batch::default();
-        let mut words_batch = sled::Batch::default();
         for kv in self.t[Tree::Cases].iter() {
             let (k, v) = kv?;
             let c: Case = decode("case", &v)?;
             let sop = self.sop_cached(&c.sop_version);
-            let s = CaseSummary::of(&c, sop.as_deref());
-            batch.insert(k.as_ref(), index::encode(&s));
-            for w in case_words(&c) {
-                words_batch.insert(key(&[w.as_bytes(), &k]), Vec::new());
-            }
-            self.index.put(s);
+            let value = index::encode(&CaseSummary::of(&c, sop.as_deref()), &case_words(&c));
+            self.index.load(&k, &value)?;
+            batch.insert(k.as_ref(), value);
             n += 1;
             if n % 10_000 == 0 {
                 self.t[Tree::Summary].apply_batch(std::mem::take(&mut batch))?;
-                self.t[Tree::Words].apply_batch(std::mem::take(&mut words_batch))?;
             }
         }
         self.t[Tree::Summary].apply_batch(batch)?;
-        self.t[Tree::Words].apply_batch(words_batch)?;
         self.t.meta.insert("indexes", &INDEXES.to_be_bytes())?;
         self.db.flush()?;
-        tracing::info!(cases = n, "case summaries and the word index built");
+        tracing::info!(cases = n, "case summaries built");
         Ok(n)
     }
 
-    /// Reads the summaries of every case (committed), in no particular order.
-    pub fn summaries<R>(&self, f: impl FnOnce(&HashMap<Ticket, CaseSummary>) -> R) -> R {
+    /// Reads the summaries of every case and their word index (committed).
+    pub fn summaries<R>(&self, f: impl FnOnce(&index::Mirror) -> R) -> R {
         self.index.read(f)
-    }
-
-    /// Tickets of cases with a word that starts with `prefix` (lower case, as `words` makes them).
-    pub fn tickets_with_word(&self, prefix: &str) -> Result<Vec<Ticket>, StoreError> {
-        let mut out = Vec::new();
-        for kv in self.t[Tree::Words].scan_prefix(prefix.as_bytes()) {
-            let (k, _) = kv?;
-            let pos = k.iter().position(|b| *b == 0).ok_or_else(|| StoreError::Corrupt("word index".into()))?;
-            let s = std::str::from_utf8(&k[pos + 1..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            out.push(Ticket::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-        }
-        Ok(out)
     }
 
     pub fn node(&self) -> &NodeCode {
@@ -883,7 +860,7 @@ impl Store {
 
     /// How many cases there are (committed; from the summaries, without a scan).
     pub fn case_count(&self) -> usize {
-        self.index.read(|m| m.len())
+        self.index.read(|m| m.all().len())
     }
 
     /// The committed head of each origin.
