@@ -107,10 +107,11 @@ pub async fn run(app: Arc<App>, url_override: Option<String>, mut stop: watch::R
             Ok(()) => SyncError::Ended,
             Err(e) => e,
         };
-        tracing::info!(parent = %up.parent, error = %e, permanent = e.is_permanent(), "sync link down; retrying");
+        let why = e.chain();
+        tracing::info!(parent = %up.parent, error = %why, permanent = e.is_permanent(), "sync link down; retrying");
         app.sync.update(&up.parent, "parent", |p| {
             p.connected = false;
-            p.last_error = Some(e.to_string());
+            p.last_error = Some(why);
         });
         // a link that came up before it broke is flaky, not down: retry soon; a permanent error
         // (a refusal) or a parent that cannot be reached backs off
@@ -328,7 +329,7 @@ fn hello_now(app: &App, events_waiting: u64, lag_ms: Option<u64>) -> Hello {
 /// logged and retried at the next hello; the node keeps serving.
 async fn check_release(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) {
     if let Err(e) = try_release(app, up, client).await {
-        tracing::warn!(error = %e, "release from the parent not installed");
+        tracing::warn!(error = %e.chain(), "release from the parent not installed");
     }
 }
 

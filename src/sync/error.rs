@@ -62,6 +62,22 @@ impl SyncError {
         }
     }
 
+    /// The error with its causes on one line (`a: b: c`), for the log and the status board: a
+    /// TLS failure says why only in a cause (a certificate that is not the pinned one).
+    pub fn chain(&self) -> String {
+        let mut line = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !line.contains(&text) {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
+            cause = c.source();
+        }
+        line
+    }
+
     /// The parent's refusal, read from its `{code, message}` body.
     pub(super) async fn refused(r: reqwest::Response) -> SyncError {
         let status = r.status().as_u16();
