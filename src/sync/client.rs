@@ -118,7 +118,7 @@ pub async fn run(app: Arc<App>, url_override: Option<String>, mut stop: watch::R
         if (progress.load(Ordering::Relaxed) && !e.is_permanent()) || started.elapsed() > Duration::from_secs(10) {
             backoff = Duration::from_millis(250);
         }
-        // full jitter (a random wait in 0..=backoff): a fleet of posts coming back after an
+        // full jitter (a random wait in 0..backoff): a fleet of posts coming back after an
         // outage does not knock at once
         let wait = backoff.mul_f64(rand::random::<f64>());
         backoff = (backoff * 2).min(Duration::from_secs(30));
