@@ -11,6 +11,7 @@ pub mod report;
 pub mod role;
 pub mod sop;
 pub mod summary;
+pub mod sync;
 pub mod time;
 pub mod units;
 pub mod workflow;

@@ -4,11 +4,12 @@
 
 use super::{now, random_hex, sha256_hex, App, ServiceError};
 use crate::model::event::Event;
+use crate::model::sync::{Head, Segment};
 use crate::model::write::{may_write, Tree, WriteRefusal};
 use crate::model::{Case, EventKind, Millis, NodeCode};
-use crate::store::{Applied, Durable, Head, Kv, Routing, Segment, StoreError, SyncRefusal, Take};
+use crate::store::{Applied, Durable, FeedEntry, Kv, Routing, StoreError, SyncRefusal, Take};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 /// An outstanding join invitation (stored under the sha256 of its secret).
@@ -333,6 +334,49 @@ pub async fn finish_up(app: &App, origin: &NodeCode, applied: &Applied, d: Durab
         app.changed(t);
     }
     Ok(app.store.flushed_heads().get(origin).cloned().unwrap_or(Head::empty()))
+}
+
+/// The heads of this node's logs as far as they are on disk: only flushed events go upward.
+pub fn flushed_heads(app: &App) -> HashMap<NodeCode, Head> {
+    app.store.flushed_heads()
+}
+
+/// Up to `limit` stored events of `origin` after seq `after`, with their seqs, as they travel.
+pub fn events_after(
+    app: &App,
+    origin: &NodeCode,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<(u64, Vec<u8>)>, ServiceError> {
+    Ok(app.store.events_after(origin, after, limit)?)
+}
+
+/// How old, in seconds, the first event of `origin` after seq `after` is (the upward lag).
+pub fn age_after(app: &App, origin: &NodeCode, after: u64) -> Option<f64> {
+    let (_, bytes) = app.store.events_after(origin, after, 1).ok()?.into_iter().next()?;
+    let e = crate::store::decode_event(&bytes).ok()?;
+    Some(now().0.saturating_sub(e.hlc.millis().0) as f64 / 1000.0)
+}
+
+/// The seq the next upward batch of `origin` continues at, as staged here.
+pub fn next_up(app: &App, origin: &NodeCode) -> u64 {
+    app.store.staged_head(origin).map(|h| h.seq + 1).unwrap_or(1)
+}
+
+/// Up to `limit` entries of `child`'s feed after position `after`, and where its feed ends.
+pub fn feed_after(
+    app: &App,
+    child: &NodeCode,
+    after: u64,
+    limit: usize,
+) -> Result<(Vec<FeedEntry>, u64), ServiceError> {
+    let entries = app.store.feed_after(child, after, limit)?;
+    Ok((entries, app.store.feed_head(child).unwrap_or(0)))
+}
+
+/// The store format this node writes: a release from the parent must read it.
+pub fn stored_format(app: &App) -> Result<u64, ServiceError> {
+    Ok(app.store.stored_format()?)
 }
 
 /// Where this node's feed from its parent stands (the parent's feed epoch and position).

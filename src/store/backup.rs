@@ -524,7 +524,7 @@ pub fn restore(
     // the log goes on in a new epoch, at a seq above any the lost copy used (DESIGN §5)
     let mut own = header.heads.get(node.as_str()).cloned().unwrap_or(Head::empty());
     let old_epoch = own.epoch;
-    own.begin_epoch(crate::model::Millis(header_now() as u64));
+    own.begin_epoch(crate::model::Millis(header_now() as u64), rand::random);
     let new_epoch = own.epoch;
     for (origin, h) in &header.heads {
         if origin != node.as_str() {

@@ -15,6 +15,7 @@ mod flush;
 pub mod index;
 mod sync;
 
+pub use crate::model::sync::{Head, Segment};
 pub use accounts::{AccessEntry, SessionRecord, UserRecord};
 pub use flush::Durable;
 pub use sync::{Applied, FeedEntry, Routing, SyncRefusal, Take};
@@ -26,7 +27,7 @@ use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, Nod
 use codec::{decode, encode, key};
 use flush::GroupCommit;
 use index::CaseIndex;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -61,56 +62,6 @@ impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
         StoreError::Io(e.to_string())
     }
-}
-
-/// The head of one origin's log: the last seq, the hash of its stored bytes, and the epoch (a
-/// new epoch means the log was restored or reset, DESIGN §5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Head {
-    pub seq: u64,
-    pub hash: String,
-    pub epoch: u64,
-    /// where each epoch after the first began (a restored log continues from its copy's last
-    /// event at a fresh, higher seq, so it never reuses a seq the lost copy had sent up)
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub segments: Vec<Segment>,
-}
-
-impl Head {
-    /// The head of a log with no event yet.
-    pub fn empty() -> Head {
-        Head { seq: 0, hash: hex::encode([0u8; 32]), epoch: 0, segments: Vec::new() }
-    }
-
-    /// Starts a new epoch of this log (after a restore): it goes on at a seq higher than any
-    /// the old copy could have used (a million events a second could not reach it), chained to
-    /// the last event this copy holds.
-    pub fn begin_epoch(&mut self, now: Millis) {
-        let first = now.0.saturating_mul(1024).max(self.next_seq());
-        let mut epoch: u64 = rand::random();
-        while epoch == self.epoch {
-            epoch = rand::random();
-        }
-        self.segments.push(Segment { epoch, first, prev: self.seq });
-        self.epoch = epoch;
-    }
-
-    /// The seq the next event of this log gets: the start of a new epoch not yet begun, else
-    /// the next one.
-    pub fn next_seq(&self) -> u64 {
-        match self.segments.last() {
-            Some(s) if s.first > self.seq => s.first,
-            _ => self.seq + 1,
-        }
-    }
-}
-
-/// The start of an epoch: its first seq, and the seq of the event its first event chains to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Segment {
-    pub epoch: u64,
-    pub first: u64,
-    pub prev: u64,
 }
 
 /// Reads an event from its stored bytes.

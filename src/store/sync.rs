@@ -192,7 +192,7 @@ impl Store {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let node = self.node.clone();
         let mut head = w.heads.get(&node).cloned().unwrap_or(Head::empty());
-        head.begin_epoch(now);
+        head.begin_epoch(now, rand::random);
         self.t[Tree::Heads].insert(node.as_str().as_bytes(), encode(&head))?;
         self.db.flush()?;
         w.heads.insert(node, head.clone());

@@ -4,12 +4,11 @@
 
 use super::pki::{self, Upstream, UpstreamFile};
 use super::wire::{self, Ack, Hello, HelloReply, JoinReply, JoinRequest, Vector};
-use crate::model::{Event, NodeCode};
+use super::SyncError;
+use crate::model::sync::{backlog, held_by_parent, plan, Head, Held, Upload};
+use crate::model::NodeCode;
 use crate::service::{self, sync as ss, App};
-use crate::store::Head;
-use anyhow::{anyhow, bail, Context};
 use futures_util::stream::{FuturesOrdered, StreamExt};
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -21,7 +20,7 @@ const WINDOW: usize = 4;
 /// How long the parent holds a feed request open when it has nothing.
 const LONG_POLL_MS: u64 = 20_000;
 
-fn http(tls: rustls::ClientConfig) -> anyhow::Result<reqwest::Client> {
+fn http(tls: rustls::ClientConfig) -> Result<reqwest::Client, SyncError> {
     Ok(reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .connect_timeout(Duration::from_secs(5))
@@ -30,79 +29,53 @@ fn http(tls: rustls::ClientConfig) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-/// The parent answered, and said no: retrying soon would not help.
-#[derive(Debug, thiserror::Error)]
-#[error("the parent refused ({status}, {code}): {message}")]
-struct Refused {
-    status: reqwest::StatusCode,
-    code: String,
-    message: String,
-}
-
-async fn refused(r: reqwest::Response) -> anyhow::Error {
-    let status = r.status();
-    let body: serde_json::Value = r.json().await.unwrap_or_default();
-    let text = |k: &str| body.get(k).and_then(|m| m.as_str()).unwrap_or("?").to_owned();
-    anyhow::Error::new(Refused { status, code: text("code"), message: text("message") })
+/// The reply to `req`, or why there is none: the parent could not be reached, or refused.
+async fn call(req: reqwest::RequestBuilder, url: &str) -> Result<reqwest::Response, SyncError> {
+    let r = req.send().await.map_err(|source| SyncError::Unreachable { url: url.to_owned(), source })?;
+    if !r.status().is_success() {
+        return Err(SyncError::refused(r).await);
+    }
+    Ok(r)
 }
 
 /// Enrolls this node with its parent: checks that `url` is the node that made the token (the
 /// token pins its CA), makes a key, gets it certified, and records the parent.
-pub async fn join(dir: &Path, node: &NodeCode, url: &str, token: &str) -> anyhow::Result<String> {
+pub async fn join(dir: &Path, node: &NodeCode, url: &str, token: &str) -> Result<String, SyncError> {
     let url = url.trim_end_matches('/');
     if !url.starts_with("https://") {
-        bail!("the parent's address must be an https:// URL, like https://hub:8444");
+        return Err(SyncError::Setup("the parent's address must be an https:// URL, like https://hub:8444".into()));
     }
-    let t = ss::parse_token(token).map_err(|e| anyhow!("{e}"))?;
+    let t = ss::parse_token(token)?;
     if &t.code != node {
-        bail!("this token is for node {}, but this node is {node}: ask for a token for {node}", t.code);
+        return Err(SyncError::Setup(format!(
+            "this token is for node {}, but this node is {node}: ask for a token for {node}",
+            t.code
+        )));
     }
     let probe = http(pki::client_config(None, None, None, Default::default())?)?;
-    let ca_pem = probe
-        .get(format!("{url}{}/ca", wire::API))
-        .send()
-        .await
-        .with_context(|| format!("while reaching {url}"))?
-        .error_for_status()?
-        .text()
-        .await?;
+    let ca_pem = call(probe.get(format!("{url}{}/ca", wire::API)), url).await?.text().await?;
     let ca_der = pki::pem_certs(&ca_pem)?.remove(0);
     if !pki::sha256_hex(&ca_der).starts_with(&t.ca_prefix) {
-        bail!("the node at {url} is not the one that made this token (its CA fingerprint differs): check the address");
+        return Err(SyncError::Setup(format!(
+            "the node at {url} is not the one that made this token (its CA fingerprint differs): check the address"
+        )));
     }
     let (key_pem, public_key) = pki::child_key()?;
     // the server certificate this CA-checked connection shows is the parent's: pin it
     let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
     let pinned = http(pki::client_config(Some(&ca_pem), None, None, seen.clone())?)?;
-    let r = pinned
-        .post(format!("{url}{}/join", wire::API))
-        .json(&JoinRequest { token: token.trim().to_owned(), public_key: hex::encode(public_key) })
-        .send()
-        .await?;
-    if !r.status().is_success() {
-        return Err(refused(r).await);
-    }
+    let join = JoinRequest { token: token.trim().to_owned(), public_key: hex::encode(public_key) };
+    let r = call(pinned.post(format!("{url}{}/join", wire::API)).json(&join), url).await?;
     let reply: JoinReply = r.json().await?;
     pki::save_child_identity(dir, &key_pem, &reply.cert_pem, &reply.ca_pem)?;
     let server_sha256 = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if server_sha256.is_none() {
-        bail!("the parent's sync server certificate was not seen: try again");
+        return Err(SyncError::Parent("the parent's sync server certificate was not seen: try again".into()));
     }
     let f = UpstreamFile { url: url.to_owned(), parent: reply.parent.clone(), server_sha256 };
-    pki::write_public(&dir.join(pki::UPSTREAM), &serde_json::to_string_pretty(&f)?)?;
+    let text = serde_json::to_string_pretty(&f).map_err(|e| SyncError::Setup(e.to_string()))?;
+    pki::write_public(&dir.join(pki::UPSTREAM), &text)?;
     Ok(reply.parent)
-}
-
-/// Events this node holds after `after` in an origin's log (its epochs' ranges).
-fn waiting(head: &Head, after: u64) -> u64 {
-    let mut ranges = Vec::new();
-    let mut start = 1;
-    for s in &head.segments {
-        ranges.push((start, s.prev));
-        start = s.first;
-    }
-    ranges.push((start, head.seq));
-    ranges.iter().map(|&(a, b)| if b < a { 0 } else { b.saturating_sub(after.max(a - 1)) }).sum()
 }
 
 /// Keeps this node's link to its parent until `stop`. Does nothing until the node has joined.
@@ -131,22 +104,23 @@ pub async fn run(app: Arc<App>, url_override: Option<String>, mut stop: watch::R
             _ = stop.changed() => return,
         };
         let e = match result {
-            Ok(()) => anyhow!("the link ended"),
+            Ok(()) => SyncError::Ended,
             Err(e) => e,
         };
-        tracing::info!(parent = %up.parent, error = %format!("{e:#}"), "sync link down; retrying");
+        let why = e.chain();
+        tracing::info!(parent = %up.parent, error = %why, permanent = e.is_permanent(), "sync link down; retrying");
         app.sync.update(&up.parent, "parent", |p| {
             p.connected = false;
-            p.last_error = Some(format!("{e:#}"));
+            p.last_error = Some(why);
         });
-        // a link that came up before it broke is flaky, not down: retry soon; a refusal or a
-        // parent that cannot be reached backs off
-        let refusal = e.downcast_ref::<Refused>().is_some();
-        if (progress.load(Ordering::Relaxed) && !refusal) || started.elapsed() > Duration::from_secs(10) {
+        // a link that came up before it broke is flaky, not down: retry soon; a permanent error
+        // (a refusal) or a parent that cannot be reached backs off
+        if (progress.load(Ordering::Relaxed) && !e.is_permanent()) || started.elapsed() > Duration::from_secs(10) {
             backoff = Duration::from_millis(250);
         }
-        // full jitter: a fleet of posts coming back after an outage does not knock at once
-        let wait = backoff.mul_f64(0.5 + rand::random::<f64>() * 0.5);
+        // full jitter (a random wait in 0..backoff): a fleet of posts coming back after an
+        // outage does not knock at once
+        let wait = backoff.mul_f64(rand::random::<f64>());
         backoff = (backoff * 2).min(Duration::from_secs(30));
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -155,20 +129,16 @@ pub async fn run(app: Arc<App>, url_override: Option<String>, mut stop: watch::R
     }
 }
 
-async fn session(app: &Arc<App>, up: &mut Upstream, progress: &AtomicBool) -> anyhow::Result<()> {
+async fn session(app: &Arc<App>, up: &mut Upstream, progress: &AtomicBool) -> Result<(), SyncError> {
     let client = http(up.tls()?)?;
-    let hello = client
-        .post(format!("{}{}/hello", up.url, wire::API))
-        .json(&hello_now(app, 0, None))
-        .send()
-        .await
-        .with_context(|| format!("while reaching {}", up.url))?;
-    if !hello.status().is_success() {
-        return Err(refused(hello).await);
-    }
+    let hello =
+        call(client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello_now(app, 0, None)), &up.url).await?;
     let parent: HelloReply = hello.json().await?;
     if parent.node != up.parent {
-        bail!("the node at {} is {}, not this node's parent {}", up.url, parent.node, up.parent);
+        return Err(SyncError::Parent(format!(
+            "the node at {} is {}, not this node's parent {}",
+            up.url, parent.node, up.parent
+        )));
     }
     if up.pin_server(&app.data_dir)? {
         tracing::info!(parent = %up.parent, "pinned the parent's sync server certificate (enrolled before pinning)");
@@ -189,81 +159,62 @@ async fn session(app: &Arc<App>, up: &mut Upstream, progress: &AtomicBool) -> an
     }
 }
 
-async fn upward(app: &Arc<App>, up: &Upstream, client: &reqwest::Client, progress: &AtomicBool) -> anyhow::Result<()> {
-    let r = client.get(format!("{}{}/vector", up.url, wire::API)).send().await?;
-    if !r.status().is_success() {
-        return Err(refused(r).await);
-    }
+async fn upward(
+    app: &Arc<App>,
+    up: &Upstream,
+    client: &reqwest::Client,
+    progress: &AtomicBool,
+) -> Result<(), SyncError> {
+    let r = call(client.get(format!("{}{}/vector", up.url, wire::API)), &up.url).await?;
     let vector: Vector = r.json().await?;
     let mut changes = app.changes.subscribe();
-    let mut acked: HashMap<NodeCode, u64> = HashMap::new();
-    for (origin, mine) in app.store.flushed_heads() {
-        let theirs = vector.heads.get(origin.as_str());
-        let from = match theirs {
-            Some(h) if h.epoch == mine.epoch => h.seq,
-            Some(h) => {
-                tracing::info!(%origin, parent_epoch = h.epoch, epoch = mine.epoch, "new epoch: sending the whole log again");
-                0
-            }
-            None => 0,
-        };
-        acked.insert(origin, from);
+    let mine = ss::flushed_heads(app);
+    for (origin, head) in &mine {
+        if let Some(h) = vector.heads.get(origin.as_str()).filter(|h| h.epoch != head.epoch) {
+            tracing::info!(%origin, parent_epoch = h.epoch, epoch = head.epoch, "new epoch: sending the whole log again");
+        }
     }
+    let mut held: Held = held_by_parent(&mine, &vector.heads);
     let mut last_hello = tokio::time::Instant::now();
     let mut reported = ss::subtree(app);
     loop {
-        let heads = app.store.flushed_heads();
+        let heads = ss::flushed_heads(app);
         // a node enrolled below since the last hello: tell the parent before sending its events
         if heads.keys().any(|o| o != &app.node && !reported.contains_key(o.as_str())) {
             let now = ss::subtree(app);
             if now != reported {
-                let r =
-                    client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello_now(app, 0, None)).send().await?;
-                if !r.status().is_success() {
-                    return Err(refused(r).await);
-                }
+                call(client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello_now(app, 0, None)), &up.url)
+                    .await?;
                 reported = now;
             }
         }
-        // the nodes below first, this node's own log last: an event may rest on events of the
-        // nodes below (a note on a case reported there), and the parent takes an event only
-        // after what allows it (the write rule)
-        let mut order: Vec<(&NodeCode, &Head)> = heads.iter().collect();
-        order.sort_by_key(|(o, _)| (*o == &app.node, o.as_str().to_owned()));
-        for (origin, head) in order {
-            let from = *acked.entry(origin.clone()).or_insert(0);
-            if from < head.seq {
-                let link = Link { app, up, client, progress };
-                let done = send_origin(&link, origin, head, from, &heads).await?;
-                acked.insert(origin.clone(), done);
-            }
+        for upload in plan(&app.node, &heads, &held) {
+            let Some(head) = heads.get(&upload.origin) else { continue };
+            let link = Link { app, up, client, progress };
+            let done = send_origin(&link, &upload, head).await?;
+            held.insert(upload.origin, done);
         }
-        let backlog: u64 = heads.iter().map(|(o, h)| waiting(h, acked.get(o).copied().unwrap_or(0))).sum();
+        let waiting = backlog(&heads, &held);
         app.sync.update(&up.parent, "parent", |p| {
             p.last_contact = Some(service::now());
-            p.events_waiting = backlog;
+            p.events_waiting = waiting;
             p.lag_seconds = Some(0.0);
             p.last_error = None;
         });
         if last_hello.elapsed() > Duration::from_secs(5) {
             last_hello = tokio::time::Instant::now();
-            let hello = hello_now(app, backlog, Some(0));
-            let r = client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello).send().await?;
-            if !r.status().is_success() {
-                return Err(refused(r).await);
-            }
+            let hello = hello_now(app, waiting, Some(0));
+            call(client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello), &up.url).await?;
             check_release(app, up, client).await;
         }
         // a local write wakes us; the flush it waits for follows within milliseconds
-        if backlog == 0 {
+        if waiting == 0 {
             let _ = tokio::time::timeout(Duration::from_secs(1), changes.recv()).await;
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }
 
-/// Sends `origin`'s events after `from` up to its flushed head, `WINDOW` batches in flight;
-/// returns the last seq the parent acknowledged.
 /// What a session works with.
 struct Link<'a> {
     app: &'a Arc<App>,
@@ -272,29 +223,27 @@ struct Link<'a> {
     progress: &'a AtomicBool,
 }
 
-async fn send_origin(
-    link: &Link<'_>,
-    origin: &NodeCode,
-    head: &Head,
-    from: u64,
-    heads: &HashMap<NodeCode, Head>,
-) -> anyhow::Result<u64> {
+/// Sends one upload of the plan (`head` is its origin's flushed head), `WINDOW` batches in
+/// flight; returns the last seq the parent acknowledged.
+async fn send_origin(link: &Link<'_>, upload: &Upload, head: &Head) -> Result<u64, SyncError> {
     let Link { app, up, client, progress } = *link;
+    let origin = &upload.origin;
     let segments = wire::segments_header(&head.segments);
-    let mut acked = from;
-    let mut next = from;
+    let mut acked = upload.after;
+    let mut next = upload.after;
     let mut inflight = FuturesOrdered::new();
     loop {
-        while inflight.len() < WINDOW && next < head.seq {
-            let mut batch = app.store.events_after(origin, next, wire::BATCH_EVENTS)?;
+        while inflight.len() < WINDOW && next < upload.until {
+            let mut batch = ss::events_after(app, origin, next, wire::BATCH_EVENTS)?;
             batch.truncate(wire::batch_len(batch.iter().map(|(_, b)| b.len())));
             let Some(&(last, _)) = batch.last() else {
                 break;
             };
             next = last;
-            // what will still wait once this batch is in, and how old the oldest of it is
-            let backlog: u64 = heads.iter().map(|(o, h)| waiting(h, if o == origin { last } else { h.seq })).sum();
-            let lag_ms = if backlog == 0 { Some(0) } else { lag_of(app, origin, last).map(|s| (s * 1000.0) as u64) };
+            // what of this log will still wait once this batch is in, and how old the oldest is
+            let backlog = head.waiting_after(last);
+            let lag_ms =
+                if backlog == 0 { Some(0) } else { ss::age_after(app, origin, last).map(|s| (s * 1000.0) as u64) };
             let body = wire::pack(batch.iter().map(|(_, b)| b.as_slice()));
             let req = client
                 .post(format!("{}{}/push", up.url, wire::API))
@@ -305,12 +254,8 @@ async fn send_origin(
                 .header("content-type", "application/octet-stream")
                 .body(body);
             inflight.push_back(async move {
-                let r = req.send().await?;
-                if !r.status().is_success() {
-                    return Err(refused(r).await);
-                }
-                let ack: Ack = r.json().await?;
-                Ok::<_, anyhow::Error>((last, ack))
+                let ack: Ack = call(req, &up.url).await?.json().await?;
+                Ok::<_, SyncError>((last, ack))
             });
         }
         match inflight.next().await {
@@ -318,28 +263,21 @@ async fn send_origin(
             Some(r) => {
                 let (last, ack) = r?;
                 if ack.head.seq < last && ack.head.epoch == head.epoch {
-                    bail!(
+                    return Err(SyncError::Parent(format!(
                         "the parent acknowledged {origin} up to {} only, after a batch ending at {last}",
                         ack.head.seq
-                    );
+                    )));
                 }
                 acked = last;
                 progress.store(true, Ordering::Relaxed);
                 app.sync.update(&up.parent, "parent", |p| {
                     p.last_contact = Some(service::now());
-                    p.events_waiting = waiting(head, acked);
-                    p.lag_seconds = lag_of(app, origin, acked);
+                    p.events_waiting = head.waiting_after(acked);
+                    p.lag_seconds = ss::age_after(app, origin, acked);
                 });
             }
         }
     }
-}
-
-/// Age of the oldest event not yet acknowledged, in seconds.
-fn lag_of(app: &App, origin: &NodeCode, acked: u64) -> Option<f64> {
-    let first = app.store.events_after(origin, acked, 1).ok()?.into_iter().next()?;
-    let e: Event = crate::store::decode_event(&first.1).ok()?;
-    Some(service::now().0.saturating_sub(e.hlc.millis().0) as f64 / 1000.0)
 }
 
 async fn downward(
@@ -347,33 +285,27 @@ async fn downward(
     up: &Upstream,
     client: &reqwest::Client,
     progress: &AtomicBool,
-) -> anyhow::Result<()> {
+) -> Result<(), SyncError> {
     let mut cursor = ss::feed_cursor(app)?;
     loop {
-        let r = client
-            .get(format!("{}{}/feed", up.url, wire::API))
-            .query(&[
-                ("after", cursor.pos.to_string()),
-                ("epoch", cursor.epoch.to_string()),
-                ("wait_ms", LONG_POLL_MS.to_string()),
-            ])
-            .send()
-            .await?;
-        if !r.status().is_success() {
-            return Err(refused(r).await);
-        }
-        let num = |name: &str| -> anyhow::Result<u64> {
+        let r = client.get(format!("{}{}/feed", up.url, wire::API)).query(&[
+            ("after", cursor.pos.to_string()),
+            ("epoch", cursor.epoch.to_string()),
+            ("wait_ms", LONG_POLL_MS.to_string()),
+        ]);
+        let r = call(r, &up.url).await?;
+        let num = |name: &str| -> Result<u64, SyncError> {
             r.headers()
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok())
-                .ok_or_else(|| anyhow!("the parent's feed reply lacks {name}"))
+                .ok_or_else(|| SyncError::Parent(format!("the parent's feed reply lacks {name}")))
         };
         let next = ss::FeedCursor { epoch: num(wire::H_FEED_EPOCH)?, pos: num(wire::H_FEED_NEXT)? };
         let body = r.bytes().await?;
         let events = wire::unpack(&body)?;
         if !events.is_empty() || next != cursor {
-            ss::receive_down(app, &events, next.clone()).await.map_err(|e| anyhow!("{e}"))?;
+            ss::receive_down(app, &events, next.clone()).await?;
             cursor = next;
             progress.store(true, Ordering::Relaxed);
         }
@@ -397,17 +329,14 @@ fn hello_now(app: &App, events_waiting: u64, lag_ms: Option<u64>) -> Hello {
 /// logged and retried at the next hello; the node keeps serving.
 async fn check_release(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) {
     if let Err(e) = try_release(app, up, client).await {
-        tracing::warn!(error = %format!("{e:#}"), "release from the parent not installed");
+        tracing::warn!(error = %e.chain(), "release from the parent not installed");
     }
 }
 
-async fn try_release(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) -> anyhow::Result<()> {
-    let r = client.get(format!("{}{}/release", up.url, wire::API)).send().await?;
+async fn try_release(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) -> Result<(), SyncError> {
+    let r = call(client.get(format!("{}{}/release", up.url, wire::API)), &up.url).await?;
     if r.status() == reqwest::StatusCode::NO_CONTENT {
         return Ok(());
-    }
-    if !r.status().is_success() {
-        return Err(refused(r).await);
     }
     let offer: wire::Offer = r.json().await?;
     let st = crate::update::status(&app.data_dir)?;
@@ -417,13 +346,10 @@ async fn try_release(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) ->
     {
         return Ok(());
     }
-    let r = client.get(format!("{}{}/release/archive", up.url, wire::API)).send().await?;
-    if !r.status().is_success() {
-        return Err(refused(r).await);
-    }
+    let r = call(client.get(format!("{}{}/release/archive", up.url, wire::API)), &up.url).await?;
     let bytes = r.bytes().await?;
     let verified = crate::update::verify(&bytes, &crate::update::TrustedKeys::load()?)?;
-    let installed = crate::update::install(&verified, &app.data_dir, app.store.stored_format()?)?;
+    let installed = crate::update::install(&verified, &app.data_dir, ss::stored_format(app)?)?;
     tracing::info!(version = %installed.version, "release from the parent installed; restarting into it");
     app.restart.notify_one();
     Ok(())

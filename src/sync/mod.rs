@@ -4,9 +4,12 @@
 //! parent's side, `client` the child's.
 
 pub mod client;
+mod error;
 pub mod pki;
 pub mod server;
 pub mod wire;
+
+pub use error::SyncError;
 
 use crate::service::App;
 use std::sync::Arc;
@@ -16,7 +19,7 @@ use std::sync::Arc;
 pub fn start_server(
     app: Arc<App>,
     listener: std::net::TcpListener,
-) -> anyhow::Result<(actix_web::dev::Server, Arc<server::Server>)> {
+) -> Result<(actix_web::dev::Server, Arc<server::Server>), SyncError> {
     crate::service::sync::load_routing(&app)?;
     let ca = pki::Ca::load_or_create(&app.data_dir, app.node.as_str())?;
     let server = server::Server::new(app.clone(), ca);

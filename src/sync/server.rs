@@ -3,9 +3,11 @@
 
 use super::pki::{self, Ca};
 use super::wire::{self, Ack, Hello, HelloReply, JoinReply, JoinRequest, Vector};
+use super::SyncError;
+use crate::model::sync::Segment;
 use crate::model::NodeCode;
 use crate::service::{self, sync as ss, App};
-use crate::store::{Segment, SyncRefusal};
+use crate::store::SyncRefusal;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -188,7 +190,7 @@ fn json_error(e: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_w
 }
 
 /// Serves sync on `listener` until the returned server is stopped.
-pub fn serve(server: Arc<Server>, listener: std::net::TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+pub fn serve(server: Arc<Server>, listener: std::net::TcpListener) -> Result<actix_web::dev::Server, SyncError> {
     let tls = server.ca.server_config()?;
     let s = server.clone();
     let http = actix_web::HttpServer::new(move || {
@@ -313,7 +315,7 @@ async fn push(s: web::Data<Server>, req: HttpRequest, payload: web::Payload) -> 
     let guard = loop {
         let waiter = s.applied.notified();
         let g = lock.clone().lock_owned().await;
-        let next = s.app.store.staged_head(&origin).map(|h| h.seq + 1).unwrap_or(1);
+        let next = ss::next_up(&s.app, &origin);
         let ready = match first_seq {
             Some(f) => f <= next || segments.iter().any(|sg| sg.first == f),
             None => true,
@@ -391,12 +393,11 @@ async fn feed(s: web::Data<Server>, req: HttpRequest, q: web::Query<FeedQuery>) 
     let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(30_000));
     loop {
         let waiter = s.written.notified();
-        let mut entries = match s.app.store.feed_after(&child, after, wire::BATCH_EVENTS) {
-            Ok(e) => e,
+        let (mut entries, head) = match ss::feed_after(&s.app, &child, after, wire::BATCH_EVENTS) {
+            Ok(f) => f,
             Err(e) => return internal(e),
         };
         entries.truncate(wire::batch_len(entries.iter().map(|e| e.bytes.len())));
-        let head = s.app.store.feed_head(&child).unwrap_or(0);
         s.app.sync.update(child.as_str(), "child", |p| p.down_waiting = head.saturating_sub(after));
         let closing = s.closing.load(std::sync::atomic::Ordering::SeqCst);
         if !entries.is_empty() || closing || tokio::time::Instant::now() >= deadline {

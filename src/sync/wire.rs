@@ -2,7 +2,7 @@
 //! over them), length-prefixed and gzip-compressed in batches; the small control messages are
 //! JSON.
 
-use crate::store::{Head, Segment};
+use crate::model::sync::{Head, Segment};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

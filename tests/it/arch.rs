@@ -60,8 +60,9 @@ fn imports_respect_the_layers() {
     forbid("http", &["sled::", ".store", "crate::store::Store", "crate::sync"]);
     forbid("config.rs", &["sled", "actix"]);
     forbid("channel", &["actix", "sled::", "crate::http", "crate::sync"]);
-    // sync is an outer adapter like http: its own listener and client, use cases in service
-    forbid("sync", &["sled::", "crate::http", "crate::channel"]);
+    // sync is an outer adapter like http: its own listener and client, use cases in service;
+    // it reaches the store only through service::sync, and decides retries on typed errors
+    forbid("sync", &["sled::", "crate::http", "crate::channel", ".store.", "anyhow"]);
     // updates sit beside http and channel: they may use service, store and model, never actix or sled
     forbid("update", &["actix", "sled::", "crate::http", "crate::channel"]);
     forbid("metrics.rs", &["actix", "sled", "tokio", "crate::"]);
