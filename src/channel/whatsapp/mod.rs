@@ -296,7 +296,7 @@ async fn handle_message(app: &App, m: &wire::Message, name: &str, received: Mill
         None => None,
         Some(d) => {
             let raw = RawReport {
-                category: Some(d.category),
+                category: Some(d.category.as_str().to_owned()),
                 description: Some(d.story),
                 reporter_name: Some(if conv.profile_name.trim().is_empty() {
                     "Pelapor WhatsApp".into()
