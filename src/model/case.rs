@@ -7,7 +7,7 @@ use super::prank::Assessment;
 use super::sop::{Category, Priority, Sop, Step};
 use super::time::{Hlc, Millis};
 use super::units::Units;
-use super::workflow::{transition, Command, State, TransitionError};
+use super::workflow::{transition, CaseAction, Command, State, TransitionError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -311,9 +311,9 @@ impl Case {
         sop: &Sop,
         units: &Units,
     ) -> Result<EventKind, DecideError> {
-        let action = cmd.name();
-        let takeover = action == "dispatch" && &self.owner != here && is_root;
-        if action != "note" && &self.owner != here && !takeover {
+        let action = cmd.action();
+        let takeover = action == CaseAction::Dispatch && &self.owner != here && is_root;
+        if action != CaseAction::Note && &self.owner != here && !takeover {
             return Err(DecideError::NotOwner { owner: self.owner.clone() });
         }
         transition(self.state, action)?;

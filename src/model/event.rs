@@ -175,17 +175,18 @@ impl EventKind {
             Self::DuplicateLinked { .. } => "duplicate_linked",
         }
     }
-    /// The workflow action this event records, if it moves the case.
-    pub fn action(&self) -> Option<&'static str> {
+    /// The workflow move this event records, if it moves the case.
+    pub fn action(&self) -> Option<super::workflow::CaseAction> {
+        use super::workflow::CaseAction as A;
         Some(match self {
-            Self::Verified { .. } => "verify",
-            Self::Rejected { .. } => "reject",
-            Self::Dispatched { .. } => "dispatch",
-            Self::Acknowledged { .. } => "acknowledge",
-            Self::Progressed { .. } => "progress",
-            Self::Resolved { .. } => "resolve",
-            Self::Closed { .. } => "close",
-            Self::Reopened { .. } => "reopen",
+            Self::Verified { .. } => A::Verify,
+            Self::Rejected { .. } => A::Reject,
+            Self::Dispatched { .. } => A::Dispatch,
+            Self::Acknowledged { .. } => A::Acknowledge,
+            Self::Progressed { .. } => A::Progress,
+            Self::Resolved { .. } => A::Resolve,
+            Self::Closed { .. } => A::Close,
+            Self::Reopened { .. } => A::Reopen,
             Self::Reported(_) | Self::Noted { .. } | Self::Escalated { .. } | Self::DuplicateLinked { .. } => {
                 return None
             }

@@ -24,4 +24,4 @@ pub use role::{Action, Role};
 pub use sop::{Category, Priority, Sop, Step};
 pub use time::{Hlc, HlcClock, Millis};
 pub use units::{Unit, UnitKind, Units};
-pub use workflow::{Command, State};
+pub use workflow::{CaseAction, Command, State};

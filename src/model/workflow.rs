@@ -1,4 +1,11 @@
-//! The case workflow: a closed set of states and a pure transition function.
+//! The case workflow: a closed set of states, a closed set of moves between them
+//! ([`CaseAction`]) and a pure transition function.
+//!
+//! [`CaseAction`] is what happens to a case (the workflow's alphabet); `model::role::Action` is
+//! what a role may do, which also covers things that are no move of a case (reading cases, taking
+//! calls, managing users). They are kept apart so that `transition` matches exhaustively over the
+//! moves alone; [`CaseAction::permission`] maps each move to the permission it needs. The string
+//! form (`"verify"`, ...) exists only at the edge: the API's `allowed_actions` and messages.
 
 use super::ids::UnitCode;
 use super::sop::Priority;
@@ -107,18 +114,113 @@ pub enum Command {
 }
 
 impl Command {
-    pub fn name(&self) -> &'static str {
+    /// The workflow move this command makes.
+    pub fn action(&self) -> CaseAction {
         match self {
-            Self::Verify { .. } => "verify",
-            Self::Reject { .. } | Self::LinkDuplicate { .. } => "reject",
-            Self::Dispatch { .. } => "dispatch",
-            Self::Acknowledge { .. } => "acknowledge",
-            Self::Progress { .. } => "progress",
-            Self::Resolve { .. } => "resolve",
-            Self::Close { .. } => "close",
-            Self::Reopen { .. } => "reopen",
-            Self::Note { .. } => "note",
+            Self::Verify { .. } => CaseAction::Verify,
+            Self::Reject { .. } | Self::LinkDuplicate { .. } => CaseAction::Reject,
+            Self::Dispatch { .. } => CaseAction::Dispatch,
+            Self::Acknowledge { .. } => CaseAction::Acknowledge,
+            Self::Progress { .. } => CaseAction::Progress,
+            Self::Resolve { .. } => CaseAction::Resolve,
+            Self::Close { .. } => CaseAction::Close,
+            Self::Reopen { .. } => CaseAction::Reopen,
+            Self::Note { .. } => CaseAction::Note,
         }
+    }
+    pub fn name(&self) -> &'static str {
+        self.action().as_str()
+    }
+}
+
+/// A move of a case through the workflow (a note moves nothing but is checked the same way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CaseAction {
+    Verify,
+    Reject,
+    Dispatch,
+    Acknowledge,
+    Progress,
+    Resolve,
+    Close,
+    Reopen,
+    Note,
+}
+
+impl CaseAction {
+    pub const ALL: [CaseAction; 9] = [
+        Self::Verify,
+        Self::Reject,
+        Self::Dispatch,
+        Self::Acknowledge,
+        Self::Progress,
+        Self::Resolve,
+        Self::Close,
+        Self::Reopen,
+        Self::Note,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verify => "verify",
+            Self::Reject => "reject",
+            Self::Dispatch => "dispatch",
+            Self::Acknowledge => "acknowledge",
+            Self::Progress => "progress",
+            Self::Resolve => "resolve",
+            Self::Close => "close",
+            Self::Reopen => "reopen",
+            Self::Note => "note",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+    /// The role permission this move needs.
+    pub fn permission(self) -> super::role::Action {
+        use super::role::Action as P;
+        match self {
+            Self::Verify => P::Verify,
+            Self::Reject => P::Reject,
+            Self::Dispatch => P::Dispatch,
+            Self::Acknowledge => P::Acknowledge,
+            Self::Progress => P::Progress,
+            Self::Resolve => P::Resolve,
+            Self::Close => P::Close,
+            Self::Reopen => P::Reopen,
+            Self::Note => P::Note,
+        }
+    }
+    fn past_tense(self) -> &'static str {
+        match self {
+            Self::Verify => "verified",
+            Self::Reject => "rejected",
+            Self::Dispatch => "dispatched",
+            Self::Acknowledge => "acknowledged",
+            Self::Progress => "given progress",
+            Self::Resolve => "resolved",
+            Self::Close => "closed",
+            Self::Reopen => "reopened",
+            Self::Note => "changed",
+        }
+    }
+    /// What to do instead, when the move is refused.
+    fn hint(self) -> &'static str {
+        match self {
+            Self::Verify | Self::Reject => "only new reports are verified or rejected",
+            Self::Dispatch => "verify the report first",
+            Self::Acknowledge => "only a dispatched case is acknowledged by its unit",
+            Self::Progress => "the unit acknowledges the case first",
+            Self::Resolve => "record the follow-up (progress) first",
+            Self::Close => "only a resolved case is closed",
+            Self::Reopen => "only a resolved case is reopened",
+            Self::Note => "reload the case and check its status",
+        }
+    }
+}
+
+impl std::fmt::Display for CaseAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -130,84 +232,60 @@ pub struct TransitionError {
     pub hint: &'static str,
 }
 
-/// The state after `action` (a command name) on a case in `from`, or why not.
-pub fn transition(from: State, action: &'static str) -> Result<State, TransitionError> {
+/// The state after `action` on a case in `from`, or why not.
+pub fn transition(from: State, action: CaseAction) -> Result<State, TransitionError> {
+    use CaseAction as A;
     use State::*;
     let to = match (action, from) {
-        ("verify", New) => Verified,
+        (A::Verify, New) => Verified,
         // late verification of an emergency dispatched before it was verified
-        ("verify", s @ (Dispatched | Acknowledged | InProgress)) => s,
-        ("reject", New) => Rejected,
+        (A::Verify, s @ (Dispatched | Acknowledged | InProgress)) => s,
+        (A::Reject, New) => Rejected,
         // from New only for an emergency crime report (`Case::decide` checks); re-dispatch
         // (redisposisi) when the first unit is not the right one
-        ("dispatch", New | Verified | Dispatched | Acknowledged) => Dispatched,
-        ("acknowledge", Dispatched) => Acknowledged,
-        ("progress", Acknowledged | InProgress) => InProgress,
-        ("resolve", InProgress) => Resolved,
-        ("close", Resolved) => Closed,
-        ("reopen", Resolved) => InProgress,
-        ("note", s) => s,
-        _ => return Err(TransitionError { from: from.as_str(), action: past_tense(action), hint: hint(action) }),
+        (A::Dispatch, New | Verified | Dispatched | Acknowledged) => Dispatched,
+        (A::Acknowledge, Dispatched) => Acknowledged,
+        (A::Progress, Acknowledged | InProgress) => InProgress,
+        (A::Resolve, InProgress) => Resolved,
+        (A::Close, Resolved) => Closed,
+        (A::Reopen, Resolved) => InProgress,
+        (A::Note, s) => s,
+        (A::Verify | A::Reject | A::Dispatch | A::Acknowledge | A::Progress | A::Resolve | A::Close | A::Reopen, _) => {
+            return Err(TransitionError { from: from.as_str(), action: action.past_tense(), hint: action.hint() })
+        }
     };
     Ok(to)
-}
-
-fn past_tense(action: &'static str) -> &'static str {
-    match action {
-        "verify" => "verified",
-        "reject" => "rejected",
-        "dispatch" => "dispatched",
-        "acknowledge" => "acknowledged",
-        "progress" => "given progress",
-        "resolve" => "resolved",
-        "close" => "closed",
-        "reopen" => "reopened",
-        _ => "changed",
-    }
-}
-
-fn hint(action: &'static str) -> &'static str {
-    match action {
-        "verify" | "reject" => "only new reports are verified or rejected",
-        "dispatch" => "verify the report first",
-        "acknowledge" => "only a dispatched case is acknowledged by its unit",
-        "progress" => "the unit acknowledges the case first",
-        "resolve" => "record the follow-up (progress) first",
-        "close" => "only a resolved case is closed",
-        "reopen" => "only a resolved case is reopened",
-        _ => "reload the case and check its status",
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use CaseAction as A;
     use State::*;
 
     #[test]
     fn transition_table() {
-        let actions = ["verify", "reject", "dispatch", "acknowledge", "progress", "resolve", "close", "reopen", "note"];
         // (from, action) -> Some(to) for every allowed pair; everything else is refused
         let allowed = [
-            (New, "verify", Verified),
-            (New, "reject", Rejected),
-            (Dispatched, "verify", Dispatched),
-            (Acknowledged, "verify", Acknowledged),
-            (InProgress, "verify", InProgress),
-            (New, "dispatch", Dispatched),
-            (Verified, "dispatch", Dispatched),
-            (Dispatched, "dispatch", Dispatched),
-            (Acknowledged, "dispatch", Dispatched),
-            (Dispatched, "acknowledge", Acknowledged),
-            (Acknowledged, "progress", InProgress),
-            (InProgress, "progress", InProgress),
-            (InProgress, "resolve", Resolved),
-            (Resolved, "close", Closed),
-            (Resolved, "reopen", InProgress),
+            (New, A::Verify, Verified),
+            (New, A::Reject, Rejected),
+            (Dispatched, A::Verify, Dispatched),
+            (Acknowledged, A::Verify, Acknowledged),
+            (InProgress, A::Verify, InProgress),
+            (New, A::Dispatch, Dispatched),
+            (Verified, A::Dispatch, Dispatched),
+            (Dispatched, A::Dispatch, Dispatched),
+            (Acknowledged, A::Dispatch, Dispatched),
+            (Dispatched, A::Acknowledge, Acknowledged),
+            (Acknowledged, A::Progress, InProgress),
+            (InProgress, A::Progress, InProgress),
+            (InProgress, A::Resolve, Resolved),
+            (Resolved, A::Close, Closed),
+            (Resolved, A::Reopen, InProgress),
         ];
         for from in State::ALL {
-            for action in actions {
-                let want = if action == "note" {
+            for action in CaseAction::ALL {
+                let want = if action == A::Note {
                     Some(from)
                 } else {
                     allowed.iter().find(|(f, a, _)| *f == from && *a == action).map(|x| x.2)
@@ -219,12 +297,27 @@ mod tests {
 
     #[test]
     fn refusals_explain_themselves() {
-        let e = transition(Verified, "acknowledge").unwrap_err();
+        let e = transition(Verified, A::Acknowledge).unwrap_err();
         assert_eq!(
             e.to_string(),
             "a case that is verified cannot be acknowledged: only a dispatched case is acknowledged by its unit"
         );
-        assert!(transition(Closed, "reopen").is_err());
-        assert!(transition(Rejected, "verify").is_err());
+        assert!(transition(Closed, A::Reopen).is_err());
+        assert!(transition(Rejected, A::Verify).is_err());
+    }
+
+    #[test]
+    fn names_round_trip_and_map_to_permissions() {
+        use crate::model::role::Role;
+        for a in CaseAction::ALL {
+            assert_eq!(CaseAction::parse(a.as_str()), Some(a));
+            assert_eq!(a.to_string(), a.as_str());
+            // each move needs its own permission, held by at least one role
+            assert!(Role::ALL.into_iter().any(|r| r.may(a.permission())), "{a}: nobody may");
+        }
+        assert_eq!(CaseAction::parse("link_duplicate"), None, "a UI action, not a workflow move");
+        // ALL is every variant, in declaration order, so the table test above is exhaustive
+        assert_eq!(CaseAction::ALL.len(), CaseAction::Note as usize + 1);
+        assert!(CaseAction::ALL.iter().enumerate().all(|(i, a)| *a as usize == i));
     }
 }

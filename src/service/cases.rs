@@ -3,6 +3,7 @@
 use super::auth::Staff;
 use super::{sha256_hex, App, ServiceError};
 use crate::model::summary::{words, Urgency};
+use crate::model::workflow::{transition, CaseAction};
 use crate::model::{Action, Actor, Case, Category, Command, Event, Millis, Role, State, Step, Ticket, UnitCode};
 use std::collections::HashSet;
 use subtle::ConstantTimeEq;
@@ -61,20 +62,6 @@ pub struct PublicStatus {
     pub original: Option<Case>,
 }
 
-fn action_of(cmd: &Command) -> Action {
-    match cmd {
-        Command::Verify { .. } => Action::Verify,
-        Command::Reject { .. } | Command::LinkDuplicate { .. } => Action::Reject,
-        Command::Dispatch { .. } => Action::Dispatch,
-        Command::Acknowledge { .. } => Action::Acknowledge,
-        Command::Progress { .. } => Action::Progress,
-        Command::Resolve { .. } => Action::Resolve,
-        Command::Close { .. } => Action::Close,
-        Command::Reopen { .. } => Action::Reopen,
-        Command::Note { .. } => Action::Note,
-    }
-}
-
 /// Whether `staff` may see this case at all. A unit officer sees its unit's cases only.
 pub(crate) fn in_scope(staff: &Staff, case: &Case) -> bool {
     match staff.role {
@@ -83,35 +70,27 @@ pub(crate) fn in_scope(staff: &Staff, case: &Case) -> bool {
     }
 }
 
-/// The actions `staff` may take on `case` now (what the UI offers).
+/// The actions `staff` may take on `case` now (what the UI offers): the workflow moves by name,
+/// plus `link_duplicate`, the UI's form of a reject.
 pub fn allowed_actions(app: &App, staff: &Staff, case: &Case) -> Vec<&'static str> {
-    let all = [
-        ("verify", Action::Verify),
-        ("reject", Action::Reject),
-        ("link_duplicate", Action::Reject),
-        ("dispatch", Action::Dispatch),
-        ("acknowledge", Action::Acknowledge),
-        ("progress", Action::Progress),
-        ("resolve", Action::Resolve),
-        ("close", Action::Close),
-        ("reopen", Action::Reopen),
-        ("note", Action::Note),
-    ];
-    all.into_iter()
-        .filter(|(name, action)| {
-            staff.role.may(*action)
-                && in_scope(staff, case)
-                && (*name == "note" || case.owner == app.node || (*name == "dispatch" && app.is_root()))
-                && crate::model::workflow::transition(
-                    case.state,
-                    if *name == "link_duplicate" { "reject" } else { name },
-                )
-                .is_ok()
-                && (*name != "verify" || case.verification.is_none())
-                && (*name != "dispatch" || case.state != State::New || case.is_emergency_crime())
-        })
-        .map(|(n, _)| n)
-        .collect()
+    let mut out = Vec::new();
+    for action in CaseAction::ALL {
+        let ok = staff.role.may(action.permission())
+            && in_scope(staff, case)
+            && (action == CaseAction::Note
+                || case.owner == app.node
+                || (action == CaseAction::Dispatch && app.is_root()))
+            && transition(case.state, action).is_ok()
+            && (action != CaseAction::Verify || case.verification.is_none())
+            && (action != CaseAction::Dispatch || case.state != State::New || case.is_emergency_crime());
+        if ok {
+            out.push(action.as_str());
+            if action == CaseAction::Reject {
+                out.push("link_duplicate");
+            }
+        }
+    }
+    out
 }
 
 /// Where a page of the queue starts: after this case, in queue order (stable while cases change,
@@ -259,8 +238,7 @@ pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Cas
 /// event is on disk.
 #[tracing::instrument(skip_all, err(level = "debug"), fields(case = %ticket, action = cmd.name()))]
 pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Result<(Case, Vec<Event>), ServiceError> {
-    let action = action_of(&cmd);
-    if !staff.role.may(action) {
+    if !staff.role.may(cmd.action().permission()) {
         return Err(ServiceError::Forbidden(format!("role {} may not {}", staff.role.as_str(), cmd.name())));
     }
     let actor = Actor::Staff { user: staff.username.clone(), role: staff.role, unit: staff.unit.clone() };

@@ -5,7 +5,8 @@ use super::auth::{add_user, generate_password, Staff};
 use super::{cases, intake, App, ServiceError};
 use crate::model::event::Channel;
 use crate::model::report::RawReport;
-use crate::model::{Actor, Command, Priority, Role, UnitCode};
+use crate::model::{Actor, CaseAction, Command, Priority, Role, UnitCode};
+use CaseAction as A;
 
 /// An account made at first start, with the password to print once.
 pub struct FirstLogin {
@@ -58,7 +59,7 @@ struct DemoCase {
     address: &'static str,
     priority: Option<Priority>,
     /// workflow steps to play after intake
-    steps: &'static [&'static str],
+    steps: &'static [CaseAction],
 }
 
 const DEMO: &[DemoCase] = &[
@@ -78,7 +79,7 @@ const DEMO: &[DemoCase] = &[
         phone: "0813-6700-0002",
         address: "Jl. Demang Lebar Daun No. 12",
         priority: None,
-        steps: &["verify"],
+        steps: &[A::Verify],
     },
     DemoCase {
         category: "crime",
@@ -87,7 +88,7 @@ const DEMO: &[DemoCase] = &[
         phone: "0821-7700-0003",
         address: "Jl. Jenderal Sudirman KM 4",
         priority: Some(Priority::Emergency),
-        steps: &["verify", "dispatch"],
+        steps: &[A::Verify, A::Dispatch],
     },
     DemoCase {
         category: "feedback",
@@ -96,7 +97,7 @@ const DEMO: &[DemoCase] = &[
         phone: "0852-6600-0004",
         address: "Jl. Kapten Rivai No. 5",
         priority: None,
-        steps: &["verify", "dispatch", "acknowledge", "progress"],
+        steps: &[A::Verify, A::Dispatch, A::Acknowledge, A::Progress],
     },
     DemoCase {
         category: "appreciation",
@@ -105,7 +106,7 @@ const DEMO: &[DemoCase] = &[
         phone: "0811-7800-0005",
         address: "Jl. Angkatan 45",
         priority: None,
-        steps: &["verify", "dispatch", "acknowledge", "progress", "resolve"],
+        steps: &[A::Verify, A::Dispatch, A::Acknowledge, A::Progress, A::Resolve],
     },
     // a repeat prankster: three hoaxes rejected as pranks get the number blocked; the fourth
     // report shows its score and reasons in the queue (and still reaches it: it is a crime report)
@@ -116,7 +117,7 @@ const DEMO: &[DemoCase] = &[
         phone: "0899-0000-0006",
         address: "Sekolah",
         priority: None,
-        steps: &["reject"],
+        steps: &[A::Reject],
     },
     DemoCase {
         category: "crime",
@@ -125,7 +126,7 @@ const DEMO: &[DemoCase] = &[
         phone: "0899-0000-0006",
         address: "Pusat kota",
         priority: None,
-        steps: &["reject"],
+        steps: &[A::Reject],
     },
     DemoCase {
         category: "information",
@@ -134,7 +135,7 @@ const DEMO: &[DemoCase] = &[
         phone: "0899-0000-0006",
         address: "Rumah",
         priority: None,
-        steps: &["reject"],
+        steps: &[A::Reject],
     },
     DemoCase {
         category: "crime",
@@ -190,24 +191,26 @@ async fn seed_cases(app: &App) -> Result<(), ServiceError> {
         let receipt = intake::submit(app, raw, channel, actor).await?;
         for step in d.steps {
             let (who, cmd) = match *step {
-                "verify" => (&desk, Command::Verify { method: "callback_confirmed".into(), priority: None }),
-                "reject" => (
+                A::Verify => (&desk, Command::Verify { method: "callback_confirmed".into(), priority: None }),
+                A::Reject => (
                     &desk,
                     Command::Reject {
                         reason: "prank".into(),
                         note: "Nomor tidak dapat dihubungi kembali; sekolah dicek, aman.".into(),
                     },
                 ),
-                "dispatch" => {
+                A::Dispatch => {
                     (&desk, Command::Dispatch { unit: unit.clone(), note: "Mohon segera ditindaklanjuti.".into() })
                 }
-                "acknowledge" => (&officer, Command::Acknowledge { note: String::new() }),
-                "progress" => (&officer, Command::Progress { note: "Personel menuju lokasi.".into() }),
-                "resolve" => (
+                A::Acknowledge => (&officer, Command::Acknowledge { note: String::new() }),
+                A::Progress => (&officer, Command::Progress { note: "Personel menuju lokasi.".into() }),
+                A::Resolve => (
                     &officer,
                     Command::Resolve { summary: "Terima kasih, apresiasi telah disampaikan kepada personel.".into() },
                 ),
-                _ => continue,
+                A::Close => (&desk, Command::Close { note: String::new() }),
+                A::Reopen => (&desk, Command::Reopen { reason: "Pelapor menyampaikan kejadian berulang.".into() }),
+                A::Note => (&desk, Command::Note { text: "Catatan demo.".into(), public: false }),
             };
             cases::act(app, who, &receipt.ticket, cmd).await?;
         }

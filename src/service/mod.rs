@@ -13,6 +13,7 @@ pub mod intake;
 pub mod prank;
 pub mod scheduler;
 pub mod sync;
+pub mod whatsapp;
 
 use crate::config::Config;
 use crate::model::case::DecideError;

@@ -2,7 +2,7 @@
 //! (state, effects). The worker does the I/O the effects ask for.
 
 use crate::model::units::Units;
-use crate::model::Millis;
+use crate::model::{Category, Millis};
 use serde::{Deserialize, Serialize};
 
 /// A conversation expires after this long without a message from the reporter.
@@ -15,21 +15,21 @@ pub enum Step {
     Idle,
     AskedCategory,
     AskedStory {
-        category: String,
+        category: Category,
     },
     AskedLocation {
-        category: String,
+        category: Category,
         story: String,
     },
     AskedRegency {
-        category: String,
+        category: Category,
         story: String,
         address: String,
         lat: Option<f64>,
         lon: Option<f64>,
     },
     AskedConfirm {
-        category: String,
+        category: Category,
         story: String,
         regency: String,
         address: String,
@@ -69,7 +69,7 @@ pub enum Input {
 /// A report ready to be filed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Draft {
-    pub category: String,
+    pub category: Category,
     pub story: String,
     pub regency: String,
     pub address: String,
@@ -98,14 +98,16 @@ Balas dengan angka:\n\
 4 Laporan Tindak Pidana\n\n\
 Untuk melihat status laporan, ketik CEK <nomor tiket>. Ketik BATAL untuk membatalkan.";
 
-const CATEGORIES: [(&str, &str); 4] = [("1", "information"), ("2", "feedback"), ("3", "appreciation"), ("4", "crime")];
+/// The menu's numbers, in the order `MENU` lists them.
+const CATEGORIES: [(&str, Category); 4] =
+    [("1", Category::Information), ("2", Category::Feedback), ("3", Category::Appreciation), ("4", Category::Crime)];
 
-fn label(category: &str) -> &'static str {
+fn label(category: Category) -> &'static str {
     match category {
-        "information" => "Informasi",
-        "feedback" => "Kritik dan Saran",
-        "appreciation" => "Apresiasi",
-        _ => "Laporan Tindak Pidana",
+        Category::Information => "Informasi",
+        Category::Feedback => "Kritik dan Saran",
+        Category::Appreciation => "Apresiasi",
+        Category::Crime => "Laporan Tindak Pidana",
     }
 }
 
@@ -171,8 +173,7 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
         fx.push(Effect::FetchMedia(media_id.clone()));
         if let (Step::AskedStory { category }, Some(cap)) = (&c.step, caption) {
             if cap.trim().chars().count() >= 10 {
-                let category = category.clone();
-                c.step = Step::AskedLocation { category, story: cap.trim().to_owned() };
+                c.step = Step::AskedLocation { category: *category, story: cap.trim().to_owned() };
                 fx.push(Effect::Reply(ASK_LOCATION.into()));
                 return (c, fx);
             }
@@ -188,14 +189,14 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
     let step = std::mem::take(&mut c.step);
     c.step = match (step, input) {
         (Step::Idle, Input::Text(t)) => match CATEGORIES.iter().find(|(k, _)| *k == t.trim()) {
-            Some((_, cat)) => ask_story(cat, &mut fx),
+            Some((_, cat)) => ask_story(*cat, &mut fx),
             None => {
                 fx.push(Effect::Reply(MENU.into()));
                 Step::AskedCategory
             }
         },
         (Step::AskedCategory, Input::Text(t)) => match CATEGORIES.iter().find(|(k, _)| *k == t.trim()) {
-            Some((_, cat)) => ask_story(cat, &mut fx),
+            Some((_, cat)) => ask_story(*cat, &mut fx),
             None => {
                 fx.push(Effect::Reply(format!("Mohon balas dengan angka 1, 2, 3 atau 4.\n\n{MENU}")));
                 Step::AskedCategory
@@ -280,17 +281,17 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
 const ASK_LOCATION: &str =
     "Di mana kejadiannya? Kirim lokasi (Lampirkan > Lokasi), atau ketik alamat lengkap dengan kabupaten/kota.";
 
-fn ask_story(cat: &str, fx: &mut Vec<Effect>) -> Step {
+fn ask_story(cat: Category, fx: &mut Vec<Effect>) -> Step {
     let mut msg = format!("{}: ceritakan apa yang terjadi, kapan, dan siapa yang terlibat.", label(cat));
-    if cat == "crime" {
+    if cat == Category::Crime {
         msg.push_str("\nJika ada nyawa dalam bahaya, segera hubungi 110.");
     }
     fx.push(Effect::Reply(msg));
-    Step::AskedStory { category: cat.to_owned() }
+    Step::AskedStory { category: cat }
 }
 
 fn confirm(
-    category: String,
+    category: Category,
     story: String,
     regency: String,
     address: String,
@@ -300,7 +301,7 @@ fn confirm(
 ) -> Step {
     fx.push(Effect::Reply(format!(
         "Mohon periksa laporan Anda:\nJenis: {}\nKejadian: {story}\nLokasi: {address} ({regency})\n\nBalas YA untuk mengirim, TIDAK untuk membatalkan.",
-        label(&category)
+        label(category)
     )));
     Step::AskedConfirm { category, story, regency, address, lat, lon }
 }
@@ -343,7 +344,7 @@ mod tests {
         assert!(matches!(&fx[3][0], Effect::Reply(m) if m.contains("Kota Palembang")));
         match &fx[4][0] {
             Effect::File(d) => {
-                assert_eq!((d.category.as_str(), d.regency.as_str()), ("crime", "Kota Palembang"));
+                assert_eq!((d.category, d.regency.as_str()), (Category::Crime, "Kota Palembang"));
                 assert_eq!(d.address, "Jl. Merdeka No. 5, Palembang");
             }
             other => panic!("{other:?}"),
@@ -375,17 +376,17 @@ mod tests {
     fn table_of_odd_turns() {
         let u = units();
         let at = |step: Step| Conversation { step, last_inbound: Millis(1_000_000), ..Default::default() };
-        let story = Step::AskedStory { category: "crime".into() };
+        let story = Step::AskedStory { category: Category::Crime };
         let cases: Vec<(Conversation, Input, Step, &str)> = vec![
             (at(Step::AskedCategory), text("9"), Step::AskedCategory, "angka 1, 2, 3 atau 4"),
             (at(story.clone()), text("tolong"), story.clone(), "lebih lengkap"),
             (at(story.clone()), Input::Unsupported("sticker".into()), story.clone(), "sticker belum dapat"),
             (at(story.clone()), text("batal"), Step::Idle, "dibatalkan"),
             (
-                at(Step::AskedLocation { category: "crime".into(), story: "x".repeat(12) }),
+                at(Step::AskedLocation { category: Category::Crime, story: "x".repeat(12) }),
                 text("di depan pasar"),
                 Step::AskedRegency {
-                    category: "crime".into(),
+                    category: Category::Crime,
                     story: "x".repeat(12),
                     address: "di depan pasar".into(),
                     lat: None,
@@ -394,10 +395,10 @@ mod tests {
                 "kabupaten/kota",
             ),
             (
-                at(Step::AskedLocation { category: "crime".into(), story: "x".repeat(12) }),
+                at(Step::AskedLocation { category: Category::Crime, story: "x".repeat(12) }),
                 Input::Location { lat: -6.2, lon: 106.8, address: None },
                 Step::AskedRegency {
-                    category: "crime".into(),
+                    category: Category::Crime,
                     story: "x".repeat(12),
                     address: "Lokasi dibagikan (-6.20000, 106.80000)".into(),
                     lat: Some(-6.2),
@@ -435,5 +436,27 @@ mod tests {
         assert_eq!(regency_in("Baturaja, Ogan Komering Ulu", &u).as_deref(), Some("Kabupaten Ogan Komering Ulu"));
         assert_eq!(regency_near(-2.98, 104.77, &u).as_deref(), Some("Kota Palembang"));
         assert_eq!(regency_near(-6.2, 106.8, &u), None);
+    }
+
+    #[test]
+    fn categories_are_typed_and_read_what_earlier_releases_stored() {
+        // a conversation kept by a release that held the category as a string
+        let stored = r#"{"step":{"step":"asked_location","category":"appreciation","story":"petugas sangat membantu"},
+            "attachments":[],"last_inbound":0,"profile_name":"Sari"}"#;
+        let c: Conversation = serde_json::from_str(stored).unwrap();
+        assert_eq!(
+            c.step,
+            Step::AskedLocation { category: Category::Appreciation, story: "petugas sangat membantu".into() }
+        );
+        assert!(
+            serde_json::to_string(&c).unwrap().contains(r#""category":"appreciation""#),
+            "the same form is written"
+        );
+        // the menu offers every category once, in the order it lists them
+        let offered: Vec<Category> = CATEGORIES.iter().map(|(_, c)| *c).collect();
+        assert_eq!(offered, Category::ALL);
+        for (n, cat) in CATEGORIES {
+            assert!(MENU.contains(&format!("{n} {}", label(cat))), "{n}: {cat:?}");
+        }
     }
 }

@@ -7,23 +7,28 @@
 //! notices go through the outbox: sent when the Graph API answers, retried with backoff while
 //! it does not, free text inside the 24-hour customer-service window, the configured template
 //! after it.
+//!
+//! This module speaks Meta's wire format and the Graph API and drives the conversation
+//! (`flow`, pure); everything it keeps — inbox, conversations, outbox, photos, notices — goes
+//! through `service::whatsapp`, never the store.
 
 pub mod flow;
 pub mod wire;
 
 use crate::config::WhatsAppConfig;
-use crate::model::event::Channel;
 use crate::model::report::RawReport;
-use crate::model::{Actor, Millis, Ticket};
-use crate::service::{intake, now, App, ServiceError};
-use crate::store::{Kv, StoreError, Txn};
+use crate::model::{Millis, Ticket};
+use crate::service::whatsapp::{self as keep, OutBody, OutMsg, OutState, StoredMedia, Turn};
+use crate::service::{now, App, ServiceError};
 use flow::{Conversation, Effect, Input};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
+
+// what operations and the API read about the channel
+pub use crate::service::whatsapp::{media_sha, outbox_figures, OutboxFigures};
 
 const WINDOW_MS: u64 = 24 * 3_600_000;
 
@@ -42,75 +47,6 @@ pub fn signature_ok(app_secret: &str, body: &[u8], header: Option<&str>) -> bool
     let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(body);
     mac.verify_slice(&given).is_ok()
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct InboxEntry {
-    pub received: Millis,
-    pub body: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Seen {
-    pub at: Millis,
-    #[serde(default)]
-    pub note: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OutBody {
-    Text { text: String },
-    FetchMedia { media_id: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutState {
-    Pending,
-    Sent,
-    Delivered,
-    Read,
-    Failed,
-    Done,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutMsg {
-    /// the recipient's wa_id (E.164 digits without +)
-    pub to: String,
-    pub body: OutBody,
-    pub created: Millis,
-    pub state: OutState,
-    pub attempts: u32,
-    pub next_at: Millis,
-    pub last_error: Option<String>,
-    pub wamid: Option<String>,
-    /// sent as the template (outside the 24-hour window)
-    #[serde(default)]
-    pub as_template: bool,
-}
-
-impl OutMsg {
-    fn new(to: &str, body: OutBody, now: Millis) -> OutMsg {
-        OutMsg {
-            to: to.to_owned(),
-            body,
-            created: now,
-            state: OutState::Pending,
-            attempts: 0,
-            next_at: now,
-            last_error: None,
-            wamid: None,
-            as_template: false,
-        }
-    }
-}
-
-fn stage_out(tx: &mut Txn, msg: &OutMsg) -> Result<(), StoreError> {
-    let n = tx.next_counter("wa_outbox")?;
-    tx.kv_put(Kv::WaOutbox, &n.to_be_bytes(), Some(msg));
-    Ok(())
 }
 
 impl WhatsApp {
@@ -134,13 +70,7 @@ impl WhatsApp {
     pub async fn accept(&self, app: &App, body: &[u8]) -> Result<(), ServiceError> {
         let body = String::from_utf8(body.to_vec())
             .map_err(|_| ServiceError::BadRequest("the delivery is not UTF-8 JSON".into()))?;
-        let at = now();
-        let (_, d) = app.store.write(at, |tx| -> Result<(), ServiceError> {
-            let n = tx.next_counter("wa_inbox")?;
-            tx.kv_put(Kv::WaInbox, &n.to_be_bytes(), Some(&InboxEntry { received: at, body: body.clone() }));
-            Ok(())
-        })?;
-        app.store.durable(d).await?;
+        keep::accept(app, body).await?;
         self.inbox_wake.notify_one();
         Ok(())
     }
@@ -172,7 +102,7 @@ async fn wait(n: &Notify, shutdown: &mut watch::Receiver<bool>, max: Duration) -
 async fn inbox_worker(app: Arc<App>, wa: Arc<WhatsApp>, mut shutdown: watch::Receiver<bool>) {
     loop {
         loop {
-            let batch = match app.store.kv_scan::<InboxEntry>(Kv::WaInbox, &[], 64) {
+            let batch = match keep::inbox_head(&app, 64) {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(error = %e, "reading the WhatsApp inbox failed");
@@ -192,16 +122,13 @@ async fn inbox_worker(app: Arc<App>, wa: Arc<WhatsApp>, mut shutdown: watch::Rec
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     break;
                 }
-                match app.store.write(now(), |tx| -> Result<(), ServiceError> {
-                    tx.kv_put::<InboxEntry>(Kv::WaInbox, &key, None);
-                    Ok(())
-                }) {
-                    Ok((_, d)) => last = Some(d),
+                match keep::inbox_done(&app, &key) {
+                    Ok(d) => last = Some(d),
                     Err(e) => tracing::error!(error = %e, "clearing a processed delivery failed"),
                 }
             }
             if let Some(d) = last {
-                let _ = app.store.durable(d).await;
+                let _ = keep::settle(&app, d).await;
             }
             wa.outbox_wake.notify_one();
         }
@@ -211,7 +138,7 @@ async fn inbox_worker(app: Arc<App>, wa: Arc<WhatsApp>, mut shutdown: watch::Rec
     }
 }
 
-async fn process_delivery(app: &App, wa: &WhatsApp, entry: &InboxEntry) -> Result<(), ServiceError> {
+async fn process_delivery(app: &App, wa: &WhatsApp, entry: &keep::InboxEntry) -> Result<(), ServiceError> {
     let delivery: wire::Delivery = match serde_json::from_str(&entry.body) {
         Ok(d) => d,
         Err(e) => {
@@ -251,20 +178,11 @@ fn input_of(m: &wire::Message) -> Input {
 }
 
 async fn handle_message(app: &App, m: &wire::Message, name: &str, received: Millis) -> Result<(), ServiceError> {
-    let seen_key = format!("msg:{}", m.id);
     let wa_id: String = m.from.chars().filter(|c| c.is_ascii_digit()).collect();
-    // read through the staged view: an earlier message of this batch may not be committed yet
-    let (seen, conv) = app.store.read_staged(|tx| -> Result<_, StoreError> {
-        Ok((
-            tx.kv_get::<Seen>(Kv::WaSeen, seen_key.as_bytes())?,
-            tx.kv_get::<Conversation>(Kv::WaConv, wa_id.as_bytes())?,
-        ))
-    })?;
-    if seen.is_some() {
+    let Some(mut conv) = keep::open_turn::<Conversation>(app, &wa_id, &m.id)? else {
         return Ok(()); // Meta retried a delivery we already handled
-    }
+    };
     let at = m.timestamp.parse::<u64>().map(|s| Millis(s * 1000)).unwrap_or(received);
-    let mut conv = conv.unwrap_or_default();
     if !name.is_empty() {
         conv.profile_name = name.to_owned();
     }
@@ -280,67 +198,39 @@ async fn handle_message(app: &App, m: &wire::Message, name: &str, received: Mill
             Effect::FetchMedia(id) => media.push(id),
         }
     }
-    let t = now();
-    let stage = |tx: &mut Txn, replies: &[String]| -> Result<(), StoreError> {
-        tx.kv_put(Kv::WaConv, wa_id.as_bytes(), Some(&conv));
-        tx.kv_put(Kv::WaSeen, seen_key.as_bytes(), Some(&Seen { at: t, note: String::new() }));
-        for r in replies {
-            stage_out(tx, &OutMsg::new(&wa_id, OutBody::Text { text: r.clone() }, t))?;
-        }
-        for id in &media {
-            stage_out(tx, &OutMsg::new(&wa_id, OutBody::FetchMedia { media_id: id.clone() }, t))?;
-        }
-        Ok(())
-    };
-    let filed = match draft {
-        None => None,
-        Some(d) => {
-            let raw = RawReport {
-                category: Some(d.category),
-                description: Some(d.story),
-                reporter_name: Some(if conv.profile_name.trim().is_empty() {
-                    "Pelapor WhatsApp".into()
-                } else {
-                    conv.profile_name.clone()
-                }),
-                reporter_phone: Some(format!("+{wa_id}")),
-                regency: Some(d.regency),
-                address: Some(d.address),
-                lat: d.lat,
-                lon: d.lon,
-                priority: None,
-            };
-            let before = replies.clone();
-            let r =
-                intake::submit_with(app, raw, Channel::Whatsapp, Actor::Citizen, d.attachments, |tx, ticket, token| {
-                    let mut all = before.clone();
-                    all.push(receipt_text(ticket, token));
-                    stage(tx, &all)?;
-                    Ok(())
-                })
-                .await;
-            match r {
-                Ok(_) => Some(()),
-                Err(ServiceError::Field(f)) => {
-                    replies.push(format!("Maaf, laporan belum dapat dikirim: {}. Silakan mulai lagi.", f.message));
-                    None
-                }
-                Err(ServiceError::RateLimited { retry_after_s, .. }) => {
-                    replies.push(format!(
-                        "Terlalu banyak laporan dari nomor ini dalam waktu singkat. Coba lagi dalam {} menit. Jika darurat, hubungi 110.",
-                        retry_after_s.div_ceil(60)
-                    ));
-                    None
-                }
-                Err(e) => return Err(e),
+    let mut turn = Turn { wa_id: &wa_id, msg_id: &m.id, conv: &conv, replies, media: &media };
+    if let Some(d) = draft {
+        let raw = RawReport {
+            category: Some(d.category.as_str().to_owned()),
+            description: Some(d.story),
+            reporter_name: Some(if conv.profile_name.trim().is_empty() {
+                "Pelapor WhatsApp".into()
+            } else {
+                conv.profile_name.clone()
+            }),
+            reporter_phone: Some(format!("+{wa_id}")),
+            regency: Some(d.regency),
+            address: Some(d.address),
+            lat: d.lat,
+            lon: d.lon,
+            priority: None,
+        };
+        match keep::file_turn(app, &turn, raw, d.attachments, receipt_text).await {
+            Ok(()) => return Ok(()),
+            Err(ServiceError::Field(f)) => {
+                turn.replies.push(format!("Maaf, laporan belum dapat dikirim: {}. Silakan mulai lagi.", f.message));
             }
+            Err(ServiceError::RateLimited { retry_after_s, .. }) => {
+                turn.replies.push(format!(
+                    "Terlalu banyak laporan dari nomor ini dalam waktu singkat. Coba lagi dalam {} menit. Jika darurat, hubungi 110.",
+                    retry_after_s.div_ceil(60)
+                ));
+            }
+            Err(e) => return Err(e),
         }
-    };
-    if filed.is_none() {
-        // durable with the batch (see `inbox_worker`)
-        let _ = app.store.write(t, |tx| -> Result<(), ServiceError> { Ok(stage(tx, &replies)?) })?;
     }
-    Ok(())
+    // durable with the batch (see `inbox_worker`)
+    keep::record_turn(app, &turn)
 }
 
 fn receipt_text(ticket: &Ticket, token: &str) -> String {
@@ -353,40 +243,25 @@ fn receipt_text(ticket: &Ticket, token: &str) -> String {
 fn status_reply(app: &App, ticket: &str, wa_id: &str) -> Result<String, ServiceError> {
     let not_found = || format!("Tiket {ticket} tidak ditemukan untuk nomor ini. Periksa kembali nomor tiketnya.");
     let Ok(t) = Ticket::parse(ticket) else { return Ok(not_found()) };
-    // the reporter's own WhatsApp number is the proof of ownership
-    match app.store.read_staged(|tx| tx.case(&t))? {
-        Some(c) if c.reporter.phone.as_str() == format!("+{wa_id}") => Ok(format!(
+    match keep::reporters_case(app, &t, wa_id)? {
+        Some(c) => Ok(format!(
             "Status laporan {}: {}.{}",
             c.ticket,
             c.state.label_id(),
             c.public_notes.last().map(|n| format!("\nKeterangan: {}", n.text)).unwrap_or_default()
         )),
-        _ => Ok(not_found()),
+        None => Ok(not_found()),
     }
 }
 
-fn archive_key(outbox_key: &[u8]) -> String {
-    format!("sent:{}", hex::encode(outbox_key))
-}
-
 fn update_status(app: &App, s: &wire::Status) -> Result<(), ServiceError> {
-    let Some(seen) = app.store.kv_get::<Seen>(Kv::WaSeen, format!("wamid:{}", s.id).as_bytes())? else { return Ok(()) };
-    let Ok(key) = hex::decode(&seen.note) else { return Ok(()) };
     let state = match s.status.as_str() {
         "delivered" => OutState::Delivered,
         "read" => OutState::Read,
         "failed" => OutState::Failed,
         _ => return Ok(()),
     };
-    let archived = archive_key(&key);
-    let _ = app.store.write(now(), |tx| -> Result<(), ServiceError> {
-        if let Some(mut m) = tx.kv_get::<OutMsg>(Kv::WaSeen, archived.as_bytes())? {
-            m.state = state;
-            tx.kv_put(Kv::WaSeen, archived.as_bytes(), Some(&m));
-        }
-        Ok(())
-    })?;
-    Ok(())
+    keep::update_status(app, &s.id, state)
 }
 
 // ----- notices ------------------------------------------------------------------------------------
@@ -407,41 +282,11 @@ async fn notice_worker(app: Arc<App>, wa: Arc<WhatsApp>, mut shutdown: watch::Re
             },
             _ = shutdown.changed() => return,
         };
-        if let Err(e) = notice(&app, &ticket).await {
+        if let Err(e) = keep::queue_notice(&app, &ticket).await {
             tracing::error!(case = %ticket, error = %e, "queueing a reporter notice failed");
         }
         wa.outbox_wake.notify_one();
     }
-}
-
-async fn notice(app: &App, ticket: &Ticket) -> Result<(), ServiceError> {
-    let Some(c) = app.store.case(ticket)? else { return Ok(()) };
-    if c.channel != Channel::Whatsapp
-        || !app.sop_for(&c.sop_version).category(c.category).notify_reporter_on.contains(&c.state)
-    {
-        return Ok(());
-    }
-    let key = format!("notice:{}:{}", c.ticket, c.state.as_str());
-    if app.store.kv_get::<Seen>(Kv::WaSeen, key.as_bytes())?.is_some() {
-        return Ok(());
-    }
-    let mut text = format!("Laporan {}: {}.", c.ticket, c.state.label_id());
-    if let Some(r) = &c.resolution {
-        text.push_str(&format!("\nHasil: {r}"));
-    }
-    if let Some(o) = &c.duplicate_of {
-        let status = app.store.case(o)?.map(|x| x.state.label_id()).unwrap_or("-");
-        text.push_str(&format!("\nLaporan ini sama dengan laporan {o} (status: {status}); kami menanganinya di sana."));
-    }
-    let to: String = c.reporter.phone.as_str().trim_start_matches('+').to_owned();
-    let t = now();
-    let (_, d) = app.store.write(t, |tx| -> Result<(), ServiceError> {
-        tx.kv_put(Kv::WaSeen, key.as_bytes(), Some(&Seen { at: t, note: String::new() }));
-        stage_out(tx, &OutMsg::new(&to, OutBody::Text { text: text.clone() }, t))?;
-        Ok(())
-    })?;
-    app.store.durable(d).await?;
-    Ok(())
 }
 
 // ----- outbox -------------------------------------------------------------------------------------
@@ -468,7 +313,7 @@ async fn outbox_worker(app: Arc<App>, wa: Arc<WhatsApp>, mut shutdown: watch::Re
     loop {
         let t = now();
         // the outbox holds only work to do, oldest first; look at its head
-        let due: Vec<(Vec<u8>, OutMsg)> = match app.store.kv_scan::<OutMsg>(Kv::WaOutbox, &[], 512) {
+        let due: Vec<(Vec<u8>, OutMsg)> = match keep::outbox_head(&app, 512) {
             Ok(head) => head.into_iter().filter(|(_, m)| m.next_at <= t).collect(),
             Err(e) => {
                 tracing::error!(error = %e, "reading the outbox failed");
@@ -487,11 +332,14 @@ async fn outbox_worker(app: Arc<App>, wa: Arc<WhatsApp>, mut shutdown: watch::Re
         for wave in by_recipient.chunks(SEND_CONCURRENCY) {
             let done = futures_util::future::join_all(wave.iter().map(|group| deliver(&app, &wa, group))).await;
             for (key, m) in done.into_iter().flatten() {
-                last = record(&app, key, m).or(last);
+                match keep::record_send(&app, &key, &m) {
+                    Ok(d) => last = Some(d),
+                    Err(e) => tracing::error!(error = %e, "recording an outbox result failed"),
+                }
             }
         }
         if let Some(d) = last {
-            let _ = app.store.durable(d).await;
+            let _ = keep::settle(&app, d).await;
         }
         if worked {
             continue; // more may be due
@@ -509,8 +357,7 @@ async fn deliver(app: &App, wa: &WhatsApp, group: &[(Vec<u8>, OutMsg)]) -> Vec<(
         let mut m = m.clone();
         let result = match &m.body {
             OutBody::Text { text } => {
-                let conv: Conversation =
-                    app.store.kv_get(Kv::WaConv, m.to.as_bytes()).ok().flatten().unwrap_or_default();
+                let conv: Conversation = keep::conversation(app, &m.to).unwrap_or_default();
                 let window_open = now().0 <= conv.last_inbound.0 + WINDOW_MS;
                 m.as_template = m.as_template || !window_open;
                 send(wa, &m.to, text, m.as_template).await.map(Some)
@@ -554,31 +401,6 @@ async fn deliver(app: &App, wa: &WhatsApp, group: &[(Vec<u8>, OutMsg)]) -> Vec<(
         }
     }
     out
-}
-
-/// Records a send result. Finished entries leave the outbox (which so holds only work to do) for
-/// the archive, where delivery statuses still find them by wamid.
-fn record(app: &App, key: Vec<u8>, m: OutMsg) -> Option<crate::store::Durable> {
-    let t = now();
-    let r = app.store.write(t, |tx| -> Result<(), ServiceError> {
-        if m.state == OutState::Pending {
-            tx.kv_put(Kv::WaOutbox, &key, Some(&m));
-        } else {
-            tx.kv_put::<OutMsg>(Kv::WaOutbox, &key, None);
-            tx.kv_put(Kv::WaSeen, archive_key(&key).as_bytes(), Some(&m));
-        }
-        if let Some(w) = &m.wamid {
-            tx.kv_put(Kv::WaSeen, format!("wamid:{w}").as_bytes(), Some(&Seen { at: t, note: hex::encode(&key) }));
-        }
-        Ok(())
-    });
-    match r {
-        Ok((_, d)) => Some(d),
-        Err(e) => {
-            tracing::error!(error = %e, "recording an outbox result failed");
-            None
-        }
-    }
 }
 
 fn classify(status: reqwest::StatusCode, body: &str) -> SendError {
@@ -723,78 +545,15 @@ async fn fetch_media(app: &App, wa: &WhatsApp, to: &str, media_id: &str) -> Resu
     use base64::Engine;
     let blob =
         StoredMedia { mime_type: info.mime_type, data: base64::engine::general_purpose::STANDARD.encode(&bytes) };
-    let t = now();
-    let (_, d) = app
-        .store
-        .write(t, |tx| -> Result<(), ServiceError> {
-            tx.kv_put(Kv::WaMedia, sha.as_bytes(), Some(&blob));
-            tx.kv_put(Kv::WaSeen, format!("media:{media_id}").as_bytes(), Some(&Seen { at: t, note: sha.clone() }));
-            Ok(())
-        })
-        .map_err(|e| SendError::Transient(e.to_string()))?;
-    app.store.durable(d).await.map_err(|e| SendError::Transient(e.to_string()))?;
-    Ok(())
+    keep::keep_media(app, media_id, &sha, &blob).await.map_err(|e| SendError::Transient(e.to_string()))
 }
 
 /// Records a refused photo (nothing of it is kept) and queues the reply to the reporter.
 async fn refuse_media(app: &App, to: &str, media_id: &str, why: MediaRefusal) -> Result<(), SendError> {
     tracing::warn!(media = media_id, reason = ?why, "a WhatsApp photo was refused");
-    let t = now();
-    let (_, d) = app
-        .store
-        .write(t, |tx| -> Result<(), ServiceError> {
-            let note = format!("{why:?}");
-            tx.kv_put(Kv::WaSeen, format!("media-refused:{media_id}").as_bytes(), Some(&Seen { at: t, note }));
-            stage_out(tx, &OutMsg::new(to, OutBody::Text { text: why.reply() }, t))?;
-            Ok(())
-        })
-        .map_err(|e| SendError::Transient(e.to_string()))?;
-    app.store.durable(d).await.map_err(|e| SendError::Transient(e.to_string()))?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredMedia {
-    pub mime_type: String,
-    /// base64
-    pub data: String,
-}
-
-/// Outbox figures for operations: waiting messages, and sent ones by delivery state.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OutboxFigures {
-    pub pending: usize,
-    pub oldest_pending: Option<Millis>,
-    pub sent: usize,
-    pub delivered: usize,
-    pub read: usize,
-    pub failed: usize,
-}
-
-pub fn outbox_figures(app: &App) -> Result<OutboxFigures, ServiceError> {
-    let mut f = OutboxFigures::default();
-    for (_, m) in app.store.kv_scan::<OutMsg>(Kv::WaOutbox, &[], usize::MAX)? {
-        f.pending += 1;
-        f.oldest_pending = Some(f.oldest_pending.map_or(m.created, |o| o.min(m.created)));
-    }
-    for (k, m) in app.store.kv_scan::<serde_json::Value>(Kv::WaSeen, b"sent:", usize::MAX)? {
-        if !k.starts_with(b"sent:") {
-            break;
-        }
-        match m.get("state").and_then(|s| s.as_str()) {
-            Some("sent") => f.sent += 1,
-            Some("delivered") => f.delivered += 1,
-            Some("read") => f.read += 1,
-            Some("failed") => f.failed += 1,
-            _ => {}
-        }
-    }
-    Ok(f)
-}
-
-/// The SHA-256 under which a photo is kept, once fetched.
-pub fn media_sha(app: &App, media_id: &str) -> Option<String> {
-    app.store.kv_get::<Seen>(Kv::WaSeen, format!("media:{media_id}").as_bytes()).ok().flatten().map(|s| s.note)
+    keep::refuse_media(app, to, media_id, &format!("{why:?}"), why.reply())
+        .await
+        .map_err(|e| SendError::Transient(e.to_string()))
 }
 
 #[cfg(test)]
