@@ -46,6 +46,33 @@ pub struct Config {
     pub update_probation_ms: u64,
     /// who may read `GET /metrics` (default: loopback only)
     pub metrics_allow: AllowList,
+    /// what a release supervisor told this process (not settings: no file key or flag sets them)
+    pub supervision: Supervision,
+}
+
+/// The variables a release supervisor sets on the child it starts (`update::supervise`), read
+/// here like every other variable and passed down.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Supervision {
+    /// `BANPOL_SUPERVISED`: the release version this process was started as, by a supervisor
+    pub supervised: Option<String>,
+    /// `BANPOL_PROBATION`: the version this process must prove before `update_probation` ends
+    pub probation: Option<String>,
+    /// `BANPOL_TEST_TRUSTED_KEY`: hex release keys trusted besides the compiled ones; the
+    /// variable exists only in `test-hooks` builds (`update::TrustedKeys::load`)
+    #[cfg(feature = "test-hooks")]
+    pub test_trusted_keys: Option<String>,
+}
+
+impl Supervision {
+    fn or(self, low: Supervision) -> Supervision {
+        Supervision {
+            supervised: self.supervised.or(low.supervised),
+            probation: self.probation.or(low.probation),
+            #[cfg(feature = "test-hooks")]
+            test_trusted_keys: self.test_trusted_keys.or(low.test_trusted_keys),
+        }
+    }
 }
 
 /// When a node listens for its children's sync (`sync_listen`).
@@ -156,6 +183,9 @@ pub struct Layer {
     pub update_probation: Option<String>,
     /// `["any"]`, or addresses and CIDRs; default loopback only
     pub metrics_allow: Option<Vec<String>>,
+    /// set from the environment only
+    #[serde(skip)]
+    pub supervision: Supervision,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +227,7 @@ impl Layer {
             sync_listen: top.sync_listen.or(self.sync_listen),
             update_probation: top.update_probation.or(self.update_probation),
             metrics_allow: top.metrics_allow.or(self.metrics_allow),
+            supervision: top.supervision.or(self.supervision),
         }
     }
 
@@ -204,6 +235,11 @@ impl Layer {
         let p = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read { path: p.clone(), err })?;
         toml::from_str(&text).map_err(|err| ConfigError::Parse { path: p, err })
+    }
+
+    /// This process's `BANPOL_*` variables: the one place the environment is read.
+    pub fn from_process_env() -> Result<Layer, ConfigError> {
+        Self::from_env(std::env::vars())
     }
 
     /// Reads `BANPOL_*` variables (except `BANPOL_CONFIG`, the file path itself).
@@ -215,11 +251,14 @@ impl Layer {
                 continue;
             };
             match name {
-                // the file path itself; the supervisor's own variables; the package's purge switch
-                "CONFIG" | "SUPERVISED" | "PROBATION" | "PURGE_DATA" => {}
-                // read by `update::TrustedKeys::load`; exists only in test builds
+                // the file path itself; the package's purge switch
+                "CONFIG" | "PURGE_DATA" => {}
+                // the supervisor's own variables (an empty probation: none)
+                "SUPERVISED" => l.supervision.supervised = Some(v),
+                "PROBATION" => l.supervision.probation = Some(v).filter(|v| !v.is_empty()),
+                // used by `update::TrustedKeys::load`; exists only in test builds
                 #[cfg(feature = "test-hooks")]
-                "TEST_TRUSTED_KEY" => {}
+                "TEST_TRUSTED_KEY" => l.supervision.test_trusted_keys = Some(v),
                 "NODE_CODE" => l.node_code = Some(v),
                 "DATA_DIR" => l.data_dir = Some(v.into()),
                 "LISTEN" => l.listen = Some(v.split(',').map(|s| s.trim().to_owned()).collect()),
@@ -393,6 +432,7 @@ impl Config {
             },
             update_probation_ms,
             metrics_allow,
+            supervision: l.supervision,
         })
     }
 
@@ -527,5 +567,27 @@ mod tests {
         assert_eq!(test_key.is_ok(), cfg!(feature = "test-hooks"), "{test_key:?}");
         let e = Config::from_layer(Layer { listen: Some(vec!["nowhere".into()]), ..Default::default() }).unwrap_err();
         assert!(e.to_string().contains("listen"), "{e}");
+    }
+
+    /// The supervisor's variables are read here, like every variable, and reach `Config`; a
+    /// file cannot set them.
+    #[test]
+    fn the_supervisors_variables_reach_the_config() {
+        let var = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let env = Layer::from_env([var("BANPOL_SUPERVISED", "1.4.0"), var("BANPOL_PROBATION", "1.4.0")]).unwrap();
+        let c = Config::load(None, env, Layer::default()).unwrap();
+        assert_eq!(c.supervision.supervised.as_deref(), Some("1.4.0"));
+        assert_eq!(c.supervision.probation.as_deref(), Some("1.4.0"));
+        let env = Layer::from_env([var("BANPOL_PROBATION", "")]).unwrap();
+        assert_eq!(Config::from_layer(env).unwrap().supervision, Supervision::default(), "empty: not on probation");
+        #[cfg(feature = "test-hooks")]
+        {
+            let env = Layer::from_env([var("BANPOL_TEST_TRUSTED_KEY", "ab,cd")]).unwrap();
+            assert_eq!(Config::from_layer(env).unwrap().supervision.test_trusted_keys.as_deref(), Some("ab,cd"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("banpol.toml");
+        std::fs::write(&f, "supervision = \"x\"\n").unwrap();
+        assert!(Config::load(Some(&f), Layer::default(), Layer::default()).is_err());
     }
 }

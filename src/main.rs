@@ -173,7 +173,7 @@ enum UserCmd {
 }
 
 fn load_config(g: &Global) -> anyhow::Result<Config> {
-    let env = Layer::from_env(std::env::vars())?;
+    let env = Layer::from_process_env()?;
     let flags = Layer {
         data_dir: g.data_dir.clone(),
         listen: (!g.listen.is_empty()).then(|| g.listen.clone()),
@@ -330,7 +330,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
     // the packaged binary hands over to a newer installed release, and takes over again when
     // that release fails its probation
     loop {
-        match supervise::plan(&config.data_dir)? {
+        match supervise::plan(&config.data_dir, &config.supervision)? {
             Plan::Packaged => break,
             Plan::Release(r) => {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -371,7 +371,7 @@ fn release(cmd: ReleaseCmd, config: &Config) -> anyhow::Result<()> {
         ReleaseCmd::Publish { archive } => {
             let bytes = std::fs::read(&archive).with_context(|| format!("while reading {}", archive.display()))?;
             banpol::prepare_data_dir(&config.data_dir)?;
-            let keys = banpol::update::TrustedKeys::load()?;
+            let keys = banpol::update::TrustedKeys::load(&config.supervision)?;
             let p = banpol::update::publish::publish(&config.data_dir, &bytes, &keys)?;
             let c = &p.manifest.cohort;
             println!(
@@ -444,7 +444,7 @@ fn release(cmd: ReleaseCmd, config: &Config) -> anyhow::Result<()> {
         ReleaseCmd::Verify { archive, public_key } => {
             let keys = match public_key {
                 Some(p) => v::TrustedKeys::from_keys(vec![v::parse_public_key(&std::fs::read_to_string(&p)?)?]),
-                None => v::TrustedKeys::load()?,
+                None => v::TrustedKeys::load(&config.supervision)?,
             };
             let bytes = std::fs::read(&archive).with_context(|| format!("while reading {}", archive.display()))?;
             let r = v::verify(&bytes, &keys)?;
@@ -458,12 +458,12 @@ fn release(cmd: ReleaseCmd, config: &Config) -> anyhow::Result<()> {
 async fn update(config: &Config, args: UpdateArgs) -> anyhow::Result<()> {
     use banpol::update;
     let Some(file) = args.from_file else {
-        let s = update::status(&config.data_dir)?;
+        let s = update::status(&config.data_dir, &config.supervision)?;
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(());
     };
     let bytes = std::fs::read(&file).with_context(|| format!("while reading {}", file.display()))?;
-    let verified = update::verify(&bytes, &update::TrustedKeys::load()?)?;
+    let verified = update::verify(&bytes, &update::TrustedKeys::load(&config.supervision)?)?;
     let sock = config.admin_socket();
     // the store's format, from the serving node or from the store itself
     let serving = admin::send(&sock, &Request::StoreFormat).await.ok().flatten();

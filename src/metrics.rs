@@ -1,12 +1,13 @@
 //! Prometheus metrics, hand-written in the text exposition format (version 0.0.4).
 //!
-//! `Metrics` lives in `App` (no global registry). The HTTP layer records every request
-//! (`observe_request`: count by route pattern, method and status class, plus a latency histogram
-//! by route); the scheduler counts escalations; other layers set gauges by name and labels
-//! (`gauge_set`), e.g. the sync worker:
-//! `app.metrics.gauge_set("banpol_sync_backlog_events", "events not yet acknowledged upstream", &[("peer", "SUMSEL")], 12.0)`.
-//! Gauges that are cheap to compute from the store are computed at scrape time by
-//! `service::figures` and written with `render_gauge`. This module imports nothing but std.
+//! Every metric is declared once below, as a `Metric` (name, help, type, label names), and
+//! listed in `ALL`; call sites pass the declaration and the label values in its order, never a
+//! name or a help text. `Metrics` lives in `App` (no global registry). The HTTP layer records
+//! every request (`observe_request`: count by route pattern, method and status class, plus a
+//! latency histogram by route); the scheduler counts escalations; `update` sets its gauges
+//! (`set`), e.g. `app.metrics.set(&UPDATE_ON_PROBATION, &[], 0.0)`. Gauges that are cheap to
+//! compute from the store are computed at scrape time by `service::figures` and written with
+//! `render_gauge`. This module imports nothing but std.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -14,28 +15,114 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+/// A metric's type, as its `# TYPE` line says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
+        }
+    }
+}
+
+/// One metric, declared once: its name, help text, type and label names.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Metric {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub kind: Kind,
+    /// label names, in the order call sites give the values
+    pub labels: &'static [&'static str],
+}
+
+const fn metric(name: &'static str, kind: Kind, labels: &'static [&'static str], help: &'static str) -> Metric {
+    Metric { name, help, kind, labels }
+}
+
+use Kind::{Counter, Gauge, Histogram};
+
+pub const HTTP_REQUESTS: Metric = metric(
+    "banpol_http_requests_total",
+    Counter,
+    &["route", "method", "status"],
+    "HTTP requests by route pattern, method and status class",
+);
+pub const HTTP_DURATION: Metric =
+    metric("banpol_http_request_duration_seconds", Histogram, &["route"], "HTTP request latency by route pattern");
+pub const ESCALATIONS: Metric =
+    metric("banpol_escalations_total", Counter, &[], "escalation rungs written by this node's scheduler since start");
+pub const CASES_OPEN: Metric = metric("banpol_cases_open", Gauge, &["state"], "open cases by state");
+pub const CASES_OVERDUE: Metric =
+    metric("banpol_cases_overdue", Gauge, &[], "owned cases past their next escalation deadline");
+pub const CASES_TOTAL: Metric = metric("banpol_cases_total", Gauge, &[], "cases in the store");
+pub const OUTBOX_PENDING: Metric =
+    metric("banpol_outbox_pending", Gauge, &[], "WhatsApp messages waiting in the outbox");
+pub const OUTBOX_OLDEST_AGE: Metric =
+    metric("banpol_outbox_oldest_age_seconds", Gauge, &[], "age of the oldest message waiting in the outbox (0: none)");
+pub const SYNC_BACKLOG: Metric =
+    metric("banpol_sync_backlog_events", Gauge, &[], "events not yet acknowledged by the peer");
+pub const SYNC_LAG: Metric =
+    metric("banpol_sync_lag_seconds", Gauge, &[], "age of the oldest event not yet acknowledged by the peer");
+pub const UPDATE_INFO: Metric = metric(
+    "banpol_update_info",
+    Gauge,
+    &["running", "packaged", "current", "previous"],
+    "the running, packaged, installed and previous releases (value 1)",
+);
+pub const UPDATE_ON_PROBATION: Metric =
+    metric("banpol_update_on_probation", Gauge, &[], "1 while the installed release has not passed probation");
+pub const UPDATE_REJECTED: Metric =
+    metric("banpol_update_rejected_releases", Gauge, &[], "releases rejected on this node");
+pub const UPDATE_LAST_ROLLBACK: Metric =
+    metric("banpol_update_last_rollback_timestamp_seconds", Gauge, &[], "when the last rollback happened (0: never)");
+
+/// Every metric this node exposes.
+pub const ALL: [&Metric; 14] = [
+    &HTTP_REQUESTS,
+    &HTTP_DURATION,
+    &ESCALATIONS,
+    &CASES_OPEN,
+    &CASES_OVERDUE,
+    &CASES_TOTAL,
+    &OUTBOX_PENDING,
+    &OUTBOX_OLDEST_AGE,
+    &SYNC_BACKLOG,
+    &SYNC_LAG,
+    &UPDATE_INFO,
+    &UPDATE_ON_PROBATION,
+    &UPDATE_REJECTED,
+    &UPDATE_LAST_ROLLBACK,
+];
+
 /// Latency histogram bucket bounds, in seconds.
 pub const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
 #[derive(Default, Clone)]
-struct Histogram {
+struct Latency {
     counts: [u64; BUCKETS.len()],
     count: u64,
     sum: f64,
 }
 
-type Labels = Vec<(String, String)>;
-/// help text and the series of one gauge
-type Gauge = (String, BTreeMap<Labels, f64>);
+/// the series of one gauge: label values (in the declaration's order) -> value
+type Series = BTreeMap<Vec<String>, f64>;
 
 #[derive(Default)]
 pub struct Metrics {
     /// (route, method, status class) -> count
     requests: Mutex<BTreeMap<(String, String, &'static str), u64>>,
     /// route -> latency
-    latency: Mutex<BTreeMap<String, Histogram>>,
-    /// name -> (help, labels -> value)
-    gauges: Mutex<BTreeMap<String, Gauge>>,
+    latency: Mutex<BTreeMap<String, Latency>>,
+    /// gauges set so far, by name
+    gauges: Mutex<BTreeMap<&'static str, (&'static Metric, Series)>>,
     escalations: AtomicU64,
 }
 
@@ -47,6 +134,11 @@ fn status_class(status: u16) -> &'static str {
         400..=499 => "4xx",
         _ => "5xx",
     }
+}
+
+fn header(out: &mut String, m: &Metric) {
+    let _ = writeln!(out, "# HELP {} {}", m.name, m.help);
+    let _ = writeln!(out, "# TYPE {} {}", m.name, m.kind.as_str());
 }
 
 impl Metrics {
@@ -73,65 +165,50 @@ impl Metrics {
         self.escalations.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Sets a gauge (created on first use). Labels are (name, value) pairs.
-    pub fn gauge_set(&self, name: &str, help: &str, labels: &[(&str, &str)], value: f64) {
+    /// Sets one series of a declared gauge; `labels` are its values, in the declaration's order.
+    pub fn set(&self, m: &'static Metric, labels: &[&str], value: f64) {
+        debug_assert!(m.kind == Kind::Gauge && labels.len() == m.labels.len(), "{}: bad use", m.name);
         let mut g = self.gauges.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = g.entry(name.to_owned()).or_insert_with(|| (help.to_owned(), BTreeMap::new()));
-        let key = labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        entry.1.insert(key, value);
+        let key = labels.iter().map(|v| (*v).to_owned()).collect();
+        g.entry(m.name).or_insert_with(|| (m, BTreeMap::new())).1.insert(key, value);
     }
 
-    /// Removes every series of a gauge (e.g. a peer that is gone).
-    pub fn gauge_clear(&self, name: &str) {
-        self.gauges.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
+    /// Removes every series of a gauge (e.g. a release that is gone).
+    pub fn clear(&self, m: &Metric) {
+        self.gauges.lock().unwrap_or_else(|e| e.into_inner()).remove(m.name);
     }
 
     /// The value of one gauge series, if set.
-    pub fn gauge_get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    pub fn get(&self, m: &Metric, labels: &[&str]) -> Option<f64> {
         let g = self.gauges.lock().unwrap_or_else(|e| e.into_inner());
-        let key: Labels = labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        g.get(name).and_then(|(_, m)| m.get(&key).copied())
+        let key: Vec<String> = labels.iter().map(|v| (*v).to_owned()).collect();
+        g.get(m.name).and_then(|(_, series)| series.get(&key).copied())
     }
 
     /// Everything recorded here, in the text format.
     pub fn render(&self, out: &mut String) {
-        out.push_str("# HELP banpol_http_requests_total HTTP requests by route pattern, method and status class\n");
-        out.push_str("# TYPE banpol_http_requests_total counter\n");
+        header(out, &HTTP_REQUESTS);
         for ((route, method, class), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            let _ = writeln!(
-                out,
-                "banpol_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{class}\"}} {n}",
-                escape(route),
-                escape(method)
-            );
+            let _ = writeln!(out, "{}{} {n}", HTTP_REQUESTS.name, label_text(&HTTP_REQUESTS, &[route, method, class]));
         }
-        out.push_str("# HELP banpol_http_request_duration_seconds HTTP request latency by route pattern\n");
-        out.push_str("# TYPE banpol_http_request_duration_seconds histogram\n");
+        header(out, &HTTP_DURATION);
+        let name = HTTP_DURATION.name;
         for (route, h) in self.latency.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let r = escape(route);
             for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "banpol_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}",
-                    h.counts[i]
-                );
+                let _ = writeln!(out, "{name}_bucket{{route=\"{r}\",le=\"{b}\"}} {}", h.counts[i]);
             }
-            let _ =
-                writeln!(out, "banpol_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "banpol_http_request_duration_seconds_sum{{route=\"{r}\"}} {}", h.sum);
-            let _ = writeln!(out, "banpol_http_request_duration_seconds_count{{route=\"{r}\"}} {}", h.count);
+            let _ = writeln!(out, "{name}_bucket{{route=\"{r}\",le=\"+Inf\"}} {}", h.count);
+            let _ = writeln!(out, "{name}_sum{{route=\"{r}\"}} {}", h.sum);
+            let _ = writeln!(out, "{name}_count{{route=\"{r}\"}} {}", h.count);
         }
-        render_counter(
-            out,
-            "banpol_escalations_total",
-            "escalation rungs written by this node's scheduler since start",
-            self.escalations.load(Ordering::Relaxed) as f64,
-        );
-        for (name, (help, series)) in self.gauges.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} gauge");
+        header(out, &ESCALATIONS);
+        let _ = writeln!(out, "{} {}", ESCALATIONS.name, self.escalations.load(Ordering::Relaxed) as f64);
+        for (m, series) in self.gauges.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            header(out, m);
             for (labels, v) in series {
-                let _ = writeln!(out, "{name}{} {v}", label_text(labels.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+                let values: Vec<&str> = labels.iter().map(String::as_str).collect();
+                let _ = writeln!(out, "{}{} {v}", m.name, label_text(m, &values));
             }
         }
     }
@@ -141,8 +218,8 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-fn label_text<'a>(labels: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let parts: Vec<String> = labels.map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
+fn label_text(m: &Metric, values: &[&str]) -> String {
+    let parts: Vec<String> = m.labels.iter().zip(values).map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
     if parts.is_empty() {
         String::new()
     } else {
@@ -150,19 +227,14 @@ fn label_text<'a>(labels: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     }
 }
 
-/// One gauge with its HELP and TYPE lines and one series per label set.
-pub fn render_gauge(out: &mut String, name: &str, help: &str, series: &[(&[(&str, &str)], f64)]) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} gauge");
+/// One gauge with its HELP and TYPE lines and one series per label-value set (in `m.labels`
+/// order): for figures computed at scrape time.
+pub fn render_gauge(out: &mut String, m: &Metric, series: &[(&[&str], f64)]) {
+    debug_assert!(m.kind == Kind::Gauge, "{} is not a gauge", m.name);
+    header(out, m);
     for (labels, v) in series {
-        let _ = writeln!(out, "{name}{} {v}", label_text(labels.iter().copied()));
+        let _ = writeln!(out, "{}{} {v}", m.name, label_text(m, labels));
     }
-}
-
-pub fn render_counter(out: &mut String, name: &str, help: &str, v: f64) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} counter");
-    let _ = writeln!(out, "{name} {v}");
 }
 
 /// Who may read `/metrics`: a list of networks, or anyone.
@@ -255,7 +327,8 @@ mod tests {
         let m = Metrics::default();
         m.observe_request("/api/v1/cases/{ticket}", "GET", 200, 0.003);
         m.observe_request("/api/v1/cases/{ticket}", "GET", 404, 0.02);
-        m.gauge_set("banpol_sync_backlog_events", "backlog", &[("peer", "SUMSEL")], 7.0);
+        m.set(&UPDATE_INFO, &["1.2.0", "1.1.0", "1.2.0", ""], 1.0);
+        m.set(&SYNC_BACKLOG, &[], 7.0);
         let mut out = String::new();
         m.render(&mut out);
         assert!(out
@@ -265,7 +338,32 @@ mod tests {
         assert!(
             out.contains("banpol_http_request_duration_seconds_bucket{route=\"/api/v1/cases/{ticket}\",le=\"+Inf\"} 2")
         );
-        assert!(out.contains("banpol_sync_backlog_events{peer=\"SUMSEL\"} 7"));
-        assert_eq!(m.gauge_get("banpol_sync_backlog_events", &[("peer", "SUMSEL")]), Some(7.0));
+        assert!(
+            out.contains("banpol_update_info{running=\"1.2.0\",packaged=\"1.1.0\",current=\"1.2.0\",previous=\"\"} 1")
+        );
+        assert!(out.contains("# HELP banpol_sync_backlog_events events not yet acknowledged by the peer\n"));
+        assert!(out.contains("banpol_sync_backlog_events 7\n"));
+        assert_eq!(m.get(&SYNC_BACKLOG, &[]), Some(7.0));
+        m.clear(&SYNC_BACKLOG);
+        assert_eq!(m.get(&SYNC_BACKLOG, &[]), None);
+    }
+
+    /// The declarations are one table: unique names, our prefix, counters named `_total`, and
+    /// every declared metric listed in `ALL`.
+    #[test]
+    fn declarations() {
+        let mut names: Vec<&str> = ALL.iter().map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len(), "a metric is listed twice");
+        for m in ALL {
+            assert!(m.name.starts_with("banpol_") && !m.help.is_empty(), "{}", m.name);
+            // (`banpol_cases_total`, a gauge, predates the rule the other way round)
+            assert!(m.kind != Kind::Counter || m.name.ends_with("_total"), "{}", m.name);
+            assert!(m.labels.iter().all(|l| l.chars().all(|c| c.is_ascii_lowercase() || c == '_')), "{}", m.name);
+        }
+        let src = include_str!("metrics.rs");
+        let declared = src.matches(&[": Metric", " ="].concat()).count();
+        assert_eq!(declared, ALL.len(), "every `Metric` declared here is listed in `ALL`");
     }
 }

@@ -893,9 +893,10 @@ pub async fn publish_release(
     let body = body.0;
     let from = client_addr(&req);
     crate::service::auth::bid_tik_action(&app, &who.staff, "release_publish_attempt", "", &from)?;
-    let data_dir = app.data_dir.clone();
+    let (data_dir, supervision) = (app.data_dir.clone(), app.supervision.clone());
     let published = web::block(move || {
-        crate::update::TrustedKeys::load().and_then(|k| crate::update::publish::publish(&data_dir, &body, &k))
+        crate::update::TrustedKeys::load(&supervision)
+            .and_then(|k| crate::update::publish::publish(&data_dir, &body, &k))
     })
     .await
     .map_err(|e| ApiError::internal(&e))?

@@ -2,7 +2,7 @@
 //! memory and the deadline index (no case is read), plus what `App::metrics` recorded.
 
 use super::{App, ServiceError};
-use crate::metrics::{render_gauge, Metrics};
+use crate::metrics::{self, render_gauge, Metric, Metrics};
 use crate::model::State;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,41 +31,23 @@ pub fn figures(app: &App) -> Result<Figures, ServiceError> {
 }
 
 /// Gauges the sync worker sets; shown as 0 until it does (no peer yet).
-pub const SYNC_GAUGES: [(&str, &str); 2] = [
-    ("banpol_sync_backlog_events", "events not yet acknowledged by the peer"),
-    ("banpol_sync_lag_seconds", "age of the oldest event not yet acknowledged by the peer"),
-];
+pub const SYNC_GAUGES: [&Metric; 2] = [&metrics::SYNC_BACKLOG, &metrics::SYNC_LAG];
 
 /// The whole `/metrics` text: recorded metrics, case figures, the outbox, sync defaults.
 pub fn render(metrics: &Metrics, f: &Figures, outbox_pending: usize, outbox_oldest_s: f64) -> String {
     let mut out = String::with_capacity(8192);
     metrics.render(&mut out);
-    let series: Vec<[(&str, &str); 1]> = f.open.iter().map(|(s, _)| [("state", *s)]).collect();
-    let values: Vec<(&[(&str, &str)], f64)> =
+    let series: Vec<[&str; 1]> = f.open.iter().map(|(s, _)| [*s]).collect();
+    let values: Vec<(&[&str], f64)> =
         series.iter().zip(&f.open).map(|(labels, (_, n))| (&labels[..], *n as f64)).collect();
-    render_gauge(&mut out, "banpol_cases_open", "open cases by state", &values);
-    render_gauge(
-        &mut out,
-        "banpol_cases_overdue",
-        "owned cases past their next escalation deadline",
-        &[(&[], f.overdue as f64)],
-    );
-    render_gauge(&mut out, "banpol_cases_total", "cases in the store", &[(&[], f.cases_total as f64)]);
-    render_gauge(
-        &mut out,
-        "banpol_outbox_pending",
-        "WhatsApp messages waiting in the outbox",
-        &[(&[], outbox_pending as f64)],
-    );
-    render_gauge(
-        &mut out,
-        "banpol_outbox_oldest_age_seconds",
-        "age of the oldest message waiting in the outbox (0: none)",
-        &[(&[], outbox_oldest_s)],
-    );
-    for (name, help) in SYNC_GAUGES {
-        if !out.contains(&format!("# TYPE {name} gauge")) {
-            render_gauge(&mut out, name, help, &[(&[], 0.0)]);
+    render_gauge(&mut out, &metrics::CASES_OPEN, &values);
+    render_gauge(&mut out, &metrics::CASES_OVERDUE, &[(&[], f.overdue as f64)]);
+    render_gauge(&mut out, &metrics::CASES_TOTAL, &[(&[], f.cases_total as f64)]);
+    render_gauge(&mut out, &metrics::OUTBOX_PENDING, &[(&[], outbox_pending as f64)]);
+    render_gauge(&mut out, &metrics::OUTBOX_OLDEST_AGE, &[(&[], outbox_oldest_s)]);
+    for m in SYNC_GAUGES {
+        if !out.contains(&format!("# TYPE {} gauge", m.name)) {
+            render_gauge(&mut out, m, &[(&[], 0.0)]);
         }
     }
     out

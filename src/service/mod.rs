@@ -57,6 +57,10 @@ pub struct App {
     pub restart: tokio::sync::Notify,
     /// how `node invite` asks `run` to open an on-demand sync listener
     pub sync_gate: sync::SyncGate,
+    /// what a release supervisor told this process (`update` reads it)
+    pub supervision: crate::config::Supervision,
+    /// set once the sync client has said hello to the parent (probation waits for it)
+    pub upstream_reached: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +178,8 @@ impl App {
             metrics: Arc::default(),
             metrics_allow: config.metrics_allow.clone(),
             restart: tokio::sync::Notify::new(),
+            supervision: config.supervision.clone(),
+            upstream_reached: Default::default(),
             sync_gate: sync::SyncGate::default(),
         })
     }

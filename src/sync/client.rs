@@ -145,7 +145,7 @@ async fn session(app: &Arc<App>, up: &mut Upstream, progress: &AtomicBool) -> Re
     }
     let up: &Upstream = up;
     progress.store(true, Ordering::Relaxed);
-    crate::update::supervise::upstream_reached();
+    crate::update::supervise::upstream_reached(app);
     check_release(app, up, &client).await;
     app.sync.update(&up.parent, "parent", |p| {
         p.connected = true;
@@ -316,11 +316,11 @@ async fn downward(
 fn hello_now(app: &App, events_waiting: u64, lag_ms: Option<u64>) -> Hello {
     Hello {
         node: app.node.to_string(),
-        version: crate::update::running_version(),
+        version: crate::update::running_version(&app.supervision),
         events_waiting,
         lag_ms,
         below: ss::subtree(app),
-        update: crate::update::status(&app.data_dir).ok().and_then(|s| serde_json::to_value(s).ok()),
+        update: crate::update::status(&app.data_dir, &app.supervision).ok().and_then(|s| serde_json::to_value(s).ok()),
     }
 }
 
@@ -339,7 +339,7 @@ async fn try_release(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) ->
         return Ok(());
     }
     let offer: wire::Offer = r.json().await?;
-    let st = crate::update::status(&app.data_dir)?;
+    let st = crate::update::status(&app.data_dir, &app.supervision)?;
     if st.running == offer.version
         || st.current.as_deref() == Some(offer.version.as_str())
         || st.rejected.iter().any(|x| x.version == offer.version)
@@ -348,7 +348,7 @@ async fn try_release(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) ->
     }
     let r = call(client.get(format!("{}{}/release/archive", up.url, wire::API)), &up.url).await?;
     let bytes = r.bytes().await?;
-    let verified = crate::update::verify(&bytes, &crate::update::TrustedKeys::load()?)?;
+    let verified = crate::update::verify(&bytes, &crate::update::TrustedKeys::load(&app.supervision)?)?;
     let installed = crate::update::install(&verified, &app.data_dir, ss::stored_format(app)?)?;
     tracing::info!(version = %installed.version, "release from the parent installed; restarting into it");
     app.restart.notify_one();

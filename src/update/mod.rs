@@ -22,7 +22,8 @@ pub use manifest::{meant_for, Cohort, CohortState, Manifest, Version};
 pub use state::{Installed, Rejection, UpdateState};
 pub use verify::{verify, TrustedKeys, VerifiedRelease};
 
-use crate::metrics::Metrics;
+use crate::config::Supervision;
+use crate::service::App;
 use std::path::Path;
 
 /// The exit code of a node that stopped cleanly to restart into a new release. systemd
@@ -59,8 +60,8 @@ pub enum UpdateError {
 }
 
 /// The version this process is: the release the supervisor started, else the packaged build.
-pub fn running_version() -> String {
-    std::env::var(SUPERVISED_ENV).unwrap_or_else(|_| env!("CARGO_PKG_VERSION").to_owned())
+pub fn running_version(s: &Supervision) -> String {
+    s.supervised.clone().unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned())
 }
 
 /// The packaged build's own version.
@@ -161,11 +162,11 @@ pub struct UpdateStatus {
     pub rejected: Vec<Rejection>,
 }
 
-pub fn status(data_dir: &Path) -> Result<UpdateStatus, UpdateError> {
+pub fn status(data_dir: &Path, s: &Supervision) -> Result<UpdateStatus, UpdateError> {
     let st = UpdateState::load(data_dir)?;
     // a supervised release knows what it is; anyone else (the packaged node, the CLI) reads it
     // from the state: the packaged binary serves itself only when no newer release is current
-    let running = if std::env::var_os(SUPERVISED_ENV).is_some() { running_version() } else { active_version(&st) };
+    let running = if s.supervised.is_some() { running_version(s) } else { active_version(&st) };
     Ok(UpdateStatus {
         running,
         packaged: packaged_version().to_owned(),
@@ -179,38 +180,17 @@ pub fn status(data_dir: &Path) -> Result<UpdateStatus, UpdateError> {
 }
 
 /// Puts the update state into the metrics (`banpol_update_*`).
-pub fn publish_metrics(metrics: &Metrics, data_dir: &Path) {
-    let Ok(s) = status(data_dir) else {
+pub fn publish_metrics(app: &App) {
+    let metrics = &app.metrics;
+    let Ok(s) = status(&app.data_dir, &app.supervision) else {
         return;
     };
-    metrics.gauge_clear("banpol_update_info");
-    metrics.gauge_set(
-        "banpol_update_info",
-        "the running, packaged, installed and previous releases (value 1)",
-        &[
-            ("running", &s.running),
-            ("packaged", &s.packaged),
-            ("current", s.current.as_deref().unwrap_or("")),
-            ("previous", s.previous.as_deref().unwrap_or("")),
-        ],
-        1.0,
-    );
-    metrics.gauge_set(
-        "banpol_update_on_probation",
-        "1 while the installed release has not passed probation",
-        &[],
-        if s.on_probation { 1.0 } else { 0.0 },
-    );
-    metrics.gauge_set(
-        "banpol_update_rejected_releases",
-        "releases rejected on this node",
-        &[],
-        s.rejected.len() as f64,
-    );
-    metrics.gauge_set(
-        "banpol_update_last_rollback_timestamp_seconds",
-        "when the last rollback happened (0: never)",
-        &[],
-        s.last_rollback.map(|r| r.at_ms as f64 / 1000.0).unwrap_or(0.0),
-    );
+    use crate::metrics::{UPDATE_INFO, UPDATE_LAST_ROLLBACK, UPDATE_ON_PROBATION, UPDATE_REJECTED};
+    metrics.clear(&UPDATE_INFO);
+    let (current, previous) = (s.current.as_deref().unwrap_or(""), s.previous.as_deref().unwrap_or(""));
+    metrics.set(&UPDATE_INFO, &[&s.running, &s.packaged, current, previous], 1.0);
+    metrics.set(&UPDATE_ON_PROBATION, &[], if s.on_probation { 1.0 } else { 0.0 });
+    metrics.set(&UPDATE_REJECTED, &[], s.rejected.len() as f64);
+    let rollback = s.last_rollback.map(|r| r.at_ms as f64 / 1000.0).unwrap_or(0.0);
+    metrics.set(&UPDATE_LAST_ROLLBACK, &[], rollback);
 }

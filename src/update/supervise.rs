@@ -12,8 +12,12 @@
 
 use super::state::{bin_path, Rejection, UpdateState};
 use super::{Installed, UpdateError, Version, PROBATION_ENV, SUPERVISED_ENV};
+use crate::config::Supervision;
+use crate::service::App;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const MARKER: &str = "probation-passed";
@@ -29,17 +33,17 @@ pub enum Plan {
 
 /// Chooses what to run: the installed `current` when it is newer than this build and its file
 /// is there; else this build. A process started by a supervisor always serves itself.
-pub fn plan(data_dir: &Path) -> Result<Plan, UpdateError> {
-    if std::env::var_os(SUPERVISED_ENV).is_some() {
+pub fn plan(data_dir: &Path, s: &Supervision) -> Result<Plan, UpdateError> {
+    if s.supervised.is_some() {
         return Ok(Plan::Packaged);
     }
     let st = UpdateState::load(data_dir)?;
     match st.current {
-        Some(c) if super::newer_than_packaged(&c.version) => match check_installed(data_dir, &c) {
+        Some(c) if super::newer_than_packaged(&c.version) => match check_installed(data_dir, &c, s) {
             Ok(()) => Ok(Plan::Release(c)),
             Err(reason) => {
                 reject(data_dir, &c.version, &reason)?;
-                plan(data_dir)
+                plan(data_dir, s)
             }
         },
         _ => Ok(Plan::Packaged),
@@ -47,12 +51,12 @@ pub fn plan(data_dir: &Path) -> Result<Plan, UpdateError> {
 }
 
 /// The installed executable is there, unchanged, and signed by a trusted key.
-fn check_installed(data_dir: &Path, c: &Installed) -> Result<(), String> {
+fn check_installed(data_dir: &Path, c: &Installed, s: &Supervision) -> Result<(), String> {
     let read = |name: String| std::fs::read(bin_path(data_dir, &name)).map_err(|e| format!("{name}: {e}"));
     let binary = read(c.file.clone()).map_err(|e| format!("its executable cannot be read ({e})"))?;
     let manifest = read(format!("{}.manifest.json", c.file))?;
     let sig = read(format!("{}.manifest.sig", c.file))?;
-    let keys = super::TrustedKeys::load().map_err(|e| e.to_string())?;
+    let keys = super::TrustedKeys::load(s).map_err(|e| e.to_string())?;
     let m = super::verify::verify_installed(&binary, &manifest, &String::from_utf8_lossy(&sig), &keys)
         .map_err(|e| format!("its installed files do not verify: {e}"))?;
     if m.version != c.version {
@@ -200,15 +204,10 @@ fn clean_bin(data_dir: &Path, st: &UpdateState) {
     }
 }
 
-/// The version this process must prove, when it runs on probation.
-pub fn on_probation() -> Option<String> {
-    std::env::var(PROBATION_ENV).ok().filter(|v| !v.is_empty())
-}
-
 /// Resolves when this supervised child loses its supervisor (its parent process changes): the
 /// child then stops cleanly instead of serving on unsupervised. Never resolves otherwise.
-pub async fn orphaned() {
-    if std::env::var_os(SUPERVISED_ENV).is_none() {
+pub async fn orphaned(s: &Supervision) {
+    if s.supervised.is_none() {
         return std::future::pending().await;
     }
     let parent = std::os::unix::process::parent_id();
@@ -221,29 +220,22 @@ pub async fn orphaned() {
     }
 }
 
-static HAS_UPSTREAM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-static UPSTREAM_REACHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Told at start whether this node has a parent to reach (it was joined, or `upstream` is set).
-pub fn expect_upstream(has: bool) {
-    HAS_UPSTREAM.store(has, std::sync::atomic::Ordering::SeqCst);
-}
-
-/// Told by the sync client when the parent answered.
-pub fn upstream_reached() {
-    UPSTREAM_REACHED.store(true, std::sync::atomic::Ordering::SeqCst);
+/// Told by the sync client when the parent answered (`App::upstream_reached`).
+pub fn upstream_reached(app: &App) {
+    app.upstream_reached.store(true, Ordering::SeqCst);
 }
 
 /// Is this node's upstream (its hub) reachable? A node with no upstream passes; a post passes
 /// once its sync link has said hello to the parent.
-pub async fn upstream_reachable() -> bool {
-    use std::sync::atomic::Ordering::SeqCst;
-    !HAS_UPSTREAM.load(SeqCst) || UPSTREAM_REACHED.load(SeqCst)
+fn upstream_reachable(app: &App, has_upstream: bool) -> bool {
+    !has_upstream || app.upstream_reached.load(Ordering::SeqCst)
 }
 
 /// Run by a child on probation once it serves: checks its own `/healthz` over HTTPS (the store
-/// is open and takes a durable write) and its upstream, then writes the marker.
-pub async fn prove(data_dir: PathBuf, addr: SocketAddr, version: String) {
+/// is open and takes a durable write) and its upstream (when `has_upstream`: it was joined, or
+/// `upstream` is set), then writes the marker.
+pub async fn prove(app: Arc<App>, addr: SocketAddr, version: String, has_upstream: bool) {
+    let data_dir = &app.data_dir;
     let mut addr = addr;
     if addr.ip().is_unspecified() {
         addr.set_ip(if addr.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() });
@@ -261,7 +253,7 @@ pub async fn prove(data_dir: PathBuf, addr: SocketAddr, version: String) {
     loop {
         match client.get(&url).send().await {
             Ok(r) if r.status().is_success() => {
-                if upstream_reachable().await {
+                if upstream_reachable(&app, has_upstream) {
                     break;
                 }
             }
@@ -270,7 +262,7 @@ pub async fn prove(data_dir: PathBuf, addr: SocketAddr, version: String) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    match super::state::write_atomic(&data_dir, &data_dir.join(MARKER), format!("{version}\n").as_bytes(), 0o600) {
+    match super::state::write_atomic(data_dir, &data_dir.join(MARKER), format!("{version}\n").as_bytes(), 0o600) {
         Ok(()) => tracing::info!(%version, "probation: store, HTTP and upstream are fine"),
         Err(e) => tracing::error!(error = %e, "probation: could not write the marker"),
     }

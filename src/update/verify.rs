@@ -18,7 +18,7 @@ pub const COMPILED_KEYS: &str = include_str!("../../packaging/release-keys.pub")
 /// Test-only: hex public keys (comma-separated) trusted in addition to the compiled ones. It
 /// exists only in builds with the `test-hooks` feature (which `cargo test` turns on through the
 /// self dev-dependency in Cargo.toml); a release build refuses the variable as an unknown setting
-/// (`config::Layer::from_env`) and never reads it. Every use is logged as a warning.
+/// (`config::Layer::from_env`, which reads it into `config::Supervision` in test builds). Every use is logged as a warning.
 #[cfg(feature = "test-hooks")]
 pub const TEST_KEY_ENV: &str = "BANPOL_TEST_TRUSTED_KEY";
 
@@ -36,15 +36,15 @@ impl TrustedKeys {
 
     /// The compiled keys; in a `test-hooks` build also `BANPOL_TEST_TRUSTED_KEY` (logged).
     #[cfg(not(feature = "test-hooks"))]
-    pub fn load() -> Result<TrustedKeys, UpdateError> {
+    pub fn load(_: &crate::config::Supervision) -> Result<TrustedKeys, UpdateError> {
         Self::compiled()
     }
 
     /// The compiled keys; in a `test-hooks` build also `BANPOL_TEST_TRUSTED_KEY` (logged).
     #[cfg(feature = "test-hooks")]
-    pub fn load() -> Result<TrustedKeys, UpdateError> {
+    pub fn load(s: &crate::config::Supervision) -> Result<TrustedKeys, UpdateError> {
         let mut t = Self::compiled()?;
-        if let Ok(extra) = std::env::var(TEST_KEY_ENV) {
+        if let Some(extra) = &s.test_trusted_keys {
             let extra = parse_key_lines(&extra.replace(',', "\n"))?;
             tracing::warn!(keys = extra.len(), "{TEST_KEY_ENV} is set: trusting test release keys (never on a post)");
             t.keys.extend(extra);

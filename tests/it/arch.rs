@@ -113,3 +113,34 @@ fn files_are_written_through_fsx_only() {
         }
     }
 }
+
+/// Environment variables are read in `config` only (`Layer::from_process_env`) and passed down
+/// (`Config::supervision` for the supervisor's own variables); `update` keeps its state in `App`,
+/// never in a `static`.
+#[test]
+fn environment_is_read_in_config_only_and_update_keeps_no_static_state() {
+    let mut checked = 0;
+    for (path, text) in sources("") {
+        if path.ends_with("src/config.rs") {
+            continue;
+        }
+        checked += 1;
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            assert!(!code.contains("env::var"), "{path}:{}: read the environment in config.rs only", n + 1);
+        }
+    }
+    assert!(checked > 20, "only {checked} source files found");
+    for (path, text) in sources("update") {
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("").trim_start();
+            let decl = ["static ", "pub static ", "pub(crate) static ", "pub(super) static "];
+            let global = ["thread_local!", "OnceLock", "LazyLock", "lazy_static", "OnceCell"];
+            assert!(
+                !decl.iter().any(|d| code.starts_with(d)) && !global.iter().any(|g| code.contains(g)),
+                "{path}:{}: no global state in update/: carry it in `App` or pass it down",
+                n + 1
+            );
+        }
+    }
+}

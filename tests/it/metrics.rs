@@ -30,6 +30,7 @@ async fn metrics_by_route_pattern_from_loopback_only() {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }
     assert!(!text.contains(&ticket), "raw paths never become labels");
+    every_metric_is_declared_once(&text);
 
     let closed = TestNode::spawn_with(Options {
         env: vec![("BANPOL_METRICS_ALLOW".into(), "10.0.0.0/8".into())],
@@ -39,4 +40,21 @@ async fn metrics_by_route_pattern_from_loopback_only() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "forbidden", "{body}");
+}
+
+/// What `/metrics` exposes is the table in `banpol::metrics::ALL`: each declared metric once,
+/// with its declared help and type, and nothing undeclared.
+fn every_metric_is_declared_once(text: &str) {
+    use banpol::metrics::ALL;
+    let types: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).collect();
+    for t in &types {
+        let (name, kind) = t.split_once(' ').unwrap();
+        let m = ALL.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("{name} is not declared in metrics::ALL"));
+        assert_eq!(kind, m.kind.as_str(), "{name}");
+        assert!(text.contains(&format!("# HELP {name} {}\n", m.help)), "{name}: not its declared help");
+    }
+    for m in ALL {
+        let n = types.iter().filter(|t| t.split(' ').next() == Some(m.name)).count();
+        assert_eq!(n, 1, "{} is exposed {n} times, not once", m.name);
+    }
 }
