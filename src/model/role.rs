@@ -42,6 +42,10 @@ pub enum Action {
     ConfirmAccounts,
     VerifyIntegrity,
     ReadAccessLog,
+    /// block a reporter's number by hand
+    BlockNumber,
+    /// lift a block before its time (Propam reviews every block)
+    LiftBlock,
 }
 
 impl Role {
@@ -79,17 +83,28 @@ impl Role {
         use Action::*;
         use Role::*;
         match self {
-            Operator | PaSiaga => {
-                matches!(action, ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note)
-            }
+            Operator => matches!(action, ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note),
+            PaSiaga => matches!(
+                action,
+                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note | BlockNumber
+            ),
             KaSiaga => matches!(
                 action,
-                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note | ConfirmAccounts
+                ReadCases
+                    | TakeCall
+                    | Verify
+                    | Reject
+                    | Dispatch
+                    | Close
+                    | Reopen
+                    | Note
+                    | ConfirmAccounts
+                    | BlockNumber
             ),
             UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note),
-            Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts),
+            Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts | BlockNumber),
             Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog),
-            Propam => matches!(action, ReadCases | Note),
+            Propam => matches!(action, ReadCases | Note | BlockNumber | LiftBlock),
             TikAdmin => matches!(action, ManageUsers | VerifyIntegrity),
         }
     }
@@ -106,7 +121,7 @@ impl Role {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 17] = [
         Self::ReadCases,
         Self::TakeCall,
         Self::Verify,
@@ -122,6 +137,8 @@ impl Action {
         Self::ConfirmAccounts,
         Self::VerifyIntegrity,
         Self::ReadAccessLog,
+        Self::BlockNumber,
+        Self::LiftBlock,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -140,6 +157,8 @@ impl Action {
             Self::ConfirmAccounts => "confirm_accounts",
             Self::VerifyIntegrity => "verify_integrity",
             Self::ReadAccessLog => "read_access_log",
+            Self::BlockNumber => "block_number",
+            Self::LiftBlock => "lift_block",
         }
     }
 }
@@ -220,5 +239,9 @@ mod tests {
         assert_eq!(names.len(), Action::ALL.len(), "action names are distinct");
         assert!(Role::Operator.actions().any(|a| a == Action::TakeCall));
         assert!(!Role::UnitOfficer.actions().any(|a| a == Action::TakeCall));
+        let blocks: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(Action::BlockNumber)).collect();
+        assert_eq!(blocks, [Role::PaSiaga, Role::KaSiaga, Role::Leader, Role::Propam], "duty officers and Propam block");
+        let lifts: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(Action::LiftBlock)).collect();
+        assert_eq!(lifts, [Role::Propam], "only Propam lifts a block");
     }
 }

@@ -302,5 +302,6 @@ async fn me_says_which_pages_each_role_may_open() {
         assert_eq!(may.contains(&"read_cases"), role != "tik_admin", "{role}: {may:?}");
         assert_eq!(may.contains(&"manage_users"), role == "tik_admin", "{role}: {may:?}");
         assert_eq!(may.contains(&"confirm_accounts"), matches!(role, "ka_siaga" | "leader"), "{role}: {may:?}");
+        assert_eq!(may.contains(&"lift_block"), role == "propam", "{role}: {may:?}");
     }
 }
