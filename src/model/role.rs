@@ -240,7 +240,11 @@ mod tests {
         assert!(Role::Operator.actions().any(|a| a == Action::TakeCall));
         assert!(!Role::UnitOfficer.actions().any(|a| a == Action::TakeCall));
         let blocks: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(Action::BlockNumber)).collect();
-        assert_eq!(blocks, [Role::PaSiaga, Role::KaSiaga, Role::Leader, Role::Propam], "duty officers and Propam block");
+        assert_eq!(
+            blocks,
+            [Role::PaSiaga, Role::KaSiaga, Role::Leader, Role::Propam],
+            "duty officers and Propam block"
+        );
         let lifts: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(Action::LiftBlock)).collect();
         assert_eq!(lifts, [Role::Propam], "only Propam lifts a block");
     }
