@@ -100,6 +100,10 @@ pub struct MeOut {
     pub expires_at: String,
     /// the same, in seconds from now (immune to a wrong clock on the client)
     pub expires_in_s: u64,
+    /// the staff pages the role may open (`konsol`, `pantau`, `audit`, `admin`), in menu order
+    pub pages: Vec<String>,
+    /// what the role may do (`read_cases`, `take_call`, `confirm_accounts`, `manage_users`, ...)
+    pub may: Vec<String>,
 }
 
 /// An action on a case. Which fields are needed depends on `action`:

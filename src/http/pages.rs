@@ -82,3 +82,19 @@ pub async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     }
     Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page"))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::role::Page;
+
+    /// Every staff page a role can be sent to (`Role::pages`, `me.pages`) is served.
+    #[test]
+    fn every_staff_page_is_served() {
+        for p in Page::ALL {
+            let path = format!("/{}", p.as_str());
+            let file = format!("{}.html", p.as_str());
+            assert!(super::PAGES.contains(&(path.as_str(), file.as_str())), "{path}");
+            assert!(super::Web::get(&file).is_some(), "{file}");
+        }
+    }
+}

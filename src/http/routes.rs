@@ -127,6 +127,8 @@ fn me(app: &App, s: &auth::Staff, expires: crate::model::Millis) -> MeOut {
         csrf_token: s.csrf.clone(),
         expires_at: wib(expires),
         expires_in_s: expires.0.saturating_sub(now().0) / 1000,
+        pages: s.role.pages().map(|p| p.as_str().to_owned()).collect(),
+        may: s.role.actions().map(|a| a.as_str().to_owned()).collect(),
     }
 }
 

@@ -42,6 +42,10 @@ pub enum Action {
     ConfirmAccounts,
     VerifyIntegrity,
     ReadAccessLog,
+    /// block a reporter's number by hand
+    BlockNumber,
+    /// lift a block before its time (Propam reviews every block)
+    LiftBlock,
 }
 
 impl Role {
@@ -79,18 +83,116 @@ impl Role {
         use Action::*;
         use Role::*;
         match self {
-            Operator | PaSiaga => {
-                matches!(action, ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note)
-            }
+            Operator => matches!(action, ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note),
+            PaSiaga => matches!(
+                action,
+                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note | BlockNumber
+            ),
             KaSiaga => matches!(
                 action,
-                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note | ConfirmAccounts
+                ReadCases
+                    | TakeCall
+                    | Verify
+                    | Reject
+                    | Dispatch
+                    | Close
+                    | Reopen
+                    | Note
+                    | ConfirmAccounts
+                    | BlockNumber
             ),
             UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note),
-            Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts),
+            Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts | BlockNumber),
             Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog),
-            Propam => matches!(action, ReadCases | Note),
+            Propam => matches!(action, ReadCases | Note | BlockNumber | LiftBlock),
             TikAdmin => matches!(action, ManageUsers | VerifyIntegrity),
+        }
+    }
+
+    /// Every action the role may take, for the UI to offer (`may` in `GET /api/v1/me`).
+    pub fn actions(self) -> impl Iterator<Item = Action> {
+        Action::ALL.into_iter().filter(move |a| self.may(*a))
+    }
+
+    /// The staff pages the role may open: the one list the UI's navigation and page gate follow.
+    pub fn pages(self) -> impl Iterator<Item = Page> {
+        Page::ALL.into_iter().filter(move |p| p.open_to(self))
+    }
+}
+
+impl Action {
+    pub const ALL: [Action; 17] = [
+        Self::ReadCases,
+        Self::TakeCall,
+        Self::Verify,
+        Self::Reject,
+        Self::Dispatch,
+        Self::Acknowledge,
+        Self::Progress,
+        Self::Resolve,
+        Self::Close,
+        Self::Reopen,
+        Self::Note,
+        Self::ManageUsers,
+        Self::ConfirmAccounts,
+        Self::VerifyIntegrity,
+        Self::ReadAccessLog,
+        Self::BlockNumber,
+        Self::LiftBlock,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReadCases => "read_cases",
+            Self::TakeCall => "take_call",
+            Self::Verify => "verify",
+            Self::Reject => "reject",
+            Self::Dispatch => "dispatch",
+            Self::Acknowledge => "acknowledge",
+            Self::Progress => "progress",
+            Self::Resolve => "resolve",
+            Self::Close => "close",
+            Self::Reopen => "reopen",
+            Self::Note => "note",
+            Self::ManageUsers => "manage_users",
+            Self::ConfirmAccounts => "confirm_accounts",
+            Self::VerifyIntegrity => "verify_integrity",
+            Self::ReadAccessLog => "read_access_log",
+            Self::BlockNumber => "block_number",
+            Self::LiftBlock => "lift_block",
+        }
+    }
+}
+
+/// A staff page of the web UI, at `/{as_str}`. The pages hold no data: each reads the API, which
+/// checks every request; the page list only keeps people out of pages that would refuse them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// the queue, a case, the call-taker form
+    Konsol,
+    /// the Command Center board
+    Pantau,
+    /// every case read-only, the access log, the hash chains
+    Audit,
+    /// accounts, and the accounts waiting for a confirmation
+    Admin,
+}
+
+impl Page {
+    pub const ALL: [Page; 4] = [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Konsol => "konsol",
+            Self::Pantau => "pantau",
+            Self::Audit => "audit",
+            Self::Admin => "admin",
+        }
+    }
+    /// Whether the page has something for `role`: what it shows is what the role may read or do.
+    fn open_to(self, role: Role) -> bool {
+        match self {
+            Self::Konsol | Self::Pantau => role.may(Action::ReadCases),
+            Self::Audit => role.may(Action::ReadAccessLog),
+            Self::Admin => role.may(Action::ManageUsers) || role.may(Action::ConfirmAccounts),
         }
     }
 }
@@ -115,5 +217,35 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
+    }
+
+    #[test]
+    fn each_role_opens_the_pages_of_its_duty() {
+        use Page::*;
+        let table: [(Role, &[Page]); 8] = [
+            (Role::Operator, &[Konsol, Pantau]),
+            (Role::PaSiaga, &[Konsol, Pantau]),
+            (Role::KaSiaga, &[Konsol, Pantau, Admin]),
+            (Role::UnitOfficer, &[Konsol, Pantau]),
+            (Role::Leader, &[Konsol, Pantau, Admin]),
+            (Role::Auditor, &[Konsol, Pantau, Audit]),
+            (Role::Propam, &[Konsol, Pantau]),
+            (Role::TikAdmin, &[Admin]),
+        ];
+        for (role, want) in table {
+            assert_eq!(role.pages().collect::<Vec<_>>(), want, "{role:?}");
+        }
+        let names: std::collections::HashSet<_> = Action::ALL.into_iter().map(Action::as_str).collect();
+        assert_eq!(names.len(), Action::ALL.len(), "action names are distinct");
+        assert!(Role::Operator.actions().any(|a| a == Action::TakeCall));
+        assert!(!Role::UnitOfficer.actions().any(|a| a == Action::TakeCall));
+        let blocks: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(Action::BlockNumber)).collect();
+        assert_eq!(
+            blocks,
+            [Role::PaSiaga, Role::KaSiaga, Role::Leader, Role::Propam],
+            "duty officers and Propam block"
+        );
+        let lifts: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(Action::LiftBlock)).collect();
+        assert_eq!(lifts, [Role::Propam], "only Propam lifts a block");
     }
 }

@@ -101,7 +101,7 @@ pub async fn block(
     days: Option<u32>,
     from: &str,
 ) -> Result<BlockHistory, ServiceError> {
-    if !matches!(staff.role, Role::PaSiaga | Role::KaSiaga | Role::Propam | Role::Leader) {
+    if !staff.role.may(Action::BlockNumber) {
         return Err(ServiceError::Forbidden(format!("role {} may not block numbers", staff.role.as_str())));
     }
     let reason = reason.trim();
@@ -138,7 +138,7 @@ pub async fn lift(
     reason: &str,
     from: &str,
 ) -> Result<BlockHistory, ServiceError> {
-    if staff.role != Role::Propam {
+    if !staff.role.may(Action::LiftBlock) {
         return Err(ServiceError::Forbidden("only Propam lifts a block".into()));
     }
     let reason = reason.trim();

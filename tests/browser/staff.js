@@ -1,5 +1,6 @@
 // Bid TIK manages accounts; the wrong role is turned away; a wrong password is told so; a case
-// reader made by Bid TIK waits until the head of shift confirms it.
+// reader made by Bid TIK waits until the head of shift confirms it; each role's navigation shows
+// exactly the pages it may open.
 import { BASE, LOGINS, newPage, shot, clean, assert, login } from './lib.js';
 
 export default [
@@ -79,5 +80,36 @@ export default [
     await newcomer.waitForSelector('#app:not([hidden])');
     clean(newcomer);
     await newcomer.context().close();
+  }],
+  ['staff: each role sees exactly its pages in the navigation and is turned away from others', async (browser) => {
+    // the demo post's accounts; the pages each role may open (Role::pages, sent in `me.pages`)
+    const unit = Object.keys(LOGINS).find((u) => u.startsWith('unit.'));
+    const table = [
+      ['admin', ['/admin'], '/konsol'],
+      ['operator', ['/konsol', '/pantau'], '/admin'],
+      ['pasiaga', ['/konsol', '/pantau'], '/audit'],
+      ['kasiaga', ['/konsol', '/pantau', '/admin'], '/audit'],
+      ['auditor', ['/konsol', '/pantau', '/audit'], '/admin'],
+      ...(unit ? [[unit, ['/konsol', '/pantau'], '/admin']] : []),
+    ];
+    assert(unit, 'the demo post has a unit officer');
+    for (const [user, pages, refused] of table) {
+      const page = await newPage(browser);
+      await login(page, user, pages[0]);
+      const nav = await page.$$eval('#staff-nav a', (a) => a.map((x) => x.getAttribute('href')));
+      assert(JSON.stringify(nav) === JSON.stringify(pages), `${user}'s navigation: ${nav} (want ${pages})`);
+      const current = await page.$$eval('#staff-nav a[aria-current=page]', (a) => a.map((x) => x.getAttribute('href')));
+      assert(JSON.stringify(current) === JSON.stringify([pages[0]]), `${user} is on ${pages[0]}: ${current}`);
+      assert((await page.textContent('#who')).startsWith(`${user} · `), `${user} is named in the header`);
+      await page.goto(`${BASE}${refused}`);
+      await page.waitForSelector('#login-error:not([hidden])');
+      assert(await page.isHidden('#app'), `${user} is turned away from ${refused}`);
+      assert((await page.textContent('#login-error')).includes('tidak dapat membuka'), `${user} is told why on ${refused}`);
+      const again = await page.$$eval('#staff-nav a', (a) => a.map((x) => x.getAttribute('href')));
+      assert(JSON.stringify(again) === JSON.stringify(pages), `${user}'s navigation on ${refused}: ${again}`);
+      if (user === 'operator') await shot(page, '17-operator-turned-away-from-admin');
+      clean(page);
+      await page.context().close();
+    }
   }],
 ];

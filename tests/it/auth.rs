@@ -272,3 +272,36 @@ async fn a_web_created_auditor_waits_for_a_ka_siaga() {
     node.add_user("itw3", "auditor", None);
     node.login("itw3").await;
 }
+
+/// `/api/v1/me` says which staff pages the role may open and what it may do: the web UI draws its
+/// navigation and its page gate from these lists and holds no role list of its own.
+#[tokio::test]
+async fn me_says_which_pages_each_role_may_open() {
+    let mut node = TestNode::spawn();
+    let table: [(&str, Option<&str>, &[&str]); 8] = [
+        ("operator", None, &["konsol", "pantau"]),
+        ("pa_siaga", None, &["konsol", "pantau"]),
+        ("ka_siaga", None, &["konsol", "pantau", "admin"]),
+        ("unit_officer", Some("PLG"), &["konsol", "pantau"]),
+        ("leader", None, &["konsol", "pantau", "admin"]),
+        ("auditor", None, &["konsol", "pantau", "audit"]),
+        ("propam", None, &["konsol", "pantau"]),
+        ("tik_admin", None, &["admin"]),
+    ];
+    for (role, unit, pages) in table {
+        let name = format!("u.{role}");
+        node.add_user(&name, role, unit);
+        let s = node.login(&name).await;
+        let (status, me) = s.get("/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK, "{role}: {me}");
+        assert_eq!(me["role"], role);
+        assert_eq!(me["pages"], json!(pages), "{role}");
+        let may: Vec<&str> = me["may"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        let takes_calls = matches!(role, "operator" | "pa_siaga" | "ka_siaga");
+        assert_eq!(may.contains(&"take_call"), takes_calls, "{role}: {may:?}");
+        assert_eq!(may.contains(&"read_cases"), role != "tik_admin", "{role}: {may:?}");
+        assert_eq!(may.contains(&"manage_users"), role == "tik_admin", "{role}: {may:?}");
+        assert_eq!(may.contains(&"confirm_accounts"), matches!(role, "ka_siaga" | "leader"), "{role}: {may:?}");
+        assert_eq!(may.contains(&"lift_block"), role == "propam", "{role}: {may:?}");
+    }
+}

@@ -48,3 +48,23 @@ async fn every_page_is_served_with_a_strict_policy_and_no_inline_code() {
     let r = c.post(node.url("/konsol")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// The staff pages take which pages a role may open and what it may do from `/api/v1/me`: their
+/// scripts hold no role list of their own (the add-user picker of the admin page names every role).
+#[tokio::test]
+async fn staff_scripts_hold_no_role_list() {
+    let node = TestNode::spawn();
+    let c = node.client();
+    let roles = ["operator", "pa_siaga", "ka_siaga", "unit_officer", "leader", "auditor", "propam", "tik_admin"];
+    for asset in ["staff.js", "konsol.js", "pantau.js", "audit.js", "case-view.js"] {
+        let body = c.get(node.url(&format!("/assets/{asset}"))).send().await.unwrap().text().await.unwrap();
+        assert!(body.contains("staffSession") || body.contains("renderCase"), "{asset} is served: {body:.80}");
+        for role in roles {
+            assert!(!body.contains(&format!("'{role}'")), "{asset} names the role {role}");
+        }
+    }
+    for page in ["konsol", "pantau", "admin", "audit"] {
+        let body = c.get(node.url(&format!("/{page}"))).send().await.unwrap().text().await.unwrap();
+        assert!(!body.contains("<header") && !body.contains("login-form"), "/{page} carries its own shell");
+    }
+}

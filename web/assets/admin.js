@@ -3,7 +3,7 @@
 // leader (who see only that part of the page).
 import { t, applyI18n } from './i18n.js';
 import { $, el, api, fieldError, fmtTime, units } from './util.js';
-import { staffSession } from './staff.js';
+import { staffSession, may } from './staff.js';
 import { integrityButton } from './integrity.js';
 
 applyI18n();
@@ -22,8 +22,7 @@ function fail(message) {
   $('#ad-error').hidden = false;
 }
 
-const CONFIRMS = ['ka_siaga', 'leader'];
-let myRole = '';
+let me = null;
 
 const status = (u) => t(u.disabled ? 'ad.disabled' : u.pending ? 'ad.pending' : 'ad.active');
 
@@ -34,7 +33,7 @@ async function loadPending() {
   $('#pending-none').hidden = r.data.length > 0;
   $('#pending').replaceChildren(...r.data.map((u) => {
     const cell = el('td', {});
-    if (CONFIRMS.includes(myRole)) {
+    if (may(me, 'confirm_accounts')) {
       const ok = el('button', { type: 'button', text: t('ad.confirm_account') });
       ok.addEventListener('click', async () => {
         $('#pending-error').hidden = true;
@@ -97,9 +96,8 @@ $('#add').addEventListener('submit', async (ev) => {
   load();
 });
 
-const me = await staffSession((role) => role === 'tik_admin' || CONFIRMS.includes(role));
-myRole = me.role;
-if (myRole === 'tik_admin') {
+me = await staffSession();
+if (may(me, 'manage_users')) {
   $('#tik-only').hidden = false;
   for (const u of await units()) $('#ad-unit').append(el('option', { value: u.code, text: `${u.code} — ${u.name}` }));
   integrityButton($('#integrity'), $('#integrity-out'));

@@ -49,7 +49,7 @@ $('#prev').addEventListener('click', () => { page -= 1; loadCases(); });
 $('#next').addEventListener('click', () => { page += 1; loadCases(); });
 window.addEventListener('hashchange', () => openCase(decodeURIComponent(location.hash.slice(1))));
 
-await staffSession((role) => role === 'auditor');
+await staffSession();
 integrityButton($('#integrity'), $('#integrity-out'));
 loadCases();
 loadLog();

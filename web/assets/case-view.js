@@ -41,12 +41,11 @@ export function timeline(history) {
       .map(([k, v]) => el('span', { class: 'excerpt', text: `${DETAIL_LABEL[k] ? t(DETAIL_LABEL[k]) : k}: ${detailText(k, v)}` })))));
 }
 
-const BLOCKS = ['pa_siaga', 'ka_siaga', 'leader', 'propam'];
-
-/** Block the reporter's number (duty officers, leaders, Propam), or lift a block (Propam only). */
-function numberForm(c, role, reporter) {
+/** Block the reporter's number, or lift a block, if the person may (`may` of `/api/v1/me`:
+ * block_number for duty officers, leaders and Propam; lift_block for Propam only). */
+function numberForm(c, may, reporter) {
   const blocked = c.reporter_record.blocked_until;
-  if (blocked ? role !== 'propam' : !BLOCKS.includes(role)) return null;
+  if (!may.includes(blocked ? 'lift_block' : 'block_number')) return null;
   const kind = blocked ? 'lift' : 'block';
   const reason = text('reason', true);
   const err = el('p', { class: 'field-error', role: 'alert' });
@@ -65,8 +64,8 @@ function numberForm(c, role, reporter) {
 
 /** Renders case `c` into `box`. `act(body)` (optional) takes an action and resolves to
  * { ok, data }; `units` fills the dispatch picker; `reporter(kind, body)` blocks or lifts the
- * number for `role`. */
-export function renderCase(box, c, { act, units = [], role, reporter } = {}) {
+ * number, when `may` (the person's actions, from `/api/v1/me`) allows it. */
+export function renderCase(box, c, { act, units = [], may = [], reporter } = {}) {
   const marks = [priorityBadge(c.priority), statusBadge(c.status), badge('st', t(`cat.${c.category}`))];
   if (c.prank.marked) marks.push(badge('suspect', t('q.suspect')));
   if (c.prank.blocked) marks.push(badge('blocked', t('q.blocked')));
@@ -96,7 +95,7 @@ export function renderCase(box, c, { act, units = [], role, reporter } = {}) {
     c.prank.duplicate_candidates.length ? el('p', { text: `${t('c.dupcands')}: ${c.prank.duplicate_candidates.join(', ')}` }) : null,
     el('p', { class: 'hint', text: `${t('c.record')}: ${t('c.record.line', { reports: rec.reports, verified: rec.verified, pranks: rec.pranks_in_window })}` }),
     rec.blocked_until ? el('p', { class: 'alert danger', id: 'blocked-until', text: `${t('n.until')} ${fmtTime(rec.blocked_until)}` }) : null,
-    reporter ? numberForm(c, role, reporter) : null,
+    reporter ? numberForm(c, may, reporter) : null,
   ];
   if (act) {
     parts.push(el('h3', { text: t('c.actions') }));

@@ -3,7 +3,7 @@
 
 const id = {
   'app.title': 'Layanan Bantuan Polisi', 'app.polda': 'Polda Sumatera Selatan', 'lang.switch': 'English',
-  'nav.report': 'Lapor', 'nav.track': 'Lacak laporan', 'nav.console': 'Konsol', 'nav.board': 'Pantau',
+  'nav.report': 'Lapor', 'nav.track': 'Lacak laporan', 'nav.konsol': 'Konsol', 'nav.pantau': 'Pantau',
   'nav.admin': 'Admin', 'nav.audit': 'Audit', 'nav.staff': 'Masuk petugas', 'nav.logout': 'Keluar', 'nav.main': 'Navigasi',
   'foot.wa': 'WhatsApp Banpol: 0813-70002-110', 'foot.110': 'Darurat: 110',
   'call110': 'Keadaan darurat? Telepon 110',
@@ -84,7 +84,7 @@ const id = {
 
 const en = {
   'app.title': 'Police Help Service', 'app.polda': 'South Sumatra Regional Police', 'lang.switch': 'Bahasa Indonesia',
-  'nav.report': 'Report', 'nav.track': 'Track a report', 'nav.console': 'Console', 'nav.board': 'Board',
+  'nav.report': 'Report', 'nav.track': 'Track a report', 'nav.konsol': 'Console', 'nav.pantau': 'Board',
   'nav.admin': 'Admin', 'nav.audit': 'Audit', 'nav.staff': 'Staff login', 'nav.logout': 'Log out', 'nav.main': 'Navigation',
   'foot.wa': 'WhatsApp Banpol: 0813-70002-110', 'foot.110': 'Emergency: 110',
   'call110': 'Emergency? Call 110',

@@ -2,7 +2,7 @@
 // Events), one case with its history and actions, and the call-taker form.
 import { t, applyI18n } from './i18n.js';
 import { $, el, api, debounce, fieldError, fillRegencies, fmtTime, units } from './util.js';
-import { staffSession, readsCases, takesCalls, sessionEnded, onRelogin } from './staff.js';
+import { staffSession, may, sessionEnded, onRelogin } from './staff.js';
 import { renderCase, statusBadge, priorityBadge, badge } from './case-view.js';
 import { countdown } from './countdown.js';
 import { soundToggle, crimeAlert } from './alert.js';
@@ -23,7 +23,8 @@ for (const c of ['crime', 'information', 'feedback', 'appreciation']) {
   $('#f-category').append(el('option', { value: c, text: t(`cat.${c}`) }));
   $('#ct-category').append(el('option', { value: c, text: t(`cat.${c}`) }));
 }
-soundToggle($('#sound'));
+const sound = el('button', { type: 'button', id: 'sound' });
+soundToggle(sound);
 
 function filter() {
   return {
@@ -163,7 +164,7 @@ async function openCase(ticket, focus = true, background = false) {
 
 function show(c) {
   renderCase($('#detail'), c, {
-    act: (body) => act(c.ticket, body), units: allUnits, role: me.role, reporter: (kind, body) => numberAction(c, kind, body),
+    act: (body) => act(c.ticket, body), units: allUnits, may: me.may, reporter: (kind, body) => numberAction(c, kind, body),
   });
 }
 
@@ -194,7 +195,7 @@ function priorities() {
 }
 $('#ct-category').addEventListener('change', priorities);
 function openCall() {
-  if (!me || !takesCalls(me.role)) return;
+  if (!me || !may(me, 'take_call')) return;
   $('#call-form').reset();
   priorities();
   $('#ct-error').hidden = true;
@@ -242,8 +243,8 @@ $('#prev').addEventListener('click', () => { state.page -= 1; load(); });
 $('#next').addEventListener('click', () => { state.page += 1; load(); });
 window.addEventListener('hashchange', () => { if (location.hash.length > 1) openCase(decodeURIComponent(location.hash.slice(1))); });
 
-me = await staffSession(readsCases);
-$('#call-open').hidden = !takesCalls(me.role);
+me = await staffSession({ tools: [sound] });
+$('#call-open').hidden = !may(me, 'take_call');
 live();
 const first = load(); // the queue first; the units (for dispatch and the call form) meanwhile
 allUnits = await units();

@@ -2,7 +2,7 @@
 // deadlines, the map and (at the hub) the posts' sync. Refreshes on every live change.
 import { t, applyI18n } from './i18n.js';
 import { $, el, api, clockWib, debounce, fmtTime, units } from './util.js';
-import { staffSession, readsCases, sessionEnded, onRelogin } from './staff.js';
+import { staffSession, sessionEnded, onRelogin } from './staff.js';
 import { drawMap } from './map.js';
 import { countdown } from './countdown.js';
 
@@ -92,7 +92,7 @@ onRelogin(() => { live(); loadBoard(); });
 
 setInterval(() => { $('#clock').textContent = clockWib(); }, 1000);
 $('#clock').textContent = clockWib();
-await staffSession(readsCases);
+await staffSession();
 plot = drawMap($('#map'), await units());
 live();
 await Promise.all([loadBoard(), loadSync()]);

@@ -1,28 +1,49 @@
-// Staff pages: the login gate, the navigation each role may use, logging out, and the session's
-// end: a warning 10 minutes before it, and a re-login in place that keeps the page as it is.
-import { t } from './i18n.js';
+// The staff pages' shell, built here once for every staff page: the header (brand, navigation,
+// who is logged in, log out, the language switch), the login gate, and the session's end: a
+// warning 10 minutes before it, and a re-login in place that keeps the page as it is.
+// Which pages a role may open comes from the server (`pages` in `GET /api/v1/me`, from
+// `Role::pages`); what it may do, from `may` (`Role::may`). No role list lives here.
+import { t, applyI18n } from './i18n.js';
 import { $, el, api, setCsrf, watchSession, fmtDur } from './util.js';
 
-const READS_CASES = ['operator', 'pa_siaga', 'ka_siaga', 'unit_officer', 'leader', 'auditor', 'propam'];
-export const readsCases = (role) => READS_CASES.includes(role);
-export const takesCalls = (role) => ['operator', 'pa_siaga', 'ka_siaga'].includes(role);
+// this page's name, as `me.pages` lists it: `/konsol` -> `konsol`
+const PAGE = location.pathname.replace(/^\/+|\/+$/g, '');
 
-function links(role) {
-  const l = [];
-  if (readsCases(role)) l.push(['/konsol', 'nav.console'], ['/pantau', 'nav.board']);
-  if (role === 'auditor') l.push(['/audit', 'nav.audit']);
-  if (['tik_admin', 'ka_siaga', 'leader'].includes(role)) l.push(['/admin', 'nav.admin']);
-  return l;
+/** Whether the logged-in person may take `action` (`take_call`, `confirm_accounts`, ...). */
+export const may = (me, action) => me.may.includes(action);
+
+// the header and the login form, in front of the page's own `#app`
+function shell(tools) {
+  const header = el('header', { class: 'top' },
+    el('a', { class: 'brand', id: 'brand', href: `/${PAGE}` },
+      el('span', { text: t('app.title') }), el('small', { text: t('app.polda') })),
+    el('nav', { id: 'staff-nav', 'aria-label': t('nav.main'), hidden: true }),
+    el('span', { class: 'who', id: 'who' }),
+    ...tools,
+    el('button', { type: 'button', id: 'logout', hidden: true, text: t('nav.logout') }),
+    el('button', { type: 'button', id: 'lang' }));
+  document.body.prepend(header);
+  const field = (id, label, attrs) => el('div', { class: 'field' },
+    el('label', { for: id, text: t(label) }), el('input', { id, required: true, ...attrs }));
+  $('#main').prepend(el('section', { id: 'login', class: 'card login', hidden: true },
+    el('h1', { text: t('lg.heading') }),
+    el('form', { id: 'login-form' },
+      field('login-user', 'lg.user', { type: 'text', autocomplete: 'username', autocapitalize: 'off', spellcheck: 'false' }),
+      field('login-pass', 'lg.pass', { type: 'password', autocomplete: 'current-password' }),
+      el('button', { type: 'submit', id: 'login-submit', text: t('lg.submit') })),
+    el('p', { id: 'login-error', class: 'alert danger', role: 'alert', hidden: true })));
+  applyI18n(header); // wires the language switch
 }
 
 function showNav(me) {
   const nav = $('#staff-nav');
-  nav.replaceChildren(...links(me.role).map(([href, key]) => {
-    const a = el('a', { href, text: t(key) });
-    if (href === location.pathname) a.setAttribute('aria-current', 'page');
+  nav.replaceChildren(...me.pages.map((p) => {
+    const a = el('a', { href: `/${p}`, text: t(`nav.${p}`) });
+    if (p === PAGE) a.setAttribute('aria-current', 'page');
     return a;
   }));
   nav.hidden = false;
+  if (me.pages.length) $('#brand').href = `/${me.pages.includes(PAGE) ? PAGE : me.pages[0]}`;
   $('#who').textContent = `${me.username} · ${t(`role.${me.role}`)}${me.unit ? ` ${me.unit}` : ''} · ${me.node}`;
   const out = $('#logout');
   out.hidden = false;
@@ -33,11 +54,12 @@ function showNav(me) {
   });
 }
 
-/** Resolves with the logged-in person once they may use this page (`allow(role)`); shows the
- * login form until then. */
-export async function staffSession(allow) {
+/** Builds the page's shell (`tools`: extra header buttons, before "log out"), then resolves with
+ * the logged-in person once their role may open this page; shows the login form until then. */
+export async function staffSession({ tools = [] } = {}) {
+  shell(tools);
   const r = await api('/api/v1/me');
-  if (r.ok) return admit(r.data, allow);
+  if (r.ok) return admit(r.data);
   const box = $('#login');
   box.hidden = false;
   $('#login-user').focus();
@@ -57,16 +79,16 @@ export async function staffSession(allow) {
         return;
       }
       box.hidden = true;
-      resolve(admit(res.data, allow));
+      resolve(admit(res.data));
     });
   });
 }
 
-function admit(me, allow) {
+function admit(me) {
   setCsrf(me.csrf_token);
   showNav(me);
   watch(me);
-  if (!allow(me.role)) {
+  if (!me.pages.includes(PAGE)) {
     $('#login').hidden = false;
     $('#login-form').hidden = true;
     $('#login-error').textContent = t('lg.role');
