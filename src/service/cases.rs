@@ -148,7 +148,7 @@ impl std::fmt::Display for Cursor {
 /// filter.
 pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str) -> Result<QueuePage, ServiceError> {
     if !staff.role.may(Action::ReadCases) {
-        return Err(ServiceError::Forbidden("your role does not read cases".into()));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: "read cases" });
     }
     let unit = match staff.role {
         Role::UnitOfficer => staff.unit.clone(),
@@ -243,7 +243,7 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
 /// One case with its whole history. Reading personal data is logged.
 pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Case, Vec<Event>), ServiceError> {
     if !staff.role.may(Action::ReadCases) {
-        return Err(ServiceError::Forbidden("your role does not read cases".into()));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: "read cases" });
     }
     let case = app.store.case(ticket)?.ok_or(ServiceError::NotFound)?;
     if !in_scope(staff, &case) {
@@ -261,7 +261,7 @@ pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Cas
 pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Result<(Case, Vec<Event>), ServiceError> {
     let action = action_of(&cmd);
     if !staff.role.may(action) {
-        return Err(ServiceError::Forbidden(format!("role {} may not {}", staff.role.as_str(), cmd.name())));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: cmd.name() });
     }
     let actor = Actor::Staff { user: staff.username.clone(), role: staff.role, unit: staff.unit.clone() };
     let (case, durable) = app.store.write(super::now(), |tx| -> Result<Case, ServiceError> {
@@ -305,7 +305,7 @@ fn link_original(
         })
     })?;
     if let Some(first) = &orig.duplicate_of {
-        return Err(ServiceError::Conflict(format!("{original} is itself a duplicate of {first}: link to {first}")));
+        return Err(ServiceError::DuplicateOfDuplicate { original: original.clone(), first: first.clone() });
     }
     let ev = tx.append(
         original,

@@ -209,7 +209,7 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         (json!({"action": "fly"}), 422, "unknown_action", Some("action")),
         (json!({}), 422, "missing_field", Some("action")),
         (json!({"action": "dispatch", "unit": "PLG"}), 409, "invalid_transition", None),
-        (json!({"action": "acknowledge"}), 403, "forbidden", None),
+        (json!({"action": "acknowledge"}), 403, "role_may_not", None),
         (json!({"action": "reject", "reason": "boring"}), 422, "unknown_reject_reason", Some("reason")),
         (json!({"action": "verify"}), 422, "missing_field", Some("method")),
         (json!({"action": "verify", "method": "callback_confirmed", "extra": 1}), 422, "invalid_field", None),
@@ -272,7 +272,7 @@ async fn roles_are_enforced_on_every_staff_route() {
     let aud = node.login("itwasda").await;
     assert_eq!(aud.case(&ticket).await["status"], "dispatched");
     let (s, v) = aud.act(&ticket, json!({"action": "note", "text": "cek"})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("role_may_not")));
     let (s, v) = aud.get("/api/v1/integrity").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["ok"], true, "{v}");
@@ -295,7 +295,7 @@ async fn roles_are_enforced_on_every_staff_route() {
     let tik = node.login("tik").await;
     for path in ["/api/v1/cases".to_owned(), format!("/api/v1/cases/{ticket}")] {
         let (s, v) = tik.get(&path).await;
-        assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{path}");
+        assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("role_may_not")), "{path}");
     }
     let (s, _) = tik.post("/api/v1/reports", &json!({"channel": "phone"})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "tik_admin takes no calls");
