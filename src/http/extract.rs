@@ -311,7 +311,8 @@ pub async fn read_limited(declared: Option<usize>, mut payload: Payload, limit: 
     Ok(body.freeze())
 }
 
-fn declared_length(req: &HttpRequest) -> Option<usize> {
+/// The request's `Content-Length`, if it declares one.
+pub fn declared_length(req: &HttpRequest) -> Option<usize> {
     req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|s| s.parse::<usize>().ok())
 }
 

@@ -3,8 +3,8 @@
 use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    client_addr, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody, Passive, ReadCases, ReleaseSlot,
-    RunNode, TrackGate, EXPIRES_IN_HEADER, SESSION_COOKIE,
+    client_addr, declared_length, read_limited, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody,
+    Passive, ReadCases, ReleaseSlot, RunNode, TrackGate, EXPIRES_IN_HEADER, SESSION_COOKIE,
 };
 use crate::channel::whatsapp::WhatsApp;
 use crate::model::event::Channel;
@@ -268,20 +268,20 @@ pub async fn get_case(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let t = ticket(&path)?;
-    let (c, events) = cases::get(&app, &who.staff, &t, &client_addr(&req))?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(case_out(&app, &who.staff, &c, &events)?))
+    let v = cases::view(&app, &who.staff, &t, &client_addr(&req))?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(case_out(&app, v)))
 }
 
-fn case_out(app: &App, staff: &auth::Staff, c: &crate::model::Case, events: &[crate::model::Event]) -> Result<CaseOut> {
-    let (rec, blocked) = prank::record_of(app, c)?;
-    Ok(CaseOut {
-        reporter_record: dto::record(&rec, blocked.as_ref()),
+fn case_out(app: &App, v: cases::CaseView) -> CaseOut {
+    let c = &v.case;
+    CaseOut {
+        reporter_record: dto::record(&v.reporter, v.blocked.as_ref()),
         duplicate_of: c.duplicate_of.as_ref().map(|t| t.to_string()),
         duplicates: c.duplicates.iter().map(|t| t.to_string()).collect(),
-        attachments: c
+        attachments: v
             .attachments
-            .iter()
-            .map(|m| AttachmentOut { media_id: m.clone(), sha256: crate::channel::whatsapp::media_sha(app, m) })
+            .into_iter()
+            .map(|a| AttachmentOut { media_id: a.media_id, sha256: a.sha256 })
             .collect(),
         summary: dto::summary(app, c, now()),
         description: c.description.clone(),
@@ -298,9 +298,9 @@ fn case_out(app: &App, staff: &auth::Staff, c: &crate::model::Case, events: &[cr
             .iter()
             .map(|x| ConflictOut { event: x.event.to_string(), reason: x.reason.clone() })
             .collect(),
-        allowed_actions: cases::allowed_actions(app, staff, c).into_iter().map(String::from).collect(),
-        history: events.iter().map(dto::event).collect(),
-    })
+        allowed_actions: v.allowed_actions.iter().map(|a| a.to_string()).collect(),
+        history: v.events.iter().map(dto::event).collect(),
+    }
 }
 
 fn command(a: ActionIn) -> Result<Command> {
@@ -354,8 +354,8 @@ pub async fn case_action(
 ) -> Result<HttpResponse> {
     let t = ticket(&path)?;
     let cmd = command(body.0)?;
-    let (c, events) = cases::act(&app, &who.staff, &t, cmd).await?;
-    Ok(HttpResponse::Ok().json(case_out(&app, &who.staff, &c, &events)?))
+    let v = cases::act_and_view(&app, &who.staff, &t, cmd).await?;
+    Ok(HttpResponse::Ok().json(case_out(&app, v)))
 }
 
 /// Units that can receive a disposition, and the regencies of the Polda.
@@ -616,7 +616,7 @@ pub struct UserOut {
     pub password: Option<String>,
 }
 
-fn user_out(u: &crate::store::UserRecord, password: Option<String>) -> UserOut {
+fn user_out(u: &auth::UserRecord, password: Option<String>) -> UserOut {
     UserOut {
         username: u.username.clone(),
         role: u.role.as_str().to_owned(),
@@ -756,32 +756,19 @@ pub async fn whatsapp_verify(wa: Option<web::Data<WhatsApp>>, q: web::Query<Hand
     }
 }
 
-/// A webhook delivery from Meta: checked (`X-Hub-Signature-256`), stored durably, then 200.
+/// A webhook delivery from Meta: checked (`X-Hub-Signature-256`), stored durably, then 200. The
+/// body is read only once the channel is known to be on, and only up to 1 MiB (a larger declared
+/// `Content-Length` is refused before anything is read).
 #[utoipa::path(post, path = "/webhooks/whatsapp",
     responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn whatsapp_receive(
     app: web::Data<App>,
     wa: Option<web::Data<WhatsApp>>,
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
-    use futures_util::StreamExt;
     let wa = wa.ok_or_else(channel_off)?;
-    const LIMIT: usize = 1024 * 1024;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("the body could not be read: {e}"))
-        })?;
-        if body.len() + chunk.len() > LIMIT {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the delivery is larger than 1 MiB",
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_limited(declared_length(&req), payload.into_inner(), super::WEBHOOK_LIMIT).await?;
     let sig = req.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if !crate::channel::whatsapp::signature_ok(wa.cfg.app_secret.expose(), &body, sig) {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", "missing or wrong X-Hub-Signature-256"));

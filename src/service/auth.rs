@@ -3,7 +3,9 @@
 
 use super::{random_hex, App, ServiceError};
 use crate::model::{Millis, Role, UnitCode, Units};
-use crate::store::{SessionRecord, Store, UserRecord};
+/// An account as the use cases return it (no password in the clear).
+pub use crate::store::UserRecord;
+use crate::store::{SessionRecord, Store};
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::collections::HashMap;

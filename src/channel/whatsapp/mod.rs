@@ -791,11 +791,6 @@ pub fn outbox_figures(app: &App) -> Result<OutboxFigures, ServiceError> {
     Ok(f)
 }
 
-/// The SHA-256 under which a photo is kept, once fetched.
-pub fn media_sha(app: &App, media_id: &str) -> Option<String> {
-    app.store.kv_get::<Seen>(Kv::WaSeen, format!("media:{media_id}").as_bytes()).ok().flatten().map(|s| s.note)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
