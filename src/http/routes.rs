@@ -818,6 +818,8 @@ pub async fn whatsapp_outbox(
     ),
     paths(
         healthz,
+        super::metrics::metrics,
+        openapi,
         create_report,
         track_report,
         login,
@@ -828,12 +830,33 @@ pub async fn whatsapp_outbox(
         case_action,
         units,
         board,
-        integrity
+        integrity,
+        sync_status,
+        publish_release,
+        get_reporter,
+        block_reporter,
+        lift_block,
+        blocklist,
+        prank_figures,
+        whatsapp_verify,
+        whatsapp_receive,
+        whatsapp_outbox,
+        access_log,
+        stream,
+        list_users,
+        add_user,
+        pending_users,
+        enable_user,
+        confirm_user,
+        disable_user,
+        set_user_password
     ),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
 
+/// This document. A test compares it with the route table (`tests/it/api.rs`).
+#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "the OpenAPI 3 document of this API")))]
 pub async fn openapi() -> HttpResponse {
     use utoipa::OpenApi;
     HttpResponse::Ok().json(ApiDoc::openapi())
@@ -841,35 +864,21 @@ pub async fn openapi() -> HttpResponse {
 
 /// Each sync link of this node: the parent (if any) and every child that has connected, with
 /// last contact, events waiting, lag and last error.
+#[utoipa::path(get, path = "/api/v1/sync/status", responses((status = 200, body = SyncStatusOut), (status = 401, body = ErrorBody)))]
 pub async fn sync_status(app: web::Data<App>, _who: Authed<AnyStaff>) -> HttpResponse {
-    let peers: Vec<serde_json::Value> = crate::service::sync::status(&app)
-        .into_iter()
-        .map(|p| {
-            serde_json::json!({
-                "node": p.node,
-                "direction": p.direction,
-                "connected": p.connected,
-                "last_contact": p.last_contact.map(crate::http::dto::wib),
-                "events_waiting": p.events_waiting,
-                "lag_seconds": p.lag_seconds,
-                "last_error": p.last_error,
-                "version": p.version,
-                "held_seq": p.held_seq,
-                "update": p.update,
-            })
-        })
-        .collect();
-    HttpResponse::Ok().json(serde_json::json!({
-        "node": app.node.as_str(),
-        "role": if app.is_root() { "hub" } else { "post" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "peers": peers,
-    }))
+    HttpResponse::Ok().json(SyncStatusOut {
+        node: app.node.to_string(),
+        role: if app.is_root() { "hub" } else { "post" }.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        peers: crate::service::sync::status(&app).into_iter().map(dto::sync_peer).collect(),
+    })
 }
 
 /// Bid TIK publishes a signed release to this node's children (tik_admin only). The body is the
 /// release archive; it is verified like a post would before anything is offered. The role is
 /// checked before the body is read, then the body is read up to `RELEASE_LIMIT`.
+#[utoipa::path(post, path = "/api/v1/releases", request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the signed release archive"),
+    responses((status = 201, body = ReleaseOut), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn publish_release(
     app: web::Data<App>,
     who: Authed<RunNode>,
@@ -888,9 +897,14 @@ pub async fn publish_release(
     .map_err(|e| ApiError::internal(&e))?
     .map_err(|e| ApiError::new(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "release_refused", e.to_string()))?;
     crate::service::auth::bid_tik_action(&app, &who.staff, "release_publish", &published.manifest.version, &from)?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "version": published.manifest.version,
-        "cohort": published.manifest.cohort,
-        "size": published.size,
-    })))
+    let (m, size) = (published.manifest, published.size);
+    Ok(HttpResponse::Created().json(ReleaseOut {
+        version: m.version,
+        cohort: CohortOut {
+            canary: m.cohort.canary,
+            share_percent: m.cohort.share_percent,
+            all_after: m.cohort.all_after,
+        },
+        size,
+    }))
 }

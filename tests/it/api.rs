@@ -366,3 +366,41 @@ async fn the_session_cookie_is_locked_down() {
         assert!(cookie.contains(attr), "{cookie}");
     }
 }
+
+/// Every route of the route table (`src/http/mod.rs`, read as source) is in the OpenAPI document
+/// the node serves, with the same methods, and the document lists nothing the node does not
+/// route: adding a route without its `#[utoipa::path]` in `ApiDoc` fails here.
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_method() {
+    use std::collections::BTreeSet;
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http/mod.rs")).unwrap();
+    let mut routed = BTreeSet::new();
+    for part in src.split("web::resource(\"").skip(1) {
+        let path = &part[..part.find('"').unwrap()];
+        let mut methods = 0;
+        for m in ["get", "post", "put", "patch", "delete"] {
+            if part.contains(&format!("web::{m}()")) {
+                routed.insert((path.to_owned(), m.to_owned()));
+                methods += 1;
+            }
+        }
+        assert!(methods > 0, "{path}: no method found in the route table (has src/http/mod.rs changed shape?)");
+    }
+    assert!(routed.len() >= 30, "only {} routes read from src/http/mod.rs: has it changed shape?", routed.len());
+
+    let node = TestNode::spawn();
+    let r = node.client().get(node.url("/api/v1/openapi.json")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().unwrap() {
+            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}: no responses");
+            documented.insert((path.clone(), method.clone()));
+        }
+    }
+    let undocumented: Vec<_> = routed.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&routed).collect();
+    assert!(undocumented.is_empty(), "routes missing from ApiDoc: {undocumented:?}");
+    assert!(unrouted.is_empty(), "documented but not routed: {unrouted:?}");
+}
