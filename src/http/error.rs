@@ -43,6 +43,10 @@ impl ApiError {
     pub fn forbidden(msg: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", msg)
     }
+    /// The same refusal as `ServiceError::RoleMayNot`, for a route whose extractor checks the role.
+    pub fn role_may_not(role: crate::model::Role, action: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "role_may_not", format!("role {} may not {action}", role.as_str()))
+    }
     pub fn internal(what: &dyn std::fmt::Display) -> Self {
         let id = crate::service::random_hex(6);
         tracing::error!(error_id = %id, error = %what, "internal error");
@@ -88,7 +92,7 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Field(f) => ApiError::field(f.code, f.field, f.message),
             ServiceError::NotFound => ApiError::not_found(),
-            ServiceError::RoleMayNot { .. } => ApiError::new(S::FORBIDDEN, "role_may_not", e.to_string()),
+            ServiceError::RoleMayNot { role, action } => ApiError::role_may_not(role, action),
             ServiceError::JoinTokenRefused => ApiError::new(S::FORBIDDEN, "join_token_refused", e.to_string()),
             ServiceError::Decide(d) => {
                 let msg = d.to_string();

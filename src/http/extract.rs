@@ -174,7 +174,7 @@ impl<P: Policy, R: Renewal> FromRequest for Authed<P, R> {
             Ok(Some((staff, token, expires))) if P::allows(staff.role) => {
                 Ok(Authed { staff, token, expires, _p: PhantomData })
             }
-            Ok(Some((staff, ..))) => Err(ApiError::forbidden(format!("role {} may not use this", staff.role.as_str()))),
+            Ok(Some((staff, ..))) => Err(ApiError::role_may_not(staff.role, "use this")),
             Ok(None) => Err(ApiError::unauthenticated()),
             Err(e) => Err(e),
         })

@@ -57,7 +57,7 @@ pub async fn create_report(app: web::Data<App>, who: IntakeGate, body: JsonBody<
     let actor = match (&who.0, channel) {
         (Some(s), Channel::Phone | Channel::WalkIn) => {
             if !s.role.may(crate::model::Action::TakeCall) {
-                return Err(ApiError::forbidden(format!("role {} does not take calls", s.role.as_str())));
+                return Err(ApiError::role_may_not(s.role, "take calls"));
             }
             Actor::Staff { user: s.username.clone(), role: s.role, unit: s.unit.clone() }
         }
@@ -752,7 +752,7 @@ pub async fn whatsapp_verify(wa: Option<web::Data<WhatsApp>>, q: web::Query<Hand
     let wa = wa.ok_or_else(channel_off)?;
     match wa.handshake(q.mode.as_deref(), q.verify_token.as_deref(), q.challenge.as_deref()) {
         Some(challenge) => Ok(HttpResponse::Ok().content_type("text/plain").body(challenge)),
-        None => Err(ApiError::forbidden("the verify token does not match")),
+        None => Err(ApiError::new(StatusCode::FORBIDDEN, "bad_verify_token", "the verify token does not match")),
     }
 }
 

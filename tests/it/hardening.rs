@@ -85,7 +85,7 @@ async fn a_200_mib_release_upload_by_an_operator_is_refused_before_it_is_read() 
     let (s, ct, v) = code_of(r).await;
     let took = t.elapsed();
     let peak = watch.peak();
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{v}");
+    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("role_may_not")), "{v}");
     assert!(ct.starts_with("application/json"), "{ct}");
     let growth = peak.saturating_sub(before);
     println!(
