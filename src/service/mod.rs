@@ -88,9 +88,9 @@ pub enum ServiceError {
     PasswordTooShort { min: usize },
     #[error("role {0:?} is unknown: use one of {roles}", roles = Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))]
     UnknownRole(String),
-    #[error("a unit_officer needs a unit (the unit code, e.g. PLG)")]
+    #[error("a unit_officer needs --unit (the unit code, e.g. PLG)")]
     UnitRequired,
-    #[error("role {} is not tied to a unit; leave the unit out", .0.as_str())]
+    #[error("role {} is not tied to a unit; drop --unit", .0.as_str())]
     UnitNotAllowed(Role),
     #[error("unit {0} is not in the units directory")]
     UnknownUnit(String),
