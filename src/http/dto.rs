@@ -560,3 +560,67 @@ pub fn board(app: &App, b: &crate::model::board::Board, now: Millis) -> BoardOut
         points: b.points.iter().map(board_case).collect(),
     }
 }
+
+/// `GET /api/v1/sync/status`: this node and each of its sync links.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncStatusOut {
+    pub node: String,
+    /// `hub` (no parent: the root of the tree) or `post`
+    pub role: String,
+    pub version: String,
+    pub peers: Vec<SyncPeerOut>,
+}
+
+/// One sync link as this node sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncPeerOut {
+    pub node: String,
+    /// `parent` (this node's upstream) or `child`
+    pub direction: String,
+    pub connected: bool,
+    pub last_contact: Option<String>,
+    /// events one side holds that the other has not acknowledged yet
+    pub events_waiting: u64,
+    /// age of the oldest event waiting, in seconds
+    pub lag_seconds: Option<f64>,
+    pub last_error: Option<String>,
+    /// the version the peer runs, as it last told
+    pub version: Option<String>,
+    /// for a child: the last seq of its log this node holds
+    pub held_seq: Option<u64>,
+    /// for a child: its update state as it last told (what runs, the last rollback)
+    #[schema(value_type = Option<Object>)]
+    pub update: Option<Value>,
+}
+
+pub fn sync_peer(p: crate::service::sync::PeerStatus) -> SyncPeerOut {
+    SyncPeerOut {
+        node: p.node,
+        direction: p.direction.to_owned(),
+        connected: p.connected,
+        last_contact: p.last_contact.map(wib),
+        events_waiting: p.events_waiting,
+        lag_seconds: p.lag_seconds,
+        last_error: p.last_error,
+        version: p.version,
+        held_seq: p.held_seq,
+        update: p.update,
+    }
+}
+
+/// `POST /api/v1/releases`: the release now offered to this node's children.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReleaseOut {
+    pub version: String,
+    pub cohort: CohortOut,
+    /// bytes of the archive
+    pub size: u64,
+}
+
+/// Who gets a release, in order: the canaries, then a share of the others, then every node.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CohortOut {
+    pub canary: Vec<String>,
+    pub share_percent: u8,
+    pub all_after: Option<String>,
+}

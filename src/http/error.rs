@@ -43,6 +43,10 @@ impl ApiError {
     pub fn forbidden(msg: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", msg)
     }
+    /// The same refusal as `ServiceError::RoleMayNot`, for a route whose extractor checks the role.
+    pub fn role_may_not(role: crate::model::Role, action: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "role_may_not", format!("role {} may not {action}", role.as_str()))
+    }
     pub fn internal(what: &dyn std::fmt::Display) -> Self {
         let id = crate::service::random_hex(6);
         tracing::error!(error_id = %id, error = %what, "internal error");
@@ -88,7 +92,8 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Field(f) => ApiError::field(f.code, f.field, f.message),
             ServiceError::NotFound => ApiError::not_found(),
-            ServiceError::Forbidden(m) => ApiError::forbidden(m),
+            ServiceError::RoleMayNot { role, action } => ApiError::role_may_not(role, action),
+            ServiceError::JoinTokenRefused => ApiError::new(S::FORBIDDEN, "join_token_refused", e.to_string()),
             ServiceError::Decide(d) => {
                 let msg = d.to_string();
                 match d {
@@ -136,8 +141,34 @@ impl From<ServiceError> for ApiError {
                 e.retry_after = Some(retry_after_s);
                 e
             }
-            ServiceError::BadRequest(m) => ApiError::new(S::BAD_REQUEST, "bad_request", m),
-            ServiceError::Conflict(m) => ApiError::new(S::CONFLICT, "conflict", m),
+            ServiceError::BadUsername(_) => ApiError::new(S::BAD_REQUEST, "bad_username", e.to_string()),
+            ServiceError::PasswordTooShort { .. } => ApiError::new(S::BAD_REQUEST, "password_too_short", e.to_string()),
+            ServiceError::UnknownRole(_) => ApiError::new(S::BAD_REQUEST, "unknown_role", e.to_string()),
+            ServiceError::UnitRequired => ApiError::new(S::BAD_REQUEST, "unit_required", e.to_string()),
+            ServiceError::UnitNotAllowed(_) => ApiError::new(S::BAD_REQUEST, "unit_not_allowed", e.to_string()),
+            ServiceError::UnknownUnit(_) => ApiError::new(S::BAD_REQUEST, "unknown_unit", e.to_string()),
+            ServiceError::NoSuchUser(_) => ApiError::new(S::BAD_REQUEST, "no_such_user", e.to_string()),
+            ServiceError::ReasonRequired(_) => ApiError::new(S::BAD_REQUEST, "reason_required", e.to_string()),
+            ServiceError::BadNodeCode(..) => ApiError::new(S::BAD_REQUEST, "bad_node_code", e.to_string()),
+            ServiceError::UnknownNode(_) => ApiError::new(S::BAD_REQUEST, "unknown_node", e.to_string()),
+            ServiceError::SelfInvite(_) => ApiError::new(S::BAD_REQUEST, "self_invite", e.to_string()),
+            ServiceError::BadJoinToken => ApiError::new(S::BAD_REQUEST, "bad_join_token", e.to_string()),
+            ServiceError::CertificateRefused(_) => ApiError::new(S::BAD_REQUEST, "certificate_refused", e.to_string()),
+            ServiceError::NotUtf8 => ApiError::new(S::BAD_REQUEST, "bad_body", e.to_string()),
+            ServiceError::NoDemoUnit => ApiError::new(S::BAD_REQUEST, "no_demo_unit", e.to_string()),
+            ServiceError::NotExecutable => ApiError::new(S::BAD_REQUEST, "not_executable", e.to_string()),
+            ServiceError::UserExists(_) => ApiError::new(S::CONFLICT, "user_exists", e.to_string()),
+            ServiceError::AlreadyEnabled(_) => ApiError::new(S::CONFLICT, "already_enabled", e.to_string()),
+            ServiceError::NotPending(_) => ApiError::new(S::CONFLICT, "not_pending", e.to_string()),
+            ServiceError::LastAdmin => ApiError::new(S::CONFLICT, "last_admin", e.to_string()),
+            ServiceError::AlreadyBlocked(_) => ApiError::new(S::CONFLICT, "already_blocked", e.to_string()),
+            ServiceError::NotBlocked(_) => ApiError::new(S::CONFLICT, "not_blocked", e.to_string()),
+            ServiceError::DuplicateOfDuplicate { .. } => {
+                ApiError::new(S::CONFLICT, "duplicate_of_duplicate", e.to_string())
+            }
+            ServiceError::FeedRefused(_) => ApiError::new(S::CONFLICT, "feed_refused", e.to_string()),
+            ServiceError::ChainBroken(_) => ApiError::new(S::CONFLICT, "chain_broken", e.to_string()),
+            ServiceError::Crashed(_) => ApiError::internal(&e),
             ServiceError::Store(s) if s.is_transient() => {
                 tracing::error!(error = %s, "store unavailable");
                 let mut e = ApiError::new(

@@ -174,7 +174,7 @@ impl<P: Policy, R: Renewal> FromRequest for Authed<P, R> {
             Ok(Some((staff, token, expires))) if P::allows(staff.role) => {
                 Ok(Authed { staff, token, expires, _p: PhantomData })
             }
-            Ok(Some((staff, ..))) => Err(ApiError::forbidden(format!("role {} may not use this", staff.role.as_str()))),
+            Ok(Some((staff, ..))) => Err(ApiError::role_may_not(staff.role, "use this")),
             Ok(None) => Err(ApiError::unauthenticated()),
             Err(e) => Err(e),
         })
@@ -311,7 +311,8 @@ pub async fn read_limited(declared: Option<usize>, mut payload: Payload, limit: 
     Ok(body.freeze())
 }
 
-fn declared_length(req: &HttpRequest) -> Option<usize> {
+/// The request's `Content-Length`, if it declares one.
+pub fn declared_length(req: &HttpRequest) -> Option<usize> {
     req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|s| s.parse::<usize>().ok())
 }
 

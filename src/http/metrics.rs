@@ -39,6 +39,10 @@ pub async fn track(
     res
 }
 
+/// Prometheus text format: request counts and latencies per route, case and sync gauges. Only for
+/// the addresses in `metrics_allow` (default: loopback).
+#[utoipa::path(get, path = "/metrics",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), (status = 403, body = super::error::ErrorBody)))]
 pub async fn metrics(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let allowed = req.peer_addr().is_some_and(|a| app.metrics_allow.allows(a.ip()));
     if !allowed {

@@ -24,6 +24,8 @@ pub const RELEASE_LIMIT: usize = 64 << 20;
 const REPORT_LIMIT: usize = 64 << 10;
 /// A case action: one text of at most 4000 characters, escaped at worst.
 const ACTION_LIMIT: usize = 32 << 10;
+/// A WhatsApp webhook delivery (Meta batches a few messages; media comes by id, not inline).
+pub const WEBHOOK_LIMIT: usize = 1 << 20;
 /// Logins, accounts, blocks: a few short fields.
 const SMALL_LIMIT: usize = 4 << 10;
 

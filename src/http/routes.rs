@@ -3,8 +3,8 @@
 use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    client_addr, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody, Passive, ReadCases, ReleaseSlot,
-    RunNode, TrackGate, EXPIRES_IN_HEADER, SESSION_COOKIE,
+    client_addr, declared_length, read_limited, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody,
+    Passive, ReadCases, ReleaseSlot, RunNode, TrackGate, EXPIRES_IN_HEADER, SESSION_COOKIE,
 };
 use crate::channel::whatsapp::WhatsApp;
 use crate::model::event::Channel;
@@ -57,7 +57,7 @@ pub async fn create_report(app: web::Data<App>, who: IntakeGate, body: JsonBody<
     let actor = match (&who.0, channel) {
         (Some(s), Channel::Phone | Channel::WalkIn) => {
             if !s.role.may(crate::model::Action::TakeCall) {
-                return Err(ApiError::forbidden(format!("role {} does not take calls", s.role.as_str())));
+                return Err(ApiError::role_may_not(s.role, "take calls"));
             }
             Actor::Staff { user: s.username.clone(), role: s.role, unit: s.unit.clone() }
         }
@@ -270,20 +270,20 @@ pub async fn get_case(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let t = ticket(&path)?;
-    let (c, events) = cases::get(&app, &who.staff, &t, &client_addr(&req))?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(case_out(&app, &who.staff, &c, &events)?))
+    let v = cases::view(&app, &who.staff, &t, &client_addr(&req))?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(case_out(&app, v)))
 }
 
-fn case_out(app: &App, staff: &auth::Staff, c: &crate::model::Case, events: &[crate::model::Event]) -> Result<CaseOut> {
-    let (rec, blocked) = prank::record_of(app, c)?;
-    Ok(CaseOut {
-        reporter_record: dto::record(&rec, blocked.as_ref()),
+fn case_out(app: &App, v: cases::CaseView) -> CaseOut {
+    let c = &v.case;
+    CaseOut {
+        reporter_record: dto::record(&v.reporter, v.blocked.as_ref()),
         duplicate_of: c.duplicate_of.as_ref().map(|t| t.to_string()),
         duplicates: c.duplicates.iter().map(|t| t.to_string()).collect(),
-        attachments: c
+        attachments: v
             .attachments
-            .iter()
-            .map(|m| AttachmentOut { media_id: m.clone(), sha256: crate::channel::whatsapp::media_sha(app, m) })
+            .into_iter()
+            .map(|a| AttachmentOut { media_id: a.media_id, sha256: a.sha256 })
             .collect(),
         summary: dto::summary(app, c, now()),
         description: c.description.clone(),
@@ -300,9 +300,9 @@ fn case_out(app: &App, staff: &auth::Staff, c: &crate::model::Case, events: &[cr
             .iter()
             .map(|x| ConflictOut { event: x.event.to_string(), reason: x.reason.clone() })
             .collect(),
-        allowed_actions: cases::allowed_actions(app, staff, c).into_iter().map(String::from).collect(),
-        history: events.iter().map(dto::event).collect(),
-    })
+        allowed_actions: v.allowed_actions.iter().map(|a| a.to_string()).collect(),
+        history: v.events.iter().map(dto::event).collect(),
+    }
 }
 
 fn command(a: ActionIn) -> Result<Command> {
@@ -356,8 +356,8 @@ pub async fn case_action(
 ) -> Result<HttpResponse> {
     let t = ticket(&path)?;
     let cmd = command(body.0)?;
-    let (c, events) = cases::act(&app, &who.staff, &t, cmd).await?;
-    Ok(HttpResponse::Ok().json(case_out(&app, &who.staff, &c, &events)?))
+    let v = cases::act_and_view(&app, &who.staff, &t, cmd).await?;
+    Ok(HttpResponse::Ok().json(case_out(&app, v)))
 }
 
 /// Units that can receive a disposition, and the regencies of the Polda.
@@ -618,7 +618,7 @@ pub struct UserOut {
     pub password: Option<String>,
 }
 
-fn user_out(u: &crate::store::UserRecord, password: Option<String>) -> UserOut {
+fn user_out(u: &auth::UserRecord, password: Option<String>) -> UserOut {
     UserOut {
         username: u.username.clone(),
         role: u.role.as_str().to_owned(),
@@ -754,36 +754,23 @@ pub async fn whatsapp_verify(wa: Option<web::Data<WhatsApp>>, q: web::Query<Hand
     let wa = wa.ok_or_else(channel_off)?;
     match wa.handshake(q.mode.as_deref(), q.verify_token.as_deref(), q.challenge.as_deref()) {
         Some(challenge) => Ok(HttpResponse::Ok().content_type("text/plain").body(challenge)),
-        None => Err(ApiError::forbidden("the verify token does not match")),
+        None => Err(ApiError::new(StatusCode::FORBIDDEN, "bad_verify_token", "the verify token does not match")),
     }
 }
 
-/// A webhook delivery from Meta: checked (`X-Hub-Signature-256`), stored durably, then 200.
+/// A webhook delivery from Meta: checked (`X-Hub-Signature-256`), stored durably, then 200. The
+/// body is read only once the channel is known to be on, and only up to 1 MiB (a larger declared
+/// `Content-Length` is refused before anything is read).
 #[utoipa::path(post, path = "/webhooks/whatsapp",
     responses((status = 200), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn whatsapp_receive(
     app: web::Data<App>,
     wa: Option<web::Data<WhatsApp>>,
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
-    use futures_util::StreamExt;
     let wa = wa.ok_or_else(channel_off)?;
-    const LIMIT: usize = 1024 * 1024;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("the body could not be read: {e}"))
-        })?;
-        if body.len() + chunk.len() > LIMIT {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the delivery is larger than 1 MiB",
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_limited(declared_length(&req), payload.into_inner(), super::WEBHOOK_LIMIT).await?;
     let sig = req.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if !crate::channel::whatsapp::signature_ok(wa.cfg.app_secret.expose(), &body, sig) {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", "missing or wrong X-Hub-Signature-256"));
@@ -833,6 +820,8 @@ pub async fn whatsapp_outbox(
     ),
     paths(
         healthz,
+        super::metrics::metrics,
+        openapi,
         create_report,
         track_report,
         login,
@@ -843,12 +832,33 @@ pub async fn whatsapp_outbox(
         case_action,
         units,
         board,
-        integrity
+        integrity,
+        sync_status,
+        publish_release,
+        get_reporter,
+        block_reporter,
+        lift_block,
+        blocklist,
+        prank_figures,
+        whatsapp_verify,
+        whatsapp_receive,
+        whatsapp_outbox,
+        access_log,
+        stream,
+        list_users,
+        add_user,
+        pending_users,
+        enable_user,
+        confirm_user,
+        disable_user,
+        set_user_password
     ),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
 
+/// This document. A test compares it with the route table (`tests/it/api.rs`).
+#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "the OpenAPI 3 document of this API")))]
 pub async fn openapi() -> HttpResponse {
     use utoipa::OpenApi;
     HttpResponse::Ok().json(ApiDoc::openapi())
@@ -856,35 +866,21 @@ pub async fn openapi() -> HttpResponse {
 
 /// Each sync link of this node: the parent (if any) and every child that has connected, with
 /// last contact, events waiting, lag and last error.
+#[utoipa::path(get, path = "/api/v1/sync/status", responses((status = 200, body = SyncStatusOut), (status = 401, body = ErrorBody)))]
 pub async fn sync_status(app: web::Data<App>, _who: Authed<AnyStaff>) -> HttpResponse {
-    let peers: Vec<serde_json::Value> = crate::service::sync::status(&app)
-        .into_iter()
-        .map(|p| {
-            serde_json::json!({
-                "node": p.node,
-                "direction": p.direction,
-                "connected": p.connected,
-                "last_contact": p.last_contact.map(crate::http::dto::wib),
-                "events_waiting": p.events_waiting,
-                "lag_seconds": p.lag_seconds,
-                "last_error": p.last_error,
-                "version": p.version,
-                "held_seq": p.held_seq,
-                "update": p.update,
-            })
-        })
-        .collect();
-    HttpResponse::Ok().json(serde_json::json!({
-        "node": app.node.as_str(),
-        "role": if app.is_root() { "hub" } else { "post" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "peers": peers,
-    }))
+    HttpResponse::Ok().json(SyncStatusOut {
+        node: app.node.to_string(),
+        role: if app.is_root() { "hub" } else { "post" }.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        peers: crate::service::sync::status(&app).into_iter().map(dto::sync_peer).collect(),
+    })
 }
 
 /// Bid TIK publishes a signed release to this node's children (tik_admin only). The body is the
 /// release archive; it is verified like a post would before anything is offered. The role is
 /// checked before the body is read, then the body is read up to `RELEASE_LIMIT`.
+#[utoipa::path(post, path = "/api/v1/releases", request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the signed release archive"),
+    responses((status = 201, body = ReleaseOut), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn publish_release(
     app: web::Data<App>,
     who: Authed<RunNode>,
@@ -904,9 +900,14 @@ pub async fn publish_release(
     .map_err(|e| ApiError::internal(&e))?
     .map_err(|e| ApiError::new(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "release_refused", e.to_string()))?;
     crate::service::auth::bid_tik_action(&app, &who.staff, "release_publish", &published.manifest.version, &from)?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "version": published.manifest.version,
-        "cohort": published.manifest.cohort,
-        "size": published.size,
-    })))
+    let (m, size) = (published.manifest, published.size);
+    Ok(HttpResponse::Created().json(ReleaseOut {
+        version: m.version,
+        cohort: CohortOut {
+            canary: m.cohort.canary,
+            share_percent: m.cohort.share_percent,
+            all_after: m.cohort.all_after,
+        },
+        size,
+    }))
 }

@@ -61,10 +61,7 @@ pub struct Response {
 pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, ServiceError> {
     let out = match req {
         Request::UserAdd { name, role, unit, password } => {
-            let r = Role::parse(&role).ok_or_else(|| {
-                let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                ServiceError::BadRequest(format!("role {role:?} is unknown: use one of {}", all.join(", ")))
-            })?;
+            let r = Role::parse(&role).ok_or_else(|| ServiceError::UnknownRole(role.clone()))?;
             let u = add_user(store, units, &name, r, unit.as_deref(), &password, false)?;
             store.log_access(super::now(), "cli", "user_add", &u.username, "admin-socket")?;
             format!(
@@ -109,11 +106,9 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
         }
         Request::NodeInvite { code, ttl_ms, ca_fingerprint } => {
             let node = crate::model::NodeCode::parse(&code)
-                .map_err(|e| ServiceError::BadRequest(format!("{code:?} is not a node code: {e}")))?;
+                .map_err(|e| ServiceError::BadNodeCode(code.clone(), e.to_string()))?;
             if !units.has_node(&node) {
-                return Err(ServiceError::BadRequest(format!(
-                    "{node} is not a node in the units directory (use a Polres code such as PLG)"
-                )));
+                return Err(ServiceError::UnknownNode(node));
             }
             let token = super::sync::invite(store, &node, ttl_ms, &ca_fingerprint)?;
             store.log_access(super::now(), "cli", "node_invite", node.as_str(), "admin-socket")?;
@@ -145,13 +140,13 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
                 ));
             }
             if bad {
-                return Err(ServiceError::Conflict(lines.join("\n")));
+                return Err(ServiceError::ChainBroken(lines.join("\n")));
             }
             lines.join("\n")
         }
         Request::StoreFormat => store.stored_format()?.to_string(),
         Request::Restart => "no node is serving here; nothing to restart".to_owned(),
-        Request::Backup => return Err(ServiceError::BadRequest("a backup is streamed, not executed".into())),
+        Request::Backup => return Err(ServiceError::NotExecutable),
     };
     store.flush_now()?;
     Ok(out)
@@ -216,7 +211,7 @@ async fn handle(app: Arc<super::App>, stream: UnixStream) -> std::io::Result<()>
             let app2 = app.clone();
             let res = tokio::task::spawn_blocking(move || execute(&app2.store, &app2.units, req))
                 .await
-                .unwrap_or_else(|e| Err(ServiceError::BadRequest(e.to_string())));
+                .unwrap_or_else(|e| Err(ServiceError::Crashed(e.to_string())));
             match res {
                 // an invitation needs a listener the child can reach: open it if it is on demand
                 Ok(output) if invite => match app.sync_gate.open().await {

@@ -25,7 +25,7 @@ impl Integrity {
 /// threads). The check itself is logged.
 pub fn integrity(app: &App, staff: &Staff, from: &str) -> Result<Integrity, ServiceError> {
     if !staff.role.may(Action::VerifyIntegrity) {
-        return Err(ServiceError::Forbidden(format!("role {} may not verify integrity", staff.role.as_str())));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: "verify integrity" });
     }
     let chains = app.store.verify_chains()?;
     let access_log_ok = app.store.access_log(0)?.1;
@@ -37,7 +37,7 @@ pub fn integrity(app: &App, staff: &Staff, from: &str) -> Result<Integrity, Serv
 /// log's hash chain holds. Auditors only.
 pub fn access_log(app: &App, staff: &Staff, limit: usize) -> Result<(Vec<AccessEntry>, bool), ServiceError> {
     if !staff.role.may(Action::ReadAccessLog) {
-        return Err(ServiceError::Forbidden(format!("role {} may not read the access log", staff.role.as_str())));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: "read the access log" });
     }
     Ok(app.store.access_log(limit.clamp(1, 1000))?)
 }

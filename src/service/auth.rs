@@ -3,7 +3,9 @@
 
 use super::{random_hex, App, ServiceError};
 use crate::model::{Millis, Role, UnitCode, Units};
-use crate::store::{SessionRecord, Store, UserRecord};
+/// An account as the use cases return it (no password in the clear).
+pub use crate::store::UserRecord;
+use crate::store::{SessionRecord, Store};
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::collections::HashMap;
@@ -418,15 +420,13 @@ fn check_username(name: &str) -> Result<(), ServiceError> {
     if ok {
         Ok(())
     } else {
-        Err(ServiceError::BadRequest(format!(
-            "username {name:?}: use 2-32 lower-case letters, digits, '.', '_' or '-', starting with a letter"
-        )))
+        Err(ServiceError::BadUsername(name.to_owned()))
     }
 }
 
 fn check_password(pw: &str) -> Result<(), ServiceError> {
     if pw.chars().count() < MIN_PASSWORD {
-        return Err(ServiceError::BadRequest(format!("the password is too short: at least {MIN_PASSWORD} characters")));
+        return Err(ServiceError::PasswordTooShort { min: MIN_PASSWORD });
     }
     Ok(())
 }
@@ -445,23 +445,19 @@ pub fn add_user(
     check_username(name)?;
     check_password(password)?;
     let unit = match (role.needs_unit(), unit) {
-        (true, None) => {
-            return Err(ServiceError::BadRequest("a unit_officer needs --unit (the unit code, e.g. PLG)".into()))
-        }
-        (false, Some(_)) => {
-            return Err(ServiceError::BadRequest(format!("role {} is not tied to a unit; drop --unit", role.as_str())))
-        }
+        (true, None) => return Err(ServiceError::UnitRequired),
+        (false, Some(_)) => return Err(ServiceError::UnitNotAllowed(role)),
         (true, Some(u)) => {
-            let code = UnitCode::parse(u).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+            let code = UnitCode::parse(u).map_err(|_| ServiceError::UnknownUnit(u.to_owned()))?;
             if units.get(&code).is_none() {
-                return Err(ServiceError::BadRequest(format!("unit {u} is not in the units directory")));
+                return Err(ServiceError::UnknownUnit(u.to_owned()));
             }
             Some(code)
         }
         (false, None) => None,
     };
     if store.user(name)?.is_some() {
-        return Err(ServiceError::Conflict(format!("user {name} already exists")));
+        return Err(ServiceError::UserExists(name.to_owned()));
     }
     let rec = UserRecord {
         username: name.to_owned(),
@@ -481,7 +477,7 @@ pub fn add_user(
 /// contents becomes pending in the same write.
 pub fn set_password(store: &Store, name: &str, password: &str, reconfirm: bool) -> Result<UserRecord, ServiceError> {
     check_password(password)?;
-    let mut u = store.user(name)?.ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
+    let mut u = store.user(name)?.ok_or_else(|| ServiceError::NoSuchUser(name.to_owned()))?;
     u.password_hash = hash_password(password);
     u.pending |= reconfirm && needs_confirmation(u.role);
     let _ = store.put_user(&u)?;
@@ -490,7 +486,7 @@ pub fn set_password(store: &Store, name: &str, password: &str, reconfirm: bool) 
 }
 
 pub fn disable_user(store: &Store, name: &str) -> Result<(), ServiceError> {
-    let mut u = store.user(name)?.ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
+    let mut u = store.user(name)?.ok_or_else(|| ServiceError::NoSuchUser(name.to_owned()))?;
     u.disabled = true;
     let _ = store.put_user(&u)?;
     let _ = store.delete_sessions_of(name)?;
@@ -499,9 +495,9 @@ pub fn disable_user(store: &Store, name: &str) -> Result<(), ServiceError> {
 
 /// Enables a disabled account (its password is unchanged).
 pub fn enable_user(store: &Store, name: &str) -> Result<UserRecord, ServiceError> {
-    let mut u = store.user(name)?.ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
+    let mut u = store.user(name)?.ok_or_else(|| ServiceError::NoSuchUser(name.to_owned()))?;
     if !u.disabled {
-        return Err(ServiceError::Conflict(format!("user {name} is not disabled")));
+        return Err(ServiceError::AlreadyEnabled(name.to_owned()));
     }
     u.disabled = false;
     let _ = store.put_user(&u)?;
@@ -522,7 +518,7 @@ fn may_manage(staff: &Staff) -> Result<(), ServiceError> {
     if staff.role.may(crate::model::Action::ManageUsers) {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(format!("role {} does not manage accounts", staff.role.as_str())))
+        Err(ServiceError::RoleMayNot { role: staff.role, action: "manage accounts" })
     }
 }
 
@@ -551,7 +547,7 @@ pub fn api_add_user(
     from: &str,
 ) -> Result<(UserRecord, String), ServiceError> {
     may_manage(staff)?;
-    let r = Role::parse(role).ok_or_else(|| ServiceError::BadRequest(format!("role {role:?} is unknown")))?;
+    let r = Role::parse(role).ok_or_else(|| ServiceError::UnknownRole(role.to_owned()))?;
     let pw = password.unwrap_or_else(generate_password);
     let u = add_user(&app.store, &app.units, name, r, unit, &pw, needs_confirmation(r))?;
     let target = if u.pending { format!("{name} (pending)") } else { name.to_owned() };
@@ -564,11 +560,10 @@ pub fn api_add_user(
 pub fn api_disable_user(app: &App, staff: &Staff, name: &str, from: &str) -> Result<(), ServiceError> {
     may_manage(staff)?;
     let users = app.store.users()?;
-    let target =
-        users.iter().find(|u| u.username == name).ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
+    let target = users.iter().find(|u| u.username == name).ok_or_else(|| ServiceError::NoSuchUser(name.to_owned()))?;
     let admins = users.iter().filter(|u| u.role == Role::TikAdmin && !u.disabled).count();
     if target.role == Role::TikAdmin && !target.disabled && admins <= 1 {
-        return Err(ServiceError::Conflict("this is the last active tik_admin; add another one first".into()));
+        return Err(ServiceError::LastAdmin);
     }
     disable_user(&app.store, name)?;
     app.store.log_access(super::now(), &staff.username, "user_disable", name, from)?;
@@ -608,10 +603,10 @@ fn may_confirm(staff: &Staff) -> Result<(), ServiceError> {
     if staff.role.may(crate::model::Action::ConfirmAccounts) {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(format!(
-            "role {} does not confirm accounts: a ka_siaga or a leader of this node does",
-            staff.role.as_str()
-        )))
+        Err(ServiceError::RoleMayNot {
+            role: staff.role,
+            action: "confirm accounts (a ka_siaga or a leader of this node does)",
+        })
     }
 }
 
@@ -626,9 +621,9 @@ pub fn pending_users(app: &App, staff: &Staff) -> Result<Vec<UserRecord>, Servic
 /// Confirms a pending account (ka_siaga or leader of this node): it may log in from now on.
 pub fn confirm_user(app: &App, staff: &Staff, name: &str, from: &str) -> Result<UserRecord, ServiceError> {
     may_confirm(staff)?;
-    let mut u = app.store.user(name)?.ok_or_else(|| ServiceError::BadRequest(format!("no user {name}")))?;
+    let mut u = app.store.user(name)?.ok_or_else(|| ServiceError::NoSuchUser(name.to_owned()))?;
     if !u.pending {
-        return Err(ServiceError::Conflict(format!("user {name} is not waiting for a confirmation")));
+        return Err(ServiceError::NotPending(name.to_owned()));
     }
     u.pending = false;
     let _ = app.store.put_user(&u)?;

@@ -14,7 +14,7 @@ pub const MAX_POINTS: usize = 1000;
 /// case summaries: no case is read whole.
 pub fn board(app: &App, staff: &Staff, now: Millis) -> Result<Board, ServiceError> {
     if !staff.role.may(Action::ReadCases) {
-        return Err(ServiceError::Forbidden("your role does not read cases".into()));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: "read cases" });
     }
     let unit_only = match staff.role {
         Role::UnitOfficer => Some(staff.unit.clone()),

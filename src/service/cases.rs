@@ -2,9 +2,11 @@
 
 use super::auth::Staff;
 use super::{sha256_hex, App, ServiceError};
+use crate::model::prank::{Block, ReporterRecord};
 use crate::model::summary::{words, Urgency};
 use crate::model::workflow::{transition, CaseAction};
 use crate::model::{Action, Actor, Case, Category, Command, Event, Millis, Role, State, Step, Ticket, UnitCode};
+use crate::store::Kv;
 use std::collections::HashSet;
 use subtle::ConstantTimeEq;
 
@@ -127,7 +129,7 @@ impl std::fmt::Display for Cursor {
 /// filter.
 pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str) -> Result<QueuePage, ServiceError> {
     if !staff.role.may(Action::ReadCases) {
-        return Err(ServiceError::Forbidden("your role does not read cases".into()));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: "read cases" });
     }
     let unit = match staff.role {
         Role::UnitOfficer => staff.unit.clone(),
@@ -219,10 +221,64 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
     Ok(QueuePage { items, total, page, per_page, next })
 }
 
+/// A case as a staff member sees it: the case, its history, its reporter's record (and the block
+/// in force, if any), the actions this staff member may take now and its photos. One call
+/// assembles it, so the handlers of `GET /cases/{t}` and of an action only convert it.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub case: Case,
+    pub events: Vec<Event>,
+    pub reporter: ReporterRecord,
+    pub blocked: Option<Block>,
+    pub allowed_actions: Vec<&'static str>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A photo of the case: the channel's media id and, once fetched, the SHA-256 it is kept under.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub media_id: String,
+    pub sha256: Option<String>,
+}
+
+/// What the WhatsApp channel keeps for a fetched photo (`Kv::WaSeen`, key `media:{id}`): the
+/// SHA-256 in `note`.
+#[derive(serde::Deserialize)]
+struct MediaSeen {
+    #[serde(default)]
+    note: String,
+}
+
+fn view_of(app: &App, staff: &Staff, case: Case, events: Vec<Event>) -> Result<CaseView, ServiceError> {
+    let (reporter, blocked) = super::prank::record_of(app, &case)?;
+    let allowed_actions = allowed_actions(app, staff, &case);
+    let attachments = case
+        .attachments
+        .iter()
+        .map(|m| {
+            let seen = app.store.kv_get::<MediaSeen>(Kv::WaSeen, format!("media:{m}").as_bytes());
+            Attachment { media_id: m.clone(), sha256: seen.ok().flatten().map(|s| s.note) }
+        })
+        .collect();
+    Ok(CaseView { case, events, reporter, blocked, allowed_actions, attachments })
+}
+
+/// One case as `staff` sees it (see [`CaseView`]). Reading personal data is logged.
+pub fn view(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<CaseView, ServiceError> {
+    let (case, events) = get(app, staff, ticket, from)?;
+    view_of(app, staff, case, events)
+}
+
+/// Applies a workflow command (see [`act`]) and answers with the case as `staff` now sees it.
+pub async fn act_and_view(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Result<CaseView, ServiceError> {
+    let (case, events) = act(app, staff, ticket, cmd).await?;
+    view_of(app, staff, case, events)
+}
+
 /// One case with its whole history. Reading personal data is logged.
 pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Case, Vec<Event>), ServiceError> {
     if !staff.role.may(Action::ReadCases) {
-        return Err(ServiceError::Forbidden("your role does not read cases".into()));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: "read cases" });
     }
     let case = app.store.case(ticket)?.ok_or(ServiceError::NotFound)?;
     if !in_scope(staff, &case) {
@@ -239,7 +295,7 @@ pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Cas
 #[tracing::instrument(skip_all, err(level = "debug"), fields(case = %ticket, action = cmd.name()))]
 pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Result<(Case, Vec<Event>), ServiceError> {
     if !staff.role.may(cmd.action().permission()) {
-        return Err(ServiceError::Forbidden(format!("role {} may not {}", staff.role.as_str(), cmd.name())));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: cmd.name() });
     }
     let actor = Actor::Staff { user: staff.username.clone(), role: staff.role, unit: staff.unit.clone() };
     let (case, durable) = app.store.write(super::now(), |tx| -> Result<Case, ServiceError> {
@@ -283,7 +339,7 @@ fn link_original(
         })
     })?;
     if let Some(first) = &orig.duplicate_of {
-        return Err(ServiceError::Conflict(format!("{original} is itself a duplicate of {first}: link to {first}")));
+        return Err(ServiceError::DuplicateOfDuplicate { original: original.clone(), first: first.clone() });
     }
     let ev = tx.append(
         original,

@@ -156,13 +156,8 @@ async fn seed_cases(app: &App) -> Result<(), ServiceError> {
         .find(|u| u.node == app.node && u.regency.is_some())
         .and_then(|u| u.regency.clone())
         .unwrap_or_else(|| app.units.regencies().next().unwrap_or_default().to_owned());
-    let unit = app
-        .units
-        .units
-        .iter()
-        .find(|u| u.node == app.node)
-        .map(|u| u.code.clone())
-        .ok_or_else(|| ServiceError::BadRequest("this node has no unit to dispatch demo cases to".into()))?;
+    let unit =
+        app.units.units.iter().find(|u| u.node == app.node).map(|u| u.code.clone()).ok_or(ServiceError::NoDemoUnit)?;
     let desk = Staff { username: "operator".into(), role: Role::Operator, unit: None, csrf: String::new() };
     let officer = Staff {
         username: format!("unit.{}", unit.as_str().to_lowercase()),

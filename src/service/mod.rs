@@ -18,7 +18,7 @@ pub mod whatsapp;
 use crate::config::Config;
 use crate::model::case::DecideError;
 use crate::model::report::FieldError;
-use crate::model::{Millis, NodeCode, Sop, Ticket, Units};
+use crate::model::{Millis, NodeCode, Role, Sop, Ticket, Units};
 use crate::store::{KeepSopError, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -63,14 +63,17 @@ pub struct App {
     pub upstream_reached: std::sync::atomic::AtomicBool,
 }
 
+/// Why a use case refused or failed. Every variant has its own stable `code` and status in
+/// `http::error` (one `match`), so a client can act on the kind of refusal, not on its text.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{0}")]
     Field(#[from] FieldError),
     #[error("no case with that ticket")]
     NotFound,
-    #[error("{0}")]
-    Forbidden(String),
+    /// the staff member's role may not do this (`action` reads "may not <action>")
+    #[error("role {} may not {}", .role.as_str(), .action)]
+    RoleMayNot { role: Role, action: &'static str },
     #[error(transparent)]
     Decide(#[from] DecideError),
     #[error("wrong username or password")]
@@ -81,12 +84,66 @@ pub enum ServiceError {
     Busy { retry_after_s: u64 },
     #[error("this account waits for a ka_siaga or a leader of this node to confirm it")]
     Pending,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Conflict(String),
     #[error("too many reports from this {what}; try again in {retry_after_s} s")]
     RateLimited { what: &'static str, retry_after_s: u64 },
+    // ----- accounts
+    #[error("username {0:?}: use 2-32 lower-case letters, digits, '.', '_' or '-', starting with a letter")]
+    BadUsername(String),
+    #[error("the password is too short: at least {min} characters")]
+    PasswordTooShort { min: usize },
+    #[error("role {0:?} is unknown: use one of {roles}", roles = Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))]
+    UnknownRole(String),
+    #[error("a unit_officer needs --unit (the unit code, e.g. PLG)")]
+    UnitRequired,
+    #[error("role {} is not tied to a unit; drop --unit", .0.as_str())]
+    UnitNotAllowed(Role),
+    #[error("unit {0} is not in the units directory")]
+    UnknownUnit(String),
+    #[error("no user {0}")]
+    NoSuchUser(String),
+    #[error("user {0} already exists")]
+    UserExists(String),
+    #[error("user {0} is not disabled")]
+    AlreadyEnabled(String),
+    #[error("user {0} is not waiting for a confirmation")]
+    NotPending(String),
+    #[error("this is the last active tik_admin; add another one first")]
+    LastAdmin,
+    // ----- reporters and cases
+    #[error("give a reason for {0}")]
+    ReasonRequired(&'static str),
+    #[error("{0} is already blocked")]
+    AlreadyBlocked(String),
+    #[error("{0} is not blocked")]
+    NotBlocked(String),
+    #[error("{original} is itself a duplicate of {first}: link to {first}")]
+    DuplicateOfDuplicate { original: Ticket, first: Ticket },
+    // ----- nodes and sync
+    #[error("{0:?} is not a node code: {1}")]
+    BadNodeCode(String, String),
+    #[error("{0} is not a node in the units directory (use a Polres code such as PLG)")]
+    UnknownNode(NodeCode),
+    #[error("{0} is this node itself")]
+    SelfInvite(NodeCode),
+    #[error("the join token is malformed: copy it exactly as `node invite` printed it")]
+    BadJoinToken,
+    #[error("this join token is unknown, used or expired: ask for a new one")]
+    JoinTokenRefused,
+    #[error("the certificate could not be issued: {0}")]
+    CertificateRefused(String),
+    #[error("{0}")]
+    FeedRefused(String),
+    #[error("{0}")]
+    ChainBroken(String),
+    // ----- other
+    #[error("the delivery is not UTF-8 JSON")]
+    NotUtf8,
+    #[error("this node has no unit to dispatch demo cases to")]
+    NoDemoUnit,
+    #[error("a backup is streamed, not executed")]
+    NotExecutable,
+    #[error("a worker failed: {0}")]
+    Crashed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

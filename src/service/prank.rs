@@ -60,7 +60,7 @@ fn may_read(staff: &Staff) -> Result<(), ServiceError> {
     if staff.role.may(Action::ReadCases) && staff.role != Role::UnitOfficer {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(format!("role {} does not read reporter records", staff.role.as_str())))
+        Err(ServiceError::RoleMayNot { role: staff.role, action: "read reporter records" })
     }
 }
 
@@ -102,18 +102,18 @@ pub async fn block(
     from: &str,
 ) -> Result<BlockHistory, ServiceError> {
     if !staff.role.may(Action::BlockNumber) {
-        return Err(ServiceError::Forbidden(format!("role {} may not block numbers", staff.role.as_str())));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: "block numbers" });
     }
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(ServiceError::BadRequest("give a reason for the block".into()));
+        return Err(ServiceError::ReasonRequired("the block"));
     }
     let now = super::now();
     let ms = days.map(|d| u64::from(d.clamp(1, 365)) * 86_400_000).unwrap_or(app.sop.prank.block_for_ms);
     let (h, d) = app.store.write(now, |tx| -> Result<BlockHistory, ServiceError> {
         let mut h = tx.blocks(phone.as_str())?;
         if h.active(now).is_some() {
-            return Err(ServiceError::Conflict(format!("{phone} is already blocked")));
+            return Err(ServiceError::AlreadyBlocked(phone.to_string()));
         }
         h.blocks.push(Block {
             since: now,
@@ -139,17 +139,17 @@ pub async fn lift(
     from: &str,
 ) -> Result<BlockHistory, ServiceError> {
     if !staff.role.may(Action::LiftBlock) {
-        return Err(ServiceError::Forbidden("only Propam lifts a block".into()));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: "lift a block (only Propam does)" });
     }
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(ServiceError::BadRequest("give a reason for lifting the block".into()));
+        return Err(ServiceError::ReasonRequired("lifting the block"));
     }
     let now = super::now();
     let (h, d) = app.store.write(now, |tx| -> Result<BlockHistory, ServiceError> {
         let mut h = tx.blocks(phone.as_str())?;
         if h.active(now).is_none() {
-            return Err(ServiceError::Conflict(format!("{phone} is not blocked")));
+            return Err(ServiceError::NotBlocked(phone.to_string()));
         }
         if let Some(b) = h.blocks.last_mut() {
             b.lifted = Some(Lift { at: now, by: staff.username.clone(), reason: reason.to_owned() });
@@ -187,7 +187,7 @@ pub struct Figures {
 /// numbers only those that reported one of them.
 pub fn figures(app: &App, staff: &Staff, days: u32) -> Result<Figures, ServiceError> {
     if !staff.role.may(Action::ReadCases) {
-        return Err(ServiceError::Forbidden(format!("role {} does not read case figures", staff.role.as_str())));
+        return Err(ServiceError::RoleMayNot { role: staff.role, action: "read case figures" });
     }
     let now = super::now();
     let since = Millis(now.0.saturating_sub(u64::from(days.clamp(1, 366)) * 86_400_000));

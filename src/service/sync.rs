@@ -112,7 +112,7 @@ pub fn invite(
     ca_fingerprint: &str,
 ) -> Result<String, ServiceError> {
     if code == app_store.node() {
-        return Err(ServiceError::BadRequest(format!("{code} is this node itself")));
+        return Err(ServiceError::SelfInvite(code.clone()));
     }
     let secret = random_hex(16);
     let invite = Invite { code: code.clone(), expires: now().plus(ttl_ms), used: false };
@@ -132,8 +132,7 @@ pub struct Token {
 }
 
 pub fn parse_token(t: &str) -> Result<Token, ServiceError> {
-    let bad =
-        || ServiceError::BadRequest("the join token is malformed: copy it exactly as `node invite` printed it".into());
+    let bad = || ServiceError::BadJoinToken;
     let mut parts = t.trim().split('.');
     if parts.next() != Some("banpol1") {
         return Err(bad());
@@ -156,13 +155,13 @@ pub async fn enroll(
 ) -> Result<(NodeCode, Vec<u8>), ServiceError> {
     let t = parse_token(token)?;
     let key = sha256_hex(&t.secret);
-    let refused = || ServiceError::Forbidden("this join token is unknown, used or expired: ask for a new one".into());
+    let refused = || ServiceError::JoinTokenRefused;
     let (issued, d) = app.store.write(now(), |tx| -> Result<(NodeCode, Vec<u8>), ServiceError> {
         let mut inv: Invite = tx.kv_get(Kv::SyncInvite, key.as_bytes())?.ok_or_else(refused)?;
         if inv.used || inv.expires < tx.now() || inv.code != t.code {
             return Err(refused());
         }
-        let der = issue(&inv.code).map_err(ServiceError::BadRequest)?;
+        let der = issue(&inv.code).map_err(ServiceError::CertificateRefused)?;
         inv.used = true;
         tx.kv_put(Kv::SyncInvite, key.as_bytes(), Some(&inv));
         let peer = Peer {
@@ -418,7 +417,7 @@ pub async fn receive_down(app: &App, batch: &[Vec<u8>], cursor: FeedCursor) -> R
         })?
     };
     app.store.durable(d).await?;
-    let applied = out.map_err(|r| ServiceError::Conflict(r.to_string()))?;
+    let applied = out.map_err(|r| ServiceError::FeedRefused(r.to_string()))?;
     for t in &applied.cases {
         app.changed(t);
     }

@@ -263,9 +263,11 @@ async fn join(s: web::Data<Server>, body: web::Json<JoinRequest>) -> HttpRespons
             cert_pem: pem,
             ca_pem: s.ca.cert_pem.clone(),
         }),
-        Err(service::ServiceError::Forbidden(m)) => error(actix_web::http::StatusCode::FORBIDDEN, "sync_bad_token", m),
-        Err(service::ServiceError::BadRequest(m)) => {
-            error(actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_token", m)
+        Err(e @ service::ServiceError::JoinTokenRefused) => {
+            error(actix_web::http::StatusCode::FORBIDDEN, "sync_bad_token", e.to_string())
+        }
+        Err(e @ (service::ServiceError::BadJoinToken | service::ServiceError::CertificateRefused(_))) => {
+            error(actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_token", e.to_string())
         }
         Err(e) => internal(e),
     }

@@ -209,7 +209,7 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         (json!({"action": "fly"}), 422, "unknown_action", Some("action")),
         (json!({}), 422, "missing_field", Some("action")),
         (json!({"action": "dispatch", "unit": "PLG"}), 409, "invalid_transition", None),
-        (json!({"action": "acknowledge"}), 403, "forbidden", None),
+        (json!({"action": "acknowledge"}), 403, "role_may_not", None),
         (json!({"action": "reject", "reason": "boring"}), 422, "unknown_reject_reason", Some("reason")),
         (json!({"action": "verify"}), 422, "missing_field", Some("method")),
         (json!({"action": "verify", "method": "callback_confirmed", "extra": 1}), 422, "invalid_field", None),
@@ -272,7 +272,7 @@ async fn roles_are_enforced_on_every_staff_route() {
     let aud = node.login("itwasda").await;
     assert_eq!(aud.case(&ticket).await["status"], "dispatched");
     let (s, v) = aud.act(&ticket, json!({"action": "note", "text": "cek"})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("role_may_not")));
     let (s, v) = aud.get("/api/v1/integrity").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["ok"], true, "{v}");
@@ -295,7 +295,7 @@ async fn roles_are_enforced_on_every_staff_route() {
     let tik = node.login("tik").await;
     for path in ["/api/v1/cases".to_owned(), format!("/api/v1/cases/{ticket}")] {
         let (s, v) = tik.get(&path).await;
-        assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{path}");
+        assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("role_may_not")), "{path}");
     }
     let (s, _) = tik.post("/api/v1/reports", &json!({"channel": "phone"})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "tik_admin takes no calls");
@@ -365,4 +365,42 @@ async fn the_session_cookie_is_locked_down() {
     for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie}");
     }
+}
+
+/// Every route of the route table (`src/http/mod.rs`, read as source) is in the OpenAPI document
+/// the node serves, with the same methods, and the document lists nothing the node does not
+/// route: adding a route without its `#[utoipa::path]` in `ApiDoc` fails here.
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_method() {
+    use std::collections::BTreeSet;
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http/mod.rs")).unwrap();
+    let mut routed = BTreeSet::new();
+    for part in src.split("web::resource(\"").skip(1) {
+        let path = &part[..part.find('"').unwrap()];
+        let mut methods = 0;
+        for m in ["get", "post", "put", "patch", "delete"] {
+            if part.contains(&format!("web::{m}()")) {
+                routed.insert((path.to_owned(), m.to_owned()));
+                methods += 1;
+            }
+        }
+        assert!(methods > 0, "{path}: no method found in the route table (has src/http/mod.rs changed shape?)");
+    }
+    assert!(routed.len() >= 30, "only {} routes read from src/http/mod.rs: has it changed shape?", routed.len());
+
+    let node = TestNode::spawn();
+    let r = node.client().get(node.url("/api/v1/openapi.json")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().unwrap() {
+            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}: no responses");
+            documented.insert((path.clone(), method.clone()));
+        }
+    }
+    let undocumented: Vec<_> = routed.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&routed).collect();
+    assert!(undocumented.is_empty(), "routes missing from ApiDoc: {undocumented:?}");
+    assert!(unrouted.is_empty(), "documented but not routed: {unrouted:?}");
 }

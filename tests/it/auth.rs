@@ -188,7 +188,7 @@ async fn a_reset_does_not_enable_a_disabled_account() {
     let (s, v) = tik.post("/api/v1/users/op/enable", &json!({})).await;
     assert_eq!((s, v["disabled"].as_bool()), (StatusCode::OK, Some(false)), "{v}");
     let (s, v) = tik.post("/api/v1/users/op/enable", &json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "already enabled");
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("already_enabled")), "already enabled");
     // tik_admin knows the new password of a case reader: a ka_siaga confirms before it works
     let (s, v) = login_from(&node.client(), &node, "op", &new_pw).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("account_pending")), "{v}");
@@ -199,7 +199,7 @@ async fn a_reset_does_not_enable_a_disabled_account() {
     assert_eq!(s, StatusCode::OK);
     let op = node.login("op").await;
     let (s, v) = op.post("/api/v1/users/op/enable", &json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "only tik_admin enables");
+    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("role_may_not")), "only tik_admin enables");
 
     // at the machine: the same rule
     let out = node.cli(&["user", "disable", "op"], None);
@@ -242,7 +242,7 @@ async fn a_web_created_auditor_waits_for_a_ka_siaga() {
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")), "a guess learns nothing");
 
     let (s, v) = tik.post("/api/v1/users/itw2/confirm", &json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "tik_admin cannot confirm");
+    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("role_may_not")), "tik_admin cannot confirm");
     let op = node.login("op").await;
     let (s, _) = op.post("/api/v1/users/itw2/confirm", &json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "an operator cannot confirm");
@@ -257,7 +257,7 @@ async fn a_web_created_auditor_waits_for_a_ka_siaga() {
     let (s, v) = ka.post("/api/v1/users/itw2/confirm", &json!({})).await;
     assert_eq!((s, v["pending"].as_bool()), (StatusCode::OK, Some(false)), "{v}");
     let (s, v) = ka.post("/api/v1/users/itw2/confirm", &json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "confirmed once");
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_pending")), "confirmed once");
 
     node.passwords.insert("itw2".into(), pw);
     let itw = node.login("itw2").await;

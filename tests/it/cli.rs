@@ -125,7 +125,7 @@ async fn accounts_over_the_api() {
     let (s, _) = tik.post("/api/v1/users/admin/disable", &serde_json::json!({})).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, v) = tik.post("/api/v1/users/tik/disable", &serde_json::json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("last_admin")));
 }
 
 /// Two nodes left at the default `sync_listen` (on demand) start side by side on one machine:

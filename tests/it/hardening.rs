@@ -85,7 +85,7 @@ async fn a_200_mib_release_upload_by_an_operator_is_refused_before_it_is_read() 
     let (s, ct, v) = code_of(r).await;
     let took = t.elapsed();
     let peak = watch.peak();
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{v}");
+    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("role_may_not")), "{v}");
     assert!(ct.starts_with("application/json"), "{ct}");
     let growth = peak.saturating_sub(before);
     println!(
@@ -380,4 +380,44 @@ async fn over_cap_whatsapp_media_is_refused_with_a_reply() {
     let att = case["attachments"].as_array().unwrap();
     assert_eq!(att.len(), 3, "{case}");
     assert!(att.iter().all(|a| a["sha256"].is_null()), "nothing kept: {att:?}");
+}
+
+/// The WhatsApp webhook takes at most 1 MiB and refuses a larger declared `Content-Length`
+/// before reading: the 413 arrives while the sender still holds the rest of the body back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_webhook_delivery_is_refused_on_its_declared_length() {
+    use futures_util::StreamExt;
+    let stand = whatsapp::Stand::start();
+    let n = whatsapp::node(&stand);
+    let c = n.client();
+    let (_hold, wait) = tokio::sync::oneshot::channel::<()>();
+    let held = futures_util::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; 64 << 10])) })
+        .chain(futures_util::stream::once(async move {
+            let _ = wait.await;
+            Ok(bytes::Bytes::from(vec![b' '; 2 << 20]))
+        }));
+    let send = c
+        .post(n.url("/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header("content-length", (64 << 10) + (2 << 20))
+        .body(reqwest::Body::wrap_stream(held))
+        .send();
+    let r = tokio::time::timeout(Duration::from_secs(10), send)
+        .await
+        .expect("an answer while the body is still held back")
+        .expect("an answer");
+    let (s, ct, v) = code_of(r).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")), "{v}");
+    assert!(ct.starts_with("application/json"), "{ct}");
+    assert!(v["message"].as_str().is_some_and(|m| m.contains("1 MiB")), "{v}");
+    // within the limit, an unsigned delivery is refused on its signature, not its size
+    let r = c
+        .post(n.url("/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 1 << 20])
+        .send()
+        .await
+        .unwrap();
+    let (s, _, v) = code_of(r).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_signature")), "{v}");
 }

@@ -112,7 +112,7 @@ async fn the_blocklist_life_cycle() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let provos = node.login("provos").await;
     let (s, v) = provos.post(&format!("/api/v1/reporters/{PRANKSTER_E164}/lift"), &json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "a lift needs a reason");
+    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("reason_required")), "a lift needs a reason");
     let (s, v) = provos
         .post(
             &format!("/api/v1/reporters/{PRANKSTER_E164}/lift"),
