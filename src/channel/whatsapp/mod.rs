@@ -68,8 +68,7 @@ impl WhatsApp {
 
     /// Stores a signed delivery durably; returns once it is on disk. The worker takes it from there.
     pub async fn accept(&self, app: &App, body: &[u8]) -> Result<(), ServiceError> {
-        let body = String::from_utf8(body.to_vec())
-            .map_err(|_| ServiceError::NotUtf8)?;
+        let body = String::from_utf8(body.to_vec()).map_err(|_| ServiceError::NotUtf8)?;
         keep::accept(app, body).await?;
         self.inbox_wake.notify_one();
         Ok(())
