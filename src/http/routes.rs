@@ -884,7 +884,7 @@ pub async fn sync_status(app: web::Data<App>, _who: Authed<AnyStaff>) -> HttpRes
 pub async fn publish_release(
     app: web::Data<App>,
     who: Authed<RunNode>,
-    _one_at_a_time: ReleaseSlot,
+    one_at_a_time: ReleaseSlot,
     req: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse> {
@@ -896,9 +896,12 @@ pub async fn publish_release(
         crate::update::TrustedKeys::load(&supervision)
             .and_then(|k| crate::update::publish::publish(&data_dir, &body, &k))
     })
-    .await
-    .map_err(|e| ApiError::internal(&e))?
-    .map_err(|e| ApiError::new(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "release_refused", e.to_string()))?;
+    .await;
+    // the slot is free before the answer goes out, so the next upload finds it free
+    drop(one_at_a_time);
+    let published = published.map_err(|e| ApiError::internal(&e))?.map_err(|e| {
+        ApiError::new(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "release_refused", e.to_string())
+    })?;
     crate::service::auth::bid_tik_action(&app, &who.staff, "release_publish", &published.manifest.version, &from)?;
     let (m, size) = (published.manifest, published.size);
     Ok(HttpResponse::Created().json(ReleaseOut {

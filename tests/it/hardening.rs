@@ -127,25 +127,44 @@ async fn a_200_mib_release_upload_by_an_operator_is_refused_before_it_is_read() 
 
     // one upload at a time: while one is still arriving, a second is 429 upload_in_progress
     use futures_util::StreamExt;
-    let (go, wait) = tokio::sync::oneshot::channel::<()>();
-    let slow = futures_util::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"not a ")) })
-        .chain(futures_util::stream::once(async move {
-            let _ = wait.await;
-            Ok(bytes::Bytes::from_static(b"release"))
-        }));
-    let first = tokio::spawn(
-        tik.client
-            .post(node.url("/api/v1/releases"))
-            .header("x-csrf-token", &tik.csrf)
-            .body(reqwest::Body::wrap_stream(slow))
-            .send(),
-    );
     let small = || tik.client.post(node.url("/api/v1/releases")).header("x-csrf-token", &tik.csrf).body("x").send();
-    let busy = eventually(10, || async {
-        let r = small().await.unwrap();
-        (r.status() == StatusCode::TOO_MANY_REQUESTS).then_some(r)
-    })
-    .await;
+    // a slow upload that sends its first bytes and holds the rest until `go`
+    let slow_tik = node.login("tik").await;
+    let start_slow = || {
+        let (go, wait) = tokio::sync::oneshot::channel::<()>();
+        let slow = futures_util::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"not a ")) })
+            .chain(futures_util::stream::once(async move {
+                let _ = wait.await;
+                Ok(bytes::Bytes::from_static(b"release"))
+            }));
+        let send = slow_tik
+            .client
+            .post(node.url("/api/v1/releases"))
+            .header("x-csrf-token", &slow_tik.csrf)
+            .body(reqwest::Body::wrap_stream(slow))
+            .send();
+        (go, tokio::spawn(send))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (go, first, busy) = 'tries: loop {
+        assert!(std::time::Instant::now() < deadline, "no 429 while an upload was arriving within 30 s");
+        let (go, mut first) = start_slow();
+        // give the slow upload time to take the slot before the second one is tried
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        for _ in 0..50 {
+            if first.is_finished() {
+                // it lost the slot to one of our own small uploads (the race this tests): again
+                let r = (&mut first).await.unwrap().expect("an answer");
+                assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "the slow upload ended early");
+                continue 'tries;
+            }
+            let r = small().await.unwrap();
+            if r.status() == StatusCode::TOO_MANY_REQUESTS {
+                break 'tries (go, first, r);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
     assert!(busy.headers().contains_key("retry-after"));
     assert_eq!(busy.json::<Value>().await.unwrap()["code"], "upload_in_progress");
     go.send(()).unwrap();
