@@ -214,7 +214,7 @@ impl Node {
         for t in self.tasks {
             let _ = t.await;
         }
-        self.app.store.close();
+        self.app.close();
         exit.unwrap_or(Exit::Stopped)
     }
 }

@@ -26,7 +26,8 @@ use tokio::sync::broadcast;
 
 /// Everything a running node's use cases need, passed down explicitly.
 pub struct App {
-    pub store: Store,
+    /// the store, for the use cases only: every other layer goes through `service` functions
+    pub(in crate::service) store: Store,
     pub node: NodeCode,
     pub units: Units,
     /// the SOP in force for new cases
@@ -244,6 +245,11 @@ impl App {
     /// The SOP that governs a case (the version it recorded), falling back to the current one.
     pub fn sop_for(&self, version: &str) -> &Sop {
         self.sops.get(version).map(|s| s.as_ref()).unwrap_or(&self.sop)
+    }
+
+    /// Commits what is staged, flushes and ends the commit thread (shutdown).
+    pub fn close(&self) {
+        self.store.close();
     }
 
     /// A node with no upstream is the root of its tree (the Polda hub): it may take cases back.
