@@ -383,7 +383,11 @@ async fn over_cap_whatsapp_media_is_refused_with_a_reply() {
         served >> 10,
         peak.saturating_sub(before)
     );
-    assert!(served < whatsapp::HUGE / 4, "the download went on: {served} bytes");
+    // what the stand-in produced includes what sat in loopback socket buffers when the node hung
+    // up (several MiB under load, 21 MiB seen once): half the file proves the node stopped
+    assert!(served < whatsapp::HUGE / 2, "the download went on: {served} bytes");
+    let growth = peak.saturating_sub(before);
+    assert!(growth < 20 << 10, "the node buffered the photo: RSS grew by {growth} KiB");
 
     // the report is still filed; the refused photos are listed without a kept copy
     whatsapp::say(&n, &c, who, "wamid.H3", whatsapp::text("Tabrak lari di simpang lima, korban dibawa ke rumah sakit"))
