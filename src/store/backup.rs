@@ -474,9 +474,7 @@ pub fn restore(
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(io)?;
     }
-    // a restored store is a new database: compressed like every new store (`store::compressed`)
-    let db =
-        sled::Config::new().path(&tmp).cache_capacity(64 << 20).use_compression(true).compression_factor(1).open()?;
+    let db = sled::Config::new().path(&tmp).cache_capacity(64 << 20).open()?;
     let f = std::fs::File::open(file).map_err(io)?;
     let mut r = BackupReader::new(std::io::BufReader::new(f))?;
     let mut trees: HashMap<String, (sled::Tree, sled::Batch, usize)> = HashMap::new();

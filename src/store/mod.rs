@@ -374,17 +374,6 @@ fn recent_value(c: &Case) -> Vec<u8> {
     value
 }
 
-/// Whether the sled database at `path` compresses its pages (zstd). sled fixes this when it
-/// creates a database: a new store compresses; a store made before (no `use_compression: true`
-/// in its `conf`) keeps going uncompressed (`banpol backup` + `restore` makes it a new one).
-fn compressed(path: &Path) -> bool {
-    // sled's `conf` is text lines followed by a binary checksum
-    match std::fs::read(path.join("conf")) {
-        Ok(conf) => String::from_utf8_lossy(&conf).lines().any(|l| l.trim() == "use_compression: true"),
-        Err(_) => true,
-    }
-}
-
 impl Store {
     /// Opens (or creates) the store of node `node` in `dir`, with a bounded page cache.
     /// Whether `dir` holds a store already (`open` would create one otherwise).
@@ -394,22 +383,18 @@ impl Store {
 
     pub fn open(dir: &Path, node: &NodeCode, cache_bytes: u64) -> Result<Store, StoreError> {
         let path = dir.join("store");
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(Some(1000))
-            .use_compression(compressed(&path))
-            .compression_factor(1)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io)
-                    if io.to_string().contains("could not acquire lock")
-                        || io.kind() == std::io::ErrorKind::WouldBlock =>
-                {
-                    StoreError::Locked { path: path.display().to_string() }
-                }
-                other => StoreError::from(other),
-            })?;
+        let db =
+            sled::Config::new().path(&path).cache_capacity(cache_bytes).flush_every_ms(Some(1000)).open().map_err(
+                |e| match e {
+                    sled::Error::Io(io)
+                        if io.to_string().contains("could not acquire lock")
+                            || io.kind() == std::io::ErrorKind::WouldBlock =>
+                    {
+                        StoreError::Locked { path: path.display().to_string() }
+                    }
+                    other => StoreError::from(other),
+                },
+            )?;
         let tree = |n: &str| db.open_tree(n);
         let t = Trees {
             tx: Tree::all().map(|t| tree(t.name())).collect::<Result<_, _>>()?,
