@@ -82,20 +82,7 @@ fn main() {
         println!("seeded {cases} open cases in {:.1} s", t.elapsed().as_secs_f64());
 
         // the queue API, as the console calls it
-        let pem = std::fs::read(node.data.join("tls-cert.pem")).unwrap();
-        let op = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-            .tls_built_in_root_certs(false)
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r = op
-            .post(format!("{}/api/v1/session", node.base))
-            .json(&serde_json::json!({"username": "op", "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "login");
+        let op = node.login("op", password).await;
         let phone = "0812-1000-0042";
         for (what, query) in [
             ("first page (50)", "page=1&per_page=50".to_owned()),

@@ -138,20 +138,7 @@ fn measure(bin: &str, cases: usize) -> Figures {
         tokio::time::sleep(Duration::from_secs(3)).await;
         f.rss_before = rss_mib(pid);
 
-        let pem = std::fs::read(node.data.join("tls-cert.pem")).unwrap();
-        let op = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-            .tls_built_in_root_certs(false)
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r = op
-            .post(format!("{}/api/v1/session", node.base))
-            .json(&serde_json::json!({"username": "op", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "login");
+        let op = node.login("op", PASSWORD).await;
         let phone = "0812-1000-0042";
         for (what, query) in [
             ("queue first page", "page=1&per_page=50".to_owned()),

@@ -65,6 +65,27 @@ impl Node {
     }
 }
 
+impl Node {
+    /// A staff client with its own cookie jar, logged in as `user`.
+    pub async fn login(&self, user: &str, password: &str) -> reqwest::Client {
+        let pem = std::fs::read(self.data.join("tls-cert.pem")).unwrap();
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .tls_built_in_root_certs(false)
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r = client
+            .post(format!("{}/api/v1/session", self.base))
+            .json(&serde_json::json!({"username": user, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login {user}");
+        client
+    }
+}
+
 impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.child.kill();
