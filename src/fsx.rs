@@ -142,6 +142,45 @@ pub fn write_secret(target: &Path, bytes: &[u8]) -> io::Result<()> {
     write_file(target, bytes, SECRET)
 }
 
+/// Creates `dir` (and its parents) if missing, owner-only (0700), and fsyncs its parent.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    sync_parent(dir);
+    Ok(())
+}
+
+/// Creates a new append-only log file (a journal segment) at `path`, owner read/write only:
+/// `O_EXCL | O_NOFOLLOW`, and the directory fsynced so the name survives a crash.
+pub fn create_log(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .mode(SECRET)
+        .open(path)?;
+    sync_parent(path);
+    Ok(f)
+}
+
+/// Opens an existing log file to read it (and cut a torn tail off), never through a symlink.
+pub fn open_log(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).write(true).custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC).open(path)
+}
+
+fn sync_parent(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

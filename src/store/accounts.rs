@@ -68,7 +68,7 @@ impl Store {
         self.t.users.insert(u.username.as_bytes(), encode(u))?;
         // disabled, new password, new role or unit: the sessions of this user may have ended
         self.sessions_may_have_ended();
-        Ok(self.commit.written())
+        Ok(self.commit.written_direct())
     }
 
     /// A receiver that changes whenever a session may have ended: one deleted (logout), purged
@@ -88,7 +88,7 @@ impl Store {
 
     pub fn put_session(&self, token_hash: &[u8], s: &SessionRecord) -> Result<Durable, StoreError> {
         self.t.sessions.insert(token_hash, encode(s))?;
-        Ok(self.commit.written())
+        Ok(self.commit.written_direct())
     }
 
     /// Moves a session's end (sliding renewal), unless it was deleted or changed meanwhile (a
@@ -102,14 +102,14 @@ impl Store {
         }
         let new = SessionRecord { expires, ..old.clone() };
         let swapped = self.t.sessions.compare_and_swap(token_hash, Some(raw), Some(encode(&new)))?;
-        let _ = self.commit.written();
+        let _ = self.commit.written_direct();
         Ok(swapped.is_ok())
     }
 
     pub fn delete_session(&self, token_hash: &[u8]) -> Result<Durable, StoreError> {
         self.t.sessions.remove(token_hash)?;
         self.sessions_may_have_ended();
-        Ok(self.commit.written())
+        Ok(self.commit.written_direct())
     }
 
     /// Removes every session of `username` (password change, account disabled).
@@ -122,7 +122,7 @@ impl Store {
             }
         }
         self.sessions_may_have_ended();
-        Ok(self.commit.written())
+        Ok(self.commit.written_direct())
     }
 
     /// Removes expired sessions; returns how many.
@@ -164,7 +164,7 @@ impl Store {
         let seq = head.0 + 1;
         self.t.access.insert(seq.to_be_bytes(), bytes.as_slice())?;
         *head = (seq, hash_bytes(&bytes));
-        let _ = self.commit.written();
+        let _ = self.commit.written_direct();
         Ok(())
     }
 

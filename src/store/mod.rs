@@ -13,6 +13,7 @@ pub mod backup;
 mod codec;
 mod flush;
 pub mod index;
+mod journal;
 mod sync;
 
 pub use crate::model::sync::{Head, Segment};
@@ -118,6 +119,11 @@ impl Tree {
     /// Every transactional tree, in slot order.
     fn all() -> impl Iterator<Item = Tree> {
         Self::FIXED.iter().map(|(t, _)| *t).chain(Kv::ALL.into_iter().map(Tree::Kv))
+    }
+
+    /// The tree at `slot` (the journal stores slots).
+    fn from_slot(slot: usize) -> Option<Tree> {
+        Tree::all().nth(slot)
     }
 
     fn slot(self) -> usize {
@@ -273,23 +279,31 @@ impl Writer {
     }
 }
 
-/// Applies staged ops in one sled transaction. Only the last op on each key matters.
-pub(crate) fn apply_ops(t: &Trees, ops: &[Op]) -> Result<(), StoreError> {
+/// The ops that matter of a round: the last one on each key, in staging order.
+pub(crate) fn last_ops(ops: &[Op]) -> Vec<&Op> {
     let mut seen = std::collections::HashSet::with_capacity(ops.len());
     let mut last: Vec<&Op> = ops.iter().rev().filter(|op| seen.insert((op.tree, op.key.as_slice()))).collect();
     last.reverse();
-    use sled::Transactional;
-    let res: Result<(), sled::transaction::TransactionError<()>> = t.tx[..].transaction(|tx| {
-        for op in &last {
-            let tree = &tx[op.tree.slot()];
-            match &op.value {
-                Some(v) => tree.insert(op.key.as_slice(), v.as_slice())?,
-                None => tree.remove(op.key.as_slice())?,
-            };
+    last
+}
+
+/// Applies ops to sled, a batch per tree. Not atomic across trees: the journal record that
+/// holds them is (see `journal`), and the commit thread applies only what it has journaled.
+pub(crate) fn apply_ops(t: &Trees, ops: &[&Op]) -> Result<(), StoreError> {
+    let mut batches: Vec<Option<sled::Batch>> = (0..Tree::COUNT).map(|_| None).collect();
+    for op in ops {
+        let b = batches[op.tree.slot()].get_or_insert_with(sled::Batch::default);
+        match &op.value {
+            Some(v) => b.insert(op.key.as_slice(), v.as_slice()),
+            None => b.remove(op.key.as_slice()),
         }
-        Ok(())
-    });
-    res.map_err(|e| StoreError::Io(format!("{e:?}")))
+    }
+    for (slot, b) in batches.into_iter().enumerate() {
+        if let Some(b) = b {
+            t.tx[slot].apply_batch(b)?;
+        }
+    }
+    Ok(())
 }
 
 pub struct Store {
@@ -427,6 +441,17 @@ impl Store {
                 }
             }
         }
+        // writes acknowledged after sled's last flush: apply them again (see `journal`)
+        let journal_dir = path.join("journal");
+        let (journal, records) = journal::Journal::open(&journal_dir)?;
+        if !records.is_empty() {
+            for r in &records {
+                apply_ops(&t, &r.iter().collect::<Vec<_>>())?;
+            }
+            db.flush()?;
+            tracing::info!(records = records.len(), "journal replayed into the store");
+        }
+        journal::Journal::remove_before(&journal_dir, journal.segment())?;
         let mut heads = HashMap::new();
         let mut clock = HlcClock::default();
         for kv in t[Tree::Heads].iter() {
@@ -465,7 +490,7 @@ impl Store {
             let (k, v) = kv?;
             index.load(&k, &v)?;
         }
-        let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone(), index.clone());
+        let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone(), index.clone(), journal);
         Ok(Store {
             db,
             t,
@@ -860,7 +885,7 @@ impl Store {
     /// A small durable write: proves the store is open and writable (health check).
     pub async fn probe(&self, now: Millis) -> Result<(), StoreError> {
         self.t.meta.insert("probe", &now.0.to_be_bytes())?;
-        let d = self.commit.written();
+        let d = self.commit.written_direct();
         self.durable(d).await
     }
 }

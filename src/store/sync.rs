@@ -193,9 +193,12 @@ impl Store {
         let node = self.node.clone();
         let mut head = w.heads.get(&node).cloned().unwrap_or(Head::empty());
         head.begin_epoch(now, rand::random);
-        self.t[Tree::Heads].insert(node.as_str().as_bytes(), encode(&head))?;
-        self.db.flush()?;
+        // through the journal, after anything staged before it (a replay must not undo it)
+        w.pending.push(super::Op::put(Tree::Heads, node.as_str().as_bytes().to_vec(), encode(&head)));
+        let d = self.commit.written();
         w.heads.insert(node, head.clone());
+        drop(w);
+        self.commit.wait_blocking(d).map_err(StoreError::Flush)?;
         Ok(head)
     }
 }
