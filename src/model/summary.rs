@@ -27,6 +27,8 @@ pub struct CaseSummary {
     pub due: Option<Millis>,
     pub unit: Option<UnitCode>,
     pub regency: String,
+    /// the reporter's number (normalised): the reporter's cases are found by it
+    pub phone: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub created: Millis,
@@ -55,6 +57,7 @@ impl CaseSummary {
             due: sop.and_then(|s| c.step_due(s)).map(|(_, d)| d),
             unit: c.unit.clone(),
             regency: c.location.regency.clone(),
+            phone: c.reporter.phone.as_str().to_owned(),
             lat: c.location.lat,
             lon: c.location.lon,
             created: c.created,

@@ -579,7 +579,6 @@ fn header_now() -> u128 {
 fn rebuild(db: &sled::Db, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) -> Result<u64, StoreError> {
     let events = db.open_tree(Tree::Events.name())?;
     let case_events = db.open_tree(Tree::CaseEvents.name())?;
-    let cases = db.open_tree(Tree::Cases.name())?;
     let sops_tree = db.open_tree("version_sop")?;
     let mut sops: HashMap<String, Arc<Sop>> = HashMap::new();
     for kv in sops_tree.iter() {
@@ -589,49 +588,24 @@ fn rebuild(db: &sled::Db, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) 
         }
     }
     let mut idx: HashMap<Tree, sled::Tree> = HashMap::new();
-    for t in [Tree::Status, Tree::Unit, Tree::Deadline, Tree::Phone, Tree::Recent, Tree::Summary] {
+    for t in [Tree::Deadline, Tree::Recent, Tree::Summary] {
         idx.insert(t, db.open_tree(t.name())?);
     }
     let mut count = 0u64;
-    let mut current: Option<String> = None;
-    let mut evs: Vec<Event> = Vec::new();
-    let flush_case = |ticket: &str, evs: &mut Vec<Event>| -> Result<(), StoreError> {
-        if let Some(case) = crate::model::Case::fold(evs.iter()) {
-            let sop = sops.get(&case.sop_version).map(|s| s.as_ref());
-            for (i, k, v) in index_keys(&case, node, sop) {
-                let value = if i == Tree::Recent { recent_value(&case) } else { v };
-                if let Some(t) = idx.get(&i) {
-                    t.insert(k, value)?;
-                }
+    super::fold_all(&case_events, &events, |_, case| {
+        let sop = sops.get(&case.sop_version).map(|s| s.as_ref());
+        for (i, k, v) in index_keys(&case, node, sop) {
+            let value = if i == Tree::Recent { recent_value(&case) } else { v };
+            if let Some(t) = idx.get(&i) {
+                t.insert(k, value)?;
             }
-            cases.insert(ticket.as_bytes(), encode(&case))?;
         }
-        evs.clear();
-        Ok(())
-    };
-    for kv in case_events.iter() {
-        let (k, _) = kv?;
-        let pos = k.iter().position(|b| *b == 0).ok_or_else(|| StoreError::Corrupt("case event key".into()))?;
-        let ticket = String::from_utf8_lossy(&k[..pos]).into_owned();
-        if current.as_deref() != Some(ticket.as_str()) {
-            if let Some(t) = current.take() {
-                flush_case(&t, &mut evs)?;
-                count += 1;
-                if count % PROGRESS_EVERY == 0 {
-                    progress("cases re-folded", count);
-                }
-            }
-            current = Some(ticket);
-        }
-        let ev_key = &k[pos + 1..];
-        let v = events.get(ev_key)?.ok_or_else(|| StoreError::Corrupt("case index names a missing event".into()))?;
-        evs.push(decode("event", &v)?);
-    }
-    if let Some(t) = current.take() {
-        flush_case(&t, &mut evs)?;
         count += 1;
-    }
-    Ok(count)
+        if count % PROGRESS_EVERY == 0 {
+            progress("cases re-folded", count);
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -713,7 +687,7 @@ mod tests {
             assert!(restored.case(t).unwrap().is_some(), "{t} restored");
         }
         assert!(restored.case(&after).unwrap().is_none(), "a write after the cut is not in the backup");
-        assert_eq!(restored.tickets_by_status(crate::model::State::New).unwrap().len(), 200);
+        assert_eq!(restored.tickets_by_status(crate::model::State::New).len(), 200);
         assert_eq!(restored.heads().unwrap()[&node].epoch, r.new_epoch);
         let (next, d) = report(&restored, 1_000);
         restored.durable(d).await.unwrap();

@@ -11,8 +11,10 @@ use crate::model::{Category, Millis, Priority, State, Ticket, UnitCode};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-/// The version byte of a stored summary.
+/// The version byte of a stored summary: V2 adds the reporter's number after the regency. A V1
+/// summary still decodes (with no number) until `Store::ensure_indexes` rewrites it.
 const V1: u8 = 1;
+const V2: u8 = 2;
 
 const F_MARKED: u8 = 1;
 const F_BLOCKED: u8 = 2;
@@ -23,8 +25,9 @@ const F_POINT: u8 = 32;
 
 const CHANNELS: [Channel; 4] = [Channel::Web, Channel::Phone, Channel::WalkIn, Channel::Whatsapp];
 
-/// `[V1, state, category, priority, channel, flags, rung, escalations u32, created u64,
-/// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency len, regency, words]`,
+/// `[V2, state, category, priority, channel, flags, rung, escalations u32, created u64,
+/// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency len, regency, phone len,
+/// phone, words]`,
 /// integers big-endian, the words separated by spaces.
 pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
     let mut v = Vec::with_capacity(64 + s.regency.len() + words.iter().map(|w| w.len() + 1).sum::<usize>());
@@ -42,7 +45,7 @@ pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
         }
     }
     v.extend_from_slice(&[
-        V1,
+        V2,
         s.state.index(),
         s.category as u8,
         s.priority as u8,
@@ -66,6 +69,9 @@ pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
     let regency = &s.regency.as_bytes()[..s.regency.len().min(255)];
     v.push(regency.len() as u8);
     v.extend_from_slice(regency);
+    let phone = &s.phone.as_bytes()[..s.phone.len().min(255)];
+    v.push(phone.len() as u8);
+    v.extend_from_slice(phone);
     for (i, w) in words.iter().enumerate() {
         if i > 0 {
             v.push(b' ');
@@ -80,7 +86,8 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), S
     let bad = |what: &str| StoreError::Corrupt(format!("case summary: {what}"));
     let ticket = Ticket::parse(std::str::from_utf8(ticket).map_err(|_| bad("ticket"))?).map_err(|_| bad("ticket"))?;
     let mut r = Reader(v);
-    if r.u8()? != V1 {
+    let version = r.u8()?;
+    if version != V1 && version != V2 {
         return Err(bad("version"));
     }
     let state = State::ALL.get(usize::from(r.u8()?)).copied().ok_or_else(|| bad("state"))?;
@@ -107,6 +114,12 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), S
     };
     let regency_len = usize::from(r.u8()?);
     let regency = std::str::from_utf8(r.bytes(regency_len)?).map_err(|_| bad("regency"))?.to_owned();
+    let phone = if version == V1 {
+        String::new()
+    } else {
+        let n = usize::from(r.u8()?);
+        std::str::from_utf8(r.bytes(n)?).map_err(|_| bad("phone"))?.to_owned()
+    };
     let words = std::str::from_utf8(r.0).map_err(|_| bad("words"))?.to_owned();
     let summary = CaseSummary {
         ticket,
@@ -121,6 +134,7 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), S
         due,
         unit,
         regency,
+        phone,
         lat,
         lon,
         created,
@@ -168,6 +182,8 @@ pub struct Mirror {
     /// word -> positions of the cases that have it (a case's words never change: they come from
     /// its report)
     words: BTreeMap<Box<str>, Vec<u32>>,
+    /// reporter's number -> positions of their cases, oldest first
+    phones: HashMap<Box<str>, Vec<u32>>,
 }
 
 impl Mirror {
@@ -188,12 +204,33 @@ impl Mirror {
             .map(|i| &self.all[*i as usize])
     }
 
+    /// The tickets of a reporter's cases, in ticket order (node, day, counter).
+    pub fn tickets_of_phone(&self, phone: &str) -> Vec<Ticket> {
+        let mut out: Vec<Ticket> = self
+            .phones
+            .get(phone)
+            .map(|at| at.iter().map(|i| self.all[*i as usize].ticket.clone()).collect())
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
     fn put(&mut self, s: CaseSummary, words: &str) {
         match self.at.get(&s.ticket) {
-            Some(i) => self.all[*i as usize] = s,
+            Some(i) => {
+                let i = *i;
+                let old = std::mem::replace(&mut self.all[i as usize], s);
+                // a V1 summary rewritten with its number (`ensure_indexes`)
+                if old.phone != self.all[i as usize].phone {
+                    self.phones.entry(self.all[i as usize].phone.as_str().into()).or_default().push(i);
+                }
+            }
             None => {
                 let i = self.all.len() as u32;
                 self.at.insert(s.ticket.clone(), i);
+                if !s.phone.is_empty() {
+                    self.phones.entry(s.phone.as_str().into()).or_default().push(i);
+                }
                 self.all.push(s);
                 for w in words.split(' ').filter(|w| !w.is_empty()) {
                     let at = self.words.entry(w.into()).or_default();
@@ -256,6 +293,7 @@ mod tests {
             due: Some(Millis(1_764_000_000_000)),
             unit: Some(UnitCode::parse("OKI").unwrap()),
             regency: "Kabupaten Ogan Komering Ilir".into(),
+            phone: "+6281234567890".into(),
             lat: Some(-3.4),
             lon: Some(104.8),
             created: Millis(1_763_999_000_000),
@@ -273,8 +311,13 @@ mod tests {
         assert_eq!(decode(s.ticket.as_str().as_bytes(), &bytes).unwrap(), (s.clone(), "curanmor pasar".to_owned()));
         let bare = CaseSummary { due: None, lat: None, lon: None, unit: None, ..sample() };
         let bytes = encode(&bare, &[]);
-        assert_eq!(decode(bare.ticket.as_str().as_bytes(), &bytes).unwrap(), (bare, String::new()));
-        assert!(bytes.len() < 64, "{} bytes", bytes.len());
+        assert_eq!(decode(bare.ticket.as_str().as_bytes(), &bytes).unwrap(), (bare.clone(), String::new()));
+        assert!(bytes.len() < 80, "{} bytes (28 of them the regency, 15 the number)", bytes.len());
+        // a V1 summary (before the number was kept) still decodes, with no number
+        let mut v1 = bytes[..bytes.len() - 1 - bare.phone.len()].to_vec();
+        v1[0] = V1;
+        let (old, _) = decode(bare.ticket.as_str().as_bytes(), &v1).unwrap();
+        assert_eq!(old, CaseSummary { phone: String::new(), ..bare });
     }
 
     #[test]
@@ -305,8 +348,8 @@ mod tests {
         for cut in [0, 1, 10, 30] {
             assert!(decode(s.ticket.as_str().as_bytes(), &bytes[..cut]).is_err(), "cut at {cut}");
         }
-        let mut v2 = bytes.clone();
-        v2[0] = 2;
-        assert!(decode(s.ticket.as_str().as_bytes(), &v2).is_err());
+        let mut v9 = bytes.clone();
+        v9[0] = 9;
+        assert!(decode(s.ticket.as_str().as_bytes(), &v9).is_err());
     }
 }

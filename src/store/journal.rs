@@ -14,7 +14,9 @@
 //! harmless, and after replay every key has the value of its last op.
 //!
 //! Record: `len: u32 LE | crc32(payload): u32 LE | payload`; payload: ops, each
-//! `slot: u8 | key len: u32 LE | key | 0 (remove) or 1 (put) | [value len: u32 LE | value]`.
+//! `tree name len: u8 | tree name | key len: u32 LE | key | 0 (remove) or 1 (put) |
+//! [value len: u32 LE | value]`. Trees go by name, which a later release never gives another
+//! meaning, so a journal left by a crash replays into the release that starts next.
 
 use super::{Op, StoreError, Tree};
 use std::fs::File;
@@ -131,8 +133,9 @@ impl Journal {
         self.buf.clear();
         self.buf.extend_from_slice(&[0; 8]);
         for op in ops {
-            let slot = u8::try_from(op.tree.slot()).expect("fewer than 256 trees");
-            self.buf.push(slot);
+            let name = op.tree.name().as_bytes();
+            self.buf.push(u8::try_from(name.len()).expect("tree names are short"));
+            self.buf.extend_from_slice(name);
             self.buf.extend_from_slice(&(op.key.len() as u32).to_le_bytes());
             self.buf.extend_from_slice(&op.key);
             match &op.value {
@@ -208,7 +211,8 @@ fn parse_ops(mut p: &[u8]) -> Option<Vec<Op>> {
     }
     let mut ops = Vec::new();
     while !p.is_empty() {
-        let tree = Tree::from_slot(usize::from(take(&mut p, 1)?[0]))?;
+        let n = usize::from(take(&mut p, 1)?[0]);
+        let tree = Tree::by_name(take(&mut p, n)?)?;
         let n = len(&mut p)?;
         let key = take(&mut p, n)?.to_vec();
         let value = match take(&mut p, 1)?[0] {
@@ -229,7 +233,7 @@ mod tests {
     use super::*;
 
     fn ops(i: u8) -> Vec<Op> {
-        vec![Op::put(Tree::Events, vec![i, 1], vec![i; 40]), Op::remove(Tree::Status, vec![i, 2])]
+        vec![Op::put(Tree::Events, vec![i, 1], vec![i; 40]), Op::remove(Tree::Deadline, vec![i, 2])]
     }
 
     /// Records come back whole and in order; a torn tail of the newest segment is cut off and
@@ -259,7 +263,7 @@ mod tests {
                 (r[0].tree, r[0].key.clone(), r[0].value.clone()),
                 (Tree::Events, vec![i as u8, 1], Some(vec![i as u8; 40]))
             );
-            assert_eq!((r[1].tree, r[1].value.clone()), (Tree::Status, None));
+            assert_eq!((r[1].tree, r[1].value.clone()), (Tree::Deadline, None));
         }
         assert!(j.segment() > first, "writing goes on in a new segment");
         assert_eq!(Journal::remove_before(&jd, j.segment()).unwrap(), 1);

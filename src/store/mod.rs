@@ -84,12 +84,8 @@ pub struct ChainReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Tree {
     Events,
-    Cases,
     CaseEvents,
-    Status,
-    Unit,
     Deadline,
-    Phone,
     Heads,
     Counters,
     Blocks,
@@ -100,14 +96,10 @@ pub(crate) enum Tree {
 
 impl Tree {
     /// The trees that are not channel trees, in slot order, with their sled names.
-    const FIXED: [(Tree, &'static str); 12] = [
+    const FIXED: [(Tree, &'static str); 8] = [
         (Tree::Events, "eventid_event"),
-        (Tree::Cases, "ticket_case"),
         (Tree::CaseEvents, "ticketevent_none"),
-        (Tree::Status, "statusticket_none"),
-        (Tree::Unit, "unitticket_none"),
         (Tree::Deadline, "dueticket_none"),
-        (Tree::Phone, "phoneticket_none"),
         (Tree::Heads, "origin_head"),
         (Tree::Counters, "name_counter"),
         (Tree::Blocks, "phone_blocks"),
@@ -121,9 +113,9 @@ impl Tree {
         Self::FIXED.iter().map(|(t, _)| *t).chain(Kv::ALL.into_iter().map(Tree::Kv))
     }
 
-    /// The tree at `slot` (the journal stores slots).
-    fn from_slot(slot: usize) -> Option<Tree> {
-        Tree::all().nth(slot)
+    /// The tree named `name` (the journal stores names: they never change meaning).
+    fn by_name(name: &[u8]) -> Option<Tree> {
+        Tree::all().find(|t| t.name().as_bytes() == name)
     }
 
     fn slot(self) -> usize {
@@ -158,6 +150,11 @@ impl std::ops::Index<Tree> for Trees {
         &self.tx[t.slot()]
     }
 }
+
+/// Trees earlier formats kept and this one derives: case projections (a case is the fold of its
+/// events) and the status, unit and phone indexes (the case summaries in memory answer them).
+/// `Store::ensure_indexes` removes them from an older store.
+const RETIRED_TREES: [&str; 4] = ["ticket_case", "statusticket_none", "unitticket_none", "phoneticket_none"];
 
 /// Channel data kept with the cases (same transactions, same flush): named trees for the
 /// WhatsApp inbox, dedupe marks, conversations, outbox and media.
@@ -221,7 +218,7 @@ impl Kv {
 /// The version of the derived index (`ticket_summary`, with each case's words) a store holds, in
 /// `name_meta`. A store written before them (or by an older version) gets them built from its
 /// case projections at open (`Store::ensure_indexes`).
-const INDEXES: u64 = 1;
+const INDEXES: u64 = 2;
 
 /// Where `register_sops` files the SOP in force (not a version string: those never start with a
 /// NUL).
@@ -346,13 +343,7 @@ fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
 /// report is checked for near-duplicates without decoding old cases.
 fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
     let t = c.ticket.as_str().as_bytes();
-    let mut v = vec![
-        (Tree::Status, key(&[&[c.state.index()], t]), Vec::new()),
-        (Tree::Phone, key(&[c.reporter.phone.as_str().as_bytes(), t]), Vec::new()),
-    ];
-    if let Some(u) = &c.unit {
-        v.push((Tree::Unit, key(&[u.as_str().as_bytes(), t]), Vec::new()));
-    }
+    let mut v = Vec::with_capacity(3);
     if let Some(d) = sop.filter(|_| &c.owner == here).and_then(|s| c.next_deadline(s)) {
         v.push((Tree::Deadline, key(&[&d.due.0.to_be_bytes(), t]), Vec::new()));
     }
@@ -386,6 +377,43 @@ fn recent_value(c: &Case) -> Vec<u8> {
         value.extend_from_slice(&h.to_le_bytes());
     }
     value
+}
+
+/// Folds every case from its events (`ticketevent_none` in ticket order) and hands each to `f`
+/// with its ticket's key; returns how many.
+pub(crate) fn fold_all(
+    case_events: &sled::Tree,
+    events: &sled::Tree,
+    mut f: impl FnMut(&[u8], Case) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    let mut count = 0u64;
+    let mut current: Option<Vec<u8>> = None;
+    let mut evs: Vec<Event> = Vec::new();
+    let mut finish = |ticket: &[u8], evs: &mut Vec<Event>, count: &mut u64| -> Result<(), StoreError> {
+        if let Some(case) = Case::fold(evs.iter()) {
+            f(ticket, case)?;
+            *count += 1;
+        }
+        evs.clear();
+        Ok(())
+    };
+    for kv in case_events.iter() {
+        let (k, _) = kv?;
+        let pos = k.iter().position(|b| *b == 0).ok_or_else(|| StoreError::Corrupt("case event key".into()))?;
+        if current.as_deref() != Some(&k[..pos]) {
+            if let Some(t) = current.take() {
+                finish(&t, &mut evs, &mut count)?;
+            }
+            current = Some(k[..pos].to_vec());
+        }
+        let v =
+            events.get(&k[pos + 1..])?.ok_or_else(|| StoreError::Corrupt("case index names a missing event".into()))?;
+        evs.push(decode("event", &v)?);
+    }
+    if let Some(t) = current.take() {
+        finish(&t, &mut evs, &mut count)?;
+    }
+    Ok(count)
 }
 
 impl Store {
@@ -514,21 +542,24 @@ impl Store {
         }
         // the writer lock keeps cases from changing meanwhile (this runs before serving)
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let mut n = 0u64;
         let mut batch = sled::Batch::default();
-        for kv in self.t[Tree::Cases].iter() {
-            let (k, v) = kv?;
-            let c: Case = decode("case", &v)?;
+        let mut pending = 0;
+        let n = fold_all(&self.t[Tree::CaseEvents], &self.t[Tree::Events], |ticket, c| {
             let sop = self.sop_cached(&c.sop_version);
             let value = index::encode(&CaseSummary::of(&c, sop.as_deref()), &case_words(&c));
-            self.index.load(&k, &value)?;
-            batch.insert(k.as_ref(), value);
-            n += 1;
-            if n % 10_000 == 0 {
+            self.index.load(ticket, &value)?;
+            batch.insert(ticket, value);
+            pending += 1;
+            if pending == 10_000 {
                 self.t[Tree::Summary].apply_batch(std::mem::take(&mut batch))?;
+                pending = 0;
             }
-        }
+            Ok(())
+        })?;
         self.t[Tree::Summary].apply_batch(batch)?;
+        for name in RETIRED_TREES {
+            self.db.drop_tree(name)?;
+        }
         self.t.meta.insert("indexes", &INDEXES.to_be_bytes())?;
         self.db.flush()?;
         tracing::info!(cases = n, "case summaries built");
@@ -582,7 +613,6 @@ impl Store {
                 let value = if k.0 == Tree::Recent { recent_value(after) } else { k.2.clone() };
                 ops.push(Op::put(k.0, k.1.clone(), value));
             }
-            ops.push(Op::put(Tree::Cases, after.ticket.as_str().as_bytes().to_vec(), encode(after)));
         }
         for (k, v) in &counters {
             ops.push(Op::put(Tree::Counters, k.clone(), encode(v)));
@@ -690,7 +720,7 @@ impl Store {
     // ----- reads ----------------------------------------------------------------------------
 
     pub fn case(&self, t: &Ticket) -> Result<Option<Case>, StoreError> {
-        self.t[Tree::Cases].get(t.as_str().as_bytes())?.map(|v| decode("case", &v)).transpose()
+        Ok(Case::fold(&self.case_events(t)?))
     }
 
     /// All events of a case in fold order (HLC, origin, seq).
@@ -708,26 +738,26 @@ impl Store {
         Ok(out)
     }
 
-    fn tickets_in<'a>(tree: &'a sled::Tree, prefix: &[u8]) -> impl Iterator<Item = Result<Ticket, StoreError>> + 'a {
-        let plen = prefix.len();
-        tree.scan_prefix(prefix).map(move |kv| {
-            let (k, _) = kv?;
-            let s = std::str::from_utf8(&k[plen..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ticket::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))
-        })
+    /// Tickets of the cases in `state`, in ticket order (committed).
+    pub fn tickets_by_status(&self, state: State) -> Vec<Ticket> {
+        self.tickets_where(|s| s.state == state)
     }
 
-    /// Tickets of cases in `state`.
-    pub fn tickets_by_status(&self, state: State) -> Result<Vec<Ticket>, StoreError> {
-        Self::tickets_in(&self.t[Tree::Status], &[state.index(), 0]).collect()
+    /// Tickets of the cases held by `unit`, in ticket order (committed).
+    pub fn tickets_by_unit(&self, unit: &str) -> Vec<Ticket> {
+        self.tickets_where(|s| s.unit.as_ref().is_some_and(|u| u.as_str() == unit))
     }
 
-    pub fn tickets_by_unit(&self, unit: &str) -> Result<Vec<Ticket>, StoreError> {
-        Self::tickets_in(&self.t[Tree::Unit], &key(&[unit.as_bytes(), b""])).collect()
+    /// Tickets of a reporter's cases, in ticket order (committed).
+    pub fn tickets_by_phone(&self, phone: &str) -> Vec<Ticket> {
+        self.index.read(|m| m.tickets_of_phone(phone))
     }
 
-    pub fn tickets_by_phone(&self, phone: &str) -> Result<Vec<Ticket>, StoreError> {
-        Self::tickets_in(&self.t[Tree::Phone], &key(&[phone.as_bytes(), b""])).collect()
+    fn tickets_where(&self, f: impl Fn(&CaseSummary) -> bool) -> Vec<Ticket> {
+        let mut out: Vec<Ticket> =
+            self.index.read(|m| m.all().iter().filter(|s| f(s)).map(|s| s.ticket.clone()).collect());
+        out.sort();
+        out
     }
 
     /// Cases whose next escalation is due at or before `now`.
@@ -791,14 +821,9 @@ impl Store {
 
     /// The newest `limit` cases of a phone number (tickets sort by node, day and counter).
     pub fn recent_of_phone(&self, phone: &str, limit: usize) -> Result<Vec<Case>, StoreError> {
-        let prefix = key(&[phone.as_bytes(), b""]);
         let mut out = Vec::new();
-        for kv in self.t[Tree::Phone].scan_prefix(&prefix).rev().take(limit) {
-            let (k, _) = kv?;
-            let t =
-                Ticket::parse(std::str::from_utf8(&k[prefix.len()..]).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(c) = self.case(&t)? {
+        for t in self.tickets_by_phone(phone).iter().rev().take(limit) {
+            if let Some(c) = self.case(t)? {
                 out.push(c);
             }
         }
@@ -827,11 +852,6 @@ impl Store {
 
     pub fn kv_len(&self, kv: Kv) -> usize {
         self.t[Tree::Kv(kv)].len()
-    }
-
-    /// Every case, in ticket order.
-    pub fn all_cases(&self) -> impl Iterator<Item = Result<Case, StoreError>> + '_ {
-        self.t[Tree::Cases].iter().map(|kv| decode("case", &kv?.1))
     }
 
     /// How many cases there are (committed; from the summaries, without a scan).
@@ -1093,8 +1113,8 @@ mod tests {
         let c = store.case(&a).unwrap().unwrap();
         assert_eq!((c.event_count, c.public_notes.len()), (2, 1));
         assert_eq!(store.case_events(&a).unwrap().len(), 2);
-        assert_eq!(store.tickets_by_status(State::New).unwrap(), vec![a.clone(), b.clone()]);
-        assert_eq!(store.tickets_by_phone("+6281234567890").unwrap().len(), 2);
+        assert_eq!(store.tickets_by_status(State::New), vec![a.clone(), b.clone()]);
+        assert_eq!(store.tickets_by_phone("+6281234567890").len(), 2);
         let chains = store.verify_chains().unwrap();
         assert_eq!(chains.len(), 1);
         assert!(chains[0].ok && chains[0].events == 3, "{chains:?}");
