@@ -76,6 +76,8 @@ struct Figures {
     rss_before: f64,
     rss_after: f64,
     bytes_per_report: f64,
+    /// (tree, entries, key and value bytes) after a clean stop
+    trees: Vec<(String, usize, u64)>,
 }
 
 /// GET with one retry: a keep-alive connection the server closed after a slow answer fails at
@@ -170,7 +172,23 @@ fn measure(bin: &str, cases: usize) -> Figures {
         f.rows.push(("board", median_ms(times), 0));
         f.rss_after = rss_mib(pid);
     });
+    // a clean stop (SIGTERM): sled flushed, the journal folded in; then where the bytes are
+    let mut node = node;
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let _ = node.child.wait();
     f.bytes_per_report = dir_bytes(&node.data.join("store")) as f64 / cases as f64;
+    if let Ok(keep) = std::env::var("BENCH_KEEP_STORE") {
+        let _ = Command::new("cp").arg("-a").arg(node.data.join("store")).arg(&keep).status();
+    }
+    let db = sled::Config::new().path(node.data.join("store")).open().expect("open the stopped node's store");
+    for name in db.tree_names() {
+        let t = db.open_tree(&name).unwrap();
+        let (n, bytes) = t.iter().flatten().fold((0, 0u64), |(n, b), (k, v)| (n + 1, b + (k.len() + v.len()) as u64));
+        if n > 0 {
+            f.trees.push((String::from_utf8_lossy(&name).into_owned(), n, bytes));
+        }
+    }
+    f.trees.sort_by_key(|t| std::cmp::Reverse(t.2));
     f
 }
 
@@ -220,4 +238,15 @@ fn main() {
         print!("{:>8.0} bytes", f.bytes_per_report);
     }
     println!("   <= 2,000 bytes");
+    for (name, f) in &all {
+        let logical: u64 = f.trees.iter().map(|t| t.2).sum();
+        println!(
+            "\n{name}: where the bytes are (keys and values per report; {:.0} in all, the files {:.0}):",
+            logical as f64 / cases as f64,
+            f.bytes_per_report
+        );
+        for (tree, n, bytes) in &f.trees {
+            println!("  {tree:<32}{n:>9} entries {:>8.1} bytes per report", *bytes as f64 / cases as f64);
+        }
+    }
 }

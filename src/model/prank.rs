@@ -208,12 +208,18 @@ pub fn trigram_hashes(s: &str) -> Vec<u32> {
                     h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
                 }
             }
-            h
+            fold16(h)
         })
         .collect();
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// A trigram hash folded to 16 bits: the store keeps two bytes per trigram, and a text of a few
+/// hundred trigrams loses almost nothing of its Jaccard similarity to the rare collision.
+pub fn fold16(h: u32) -> u32 {
+    (h ^ (h >> 16)) & 0xffff
 }
 
 /// Jaccard similarity of two sorted, distinct sets.

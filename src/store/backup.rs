@@ -210,7 +210,8 @@ impl Store {
                     return Err(StoreError::Corrupt(format!("origin {origin}: seq {expect} is missing")));
                 }
                 expect += 1;
-                w.entry(Tree::Events.name(), &k, &v)?;
+                // as written (`V1`), whatever the stored form: a backup is read by other releases
+                w.entry(Tree::Events.name(), &k, &super::codec::event_raw(&v)?)?;
                 w.events += 1;
             }
             if expect != head.seq + 1 {
@@ -496,7 +497,8 @@ pub fn restore(
                 trees.entry(e.tree.clone()).or_insert((t, sled::Batch::default(), 0))
             }
         };
-        entry.1.insert(e.key, e.value);
+        let value = if e.tree == Tree::Events.name() { super::codec::pack_event(&e.value) } else { e.value };
+        entry.1.insert(e.key, value);
         entry.2 += 1;
         if entry.2 >= 5_000 {
             entry.0.apply_batch(std::mem::take(&mut entry.1))?;

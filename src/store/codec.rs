@@ -6,6 +6,39 @@ use super::StoreError;
 use serde::{de::DeserializeOwned, Serialize};
 
 pub const V1: u8 = 1;
+/// An event's `V1` bytes with the JSON packed losslessly (`pack`).
+pub const V2: u8 = 2;
+
+/// The stored form of an event's bytes (`V1` + JSON, what the chain hashes and sync sends):
+/// packed when that gives the same bytes back.
+pub fn pack_event(raw: &[u8]) -> Vec<u8> {
+    match raw.split_first() {
+        Some((&V1, json)) => match super::pack::pack(json) {
+            Some(p) => {
+                let mut out = Vec::with_capacity(1 + p.len());
+                out.push(V2);
+                out.extend_from_slice(&p);
+                out
+            }
+            None => raw.to_vec(),
+        },
+        _ => raw.to_vec(),
+    }
+}
+
+/// An event's bytes as written (`V1` + JSON), from its stored form.
+pub fn event_raw(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, StoreError> {
+    match stored.split_first() {
+        Some((&V2, packed)) => {
+            let json = super::pack::unpack(packed).map_err(|e| StoreError::Corrupt(format!("event: {e}")))?;
+            let mut out = Vec::with_capacity(1 + json.len());
+            out.push(V1);
+            out.extend_from_slice(&json);
+            Ok(std::borrow::Cow::Owned(out))
+        }
+        _ => Ok(std::borrow::Cow::Borrowed(stored)),
+    }
+}
 
 pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);

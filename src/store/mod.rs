@@ -14,6 +14,7 @@ mod codec;
 mod flush;
 pub mod index;
 mod journal;
+mod pack;
 mod sync;
 
 pub use crate::model::sync::{Head, Segment};
@@ -22,10 +23,10 @@ pub use flush::Durable;
 pub use sync::{Applied, FeedEntry, Routing, SyncRefusal, Take};
 
 use crate::model::event::{hash_bytes, verify_log, Hash};
-use crate::model::prank::{trigram_hashes, BlockHistory, PastCase};
+use crate::model::prank::{fold16, trigram_hashes, BlockHistory, PastCase};
 use crate::model::summary::{words, CaseSummary};
 use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, NodeCode, Sop, State, Ticket};
-use codec::{decode, encode, key};
+use codec::{decode, encode, event_raw, key, pack_event};
 use flush::GroupCommit;
 use index::CaseIndex;
 use serde::Serialize;
@@ -65,9 +66,9 @@ impl From<sled::Error> for StoreError {
     }
 }
 
-/// Reads an event from its stored bytes.
+/// Reads an event from its stored bytes (packed or not).
 pub fn decode_event(bytes: &[u8]) -> Result<Event, StoreError> {
-    decode("event", bytes)
+    decode("event", &event_raw(bytes)?)
 }
 
 /// The result of checking one origin's chain.
@@ -352,7 +353,7 @@ fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(Tree, Vec<u8
         v.push((
             Tree::Recent,
             key(&[c.location.regency.as_bytes(), &c.created.0.to_be_bytes(), t]),
-            vec![codec::V1, c.state.index()],
+            vec![codec::V2, c.state.index()],
         ));
     }
     v.push((Tree::Summary, t.to_vec(), index::encode(&CaseSummary::of(c, sop), &case_words(c))));
@@ -368,13 +369,14 @@ fn case_words(c: &Case) -> Vec<String> {
     w
 }
 
-/// The full value of a recent-index entry: version, state, the description's trigram hashes.
+/// The full value of a recent-index entry: version, state, the description's trigram hashes
+/// (16 bits each, little-endian; `V1` entries of older stores hold them as 32-bit values).
 fn recent_value(c: &Case) -> Vec<u8> {
     let hashes = trigram_hashes(&c.description);
-    let mut value = Vec::with_capacity(2 + 4 * hashes.len());
-    value.extend_from_slice(&[codec::V1, c.state.index()]);
+    let mut value = Vec::with_capacity(2 + 2 * hashes.len());
+    value.extend_from_slice(&[codec::V2, c.state.index()]);
     for h in hashes {
-        value.extend_from_slice(&h.to_le_bytes());
+        value.extend_from_slice(&(h as u16).to_le_bytes());
     }
     value
 }
@@ -408,7 +410,7 @@ pub(crate) fn fold_all(
         }
         let v =
             events.get(&k[pos + 1..])?.ok_or_else(|| StoreError::Corrupt("case index names a missing event".into()))?;
-        evs.push(decode("event", &v)?);
+        evs.push(decode_event(&v)?);
     }
     if let Some(t) = current.take() {
         finish(&t, &mut evs, &mut count)?;
@@ -488,8 +490,7 @@ impl Store {
                 NodeCode::parse(&String::from_utf8_lossy(&k)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let head: Head = decode("head", &v)?;
             if head.seq > 0 {
-                let last: Event =
-                    decode("event", &t[Tree::Events].get(seq_key(&origin, head.seq))?.unwrap_or_default())?;
+                let last: Event = decode_event(&t[Tree::Events].get(seq_key(&origin, head.seq))?.unwrap_or_default())?;
                 clock.observe(last.hlc);
             }
             heads.insert(origin, head);
@@ -731,7 +732,7 @@ impl Store {
             let (k, _) = kv?;
             let rest = &k[prefix.len()..];
             if let Some(v) = self.t[Tree::Events].get(rest)? {
-                out.push(decode::<Event>("event", &v)?);
+                out.push(decode_event(&v)?);
             }
         }
         out.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
@@ -801,11 +802,23 @@ impl Store {
             let ticket = Ticket::parse(std::str::from_utf8(k.get(plen + 9..).ok_or_else(bad)?).map_err(|_| bad())?)
                 .map_err(|_| bad())?;
             let (version, rest) = v.split_first().ok_or_else(bad)?;
-            if *version != codec::V1 || rest.is_empty() {
+            if rest.is_empty() {
                 return Err(bad());
             }
             let state = State::ALL.get(usize::from(rest[0])).copied().ok_or_else(bad)?;
-            let trigrams = rest[1..].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let trigrams = match *version {
+                codec::V2 => rest[1..].chunks_exact(2).map(|c| u32::from(u16::from_le_bytes([c[0], c[1]]))).collect(),
+                codec::V1 => {
+                    let mut t: Vec<u32> = rest[1..]
+                        .chunks_exact(4)
+                        .map(|c| fold16(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+                        .collect();
+                    t.sort_unstable();
+                    t.dedup();
+                    t
+                }
+                _ => return Err(bad()),
+            };
             out.push(PastCase {
                 ticket,
                 created: Millis(created),
@@ -887,8 +900,9 @@ impl Store {
                 let seq = u64::from_be_bytes(
                     k[prefix.len()..].try_into().map_err(|_| StoreError::Corrupt("event key".into()))?,
                 );
-                let ev: Event = decode("event", &v)?;
-                rows.push((seq, v, ev.prev_hash));
+                let raw = event_raw(&v)?.into_owned();
+                let ev: Event = decode("event", &raw)?;
+                rows.push((seq, raw, ev.prev_hash));
             }
             let epochs: Vec<(u64, u64)> = head.segments.iter().map(|s| (s.first, s.prev)).collect();
             let result = verify_log(rows.iter().map(|(s, v, p)| (*s, &v[..], *p)), &epochs);
@@ -1047,7 +1061,7 @@ impl<'a> Txn<'a> {
         let hash = hash_bytes(&bytes);
         let k = seq_key(&node, ev.id.seq);
         self.ops.push(Op::put(Tree::CaseEvents, key(&[case.as_str().as_bytes(), &k]), Vec::new()));
-        self.ops.push(Op::put(Tree::Events, k, bytes));
+        self.ops.push(Op::put(Tree::Events, k, pack_event(&bytes)));
         self.heads.insert(node, Head { seq: ev.id.seq, hash: hex::encode(hash), ..head });
         self.events.push(ev.clone());
         ev

@@ -151,14 +151,17 @@ impl Store {
         let mut out = Vec::with_capacity(limit.min(4096));
         for kv in self.t[Tree::Events].range(seq_key(origin, after + 1)..=seq_key(origin, head)).take(limit) {
             let (k, v) = kv?;
-            out.push((parse_seq(&k, prefix_len)?, v.to_vec()));
+            out.push((parse_seq(&k, prefix_len)?, super::codec::event_raw(&v)?.into_owned()));
         }
         Ok(out)
     }
 
-    /// The stored bytes of one event.
+    /// The bytes of one event as written (what its successor's `prev_hash` covers).
     pub fn event_bytes(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.t[Tree::Events].get(seq_key(&id.origin, id.seq))?.map(|v| v.to_vec()))
+        match self.t[Tree::Events].get(seq_key(&id.origin, id.seq))? {
+            Some(v) => Ok(Some(super::codec::event_raw(&v)?.into_owned())),
+            None => Ok(None),
+        }
     }
 
     /// The last position of `child`'s feed (0: empty).
@@ -337,7 +340,7 @@ impl Txn<'_> {
             self.w.clock.observe(ev.hlc);
             let k = seq_key(&ev.id.origin, ev.id.seq);
             self.ops.push(Op::put(Tree::CaseEvents, key(&[ev.case.as_str().as_bytes(), &k]), Vec::new()));
-            self.ops.push(Op::put(Tree::Events, k, raw.clone()));
+            self.ops.push(Op::put(Tree::Events, k, super::codec::pack_event(raw)));
             self.events.push(ev.clone());
             in_batch.insert(ev.id.clone());
             let view = views.get_mut(&ev.case).expect("looked up above");
