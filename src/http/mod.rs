@@ -49,6 +49,7 @@ pub fn configure(
     let data = web::Data::from(app);
     let wa = whatsapp.map(web::Data::from);
     let release_slots = extract::ReleaseSlots::default();
+    let photo_slots = multipart::PhotoSlots::default();
     move |cfg: &mut web::ServiceConfig| {
         use routes::*;
         let na = || web::to(method_not_allowed);
@@ -57,6 +58,7 @@ pub fn configure(
         }
         cfg.app_data(data.clone())
             .app_data(release_slots.clone())
+            .app_data(photo_slots.clone())
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")).into()
             }))

@@ -21,6 +21,17 @@ use std::pin::Pin;
 #[derive(Debug, Clone, Copy)]
 pub struct PhotosLimit(pub usize);
 
+/// Reports with photos read at once, for all workers: each holds up to its `PhotosLimit` in
+/// memory while its photos are checked and kept, so a flood cannot take the node's memory.
+#[derive(Clone)]
+pub struct PhotoSlots(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl Default for PhotoSlots {
+    fn default() -> Self {
+        PhotoSlots(std::sync::Arc::new(tokio::sync::Semaphore::new(4)))
+    }
+}
+
 /// One part of a multipart body: its name and where its content lies in the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
@@ -38,11 +49,8 @@ pub fn parts(body: &[u8], boundary: &str) -> Result<Vec<Part>, ApiError> {
     let sep = format!("\r\n{delim}");
     let next_sep = memmem::Finder::new(sep.as_bytes());
     // the first delimiter opens the body, or ends a preamble
-    let mut pos = if body.starts_with(delim.as_bytes()) {
-        0
-    } else {
-        next_sep.find(body).ok_or_else(|| bad("no boundary"))? + 2
-    };
+    let mut pos =
+        if body.starts_with(delim.as_bytes()) { 0 } else { next_sep.find(body).ok_or_else(|| bad("no boundary"))? + 2 };
     let mut out = Vec::new();
     loop {
         pos += delim.len();
@@ -84,7 +92,12 @@ fn part_name(headers: &str) -> Option<String> {
 /// [`PhotosLimit`]. Another content type: 415. Put it after the intake gate.
 pub enum ReportBody {
     Json(ReportIn),
-    WithPhotos { report: ReportIn, photos: Vec<Vec<u8>> },
+    WithPhotos {
+        report: ReportIn,
+        photos: Vec<Vec<u8>>,
+        /// the photo slot, held until the report is answered
+        slot: tokio::sync::OwnedSemaphorePermit,
+    },
 }
 
 impl FromRequest for ReportBody {
@@ -102,6 +115,7 @@ impl FromRequest for ReportBody {
             Some(_) => req.app_data::<PhotosLimit>().map_or(BodyLimit::of(req), |l| l.0),
             None => BodyLimit::of(req),
         };
+        let slots = req.app_data::<PhotoSlots>().cloned().expect("PhotoSlots is registered");
         let (declared, payload) = (declared_length(req), payload.take());
         Box::pin(async move {
             if !json && boundary.is_none() {
@@ -112,8 +126,19 @@ impl FromRequest for ReportBody {
                      with a part `report` and up to three parts `photo`",
                 ));
             }
+            let Some(boundary) = boundary else {
+                return parse_json(&read_limited(declared, payload, limit).await?).map(ReportBody::Json);
+            };
+            let slot = slots.0.try_acquire_owned().map_err(|_| {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "photos_busy",
+                    "many reports with photos are arriving at once; try again in a few seconds",
+                );
+                e.retry_after = Some(5);
+                e
+            })?;
             let body = read_limited(declared, payload, limit).await?;
-            let Some(boundary) = boundary else { return parse_json(&body).map(ReportBody::Json) };
             let mut report = None;
             let mut photos = Vec::new();
             for p in parts(&body, &boundary)? {
@@ -131,7 +156,7 @@ impl FromRequest for ReportBody {
             }
             let report =
                 report.ok_or_else(|| ApiError::field("missing_field", "report", "the part `report` is required"))?;
-            Ok(ReportBody::WithPhotos { report, photos })
+            Ok(ReportBody::WithPhotos { report, photos, slot })
         })
     }
 }
@@ -141,7 +166,9 @@ mod tests {
     use super::*;
 
     fn names(body: &[u8], b: &str) -> Result<Vec<(String, Vec<u8>)>, &'static str> {
-        parts(body, b).map(|ps| ps.into_iter().map(|p| (p.name, body[p.range].to_vec())).collect()).map_err(|e| e.body.code)
+        parts(body, b)
+            .map(|ps| ps.into_iter().map(|p| (p.name, body[p.range].to_vec())).collect())
+            .map_err(|e| e.body.code)
     }
 
     #[test]

@@ -2,11 +2,11 @@
 
 use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
-use super::multipart::ReportBody;
 use super::extract::{
     client_addr, declared_length, read_limited, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody,
     Passive, ReadCases, ReleaseSlot, RunNode, TrackGate, EXPIRES_IN_HEADER, SESSION_COOKIE,
 };
+use super::multipart::ReportBody;
 use crate::channel::whatsapp::WhatsApp;
 use crate::model::event::Channel;
 use crate::model::report::RawReport;
@@ -47,7 +47,7 @@ pub async fn healthz(app: web::Data<App>) -> Result<HttpResponse> {
 pub async fn create_report(app: web::Data<App>, who: IntakeGate, body: ReportBody) -> Result<HttpResponse> {
     let (r, photos) = match body {
         ReportBody::Json(r) => (r, None),
-        ReportBody::WithPhotos { report, photos } => (report, Some(photos)),
+        ReportBody::WithPhotos { report, photos, slot } => (report, Some((photos, slot))),
     };
     let channel = match (r.channel.as_deref(), &who.0) {
         (None | Some("web"), _) => Channel::Web,
@@ -85,7 +85,7 @@ pub async fn create_report(app: web::Data<App>, who: IntakeGate, body: ReportBod
     };
     let receipt = match photos {
         None => intake::submit(&app, raw, channel, actor).await?,
-        Some(photos) => intake::submit_with_photos(&app, raw, channel, actor, photos).await?,
+        Some((photos, _slot)) => intake::submit_with_photos(&app, raw, channel, actor, photos).await?,
     };
     Ok(HttpResponse::Created().json(ReceiptOut {
         ticket: receipt.ticket.to_string(),

@@ -475,7 +475,11 @@ mod tests {
     fn public_progress_notes_reach_tracking() {
         let mut log = Log::new();
         let plg = UnitCode::parse("PLG").unwrap();
-        log.push("PLG", 1, EventKind::Dispatched { unit: plg, node: node("PLG"), note: String::new(), takeover: false });
+        log.push(
+            "PLG",
+            1,
+            EventKind::Dispatched { unit: plg, node: node("PLG"), note: String::new(), takeover: false },
+        );
         log.push("PLG", 2, EventKind::Acknowledged { note: String::new() });
         let old: EventKind = serde_json::from_str(r#"{"type":"progressed","note":"Tim meluncur"}"#).unwrap();
         assert_eq!(old, EventKind::Progressed { note: "Tim meluncur".into(), public: false });

@@ -1,11 +1,11 @@
 //! Taking a report: from the public form, a call-taker, or (later) WhatsApp.
 
+use super::whatsapp::StoredMedia;
 use super::{sha256_hex, App, ServiceError};
 use crate::model::event::{Channel, ReportedCase};
+use crate::model::photo;
 use crate::model::report::{check, RawReport};
 use crate::model::{Actor, Case, EventKind, State, Ticket};
-use super::whatsapp::StoredMedia;
-use crate::model::photo;
 use crate::store::Kv;
 use base64::Engine;
 use rand::Rng;
@@ -49,7 +49,13 @@ pub async fn submit_with_photos(
         .zip(types)
         .map(|(bytes, ty)| {
             let sha = hex::encode(crate::model::event::hash_bytes(bytes));
-            (sha, StoredMedia { mime_type: ty.mime().to_owned(), data: base64::engine::general_purpose::STANDARD.encode(bytes) })
+            (
+                sha,
+                StoredMedia {
+                    mime_type: ty.mime().to_owned(),
+                    data: base64::engine::general_purpose::STANDARD.encode(bytes),
+                },
+            )
         })
         .collect();
     let refs = kept.iter().map(|(sha, _)| photo::attachment_ref(sha)).collect();

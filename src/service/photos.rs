@@ -33,7 +33,8 @@ pub fn photo(app: &App, staff: &Staff, ticket: &Ticket, sha: &str, from: &str) -
         return Err(ServiceError::RoleMayNot { role: staff.role, action: "read cases" });
     }
     let case: Case = app.store.case(ticket)?.ok_or(ServiceError::NotFound)?;
-    if !super::cases::in_scope(staff, &case) || !case.attachments.iter().any(|a| sha_of(app, a).as_deref() == Some(sha)) {
+    if !super::cases::in_scope(staff, &case) || !case.attachments.iter().any(|a| sha_of(app, a).as_deref() == Some(sha))
+    {
         return Err(ServiceError::NotFound);
     }
     let blob = app.store.kv_get::<StoredMedia>(Kv::WaMedia, sha.as_bytes())?.ok_or(ServiceError::NotFound)?;

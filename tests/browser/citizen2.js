@@ -36,6 +36,9 @@ async function images(page, types) {
 
 const photoError = (page) => page.textContent('#e-photos');
 
+/** The refusal this test asked for is logged by Chromium as a failed load: not a problem. */
+const expected = (page, status) => { page.problems = page.problems.filter((p) => !p.includes(`status of ${status}`)); };
+
 export default [
   ['citizen2: the page weight; a draft survives reload and the language switch; the counter counts to the limit', async (browser) => {
     const page = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -133,6 +136,7 @@ export default [
     await page.reload();
     await page.waitForSelector('#done:not([hidden])');
     assert(await page.isHidden('#report'), 'a reload shows the receipt');
+    expected(page, 415);
     clean(page);
 
     const op = await newPage(browser);
@@ -150,7 +154,7 @@ export default [
   }],
 
   ['citizen2: the rate limit says what was limited and when to try again', async (browser) => {
-    const phone = '0812-6600-5566';
+    const phone = `0812-67${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
     for (let i = 0; i < 5; i += 1) await fileReport(report({ reporter: { name: 'Yusuf Maulana', phone } }));
     const page = await newPage(browser, { viewport: { width: 390, height: 844 } });
     await page.goto(`${BASE}/`);
@@ -161,6 +165,7 @@ export default [
     assert(msg.includes('nomor HP ini') && /dalam \d+ (menit|detik)/.test(msg) && msg.includes('WIB'), `what and when: ${msg}`);
     assert(await page.inputValue('#description') === DESCRIPTION, 'the text stays');
     await shot(page, 'c2-08-rate-limited');
+    expected(page, 429);
     clean(page);
     await page.context().close();
   }],

@@ -45,7 +45,8 @@ async fn photos_go_with_the_report_and_staff_read_them_logged() {
     let citizen = node.client();
     let report = report_body("crime", "Motor saya dicuri, ini foto pelakunya dari CCTV warung");
     // a PNG sent under a .jpg name and a wrong declared type: the bytes decide
-    let (s, v) = send(&node, &citizen, &report, &[("cctv.jpg", "image/jpeg", JPEG), ("b.jpg", "image/jpeg", PNG)]).await;
+    let (s, v) =
+        send(&node, &citizen, &report, &[("cctv.jpg", "image/jpeg", JPEG), ("b.jpg", "image/jpeg", PNG)]).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let ticket = v["ticket"].as_str().unwrap().to_owned();
 
@@ -72,7 +73,8 @@ async fn photos_go_with_the_report_and_staff_read_them_logged() {
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     let (_, log) = node.login("itwasda").await.get("/api/v1/access-log?limit=50").await;
-    let reads: Vec<&Value> = log["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "read_photo").collect();
+    let reads: Vec<&Value> =
+        log["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "read_photo").collect();
     assert_eq!(reads.len(), 2, "{log}");
     assert!(reads.iter().all(|e| e["actor"] == "op"), "{reads:?}");
 }
@@ -85,8 +87,18 @@ async fn each_bad_photo_has_its_own_code_and_nothing_is_kept() {
     let report = report_body("crime", "Rumah saya dibobol maling tadi malam, pintu rusak");
     let big = [JPEG, &vec![0u8; 5 << 20]].concat();
     let cases: [(&[(&str, &str, &[u8])], StatusCode, &str, &str); 4] = [
-        (&[("a.jpg", "image/jpeg", JPEG), ("b.jpg", "image/jpeg", b"GIF89a not kept")], StatusCode::UNSUPPORTED_MEDIA_TYPE, "photo_not_image", "photos[1]"),
-        (&[("evil.png", "image/png", b"<svg onload=alert(1)>")], StatusCode::UNSUPPORTED_MEDIA_TYPE, "photo_not_image", "photos[0]"),
+        (
+            &[("a.jpg", "image/jpeg", JPEG), ("b.jpg", "image/jpeg", b"GIF89a not kept")],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "photo_not_image",
+            "photos[1]",
+        ),
+        (
+            &[("evil.png", "image/png", b"<svg onload=alert(1)>")],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "photo_not_image",
+            "photos[0]",
+        ),
         (&[("big.jpg", "image/jpeg", &big)], StatusCode::PAYLOAD_TOO_LARGE, "photo_too_large", "photos[0]"),
         (&[("a.jpg", "image/jpeg", JPEG); 4], StatusCode::UNPROCESSABLE_ENTITY, "too_many_photos", "photos"),
     ];
@@ -112,7 +124,8 @@ async fn each_bad_photo_has_its_own_code_and_nothing_is_kept() {
     if let Ok(r) = r {
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
-    let r = citizen.post(node.url("/api/v1/reports")).header("content-type", "text/plain").body("x").send().await.unwrap();
+    let r =
+        citizen.post(node.url("/api/v1/reports")).header("content-type", "text/plain").body("x").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     let (_, q) = node.login("op").await.get("/api/v1/cases?status=all").await;
@@ -129,7 +142,9 @@ async fn a_public_progress_note_reaches_tracking_with_its_time() {
     node.add_user("plg1", "unit_officer", Some("PLG"));
     let (ticket, token) = node.report(&node.client(), "crime", "Dompet saya dicopet di angkot jurusan Ampera").await;
     let op = node.login("op").await;
-    for body in [json!({"action": "verify", "method": "callback_confirmed"}), json!({"action": "dispatch", "unit": "PLG"})] {
+    for body in
+        [json!({"action": "verify", "method": "callback_confirmed"}), json!({"action": "dispatch", "unit": "PLG"})]
+    {
         let (s, v) = op.act(&ticket, body).await;
         assert_eq!(s, StatusCode::OK, "{v}");
     }
@@ -143,8 +158,11 @@ async fn a_public_progress_note_reaches_tracking_with_its_time() {
         assert_eq!(s, StatusCode::OK, "{v}");
     }
     let h = unit.case(&ticket).await["history"].clone();
-    let progressed: Vec<&Value> = h.as_array().unwrap().iter().filter(|e| e["kind"] == "progressed").collect();
-    assert_eq!(progressed.iter().map(|e| e["details"]["public"].clone()).collect::<Vec<_>>(), [json!(false), json!(true)]);
+    let progressed: Vec<&Value> = h.as_array().unwrap().iter().filter(|e| e["type"] == "progressed").collect();
+    assert_eq!(
+        progressed.iter().map(|e| e["details"]["public"].clone()).collect::<Vec<_>>(),
+        [json!(false), json!(true)]
+    );
     let r = node.client().get(node.url(&format!("/api/v1/reports/{ticket}?token={token}"))).send().await.unwrap();
     let v: Value = r.json().await.unwrap();
     let notes = v["notes"].as_array().unwrap();

@@ -183,6 +183,7 @@ function whenAgain(s) {
 function serverError(r) {
   const d = r.data;
   if (r.status === 0) return { form: t('err.network') };
+  if (d.code === 'photos_busy') return { form: t('ph.err.photos_busy') };
   if (r.status === 429) return { form: t(d.field === 'reporter.phone' ? 'ph.rate.phone' : 'ph.rate.address', whenAgain(r.retryAfter || 60)) };
   const photo = /^photos(?:\[(\d+)\])?$/.exec(d.field ?? '');
   if (photo && `ph.err.${d.code}` !== t(`ph.err.${d.code}`)) {

@@ -97,7 +97,7 @@ const id = {
   'ph.next.track': 'Pantau statusnya di halaman Lacak laporan dengan nomor tiket dan kode lacak; catatan petugas untuk Anda tampil di sana dengan waktunya.',
   'ph.next.110': 'Jika keadaan memburuk atau ada nyawa dalam bahaya, jangan menunggu: telepon 110.',
   'ph.photos': 'Foto dari pelapor', 'ph.alt': 'Foto {n} dari pelapor', 'ph.public': 'Tampilkan kepada pelapor di halaman Lacak',
-  'ph.public.mark': 'ditampilkan kepada pelapor',
+  'ph.err.photos_busy': 'Banyak laporan berfoto sedang masuk. Tunggu beberapa detik lalu tekan Kirim lagi; isian Anda tetap ada.',
 };
 
 const en = {
@@ -196,7 +196,7 @@ const en = {
   'ph.next.track': 'Follow its status on the Track report page with the ticket number and tracking code; notes from officers for you appear there with their time.',
   'ph.next.110': 'If things get worse or a life is in danger, do not wait: call 110.',
   'ph.photos': 'Photos from the reporter', 'ph.alt': 'Photo {n} from the reporter', 'ph.public': 'Show to the reporter on the Track page',
-  'ph.public.mark': 'shown to the reporter',
+  'ph.err.photos_busy': 'Many reports with photos are arriving at once. Wait a few seconds and press Send again; your entries are kept.',
 };
 
 export const lang = (() => {
