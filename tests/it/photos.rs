@@ -6,12 +6,15 @@ use crate::support::{report_body, Options, TestNode};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
+/// A file as a browser sends it: name, declared type, bytes.
+type Photo<'a> = (&'a str, &'a str, &'a [u8]);
+
 const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 a small jpeg";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR a small png";
 
 /// A `multipart/form-data` body: the report JSON, then each photo (with the file name and type
 /// a browser would send, which the server does not trust).
-fn multipart(report: &Value, photos: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+fn multipart(report: &Value, photos: &[Photo]) -> (String, Vec<u8>) {
     let b = "----banpolTestBoundary7MA4YWxkTrZu0gW";
     let mut body = format!(
         "--{b}\r\nContent-Disposition: form-data; name=\"report\"\r\nContent-Type: application/json\r\n\r\n{report}\r\n"
@@ -29,7 +32,7 @@ fn multipart(report: &Value, photos: &[(&str, &str, &[u8])]) -> (String, Vec<u8>
     (format!("multipart/form-data; boundary={b}"), body)
 }
 
-async fn send(node: &TestNode, c: &Client, report: &Value, photos: &[(&str, &str, &[u8])]) -> (StatusCode, Value) {
+async fn send(node: &TestNode, c: &Client, report: &Value, photos: &[Photo<'_>]) -> (StatusCode, Value) {
     let (ct, body) = multipart(report, photos);
     let r = c.post(node.url("/api/v1/reports")).header("content-type", ct).body(body).send().await.unwrap();
     let s = r.status();
@@ -86,7 +89,7 @@ async fn each_bad_photo_has_its_own_code_and_nothing_is_kept() {
     let citizen = node.client();
     let report = report_body("crime", "Rumah saya dibobol maling tadi malam, pintu rusak");
     let big = [JPEG, &vec![0u8; 5 << 20]].concat();
-    let cases: [(&[(&str, &str, &[u8])], StatusCode, &str, &str); 4] = [
+    let cases: [(&[Photo], StatusCode, &str, &str); 4] = [
         (
             &[("a.jpg", "image/jpeg", JPEG), ("b.jpg", "image/jpeg", b"GIF89a not kept")],
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
