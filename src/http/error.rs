@@ -13,7 +13,8 @@ pub struct ErrorBody {
     pub code: &'static str,
     /// what happened and what to do, for a person
     pub message: String,
-    /// the request field at fault, for 422s
+    /// the request field at fault: for 422s, a refused photo (`photos[1]`), and the reporter's
+    /// number when a 429 `rate_limited` is for the number (`reporter.phone`) not the address
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
