@@ -108,7 +108,7 @@ pub struct MeOut {
 
 /// An action on a case. Which fields are needed depends on `action`:
 /// verify {method, priority?}, reject {reason, note?}, dispatch {unit, note?}, acknowledge {note?},
-/// progress {note}, resolve {summary}, close {note?}, reopen {reason}, note {text, public?},
+/// progress {note, public?}, resolve {summary}, close {note?}, reopen {reason}, note {text, public?},
 /// link_duplicate {original, note?}. Verification methods: callback_confirmed, scene_confirmed,
 /// not_reachable.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -225,8 +225,10 @@ pub struct ReporterRecordOut {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttachmentOut {
+    /// a WhatsApp media id, or `sha256:<hex>` for a photo sent with a web report
     pub media_id: String,
-    /// set once the file was fetched from the Graph API (content-addressed)
+    /// set once the file is kept (a web photo at once, a WhatsApp photo once fetched from the
+    /// Graph API): `GET /api/v1/cases/{ticket}/photos/{sha256}` serves it
     pub sha256: Option<String>,
 }
 
@@ -454,9 +456,8 @@ pub fn event(e: &Event) -> EventOut {
         EventKind::Dispatched { unit, node, note, takeover } => {
             json!({"unit": unit.as_str(), "node": node.as_str(), "note": note, "takeover": takeover})
         }
-        EventKind::Acknowledged { note } | EventKind::Progressed { note } | EventKind::Closed { note } => {
-            json!({"note": note})
-        }
+        EventKind::Acknowledged { note } | EventKind::Closed { note } => json!({"note": note}),
+        EventKind::Progressed { note, public } => json!({"note": note, "public": public}),
         EventKind::Resolved { summary } => json!({"summary": summary}),
         EventKind::Reopened { reason } => json!({"reason": reason}),
         EventKind::Noted { text, public } => json!({"text": text, "public": public}),

@@ -13,7 +13,8 @@ pub struct ErrorBody {
     pub code: &'static str,
     /// what happened and what to do, for a person
     pub message: String,
-    /// the request field at fault, for 422s
+    /// the request field at fault: for 422s, a refused photo (`photos[1]`), and the reporter's
+    /// number when a 429 `rate_limited` is for the number (`reporter.phone`) not the address
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
@@ -80,6 +81,9 @@ impl ResponseError for ApiError {
 fn e_msg(what: &str, s: u64) -> String {
     match what {
         "tracking" => format!("too many status lookups from here in a short time; try again in {s} s"),
+        "phone number" => format!(
+            "too many reports from this phone number in a short time; try again in {s} s (if a life is in danger, call 110)"
+        ),
         _ => {
             format!("too many reports from here in a short time; try again in {s} s (if a life is in danger, call 110)")
         }
@@ -91,6 +95,17 @@ impl From<ServiceError> for ApiError {
         use StatusCode as S;
         match e {
             ServiceError::Field(f) => ApiError::field(f.code, f.field, f.message),
+            ServiceError::Photo(p) => {
+                use crate::model::photo::PhotoError as P;
+                let (status, code) = match p {
+                    P::TooMany => (S::UNPROCESSABLE_ENTITY, "too_many_photos"),
+                    P::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, "photo_too_large"),
+                    P::NotImage(_) => (S::UNSUPPORTED_MEDIA_TYPE, "photo_not_image"),
+                };
+                let mut e = ApiError::new(status, code, p.to_string());
+                e.body.field = Some(p.index().map_or_else(|| "photos".to_owned(), |i| format!("photos[{i}]")));
+                e
+            }
             ServiceError::NotFound => ApiError::not_found(),
             ServiceError::RoleMayNot { role, action } => ApiError::role_may_not(role, action),
             ServiceError::JoinTokenRefused => ApiError::new(S::FORBIDDEN, "join_token_refused", e.to_string()),
@@ -139,6 +154,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::RateLimited { what, retry_after_s } => {
                 let mut e = ApiError::new(S::TOO_MANY_REQUESTS, "rate_limited", e_msg(what, retry_after_s));
                 e.retry_after = Some(retry_after_s);
+                // what was limited: the reporter's number, else the address the request came from
+                e.body.field = (what == "phone number").then(|| "reporter.phone".to_owned());
                 e
             }
             ServiceError::BadUsername(_) => ApiError::new(S::BAD_REQUEST, "bad_username", e.to_string()),

@@ -5,6 +5,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod multipart;
 pub mod origin;
 pub mod pages;
 pub mod routes;
@@ -22,6 +23,8 @@ use std::sync::Arc;
 pub const RELEASE_LIMIT: usize = 64 << 20;
 /// A report: description and address of at most 4000 characters each, escaped at worst.
 const REPORT_LIMIT: usize = 64 << 10;
+/// A report with photos: the report, and one photo more than are taken (see `PhotosLimit`).
+const PHOTOS_LIMIT: usize = REPORT_LIMIT + (crate::model::photo::PHOTOS_MAX + 1) * crate::model::photo::PHOTO_MAX_BYTES;
 /// A case action: one text of at most 4000 characters, escaped at worst.
 const ACTION_LIMIT: usize = 32 << 10;
 /// A WhatsApp webhook delivery (Meta batches a few messages; media comes by id, not inline).
@@ -46,6 +49,7 @@ pub fn configure(
     let data = web::Data::from(app);
     let wa = whatsapp.map(web::Data::from);
     let release_slots = extract::ReleaseSlots::default();
+    let photo_slots = multipart::PhotoSlots::default();
     move |cfg: &mut web::ServiceConfig| {
         use routes::*;
         let na = || web::to(method_not_allowed);
@@ -54,6 +58,7 @@ pub fn configure(
         }
         cfg.app_data(data.clone())
             .app_data(release_slots.clone())
+            .app_data(photo_slots.clone())
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")).into()
             }))
@@ -64,6 +69,7 @@ pub fn configure(
             .service(
                 web::resource("/api/v1/reports")
                     .app_data(BodyLimit(REPORT_LIMIT))
+                    .app_data(multipart::PhotosLimit(PHOTOS_LIMIT))
                     .route(web::post().to(create_report))
                     .default_service(na()),
             )
@@ -78,6 +84,11 @@ pub fn configure(
             .service(web::resource("/api/v1/me").route(web::get().to(whoami)).default_service(na()))
             .service(web::resource("/api/v1/cases").route(web::get().to(list_cases)).default_service(na()))
             .service(web::resource("/api/v1/cases/{ticket}").route(web::get().to(get_case)).default_service(na()))
+            .service(
+                web::resource("/api/v1/cases/{ticket}/photos/{sha256}")
+                    .route(web::get().to(case_photo))
+                    .default_service(na()),
+            )
             .service(
                 web::resource("/api/v1/cases/{ticket}/actions")
                     .app_data(BodyLimit(ACTION_LIMIT))

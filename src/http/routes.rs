@@ -6,6 +6,7 @@ use super::extract::{
     client_addr, declared_length, read_limited, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody,
     Passive, ReadCases, ReleaseSlot, RunNode, TrackGate, EXPIRES_IN_HEADER, SESSION_COOKIE,
 };
+use super::multipart::ReportBody;
 use crate::channel::whatsapp::WhatsApp;
 use crate::model::event::Channel;
 use crate::model::report::RawReport;
@@ -36,11 +37,18 @@ pub async fn healthz(app: web::Data<App>) -> Result<HttpResponse> {
     }))
 }
 
-/// File a report. Public; staff may file phone and walk-in reports for callers.
+/// File a report. Public; staff may file phone and walk-in reports for callers. As JSON, or as
+/// `multipart/form-data` with the same JSON in a part `report` and up to three JPEG, PNG or WebP
+/// photos (5 MiB each, type read from the bytes) in parts `photo`: a bad photo refuses the whole
+/// report (413 `photo_too_large`, 415 `photo_not_image`, 422 `too_many_photos`, `field` naming
+/// it, e.g. `photos[1]`), and nothing is kept.
 #[utoipa::path(post, path = "/api/v1/reports", request_body = ReportIn,
-    responses((status = 201, body = ReceiptOut), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn create_report(app: web::Data<App>, who: IntakeGate, body: JsonBody<ReportIn>) -> Result<HttpResponse> {
-    let r = body.0;
+    responses((status = 201, body = ReceiptOut), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn create_report(app: web::Data<App>, who: IntakeGate, body: ReportBody) -> Result<HttpResponse> {
+    let (r, photos) = match body {
+        ReportBody::Json(r) => (r, None),
+        ReportBody::WithPhotos { report, photos, slot } => (report, Some((photos, slot))),
+    };
     let channel = match (r.channel.as_deref(), &who.0) {
         (None | Some("web"), _) => Channel::Web,
         (Some("phone"), Some(_)) => Channel::Phone,
@@ -75,7 +83,10 @@ pub async fn create_report(app: web::Data<App>, who: IntakeGate, body: JsonBody<
         lon: location.as_ref().and_then(|l| l.lon),
         priority: r.priority,
     };
-    let receipt = intake::submit(&app, raw, channel, actor).await?;
+    let receipt = match photos {
+        None => intake::submit(&app, raw, channel, actor).await?,
+        Some((photos, _slot)) => intake::submit_with_photos(&app, raw, channel, actor, photos).await?,
+    };
     Ok(HttpResponse::Created().json(ReceiptOut {
         ticket: receipt.ticket.to_string(),
         token: receipt.token,
@@ -274,6 +285,26 @@ pub async fn get_case(
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(case_out(&app, v)))
 }
 
+/// One photo of a case, for staff who may read the case; each read is written to the access log.
+/// Sent with the type its bytes show and `X-Content-Type-Options: nosniff`.
+#[utoipa::path(get, path = "/api/v1/cases/{ticket}/photos/{sha256}", params(("ticket" = String, Path), ("sha256" = String, Path)),
+    responses((status = 200, description = "the image", content_type = "image/jpeg"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn case_photo(
+    app: web::Data<App>,
+    who: Authed<ReadCases>,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let (t, sha) = path.into_inner();
+    let p = crate::service::photos::photo(&app, &who.staff, &ticket(&t)?, &sha, &client_addr(&req))?;
+    Ok(HttpResponse::Ok()
+        .content_type(p.mime)
+        .insert_header((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        // content-addressed, so never stale; private, and short, as it is personal data
+        .insert_header(("Cache-Control", "private, max-age=300"))
+        .body(p.bytes))
+}
+
 fn case_out(app: &App, v: cases::CaseView) -> CaseOut {
     let c = &v.case;
     CaseOut {
@@ -325,7 +356,7 @@ fn command(a: ActionIn) -> Result<Command> {
             Command::Dispatch { unit: UnitCode::parse(&u).map_err(|e| ApiError::field("unknown_unit", "unit", e.to_string()))?, note }
         }
         "acknowledge" => Command::Acknowledge { note },
-        "progress" => Command::Progress { note: need(a.note, "note")? },
+        "progress" => Command::Progress { note: need(a.note, "note")?, public: a.public.unwrap_or(false) },
         "resolve" => Command::Resolve { summary: need(a.summary, "summary")? },
         "close" => Command::Close { note },
         "reopen" => Command::Reopen { reason: need(a.reason, "reason")? },
@@ -829,6 +860,7 @@ pub async fn whatsapp_outbox(
         whoami,
         list_cases,
         get_case,
+        case_photo,
         case_action,
         units,
         board,

@@ -235,7 +235,9 @@ impl Case {
                 self.public_notes.push(PublicNote { at, text: summary.clone() });
             }
             EventKind::Reopened { .. } => self.resolution = None,
-            EventKind::Noted { text, public: true } => self.public_notes.push(PublicNote { at, text: text.clone() }),
+            EventKind::Noted { text, public: true } | EventKind::Progressed { note: text, public: true } => {
+                self.public_notes.push(PublicNote { at, text: text.clone() })
+            }
             EventKind::Escalated { step, rung, .. } => {
                 if Step::pending_in(self.state) == Some(*step) && *rung > self.escalation_rung {
                     self.escalation_rung = *rung;
@@ -356,7 +358,7 @@ impl Case {
                 EventKind::Dispatched { unit, node: u.node.clone(), note: optional("note", &note)?, takeover }
             }
             Command::Acknowledge { note } => EventKind::Acknowledged { note: optional("note", &note)? },
-            Command::Progress { note } => EventKind::Progressed { note: required("note", &note)? },
+            Command::Progress { note, public } => EventKind::Progressed { note: required("note", &note)?, public },
             Command::Resolve { summary } => EventKind::Resolved { summary: required("summary", &summary)? },
             Command::Close { note } => EventKind::Closed { note: optional("note", &note)? },
             Command::Reopen { reason } => EventKind::Reopened { reason: required("reason", &reason)? },
@@ -451,7 +453,7 @@ mod tests {
                 State::Dispatched,
             ),
             (EventKind::Acknowledged { note: String::new() }, State::Acknowledged),
-            (EventKind::Progressed { note: "Tim meluncur".into() }, State::InProgress),
+            (EventKind::Progressed { note: "Tim meluncur".into(), public: false }, State::InProgress),
             (EventKind::Resolved { summary: "Pelaku ditangkap".into() }, State::Resolved),
             (EventKind::Closed { note: String::new() }, State::Closed),
         ];
@@ -465,6 +467,29 @@ mod tests {
         assert_eq!(c.public_notes.len(), 1);
         assert!(c.conflicts.is_empty());
         assert_eq!(c.event_count, 7);
+    }
+
+    /// A progress note marked public reaches tracking; one not marked, and an event written
+    /// before the flag existed (no `public` in its JSON), do not.
+    #[test]
+    fn public_progress_notes_reach_tracking() {
+        let mut log = Log::new();
+        let plg = UnitCode::parse("PLG").unwrap();
+        log.push(
+            "PLG",
+            1,
+            EventKind::Dispatched { unit: plg, node: node("PLG"), note: String::new(), takeover: false },
+        );
+        log.push("PLG", 2, EventKind::Acknowledged { note: String::new() });
+        let old: EventKind = serde_json::from_str(r#"{"type":"progressed","note":"Tim meluncur"}"#).unwrap();
+        assert_eq!(old, EventKind::Progressed { note: "Tim meluncur".into(), public: false });
+        log.push("PLG", 3, old);
+        log.push("PLG", 4, EventKind::Progressed { note: "Pelaku diamankan".into(), public: true });
+        let c = log.case();
+        assert_eq!(c.public_notes.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(), ["Pelaku diamankan"]);
+        // a private note is stored as before the flag existed
+        let private = EventKind::Progressed { note: "x".into(), public: false };
+        assert_eq!(serde_json::to_string(&private).unwrap(), r#"{"type":"progressed","note":"x"}"#);
     }
 
     #[test]

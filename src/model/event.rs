@@ -132,6 +132,9 @@ pub enum EventKind {
     },
     Progressed {
         note: String,
+        /// shown to the reporter on public tracking; absent in events written before it existed
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        public: bool,
     },
     Resolved {
         summary: String,

@@ -97,6 +97,8 @@ pub enum Command {
     },
     Progress {
         note: String,
+        /// shown to the reporter on public tracking
+        public: bool,
     },
     Resolve {
         summary: String,

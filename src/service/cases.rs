@@ -6,7 +6,6 @@ use crate::model::prank::{Block, ReporterRecord};
 use crate::model::summary::{words, Urgency};
 use crate::model::workflow::{transition, CaseAction};
 use crate::model::{Action, Actor, Case, Category, Command, Event, Millis, Role, State, Step, Ticket, UnitCode};
-use crate::store::Kv;
 use std::collections::HashSet;
 use subtle::ConstantTimeEq;
 
@@ -234,19 +233,12 @@ pub struct CaseView {
     pub attachments: Vec<Attachment>,
 }
 
-/// A photo of the case: the channel's media id and, once fetched, the SHA-256 it is kept under.
+/// A photo of the case: the channel's media id (`sha256:<hex>` for a web photo) and, once kept,
+/// the SHA-256 it is kept under (`GET /api/v1/cases/{ticket}/photos/{sha256}`).
 #[derive(Debug, Clone)]
 pub struct Attachment {
     pub media_id: String,
     pub sha256: Option<String>,
-}
-
-/// What the WhatsApp channel keeps for a fetched photo (`Kv::WaSeen`, key `media:{id}`): the
-/// SHA-256 in `note`.
-#[derive(serde::Deserialize)]
-struct MediaSeen {
-    #[serde(default)]
-    note: String,
 }
 
 fn view_of(app: &App, staff: &Staff, case: Case, events: Vec<Event>) -> Result<CaseView, ServiceError> {
@@ -255,10 +247,7 @@ fn view_of(app: &App, staff: &Staff, case: Case, events: Vec<Event>) -> Result<C
     let attachments = case
         .attachments
         .iter()
-        .map(|m| {
-            let seen = app.store.kv_get::<MediaSeen>(Kv::WaSeen, format!("media:{m}").as_bytes());
-            Attachment { media_id: m.clone(), sha256: seen.ok().flatten().map(|s| s.note) }
-        })
+        .map(|m| Attachment { media_id: m.clone(), sha256: super::photos::sha_of(app, m) })
         .collect();
     Ok(CaseView { case, events, reporter, blocked, allowed_actions, attachments })
 }

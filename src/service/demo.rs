@@ -198,7 +198,7 @@ async fn seed_cases(app: &App) -> Result<(), ServiceError> {
                     (&desk, Command::Dispatch { unit: unit.clone(), note: "Mohon segera ditindaklanjuti.".into() })
                 }
                 A::Acknowledge => (&officer, Command::Acknowledge { note: String::new() }),
-                A::Progress => (&officer, Command::Progress { note: "Personel menuju lokasi.".into() }),
+                A::Progress => (&officer, Command::Progress { note: "Personel menuju lokasi.".into(), public: false }),
                 A::Resolve => (
                     &officer,
                     Command::Resolve { summary: "Terima kasih, apresiasi telah disampaikan kepada personel.".into() },

@@ -1,9 +1,13 @@
 //! Taking a report: from the public form, a call-taker, or (later) WhatsApp.
 
+use super::whatsapp::StoredMedia;
 use super::{sha256_hex, App, ServiceError};
 use crate::model::event::{Channel, ReportedCase};
+use crate::model::photo;
 use crate::model::report::{check, RawReport};
 use crate::model::{Actor, Case, EventKind, State, Ticket};
+use crate::store::Kv;
+use base64::Engine;
 use rand::Rng;
 
 /// What the reporter gets back: the ticket to quote and the token that unlocks tracking.
@@ -26,6 +30,42 @@ pub fn new_token() -> String {
 /// Checks and records a new report; returns once it is on disk.
 pub async fn submit(app: &App, raw: RawReport, channel: Channel, actor: Actor) -> Result<Receipt, ServiceError> {
     submit_with(app, raw, channel, actor, Vec::new(), |_, _, _| Ok(())).await
+}
+
+/// Like `submit`, with photos sent with the report (the web form): all are checked (number,
+/// size, type by content) before anything is kept, then each is kept under its SHA-256 in
+/// `Kv::WaMedia`, where WhatsApp photos are, in the same write as the report. A refused photo
+/// refuses the whole request, so the reporter sends the text again without it: nothing half-filed.
+pub async fn submit_with_photos(
+    app: &App,
+    raw: RawReport,
+    channel: Channel,
+    actor: Actor,
+    photos: Vec<Vec<u8>>,
+) -> Result<Receipt, ServiceError> {
+    let types = photo::check(&photos.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
+    let kept: Vec<(String, StoredMedia)> = photos
+        .iter()
+        .zip(types)
+        .map(|(bytes, ty)| {
+            let sha = hex::encode(crate::model::event::hash_bytes(bytes));
+            (
+                sha,
+                StoredMedia {
+                    mime_type: ty.mime().to_owned(),
+                    data: base64::engine::general_purpose::STANDARD.encode(bytes),
+                },
+            )
+        })
+        .collect();
+    let refs = kept.iter().map(|(sha, _)| photo::attachment_ref(sha)).collect();
+    submit_with(app, raw, channel, actor, refs, |tx, _, _| {
+        for (sha, blob) in &kept {
+            tx.kv_put(Kv::WaMedia, sha.as_bytes(), Some(blob));
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Like `submit`, with photos, and with `also` staging more writes (a channel's conversation

@@ -10,6 +10,7 @@ pub mod cases;
 pub mod demo;
 pub mod figures;
 pub mod intake;
+pub mod photos;
 pub mod prank;
 pub mod scheduler;
 pub mod sync;
@@ -70,6 +71,9 @@ pub struct App {
 pub enum ServiceError {
     #[error("{0}")]
     Field(#[from] FieldError),
+    /// the photos of a web report (nothing of the report is kept)
+    #[error(transparent)]
+    Photo(#[from] crate::model::photo::PhotoError),
     #[error("no case with that ticket")]
     NotFound,
     /// the staff member's role may not do this (`action` reads "may not <action>")

@@ -86,7 +86,10 @@ fn bodies_are_read_after_authorization_and_only_by_our_extractors() {
     for sig in routes.split("pub async fn ").skip(1) {
         let sig = &sig[..sig.find('{').unwrap_or(sig.len())];
         let name = sig.split('(').next().unwrap_or("");
-        let body = [": JsonBody<", ": Body,", ": Body)", ": web::Payload"].iter().filter_map(|b| sig.find(b)).min();
+        let body = [": JsonBody<", ": Body,", ": Body)", ": web::Payload", ": ReportBody"]
+            .iter()
+            .filter_map(|b| sig.find(b))
+            .min();
         let guard = [": Authed<", "Gate,", "Gate)"].iter().filter_map(|g| sig.find(g)).min();
         if let (Some(b), Some(g)) = (body, guard) {
             assert!(g < b, "{name}: the body extractor comes before the one that authorizes the request");

@@ -15,6 +15,7 @@ mod hardening;
 mod live;
 mod metrics;
 mod pages;
+mod photos;
 mod prank;
 mod queue;
 mod session;

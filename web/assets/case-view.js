@@ -90,6 +90,7 @@ export function renderCase(box, c, { act, units = [], may = [], reporter } = {})
     ]),
     el('h3', { text: t('c.description') }),
     el('p', { class: 'desc', text: c.description }),
+    photosOf(c),
     el('h3', { text: `${t('c.prank')}: ${c.prank.score}` }),
     c.prank.reasons.length ? el('ul', { class: 'reasons' }, c.prank.reasons.map((r) => el('li', { text: `${r.detail} (+${r.weight})` }))) : null,
     c.prank.duplicate_candidates.length ? el('p', { text: `${t('c.dupcands')}: ${c.prank.duplicate_candidates.join(', ')}` }) : null,
@@ -106,6 +107,21 @@ export function renderCase(box, c, { act, units = [], may = [], reporter } = {})
   }
   parts.push(el('h3', { text: t('c.history') }), timeline(c.history));
   box.replaceChildren(...parts.filter(Boolean));
+}
+
+/** The photos sent with the report (served to staff only, each view access-logged). */
+function photosOf(c) {
+  const kept = (c.attachments || []).filter((a) => a.sha256);
+  if (!kept.length) return null;
+  return el('div', { class: 'photos', id: 'case-photos' }, el('h3', { text: t('ph.photos') }), el('p', { class: 'row' }, kept.map((a, i) => {
+    const url = `/api/v1/cases/${encodeURIComponent(c.ticket)}/photos/${encodeURIComponent(a.sha256)}`;
+    return el('a', { href: url, target: '_blank', rel: 'noopener' }, el('img', { src: url, alt: t('ph.alt', { n: i + 1 }), loading: 'lazy' }));
+  })));
+}
+
+/** A progress note may be shown to the reporter on public tracking; off unless ticked. */
+function publicBox() {
+  return el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'public' }), t('ph.public'));
 }
 
 let uid = 0;
@@ -145,7 +161,7 @@ function actionForm(action, c, act, units) {
       fields.push(input('a.unit', select('unit', opts, c.suggested_unit || c.unit)), input('a.note_field', text('note')));
       break;
     }
-    case 'progress': fields.push(input('a.note_field', text('note', true))); break;
+    case 'progress': fields.push(input('a.note_field', text('note', true)), publicBox()); break;
     case 'resolve': fields.push(input('a.summary', text('summary', true))); break;
     case 'reopen': fields.push(input('a.reason', text('reason', true))); break;
     case 'note': {

@@ -80,6 +80,24 @@ const id = {
   'role.operator': 'Operator', 'role.pa_siaga': 'Pa Siaga', 'role.ka_siaga': 'Ka Siaga', 'role.unit_officer': 'Petugas satuan', 'role.leader': 'Pimpinan',
   'role.auditor': 'Auditor (Itwasda)', 'role.propam': 'Propam', 'role.tik_admin': 'Admin TIK',
   'step.verify': 'Verifikasi', 'step.dispatch': 'Disposisi', 'step.acknowledge': 'Diterima satuan', 'step.first_action': 'Tindakan pertama', 'step.resolve': 'Penyelesaian',
+  // --- citizen form and public notes ---
+  'ph.draft': 'Draf laporan Anda dipulihkan dari perangkat ini.', 'ph.draft.clear': 'Kosongkan formulir',
+  'ph.count': '{n} / {max} karakter', 'ph.too_long': 'Terlalu panjang: {n} karakter, paling banyak {max}. Persingkat tulisan Anda.',
+  'ph.label': 'Foto (boleh dikosongkan)', 'ph.hint': 'Paling banyak 3 foto JPEG, PNG atau WebP, masing-masing paling besar 5 MB.',
+  'ph.remove': 'Hapus', 'ph.bad': 'tidak dapat dikirim', 'ph.sending': 'Mengirim laporan dan foto…',
+  'ph.err.photo_not_image': 'Foto {n} bukan gambar JPEG, PNG atau WebP. Hapus foto itu lalu kirim lagi; tulisan Anda tetap ada.',
+  'ph.err.photo_too_large': 'Foto {n} lebih besar dari 5 MB. Hapus foto itu atau pilih yang lebih kecil; tulisan Anda tetap ada.',
+  'ph.err.too_many_photos': 'Paling banyak 3 foto untuk satu laporan. Foto lainnya tidak dilampirkan.',
+  'ph.rate.phone': 'Terlalu banyak laporan dari nomor HP ini dalam waktu singkat. Coba lagi dalam {wait} (sekitar pukul {at}). Jika ada nyawa dalam bahaya, telepon 110.',
+  'ph.rate.address': 'Terlalu banyak laporan dari jaringan ini dalam waktu singkat. Coba lagi dalam {wait} (sekitar pukul {at}). Jika ada nyawa dalam bahaya, telepon 110.',
+  'ph.min': '{n} menit', 'ph.sec': '{n} detik', 'ph.next': 'Apa selanjutnya?',
+  'ph.next.check': 'Petugas memeriksa laporan Anda dan dapat menelepon nomor HP yang Anda berikan untuk memastikannya.',
+  'ph.next.crime': 'Laporan tindak pidana diteruskan ke satuan polisi di wilayah kejadian, yang menindaklanjutinya.',
+  'ph.next.other': 'Laporan Anda diteruskan kepada satuan yang berwenang untuk dijawab atau ditindaklanjuti.',
+  'ph.next.track': 'Pantau statusnya di halaman Lacak laporan dengan nomor tiket dan kode lacak; catatan petugas untuk Anda tampil di sana dengan waktunya.',
+  'ph.next.110': 'Jika keadaan memburuk atau ada nyawa dalam bahaya, jangan menunggu: telepon 110.',
+  'ph.photos': 'Foto dari pelapor', 'ph.alt': 'Foto {n} dari pelapor', 'ph.public': 'Tampilkan kepada pelapor di halaman Lacak',
+  'ph.err.photos_busy': 'Banyak laporan berfoto sedang masuk. Tunggu beberapa detik lalu tekan Kirim lagi; isian Anda tetap ada.',
 };
 
 const en = {
@@ -161,6 +179,24 @@ const en = {
   'role.operator': 'Operator', 'role.pa_siaga': 'Duty officer', 'role.ka_siaga': 'Head of shift', 'role.unit_officer': 'Unit officer', 'role.leader': 'Leader',
   'role.auditor': 'Auditor (Itwasda)', 'role.propam': 'Propam', 'role.tik_admin': 'IT admin',
   'step.verify': 'Verification', 'step.dispatch': 'Dispatch', 'step.acknowledge': 'Acknowledgement', 'step.first_action': 'First action', 'step.resolve': 'Resolution',
+  // --- citizen form and public notes ---
+  'ph.draft': 'Your draft report was restored from this device.', 'ph.draft.clear': 'Clear the form',
+  'ph.count': '{n} / {max} characters', 'ph.too_long': 'Too long: {n} characters, at most {max}. Please shorten your text.',
+  'ph.label': 'Photos (optional)', 'ph.hint': 'Up to 3 JPEG, PNG or WebP photos, each at most 5 MB.',
+  'ph.remove': 'Remove', 'ph.bad': 'cannot be sent', 'ph.sending': 'Sending the report and photos…',
+  'ph.err.photo_not_image': 'Photo {n} is not a JPEG, PNG or WebP image. Remove it and send again; your text is kept.',
+  'ph.err.photo_too_large': 'Photo {n} is larger than 5 MB. Remove it or choose a smaller one; your text is kept.',
+  'ph.err.too_many_photos': 'At most 3 photos go with one report. The others were not attached.',
+  'ph.rate.phone': 'Too many reports from this mobile number in a short time. Try again in {wait} (around {at}). If a life is in danger, call 110.',
+  'ph.rate.address': 'Too many reports from this network in a short time. Try again in {wait} (around {at}). If a life is in danger, call 110.',
+  'ph.min': '{n} min', 'ph.sec': '{n} s', 'ph.next': 'What happens next?',
+  'ph.next.check': 'An officer reviews your report and may call the mobile number you gave to confirm it.',
+  'ph.next.crime': 'A crime report is passed to the police unit for the place where it happened, which follows it up.',
+  'ph.next.other': 'Your report is passed to the responsible unit to be answered or followed up.',
+  'ph.next.track': 'Follow its status on the Track report page with the ticket number and tracking code; notes from officers for you appear there with their time.',
+  'ph.next.110': 'If things get worse or a life is in danger, do not wait: call 110.',
+  'ph.photos': 'Photos from the reporter', 'ph.alt': 'Photo {n} from the reporter', 'ph.public': 'Show to the reporter on the Track page',
+  'ph.err.photos_busy': 'Many reports with photos are arriving at once. Wait a few seconds and press Send again; your entries are kept.',
 };
 
 export const lang = (() => {
