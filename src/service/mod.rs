@@ -110,6 +110,8 @@ pub enum ServiceError {
     NotPending(String),
     #[error("this is the last active tik_admin; add another one first")]
     LastAdmin,
+    #[error("you cannot disable your own account; ask another tik_admin")]
+    SelfDisable,
     // ----- reporters and cases
     #[error("give a reason for {0}")]
     ReasonRequired(&'static str),
