@@ -157,6 +157,31 @@ pub fn export_access_log(
     Ok(all)
 }
 
+/// Reads of the same case by the same person closer together than this are one opening: the
+/// console reads an open case again after each action and on each live change of it.
+pub const READ_WINDOW_MS: u64 = 60_000;
+
+/// The last logged read of each (person, case), to log one entry per opening (in memory: after a
+/// restart the next read is logged again).
+#[derive(Debug, Default)]
+pub struct Reads(std::sync::Mutex<std::collections::HashMap<(String, String), Millis>>);
+
+impl Reads {
+    /// Whether this read starts a new opening (and is to be logged); records it if so.
+    pub fn first(&self, user: &str, target: &str, now: Millis) -> bool {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (user.to_owned(), target.to_owned());
+        if m.get(&key).is_some_and(|at| now.0 < at.0.saturating_add(READ_WINDOW_MS)) {
+            return false;
+        }
+        if m.len() >= 4096 {
+            m.retain(|_, at| now.0 < at.0.saturating_add(READ_WINDOW_MS));
+        }
+        m.insert(key, now);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +223,15 @@ mod tests {
         assert!(!f.matches(&entry(1, "auditor", "read_case", "PLG-261202-0002")));
         assert_eq!(f.describe(), "actor=auditor ticket=PLG-261202-0001");
         assert!(AccessFilter::default().matches(&entry(1, "x", "y", "z")));
+    }
+
+    #[test]
+    fn reads_within_the_window_are_one_opening() {
+        let r = Reads::default();
+        assert!(r.first("op", "PLG-261202-0001", Millis(1_000)));
+        assert!(!r.first("op", "PLG-261202-0001", Millis(1_000 + READ_WINDOW_MS - 1)), "a redraw");
+        assert!(r.first("pa", "PLG-261202-0001", Millis(2_000)), "another person");
+        assert!(r.first("op", "PLG-261202-0002", Millis(2_000)), "another case");
+        assert!(r.first("op", "PLG-261202-0001", Millis(1_000 + READ_WINDOW_MS)), "a new opening");
     }
 }

@@ -1,5 +1,5 @@
 // The public report form: the same checks as the server, each message next to its field.
-import { t, applyI18n } from './i18n.js';
+import { t, errText, applyI18n } from './i18n.js';
 import { $, $$, api, fieldError, fillRegencies, phoneOk, setCsrf } from './util.js';
 
 applyI18n();
@@ -64,10 +64,10 @@ $('#gps-clear').addEventListener('click', () => {
 function serverError(d, status) {
   if (status === 429) return { form: t('err.rate') };
   const id = FIELD[d.field];
-  if (!id) return { form: `${t('err.server')}: ${d.message ?? status}` };
+  if (!id) return { form: errText(d, status) };
   const msg = {
     missing_field: t('err.required'), invalid_phone: t('err.phone'), unknown_regency: t('err.regency'), unknown_category: t('err.category'),
-  }[d.code] ?? `${t('err.invalid')} (${d.message})`;
+  }[d.code] ?? errText(d, status);
   return { [id]: msg };
 }
 
