@@ -122,9 +122,7 @@ pub fn configure(
                 web::resource("/api/v1/whatsapp/outbox").route(web::get().to(whatsapp_outbox)).default_service(na()),
             )
             .service(web::resource("/api/v1/access-log").route(web::get().to(access_log)).default_service(na()))
-            .service(
-                web::resource("/api/v1/access-log.csv").route(web::get().to(access_log_csv)).default_service(na()),
-            )
+            .service(web::resource("/api/v1/access-log.csv").route(web::get().to(access_log_csv)).default_service(na()))
             .service(web::resource("/api/v1/stream").route(web::get().to(stream)).default_service(na()))
             .service(
                 web::resource("/api/v1/users")

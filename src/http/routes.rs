@@ -556,10 +556,9 @@ pub async fn access_log(
     let limit = q.limit.unwrap_or(200);
     let filter = q.filter()?;
     let app2 = app.clone();
-    let (entries, chain_ok) =
-        web::block(move || crate::service::audit::access_log(&app2, &who.staff, &filter, limit))
-            .await
-            .map_err(|e| ApiError::internal(&e))??;
+    let (entries, chain_ok) = web::block(move || crate::service::audit::access_log(&app2, &who.staff, &filter, limit))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(AccessLogOut {
         chain_ok,
         entries: entries

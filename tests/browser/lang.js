@@ -49,6 +49,7 @@ async function dataStrings(request) {
 
 function check(text, data, lang, where) {
   let rest = text;
+  data = [...data].sort((a, b) => b.length - a.length);
   for (const d of data) rest = rest.split(d).join(' ');
   // excerpts end with an ellipsis where they were cut: cut their beginnings too
   for (const d of data) if (d.endsWith('…')) rest = rest.split(d.slice(0, -1)).join(' ');

@@ -66,11 +66,17 @@ async fn the_access_log_filters_by_user_action_ticket_and_wib_dates() {
 
     let today = wib_today();
     let (prev, next) = (today.previous_day().unwrap(), today.next_day().unwrap());
-    assert_eq!(log(&aud, &format!("actor=op&date_from={today}&date_to={today}")).await.len(), log(&aud, "actor=op").await.len());
+    assert_eq!(
+        log(&aud, &format!("actor=op&date_from={today}&date_to={today}")).await.len(),
+        log(&aud, "actor=op").await.len()
+    );
     assert!(log(&aud, &format!("date_from={next}")).await.is_empty(), "nothing from tomorrow");
     assert!(log(&aud, &format!("date_to={prev}")).await.is_empty(), "nothing up to yesterday");
     let (s, v) = aud.get("/api/v1/access-log?date_from=02-12-2026").await;
-    assert_eq!((s, v["code"].as_str(), v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_date"), Some("date_from")));
+    assert_eq!(
+        (s, v["code"].as_str(), v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_date"), Some("date_from"))
+    );
     let (s, v) = op.get("/api/v1/access-log").await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("role_may_not")));
 }

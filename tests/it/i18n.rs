@@ -86,7 +86,8 @@ pub fn api_error_codes() -> BTreeSet<String> {
         for (site, before) in SITES {
             for (at, _) in text.match_indices(site) {
                 let rest = &text[at + site.len()..];
-                let found = if site.ends_with('"') { literal(&format!("\"{rest}")) } else { literal(skip_args(rest, before)) };
+                let found =
+                    if site.ends_with('"') { literal(&format!("\"{rest}")) } else { literal(skip_args(rest, before)) };
                 match found {
                     Ok(code) => {
                         codes.insert(code);
@@ -116,7 +117,9 @@ fn tables() -> (String, String) {
 fn every_api_error_code_has_an_indonesian_and_an_english_text() {
     let codes = api_error_codes();
     // the scan finds codes of every kind of site
-    for known in ["not_found", "csrf_mismatch", "missing_field", "invalid_phone", "last_admin", "self_disable", "bad_origin"] {
+    for known in
+        ["not_found", "csrf_mismatch", "missing_field", "invalid_phone", "last_admin", "self_disable", "bad_origin"]
+    {
         assert!(codes.contains(known), "the scan misses {known}: {codes:?}");
     }
     let (id, en) = tables();
@@ -157,7 +160,9 @@ fn no_text_of_the_ui_names_a_cli_flag_an_endpoint_or_the_readme() {
             html.push_str(&text);
         }
     }
-    for (what, texts) in [("the Indonesian table", values(&id)), ("the English table", values(&en)), ("the pages", vec![html])] {
+    for (what, texts) in
+        [("the Indonesian table", values(&id)), ("the English table", values(&en)), ("the pages", vec![html])]
+    {
         for bad in [" --", "(--", "/api/", "README", "POST ", "GET ", "unit_officer", "tik_admin"] {
             let hits: Vec<&String> = texts.iter().filter(|v| v.contains(bad)).collect();
             assert!(hits.is_empty(), "{what} names {bad:?}: {hits:?}");
