@@ -95,6 +95,12 @@ export default [
     assert(csv[0] === '"at","actor","action","target","from"', `header: ${csv[0]}`);
     assert(csv.length === rows.length + 1 && csv.slice(1).every((l) => l.includes('"admin","user_disable"')), `the same selection: ${csv.join('\n')}`);
     console.log(`  csv: ${csv.length - 1} row(s), e.g. ${csv[1]}`);
+    // the file as it came, for the record
+    const sheet = await newPage(browser);
+    await sheet.setContent('<pre id="csv"></pre>');
+    await sheet.$eval('#csv', (e, text) => { e.textContent = text; }, csv.join('\n'));
+    await shot(sheet, 'audit-csv');
+    await sheet.context().close();
 
     await page.click('#lf-clear');
     await page.waitForFunction(() => new Set([...document.querySelectorAll('#log tr')].map((r) => r.dataset.action)).size > 1);

@@ -19,10 +19,10 @@ const INDONESIAN = ['dan', 'yang', 'tidak', 'untuk', 'laporan', 'kasus', 'pelapo
 // what no page may name in either language: CLI flags, endpoints, the README, raw codes
 const NEVER = [/(^|\s|\()--[a-z]/, /\/api\/v1/, /README/, /\b(POST|GET) \//, /\b[a-z]+_[a-z_]+\b/];
 
-/** Everything a person reads on the page: visible text, placeholders, labels for assistive
- * technology, button values. */
+/** Everything a person reads on the page: the tab's title, visible text, placeholders, labels
+ * for assistive technology, the options of selects. */
 function pageTexts() {
-  const out = [document.body.innerText];
+  const out = [document.title, document.body.innerText];
   for (const e of document.querySelectorAll('[placeholder], [aria-label], [title]')) {
     for (const a of ['placeholder', 'aria-label', 'title']) if (e.getAttribute(a)) out.push(e.getAttribute(a));
   }

@@ -368,6 +368,9 @@ export function t(key, vars = {}) {
 /** Fills every data-i18n element under `root`, and wires the language switch. */
 export function applyI18n(root = document) {
   document.documentElement.lang = lang;
+  // the tab's title, e.g. "Konsol — Layanan Bantuan Polisi": its parts are texts of the table
+  const back = (p) => { const k = Object.keys(id).find((x) => /^(nav|app)\./.test(x) && id[x] === p); return k ? t(k) : p; };
+  document.title = document.title.split(' — ').map((s) => s.split(', ').map(back).join(', ')).join(' — ');
   for (const e of root.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   for (const e of root.querySelectorAll('[data-i18n-ph]')) e.placeholder = t(e.dataset.i18nPh);
   for (const e of root.querySelectorAll('[data-i18n-label]')) e.setAttribute('aria-label', t(e.dataset.i18nLabel));
