@@ -178,6 +178,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::AlreadyEnabled(_) => ApiError::new(S::CONFLICT, "already_enabled", e.to_string()),
             ServiceError::NotPending(_) => ApiError::new(S::CONFLICT, "not_pending", e.to_string()),
             ServiceError::LastAdmin => ApiError::new(S::CONFLICT, "last_admin", e.to_string()),
+            ServiceError::SelfDisable => ApiError::new(S::CONFLICT, "self_disable", e.to_string()),
             ServiceError::AlreadyBlocked(_) => ApiError::new(S::CONFLICT, "already_blocked", e.to_string()),
             ServiceError::NotBlocked(_) => ApiError::new(S::CONFLICT, "not_blocked", e.to_string()),
             ServiceError::DuplicateOfDuplicate { .. } => {

@@ -1,6 +1,7 @@
 //! The only module that uses actix: routes, extractors, DTOs, the error type and the embedded UI
 //! (`pages`).
 
+pub mod csv;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -132,6 +133,7 @@ pub fn configure(
                 web::resource("/api/v1/whatsapp/outbox").route(web::get().to(whatsapp_outbox)).default_service(na()),
             )
             .service(web::resource("/api/v1/access-log").route(web::get().to(access_log)).default_service(na()))
+            .service(web::resource("/api/v1/access-log.csv").route(web::get().to(access_log_csv)).default_service(na()))
             .service(web::resource("/api/v1/stream").route(web::get().to(stream)).default_service(na()))
             .service(
                 web::resource("/api/v1/users")

@@ -552,19 +552,42 @@ pub async fn prank_figures(
 pub struct LimitQuery {
     /// how many entries, newest first (1-1000, default 200)
     pub limit: Option<usize>,
+    /// only this user's entries (`citizen`, `cli` or a username)
+    pub actor: Option<String>,
+    /// only this action, e.g. `read_case`
+    pub action: Option<String>,
+    /// only entries whose target names this ticket
+    pub ticket: Option<String>,
+    /// from this WIB day, `YYYY-MM-DD`
+    pub date_from: Option<String>,
+    /// up to and including this WIB day, `YYYY-MM-DD`
+    pub date_to: Option<String>,
 }
 
-/// The access log: logins, reads of personal data and admin actions, newest first.
+impl LimitQuery {
+    fn filter(&self) -> Result<crate::service::audit::AccessFilter> {
+        Ok(crate::service::audit::AccessFilter::parse(
+            self.actor.as_deref(),
+            self.action.as_deref(),
+            self.ticket.as_deref(),
+            self.date_from.as_deref(),
+            self.date_to.as_deref(),
+        )?)
+    }
+}
+
+/// The access log: logins, reads of personal data and admin actions, newest first, filtered.
 #[utoipa::path(get, path = "/api/v1/access-log", params(LimitQuery),
-    responses((status = 200, body = AccessLogOut), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = AccessLogOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn access_log(
     app: web::Data<App>,
     who: Authed<AccessLog>,
     q: web::Query<LimitQuery>,
 ) -> Result<HttpResponse> {
     let limit = q.limit.unwrap_or(200);
+    let filter = q.filter()?;
     let app2 = app.clone();
-    let (entries, chain_ok) = web::block(move || crate::service::audit::access_log(&app2, &who.staff, limit))
+    let (entries, chain_ok) = web::block(move || crate::service::audit::access_log(&app2, &who.staff, &filter, limit))
         .await
         .map_err(|e| ApiError::internal(&e))??;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(AccessLogOut {
@@ -574,6 +597,34 @@ pub async fn access_log(
             .map(|e| AccessEntryOut { at: wib(e.at), actor: e.actor, action: e.action, target: e.target, from: e.from })
             .collect(),
     }))
+}
+
+/// The access log as CSV (UTF-8, every cell quoted, formula-safe), newest first, with the same
+/// filters as `GET /api/v1/access-log` and no limit but the export's. The export is logged.
+#[utoipa::path(get, path = "/api/v1/access-log.csv", params(LimitQuery),
+    responses((status = 200, content_type = "text/csv"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn access_log_csv(
+    app: web::Data<App>,
+    who: Authed<AccessLog>,
+    q: web::Query<LimitQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let filter = q.filter()?;
+    let from = client_addr(&req);
+    let app2 = app.clone();
+    let entries = web::block(move || crate::service::audit::export_access_log(&app2, &who.staff, &filter, &from))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    let mut out = super::csv::line(&["at", "actor", "action", "target", "from"]);
+    for e in entries {
+        out.push_str(&super::csv::line(&[wib(e.at), e.actor, e.action, e.target, e.from]));
+    }
+    let name = format!("access-log-{}-{}.csv", app.node, now().yymmdd(crate::model::time::WIB));
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
+        .content_type("text/csv; charset=utf-8")
+        .body(out))
 }
 
 /// Live case changes as Server-Sent Events (`event: case`, data: the queue item as JSON), for
@@ -876,6 +927,7 @@ pub async fn whatsapp_outbox(
         whatsapp_receive,
         whatsapp_outbox,
         access_log,
+        access_log_csv,
         stream,
         list_users,
         add_user,

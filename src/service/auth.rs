@@ -556,9 +556,13 @@ pub fn api_add_user(
     Ok((u, pw))
 }
 
-/// Disables an account and ends its sessions; the last active tik_admin cannot be disabled.
+/// Disables an account and ends its sessions; no one disables their own account, and the last
+/// active tik_admin cannot be disabled.
 pub fn api_disable_user(app: &App, staff: &Staff, name: &str, from: &str) -> Result<(), ServiceError> {
     may_manage(staff)?;
+    if name == staff.username {
+        return Err(ServiceError::SelfDisable);
+    }
     let users = app.store.users()?;
     let target = users.iter().find(|u| u.username == name).ok_or_else(|| ServiceError::NoSuchUser(name.to_owned()))?;
     let admins = users.iter().filter(|u| u.role == Role::TikAdmin && !u.disabled).count();

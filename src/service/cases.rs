@@ -264,7 +264,8 @@ pub async fn act_and_view(app: &App, staff: &Staff, ticket: &Ticket, cmd: Comman
     view_of(app, staff, case, events)
 }
 
-/// One case with its whole history. Reading personal data is logged.
+/// One case with its whole history. Reading personal data is logged (once per opening, see
+/// [`super::audit::Reads`]).
 pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Case, Vec<Event>), ServiceError> {
     if !staff.role.may(Action::ReadCases) {
         return Err(ServiceError::RoleMayNot { role: staff.role, action: "read cases" });
@@ -274,7 +275,12 @@ pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Cas
         // do not confirm that a case of another unit exists
         return Err(ServiceError::NotFound);
     }
-    app.store.log_access(super::now(), &staff.username, "read_case", ticket.as_str(), from)?;
+    // one entry per opening: the redraws of an open case (after an action, on a live change) read
+    // it again within the window and are not logged again
+    let now = super::now();
+    if app.case_reads.first(&staff.username, ticket.as_str(), now) {
+        app.store.log_access(now, &staff.username, "read_case", ticket.as_str(), from)?;
+    }
     let events = app.store.case_events(ticket)?;
     Ok((case, events))
 }

@@ -63,6 +63,8 @@ pub struct App {
     pub supervision: crate::config::Supervision,
     /// set once the sync client has said hello to the parent (probation waits for it)
     pub upstream_reached: std::sync::atomic::AtomicBool,
+    /// who read which case lately: one access-log entry per opening of a case
+    pub(in crate::service) case_reads: audit::Reads,
 }
 
 /// Why a use case refused or failed. Every variant has its own stable `code` and status in
@@ -114,6 +116,8 @@ pub enum ServiceError {
     NotPending(String),
     #[error("this is the last active tik_admin; add another one first")]
     LastAdmin,
+    #[error("you cannot disable your own account; ask another tik_admin")]
+    SelfDisable,
     // ----- reporters and cases
     #[error("give a reason for {0}")]
     ReasonRequired(&'static str),
@@ -243,6 +247,7 @@ impl App {
             supervision: config.supervision.clone(),
             upstream_reached: Default::default(),
             sync_gate: sync::SyncGate::default(),
+            case_reads: audit::Reads::default(),
         })
     }
 

@@ -10,8 +10,10 @@ import xss from './xss.js';
 import staff from './staff.js';
 import session from './session.js';
 import citizen2 from './citizen2.js';
+import lang from './lang.js';
+import admin from './admin.js';
 
-const tests = process.env.BANPOL_SUITE === 'session' ? session : [...citizen, ...console_, ...board, ...xss, ...staff, ...citizen2];
+const tests = process.env.BANPOL_SUITE === 'session' ? session : [...citizen, ...console_, ...board, ...xss, ...staff, ...citizen2, ...lang, ...admin];
 const filter = process.argv[2] || '';
 const browser = await launch();
 const ctx = {};

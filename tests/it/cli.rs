@@ -124,8 +124,9 @@ async fn accounts_over_the_api() {
     // the first admin made at start and "tik" are both active: disabling one is fine, not both
     let (s, _) = tik.post("/api/v1/users/admin/disable", &serde_json::json!({})).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
+    // the last active tik_admin is the one asking: no one disables their own account
     let (s, v) = tik.post("/api/v1/users/tik/disable", &serde_json::json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("last_admin")));
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("self_disable")));
 }
 
 /// Two nodes left at the default `sync_listen` (on demand) start side by side on one machine:

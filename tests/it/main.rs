@@ -3,6 +3,7 @@
 
 mod api;
 mod arch;
+mod audit;
 mod auth;
 mod backup;
 mod board;
@@ -12,6 +13,7 @@ mod crash;
 mod escalation;
 mod files;
 mod hardening;
+mod i18n;
 mod live;
 mod metrics;
 mod pages;

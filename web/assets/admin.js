@@ -1,26 +1,49 @@
-// Accounts for Bid TIK (tik_admin): list, add, disable, enable, reset a password (shown once);
-// integrity. Accounts waiting for a confirmation: listed for tik_admin, confirmed by a ka_siaga or
-// leader (who see only that part of the page).
-import { t, applyI18n } from './i18n.js';
+// Accounts for Bid TIK (tik_admin): list, add, disable and re-enable (each confirmed first),
+// reset a password (confirmed; the new one shown once); integrity. No one disables their own
+// account, and the server keeps the last active tik_admin. Accounts waiting for a confirmation:
+// listed for tik_admin, confirmed by a ka_siaga or leader (who see only that part of the page).
+// Refusals show the text of their error code, never the server's message.
+import { t, errText, applyI18n } from './i18n.js';
 import { $, el, api, fieldError, fmtTime, units } from './util.js';
 import { staffSession, may } from './staff.js';
 import { integrityButton } from './integrity.js';
 
 applyI18n();
 const ROLES = ['operator', 'pa_siaga', 'ka_siaga', 'unit_officer', 'leader', 'auditor', 'propam', 'tik_admin'];
-for (const r of ROLES) $('#ad-role').append(el('option', { value: r, text: `${t(`role.${r}`)} (${r})` }));
+for (const r of ROLES) $('#ad-role').append(el('option', { value: r, text: t(`role.${r}`) }));
 
-function secret(user, password) {
+function done(text) {
+  $('#ad-error').hidden = true;
   const s = $('#secret');
-  s.replaceChildren(t('ad.shown_once', { user }), ' ', el('span', { class: 'secret', text: password }));
+  s.replaceChildren(text);
   s.hidden = false;
 }
 
-function fail(message) {
+function secret(user, password) {
+  done(t('ad.shown_once', { user }));
+  $('#secret').append(' ', el('span', { class: 'secret', text: password }));
+}
+
+function fail(r) {
   $('#secret').hidden = true;
-  $('#ad-error').textContent = message || t('err.network');
+  $('#ad-error').textContent = errText(r.data, r.status);
   $('#ad-error').hidden = false;
 }
+
+/** Asks in the page's dialog; resolves true when the person confirms. Esc or "Batal" cancels. */
+function ask(text, yes) {
+  const d = $('#confirm');
+  $('#confirm-text').textContent = text;
+  $('#confirm-yes').textContent = yes;
+  d.showModal();
+  $('#confirm-no').focus();
+  return new Promise((resolve) => {
+    d.addEventListener('close', () => resolve(d.returnValue === 'yes'), { once: true });
+  });
+}
+$('#confirm-no').addEventListener('click', () => $('#confirm').close('no'));
+$('#confirm-yes').addEventListener('click', () => $('#confirm').close('yes'));
+$('#confirm').addEventListener('cancel', () => { $('#confirm').returnValue = 'no'; });
 
 let me = null;
 
@@ -38,7 +61,7 @@ async function loadPending() {
       ok.addEventListener('click', async () => {
         $('#pending-error').hidden = true;
         const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/confirm`, { method: 'POST' });
-        if (!res.ok) { $('#pending-error').textContent = res.data.message || t('err.network'); $('#pending-error').hidden = false; }
+        if (!res.ok) { $('#pending-error').textContent = errText(res.data, res.status); $('#pending-error').hidden = false; }
         loadPending();
       });
       cell.append(ok);
@@ -51,29 +74,42 @@ async function loadPending() {
   }));
 }
 
+// disable or re-enable, after a confirmation
+async function toggle(u) {
+  const step = u.disabled ? 'enable' : 'disable';
+  if (!await ask(t(`ad.confirm_${step}`, { user: u.username }), t(`ad.yes_${step}`))) return;
+  const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/${step}`, { method: 'POST' });
+  if (res.ok) done(t(`ad.done_${step}`, { user: u.username })); else fail(res);
+  await load();
+  $(`#users tr[data-user="${CSS.escape(u.username)}"] button.toggle`)?.focus();
+}
+
+async function reset(u) {
+  if (!await ask(t('ad.confirm_reset', { user: u.username }), t('ad.yes_reset'))) return;
+  const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/password`, { method: 'POST', body: {} });
+  if (res.ok) secret(u.username, res.data.password); else fail(res);
+  load();
+}
+
 async function load() {
   const r = await api('/api/v1/users');
   if (!r.ok) return;
   loadPending();
   $('#users').replaceChildren(...r.data.map((u) => {
-    const disable = el('button', { type: 'button', class: 'secondary', text: t(u.disabled ? 'ad.enable' : 'ad.disable') });
-    const reset = el('button', { type: 'button', class: 'secondary', text: t('ad.reset') });
-    disable.addEventListener('click', async () => {
-      const step = u.disabled ? 'enable' : 'disable';
-      if (!u.disabled && !confirm(`${t('ad.disable')} ${u.username}? ${t('ad.confirm')}`)) return;
-      const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/${step}`, { method: 'POST' });
-      if (!res.ok) fail(res.data.message);
-      load();
-    });
-    reset.addEventListener('click', async () => {
-      const res = await api(`/api/v1/users/${encodeURIComponent(u.username)}/password`, { method: 'POST', body: {} });
-      if (res.ok) secret(u.username, res.data.password); else fail(res.data.message);
-      load();
-    });
-    return el('tr', { 'data-user': u.username },
-      el('td', { text: u.username }), el('td', { text: t(`role.${u.role}`) }), el('td', { text: u.unit || '—' }),
-      el('td', { text: status(u) }), el('td', { text: fmtTime(u.created_at) }),
-      el('td', {}, disable, ' ', reset));
+    const self = u.username === me.username;
+    const actions = el('td', {});
+    if (!self) {
+      const b = el('button', { type: 'button', class: u.disabled ? 'toggle' : 'toggle secondary', text: t(u.disabled ? 'ad.enable' : 'ad.disable') });
+      b.addEventListener('click', () => toggle(u));
+      actions.append(b, ' ');
+    }
+    const rb = el('button', { type: 'button', class: 'secondary reset', text: t('ad.reset') });
+    rb.addEventListener('click', () => reset(u));
+    actions.append(rb);
+    return el('tr', { 'data-user': u.username, class: u.disabled ? 'disabled' : null },
+      el('td', { text: self ? `${u.username} ${t('ad.you')}` : u.username }), el('td', { text: t(`role.${u.role}`) }),
+      el('td', { text: u.unit || '—' }), el('td', { class: 'state', text: status(u) }), el('td', { text: fmtTime(u.created_at) }),
+      actions);
   }));
 }
 
@@ -87,8 +123,11 @@ $('#add').addEventListener('submit', async (ev) => {
   if (!body.username) { fieldError('ad-user', t('err.required')); $('#ad-user').focus(); return; }
   const r = await api('/api/v1/users', { method: 'POST', body });
   if (!r.ok) {
-    const id = { username: 'ad-user', unit: 'ad-unit', password: 'ad-pass' }[r.data.field];
-    if (id) fieldError(id, r.data.message); else { $('#ad-error').textContent = r.data.message; $('#ad-error').hidden = false; }
+    // refusals about a field are shown at that field (the service's codes name no field)
+    const byCode = { bad_username: 'ad-user', user_exists: 'ad-user', unit_required: 'ad-unit', unit_not_allowed: 'ad-unit',
+      unknown_unit: 'ad-unit', password_too_short: 'ad-pass' };
+    const id = { username: 'ad-user', unit: 'ad-unit', password: 'ad-pass' }[r.data.field] || byCode[r.data.code];
+    if (id) { fieldError(id, errText(r.data, r.status)); $(`#${id}`).focus(); } else fail(r);
     return;
   }
   secret(r.data.username, r.data.password);

@@ -1,6 +1,6 @@
 // One case: facts, description, prank score, history timeline, and (in the console) the actions
 // the person's role may take now. All user text goes in as text.
-import { t } from './i18n.js';
+import { t, tn, errText, actorText, prankReason } from './i18n.js';
 import { el, fmtTime } from './util.js';
 import { countdown } from './countdown.js';
 
@@ -35,7 +35,7 @@ function detailText(k, v) {
 
 export function timeline(history) {
   return el('ol', { class: 'timeline' }, history.map((e) => el('li', { 'data-type': e.type },
-    el('span', { class: 'when', text: `${fmtTime(e.at)} · ${e.actor}${e.actor_role ? ` (${t(`role.${e.actor_role}`)})` : ''}` }),
+    el('span', { class: 'when', text: `${fmtTime(e.at)} · ${actorText(e.actor)}${e.actor_role ? ` (${t(`role.${e.actor_role}`)})` : ''}` }),
     el('b', { text: t(`ev.${e.type}`) }),
     ...Object.entries(e.details || {}).filter(([, v]) => v !== null && v !== '' && v !== false)
       .map(([k, v]) => el('span', { class: 'excerpt', text: `${DETAIL_LABEL[k] ? t(DETAIL_LABEL[k]) : k}: ${detailText(k, v)}` })))));
@@ -57,7 +57,7 @@ function numberForm(c, may, reporter) {
     button.disabled = true;
     const r = await reporter(kind, { reason: reason.value.trim() });
     button.disabled = false;
-    if (!r.ok) err.textContent = r.data.message || `${t('err.server')} (${r.status})`;
+    if (!r.ok) err.textContent = errText(r.data, r.status);
   });
   return form;
 }
@@ -92,9 +92,9 @@ export function renderCase(box, c, { act, units = [], may = [], reporter } = {})
     el('p', { class: 'desc', text: c.description }),
     photosOf(c),
     el('h3', { text: `${t('c.prank')}: ${c.prank.score}` }),
-    c.prank.reasons.length ? el('ul', { class: 'reasons' }, c.prank.reasons.map((r) => el('li', { text: `${r.detail} (+${r.weight})` }))) : null,
+    c.prank.reasons.length ? el('ul', { class: 'reasons' }, c.prank.reasons.map((r) => el('li', { text: `${prankReason(r)} (+${r.weight})` }))) : null,
     c.prank.duplicate_candidates.length ? el('p', { text: `${t('c.dupcands')}: ${c.prank.duplicate_candidates.join(', ')}` }) : null,
-    el('p', { class: 'hint', text: `${t('c.record')}: ${t('c.record.line', { reports: rec.reports, verified: rec.verified, pranks: rec.pranks_in_window })}` }),
+    el('p', { class: 'hint', text: `${t('c.record')}: ${t('c.record.line', { reports: tn('n.reports', rec.reports), verified: rec.verified, pranks: tn('n.pranks', rec.pranks_in_window) })}` }),
     rec.blocked_until ? el('p', { class: 'alert danger', id: 'blocked-until', text: `${t('n.until')} ${fmtTime(rec.blocked_until)}` }) : null,
     reporter ? numberForm(c, may, reporter) : null,
   ];
@@ -187,7 +187,7 @@ function actionForm(action, c, act, units) {
     button.disabled = true;
     const r = await act(body);
     button.disabled = false;
-    if (!r.ok) err.textContent = r.data.message || `${t('err.server')} (${r.status})`;
+    if (!r.ok) err.textContent = errText(r.data, r.status);
   });
   return form;
 }

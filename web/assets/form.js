@@ -1,7 +1,7 @@
 // The public report form: the same checks as the server, each message next to its field; a draft
 // kept in this browser until the report is sent; up to three photos; the receipt stays the answer
 // of this page (reload, Back and Forward show it, never a refilled form).
-import { t, lang, applyI18n } from './i18n.js';
+import { t, lang, errText, applyI18n } from './i18n.js';
 import { $, $$, el, fieldError, fillRegencies, phoneOk } from './util.js';
 
 applyI18n();
@@ -192,10 +192,10 @@ function serverError(r) {
     return { photos: t(`ph.err.${d.code}`, { n: i + 1 }) };
   }
   const id = FIELD[d.field];
-  if (!id) return { form: `${t('err.server')}: ${d.message ?? r.status}` };
+  if (!id) return { form: errText(d, r.status) };
   const msg = {
     missing_field: t('err.required'), invalid_phone: t('err.phone'), unknown_regency: t('err.regency'), unknown_category: t('err.category'),
-  }[d.code] ?? `${t('err.invalid')} (${d.message})`;
+  }[d.code] ?? errText(d, r.status);
   return { [id]: msg };
 }
 

@@ -48,7 +48,7 @@ const id = {
   'snd.on': 'Suara: aktif', 'snd.off': 'Aktifkan suara', 'alert.crime': 'Laporan tindak pidana baru',
   'c.none': 'Pilih kasus dari antrean.', 'c.reporter': 'Pelapor', 'c.location': 'Lokasi', 'c.coords': 'Koordinat', 'c.description': 'Uraian',
   'c.unit': 'Satuan', 'c.suggested': 'Satuan yang disarankan', 'c.deadline': 'Tenggat', 'c.prank': 'Skor laporan palsu', 'c.record': 'Riwayat nomor',
-  'c.record.line': '{reports} laporan, {verified} terverifikasi, {pranks} palsu dalam periode', 'c.history': 'Riwayat kasus', 'c.actions': 'Tindakan',
+  'c.record.line': '{reports}, {verified} terverifikasi, {pranks} dalam periode', 'c.history': 'Riwayat kasus', 'c.actions': 'Tindakan',
   'c.noactions': 'Tidak ada tindakan yang dapat Anda lakukan pada kasus ini.', 'c.dupcands': 'Kemungkinan laporan ganda', 'c.done': 'Tersimpan.',
   'c.channel': 'Saluran', 'c.created': 'Dilaporkan', 'c.sop': 'Versi SOP', 'c.verification': 'Verifikasi', 'c.reject_reason': 'Alasan penolakan',
   'c.resolution': 'Hasil', 'c.unverified': 'Didisposisi sebelum diverifikasi', 'c.close': 'Tutup',
@@ -65,10 +65,10 @@ const id = {
   'ct.help': 'Tab untuk pindah isian, Enter untuk menyimpan, Ctrl+Enter di dalam uraian.', 'ct.saved': 'Laporan tersimpan', 'n.block': 'Blokir nomor ini', 'n.lift': 'Cabut blokir', 'n.until': 'Nomor ini diblokir sampai', 'ct.name': 'Nama pelapor',
   'b.heading': 'Command Center', 'b.today': 'Laporan hari ini', 'b.open': 'Kasus terbuka', 'b.overdue': 'Lewat tenggat', 'b.escalations': 'Eskalasi hari ini',
   'b.by_status': 'Hari ini menurut status', 'b.by_category': 'Hari ini menurut jenis', 'b.overdue_list': 'Kasus lewat tenggat', 'b.escalated': 'Kasus tereskalasi',
-  'b.units': 'Tenggat terpenuhi per satuan', 'b.map': 'Peta kasus terbuka', 'b.sync': 'Sinkronisasi pos', 'b.nosync': 'Sinkronisasi tidak aktif di node ini.', 'b.version': 'Versi', 'b.nopeers': 'Belum ada node lain yang tersambung (lihat README: menghubungkan pos ke hub).', 'b.probation': 'masa uji', 'b.rollback': 'dibatalkan:',
+  'b.units': 'Tenggat terpenuhi per satuan', 'b.map': 'Peta kasus terbuka', 'b.sync': 'Sinkronisasi pos', 'b.nosync': 'Sinkronisasi tidak aktif di node ini.', 'b.version': 'Versi', 'b.nopeers': 'Belum ada pos lain yang tersambung ke node ini.', 'b.probation': 'masa uji', 'b.rollback': 'dibatalkan:',
   'b.node': 'Node', 'b.last': 'Kontak terakhir', 'b.backlog': 'Antrean kirim', 'b.connected': 'Terhubung', 'b.disconnected': 'Terputus', 'b.none': 'Tidak ada.',
   'b.updated': 'Diperbarui', 'b.rung': 'tingkat', 'b.share': 'terpenuhi', 'b.map.note': 'Skema: titik = pusat kabupaten/kota; bukan peta navigasi.',
-  'ad.heading': 'Pengguna dan peran', 'ad.add': 'Tambah pengguna', 'ad.user': 'Nama pengguna', 'ad.role': 'Peran', 'ad.unit': 'Satuan (untuk unit_officer)',
+  'ad.heading': 'Pengguna dan peran', 'ad.add': 'Tambah pengguna', 'ad.user': 'Nama pengguna', 'ad.role': 'Peran', 'ad.unit': 'Satuan (untuk petugas satuan)',
   'ad.pass': 'Kata sandi (kosongkan untuk dibuatkan)', 'ad.create': 'Tambahkan', 'ad.disable': 'Nonaktifkan', 'ad.reset': 'Atur ulang sandi',
   'ad.disabled': 'nonaktif', 'ad.active': 'aktif', 'ad.created': 'Dibuat', 'ad.status': 'Status', 'ad.shown_once': 'Kata sandi untuk {user} (hanya ditampilkan sekali):',
   'ad.pending': 'menunggu konfirmasi', 'ad.enable': 'Aktifkan', 'ad.confirm_account': 'Konfirmasi', 'ad.waits': 'menunggu Ka Siaga atau Pimpinan',
@@ -98,6 +98,101 @@ const id = {
   'ph.next.110': 'Jika keadaan memburuk atau ada nyawa dalam bahaya, jangan menunggu: telepon 110.',
   'ph.photos': 'Foto dari pelapor', 'ph.alt': 'Foto {n} dari pelapor', 'ph.public': 'Tampilkan kepada pelapor di halaman Lacak',
   'ph.err.photos_busy': 'Banyak laporan berfoto sedang masuk. Tunggu beberapa detik lalu tekan Kirim lagi; isian Anda tetap ada.',
+  // --- lang (issue 13: one language at a time; admin and audit) ---
+  // the text of every API error `code` (tests/it/i18n.rs checks each code of the Rust side has one)
+  'code.account_pending': 'Akun ini menunggu konfirmasi Ka Siaga atau Pimpinan.',
+  'code.already_blocked': 'Nomor ini sudah diblokir.',
+  'code.already_enabled': 'Akun ini sudah aktif.',
+  'code.already_verified': 'Kasus ini sudah diverifikasi.',
+  'code.bad_body': 'Isi permintaan tidak dapat dibaca. Muat ulang halaman lalu coba lagi.',
+  'code.bad_credentials': 'Nama pengguna atau kata sandi salah.',
+  'code.bad_join_token': 'Token bergabung tidak valid. Salin persis seperti yang diberikan.',
+  'code.bad_node_code': 'Kode node tidak valid.',
+  'code.bad_origin': 'Permintaan ditolak karena tidak berasal dari halaman ini. Muat ulang halaman.',
+  'code.bad_query': 'Alamat permintaan tidak valid.',
+  'code.bad_signature': 'Tanda tangan pesan tidak cocok.',
+  'code.bad_username': 'Nama pengguna: 2–32 huruf kecil, angka, titik, garis bawah atau tanda hubung, diawali huruf.',
+  'code.bad_verify_token': 'Token verifikasi tidak cocok.',
+  'code.certificate_refused': 'Sertifikat tidak dapat diterbitkan.',
+  'code.chain_broken': 'Rantai hash RUSAK — laporkan ke Itwasda.',
+  'code.csrf_mismatch': 'Sesi halaman ini sudah tidak berlaku. Muat ulang halaman lalu coba lagi.',
+  'code.csrf_missing': 'Sesi halaman ini sudah tidak berlaku. Muat ulang halaman lalu coba lagi.',
+  'code.duplicate_of_duplicate': 'Laporan asal itu sendiri laporan ganda. Tautkan ke laporan pertamanya.',
+  'code.feed_refused': 'Data sinkronisasi ditolak.',
+  'code.forbidden': 'Akses ditolak.',
+  'code.internal': 'Terjadi kesalahan di server. Coba lagi; jika berulang, hubungi Bid TIK dengan kode {id}.',
+  'code.invalid_date': 'Tanggal tidak valid.',
+  'code.invalid_field': 'Isian tidak valid.',
+  'code.invalid_phone': 'Nomor HP tidak valid. Contoh: 0812-3456-7890.',
+  'code.invalid_transition': 'Tindakan ini tidak sesuai dengan status kasus sekarang. Buka kembali kasusnya.',
+  'code.join_token_refused': 'Token bergabung tidak dikenal, sudah dipakai atau kedaluwarsa. Minta token baru.',
+  'code.last_admin': 'Ini Admin TIK aktif terakhir. Tambahkan Admin TIK lain lebih dulu.',
+  'code.malformed_json': 'Isi permintaan tidak valid. Muat ulang halaman lalu coba lagi.',
+  'code.method_not_allowed': 'Permintaan ini tidak didukung.',
+  'code.missing_field': 'Wajib diisi.',
+  'code.no_demo_unit': 'Node ini tidak punya satuan untuk kasus contoh.',
+  'code.no_such_route': 'Alamat ini tidak ada.',
+  'code.no_such_user': 'Pengguna tidak ditemukan.',
+  'code.not_blocked': 'Nomor ini tidak sedang diblokir.',
+  'code.not_executable': 'Perintah ini tidak dapat dijalankan.',
+  'code.not_found': 'Tidak ditemukan.',
+  'code.not_owner': 'Kasus ini ditangani node lain; di sini hanya dapat ditambah catatan.',
+  'code.not_pending': 'Akun ini tidak sedang menunggu konfirmasi.',
+  'code.password_too_short': 'Kata sandi terlalu pendek.',
+  'code.payload_too_large': 'Kiriman terlalu besar.',
+  'code.rate_limited': 'Terlalu banyak permintaan dari perangkat ini. Coba lagi nanti.',
+  'code.reason_required': 'Tuliskan alasannya.',
+  'code.release_refused': 'Rilis ditolak: tanda tangan atau isinya tidak sah.',
+  'code.role_may_not': 'Peran Anda tidak dapat melakukan ini.',
+  'code.self_disable': 'Anda tidak dapat menonaktifkan akun Anda sendiri. Minta Admin TIK lain.',
+  'code.self_invite': 'Node ini tidak dapat mengundang dirinya sendiri.',
+  'code.session_expired': 'Sesi Anda telah berakhir. Masuk kembali.',
+  'code.store_unavailable': 'Penyimpanan belum dapat memastikan data tersimpan. Coba lagi sebentar lagi.',
+  'code.throttled': 'Terlalu banyak proses masuk sekaligus. Coba lagi sebentar lagi.',
+  'code.too_many_attempts': 'Terlalu banyak percobaan. Tunggu sebentar lalu coba lagi.',
+  'code.unauthenticated': 'Silakan masuk terlebih dahulu.',
+  'code.unit_not_allowed': 'Peran ini tidak terikat pada satuan; kosongkan pilihan satuan.',
+  'code.unit_required': 'Petugas satuan memerlukan satuan. Pilih satuannya.',
+  'code.unknown_action': 'Tindakan tidak dikenal.',
+  'code.unknown_category': 'Pilih jenis laporan.',
+  'code.unknown_node': 'Node tidak ada dalam daftar satuan.',
+  'code.unknown_original': 'Laporan asal tidak ditemukan.',
+  'code.unknown_regency': 'Pilih kabupaten/kota dari daftar.',
+  'code.unknown_reject_reason': 'Alasan penolakan tidak dikenal.',
+  'code.unknown_role': 'Peran tidak dikenal.',
+  'code.unknown_unit': 'Satuan tidak dikenal.',
+  'code.unknown_verify_method': 'Cara verifikasi tidak dikenal.',
+  'code.unsupported_media_type': 'Jenis isi tidak didukung.',
+  'code.upload_in_progress': 'Unggahan lain sedang berjalan. Coba lagi nanti.',
+  'code.user_exists': 'Nama pengguna ini sudah dipakai.',
+  // access-log actions (audit page)
+  'aa.login': 'Masuk', 'aa.login_failed': 'Gagal masuk', 'aa.login_locked': 'Masuk dikunci sementara',
+  'aa.login_pending': 'Masuk ditolak: akun menunggu konfirmasi', 'aa.user_add': 'Pengguna ditambahkan',
+  'aa.user_passwd': 'Kata sandi diganti', 'aa.user_disable': 'Akun dinonaktifkan', 'aa.user_enable': 'Akun diaktifkan kembali',
+  'aa.user_confirm': 'Akun dikonfirmasi', 'aa.node_invite': 'Node diundang', 'aa.node_new_epoch': 'Node memulai epoch baru',
+  'aa.read_queue': 'Membaca antrean', 'aa.read_case': 'Membuka kasus', 'aa.read_reporter': 'Membaca riwayat nomor',
+  'aa.block_number': 'Nomor diblokir', 'aa.lift_block': 'Blokir dicabut', 'aa.verify_integrity': 'Pemeriksaan integritas',
+  'aa.export_access_log': 'Ekspor log akses', 'aa.release_publish_attempt': 'Percobaan menerbitkan rilis', 'aa.release_publish': 'Rilis diterbitkan',
+  // prank score reasons, by factor ({n}, {ticket}, {pct}, {coords} from the server's detail)
+  'pf.blocked': 'nomor ini sedang diblokir', 'pf.confirmed_pranks': '{n} laporan palsu terkonfirmasi dalam periode',
+  'pf.burst': '{n} laporan dari nomor ini dalam waktu singkat', 'pf.duplicate_same_reporter': 'nomor ini sudah punya laporan terbuka {ticket}',
+  'pf.duplicate_similar_text': 'mirip {pct}% dengan laporan terbuka {ticket} di wilayah yang sama',
+  'pf.no_coordinates': 'tanpa koordinat lokasi', 'pf.outside_territory': 'koordinat ({coords}) di luar wilayah Polda',
+  'pf.empty_description': 'uraian kejadian tidak berisi keterangan',
+  'c.actor_citizen': 'pelapor', 'c.actor_system': 'sistem {node}',
+  // counts (Intl.PluralRules: Indonesian has one form)
+  'q.count.other': '{n} kasus', 'n.reports.other': '{n} laporan', 'n.pranks.other': '{n} palsu',
+  // admin: confirmations, re-enabling
+  'ad.confirm_disable': 'Nonaktifkan akun {user}? Semua sesinya ditutup dan ia tidak dapat masuk sampai diaktifkan kembali.',
+  'ad.confirm_reset': 'Atur ulang kata sandi {user}? Sandi lama tidak berlaku lagi dan semua sesinya ditutup.',
+  'ad.confirm_enable': 'Aktifkan kembali akun {user}? Kata sandinya tetap seperti sebelum dinonaktifkan.',
+  'ad.yes_disable': 'Ya, nonaktifkan', 'ad.yes_reset': 'Ya, atur ulang', 'ad.yes_enable': 'Ya, aktifkan', 'ad.cancel': 'Batal',
+  'ad.done_disable': 'Akun {user} dinonaktifkan.', 'ad.done_enable': 'Akun {user} aktif kembali.', 'ad.you': '(Anda)',
+  'ad.int_events.other': '{n} kejadian diperiksa',
+  // audit: filters and export
+  'au.filters': 'Saring log akses', 'au.f_actor': 'Pengguna', 'au.f_action': 'Aksi', 'au.f_ticket': 'Tiket', 'au.f_from': 'Dari tanggal',
+  'au.f_to': 'Sampai tanggal', 'au.f_any': 'Semua', 'au.f_apply': 'Terapkan', 'au.f_clear': 'Hapus saringan', 'au.csv': 'Unduh CSV',
+  'au.shown.other': '{n} entri ditampilkan (terbaru dulu)', 'au.dates_wib': 'Tanggal dan jam dalam WIB.',
 };
 
 const en = {
@@ -147,7 +242,7 @@ const en = {
   'snd.on': 'Sound: on', 'snd.off': 'Turn sound on', 'alert.crime': 'New crime report',
   'c.none': 'Choose a case from the queue.', 'c.reporter': 'Reporter', 'c.location': 'Location', 'c.coords': 'Coordinates', 'c.description': 'Description',
   'c.unit': 'Unit', 'c.suggested': 'Suggested unit', 'c.deadline': 'Deadline', 'c.prank': 'Prank score', 'c.record': 'Number history',
-  'c.record.line': '{reports} reports, {verified} verified, {pranks} pranks in the window', 'c.history': 'Case history', 'c.actions': 'Actions',
+  'c.record.line': '{reports}, {verified} verified, {pranks} in the window', 'c.history': 'Case history', 'c.actions': 'Actions',
   'c.noactions': 'Your role can take no action on this case.', 'c.dupcands': 'Possible duplicates', 'c.done': 'Saved.',
   'c.channel': 'Channel', 'c.created': 'Reported', 'c.sop': 'SOP version', 'c.verification': 'Verification', 'c.reject_reason': 'Reject reason',
   'c.resolution': 'Outcome', 'c.unverified': 'Dispatched before verification', 'c.close': 'Close',
@@ -164,10 +259,10 @@ const en = {
   'ct.help': 'Tab moves between fields, Enter saves, Ctrl+Enter inside the description.', 'ct.saved': 'Report saved', 'n.block': 'Block this number', 'n.lift': 'Lift the block', 'n.until': 'This number is blocked until', 'ct.name': 'Caller\'s name',
   'b.heading': 'Command Center', 'b.today': 'Reports today', 'b.open': 'Open cases', 'b.overdue': 'Overdue', 'b.escalations': 'Escalations today',
   'b.by_status': 'Today by status', 'b.by_category': 'Today by type', 'b.overdue_list': 'Overdue cases', 'b.escalated': 'Escalated cases',
-  'b.units': 'Deadlines met per unit', 'b.map': 'Open cases on the map', 'b.sync': 'Post sync', 'b.nosync': 'Sync is not active on this node.', 'b.version': 'Version', 'b.nopeers': 'No other node is connected yet (see the README: connecting a post to the hub).', 'b.probation': 'on probation', 'b.rollback': 'rolled back:',
+  'b.units': 'Deadlines met per unit', 'b.map': 'Open cases on the map', 'b.sync': 'Post sync', 'b.nosync': 'Sync is not active on this node.', 'b.version': 'Version', 'b.nopeers': 'No other post is connected to this node yet.', 'b.probation': 'on probation', 'b.rollback': 'rolled back:',
   'b.node': 'Node', 'b.last': 'Last contact', 'b.backlog': 'Backlog', 'b.connected': 'Connected', 'b.disconnected': 'Disconnected', 'b.none': 'None.',
   'b.updated': 'Updated', 'b.rung': 'rung', 'b.share': 'met', 'b.map.note': 'Schematic: dots are regency seats; not for navigation.',
-  'ad.heading': 'Users and roles', 'ad.add': 'Add a user', 'ad.user': 'Username', 'ad.role': 'Role', 'ad.unit': 'Unit (for unit_officer)',
+  'ad.heading': 'Users and roles', 'ad.add': 'Add a user', 'ad.user': 'Username', 'ad.role': 'Role', 'ad.unit': 'Unit (for a unit officer)',
   'ad.pass': 'Password (leave empty to generate)', 'ad.create': 'Add', 'ad.disable': 'Disable', 'ad.reset': 'Reset password',
   'ad.disabled': 'disabled', 'ad.active': 'active', 'ad.created': 'Created', 'ad.status': 'Status', 'ad.shown_once': 'Password for {user} (shown once):',
   'ad.pending': 'waiting for confirmation', 'ad.enable': 'Enable', 'ad.confirm_account': 'Confirm', 'ad.waits': 'waits for a head of shift or leader',
@@ -197,6 +292,102 @@ const en = {
   'ph.next.110': 'If things get worse or a life is in danger, do not wait: call 110.',
   'ph.photos': 'Photos from the reporter', 'ph.alt': 'Photo {n} from the reporter', 'ph.public': 'Show to the reporter on the Track page',
   'ph.err.photos_busy': 'Many reports with photos are arriving at once. Wait a few seconds and press Send again; your entries are kept.',
+  // --- lang (issue 13: one language at a time; admin and audit) ---
+  // the text of every API error `code` (tests/it/i18n.rs checks each code of the Rust side has one)
+  'code.account_pending': 'This account waits for a head of shift or leader to confirm it.',
+  'code.already_blocked': 'This number is already blocked.',
+  'code.already_enabled': 'This account is already enabled.',
+  'code.already_verified': 'This case is already verified.',
+  'code.bad_body': 'The request could not be read. Reload the page and try again.',
+  'code.bad_credentials': 'Wrong username or password.',
+  'code.bad_join_token': 'The join token is malformed. Copy it exactly as it was given.',
+  'code.bad_node_code': 'Not a valid node code.',
+  'code.bad_origin': 'Refused: the request did not come from this site. Reload the page.',
+  'code.bad_query': 'The request address is not valid.',
+  'code.bad_signature': 'The message signature does not match.',
+  'code.bad_username': 'Username: 2–32 lower-case letters, digits, dots, underscores or hyphens, starting with a letter.',
+  'code.bad_verify_token': 'The verify token does not match.',
+  'code.certificate_refused': 'The certificate could not be issued.',
+  'code.chain_broken': 'Hash chain BROKEN — tell Itwasda.',
+  'code.csrf_mismatch': 'This page is out of date. Reload the page and try again.',
+  'code.csrf_missing': 'This page is out of date. Reload the page and try again.',
+  'code.duplicate_of_duplicate': 'That original is itself a duplicate. Link to the first report.',
+  'code.feed_refused': 'The sync data was refused.',
+  'code.forbidden': 'Access refused.',
+  'code.internal': 'Something went wrong on the server. Try again; if it happens again, call Bid TIK with code {id}.',
+  'code.invalid_date': 'Not a valid date.',
+  'code.invalid_field': 'Not valid.',
+  'code.invalid_phone': 'Not a valid mobile number. For example 0812-3456-7890.',
+  'code.invalid_transition': 'This action does not fit the case\'s current status. Open the case again.',
+  'code.join_token_refused': 'This join token is unknown, used or expired. Ask for a new one.',
+  'code.last_admin': 'This is the last active IT admin. Add another one first.',
+  'code.malformed_json': 'The request is not valid. Reload the page and try again.',
+  'code.method_not_allowed': 'This request is not supported.',
+  'code.missing_field': 'Required.',
+  'code.no_demo_unit': 'This node has no unit for demo cases.',
+  'code.no_such_route': 'No such address.',
+  'code.no_such_user': 'No such user.',
+  'code.not_blocked': 'This number is not blocked.',
+  'code.not_executable': 'This command cannot be run.',
+  'code.not_found': 'Not found.',
+  'code.not_owner': 'Another node handles this case; here you can only add a note.',
+  'code.not_pending': 'This account is not waiting for a confirmation.',
+  'code.password_too_short': 'The password is too short.',
+  'code.payload_too_large': 'What was sent is too large.',
+  'code.rate_limited': 'Too many requests from this device. Try again later.',
+  'code.reason_required': 'Give a reason.',
+  'code.release_refused': 'The release was refused: its signature or contents are not valid.',
+  'code.role_may_not': 'Your role cannot do this.',
+  'code.self_disable': 'You cannot disable your own account. Ask another IT admin.',
+  'code.self_invite': 'A node cannot invite itself.',
+  'code.session_expired': 'Your session has ended. Log in again.',
+  'code.store_unavailable': 'The save could not be confirmed. Try again in a moment.',
+  'code.throttled': 'Too many logins are being checked at once. Try again in a moment.',
+  'code.too_many_attempts': 'Too many attempts. Wait a moment and try again.',
+  'code.unauthenticated': 'Please log in first.',
+  'code.unit_not_allowed': 'This role is not tied to a unit; leave the unit empty.',
+  'code.unit_required': 'A unit officer needs a unit. Choose one.',
+  'code.unknown_action': 'Unknown action.',
+  'code.unknown_category': 'Choose a type of report.',
+  'code.unknown_node': 'That node is not in the units directory.',
+  'code.unknown_original': 'The original report was not found.',
+  'code.unknown_regency': 'Choose a regency or city from the list.',
+  'code.unknown_reject_reason': 'Unknown reject reason.',
+  'code.unknown_role': 'Unknown role.',
+  'code.unknown_unit': 'Unknown unit.',
+  'code.unknown_verify_method': 'Unknown way of verifying.',
+  'code.unsupported_media_type': 'This content type is not supported.',
+  'code.upload_in_progress': 'Another upload is under way. Try again later.',
+  'code.user_exists': 'This username is taken.',
+  // access-log actions (audit page)
+  'aa.login': 'Logged in', 'aa.login_failed': 'Failed login', 'aa.login_locked': 'Login locked for a while',
+  'aa.login_pending': 'Login refused: account waits for confirmation', 'aa.user_add': 'User added',
+  'aa.user_passwd': 'Password changed', 'aa.user_disable': 'Account disabled', 'aa.user_enable': 'Account re-enabled',
+  'aa.user_confirm': 'Account confirmed', 'aa.node_invite': 'Node invited', 'aa.node_new_epoch': 'Node began a new epoch',
+  'aa.read_queue': 'Read the queue', 'aa.read_case': 'Opened a case', 'aa.read_reporter': 'Read a number\'s history',
+  'aa.block_number': 'Number blocked', 'aa.lift_block': 'Block lifted', 'aa.verify_integrity': 'Integrity check',
+  'aa.export_access_log': 'Access log exported', 'aa.release_publish_attempt': 'Release publish attempted', 'aa.release_publish': 'Release published',
+  // prank score reasons, by factor ({n}, {ticket}, {pct}, {coords} from the server's detail)
+  'pf.blocked': 'this number is blocked', 'pf.confirmed_pranks': 'confirmed pranks in the window: {n}',
+  'pf.burst': 'reports from this number in a short time: {n}', 'pf.duplicate_same_reporter': 'this number already has an open report {ticket}',
+  'pf.duplicate_similar_text': '{pct}% like open report {ticket} in the same area',
+  'pf.no_coordinates': 'no location coordinates', 'pf.outside_territory': 'coordinates ({coords}) outside the Polda\'s territory',
+  'pf.empty_description': 'the description says nothing',
+  'c.actor_citizen': 'reporter', 'c.actor_system': 'system {node}',
+  // counts (Intl.PluralRules: English has one and other)
+  'q.count.one': '{n} case', 'q.count.other': '{n} cases', 'n.reports.one': '{n} report', 'n.reports.other': '{n} reports',
+  'n.pranks.one': '{n} prank', 'n.pranks.other': '{n} pranks',
+  // admin: confirmations, re-enabling
+  'ad.confirm_disable': 'Disable the account {user}? All its sessions end and it cannot log in until it is enabled again.',
+  'ad.confirm_reset': 'Reset the password of {user}? The old password stops working and all its sessions end.',
+  'ad.confirm_enable': 'Enable the account {user} again? Its password stays what it was before it was disabled.',
+  'ad.yes_disable': 'Yes, disable', 'ad.yes_reset': 'Yes, reset', 'ad.yes_enable': 'Yes, enable', 'ad.cancel': 'Cancel',
+  'ad.done_disable': 'The account {user} is disabled.', 'ad.done_enable': 'The account {user} is enabled again.', 'ad.you': '(you)',
+  'ad.int_events.one': '{n} event checked', 'ad.int_events.other': '{n} events checked',
+  // audit: filters and export
+  'au.filters': 'Filter the access log', 'au.f_actor': 'User', 'au.f_action': 'Action', 'au.f_ticket': 'Ticket', 'au.f_from': 'From date',
+  'au.f_to': 'To date', 'au.f_any': 'All', 'au.f_apply': 'Apply', 'au.f_clear': 'Clear filters', 'au.csv': 'Download CSV',
+  'au.shown.one': '{n} entry shown', 'au.shown.other': '{n} entries shown (newest first)', 'au.dates_wib': 'Dates and times in WIB.',
 };
 
 export const lang = (() => {
@@ -213,6 +404,9 @@ export function t(key, vars = {}) {
 /** Fills every data-i18n element under `root`, and wires the language switch. */
 export function applyI18n(root = document) {
   document.documentElement.lang = lang;
+  // the tab's title, e.g. "Konsol — Layanan Bantuan Polisi": its parts are texts of the table
+  const back = (p) => { const k = Object.keys(id).find((x) => /^(nav|app)\./.test(x) && id[x] === p); return k ? t(k) : p; };
+  document.title = document.title.split(' — ').map((s) => s.split(', ').map(back).join(', ')).join(' — ');
   for (const e of root.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   for (const e of root.querySelectorAll('[data-i18n-ph]')) e.placeholder = t(e.dataset.i18nPh);
   for (const e of root.querySelectorAll('[data-i18n-label]')) e.setAttribute('aria-label', t(e.dataset.i18nLabel));
@@ -226,4 +420,71 @@ export function applyI18n(root = document) {
       location.reload();
     });
   }
+}
+
+// --- lang (issue 13): shared helpers for errors, dates, plurals and server-made texts ---
+
+/** Whether `key` has a text in the current language (or in Indonesian). */
+export const has = (key) => key in dict || key in id;
+
+/** The text for an API error, by its stable `code`; never the server's English `message`, which
+ * stays for logs and API clients. `data`: the error body (`{ code, message }`), `status`: the
+ * HTTP status (0: no connection). An unknown code shows the generic failure and the status. */
+export function errText(data, status) {
+  const code = data && data.code;
+  if (status === 0 || code === 'network') return t('err.network');
+  if (code && has(`code.${code}`)) {
+    const ref = /error id ([0-9a-f]+)/.exec((data && data.message) || '');
+    return t(`code.${code}`, { id: ref ? ref[1] : '' });
+  }
+  return `${t('err.server')} (${status || code || '?'})`;
+}
+
+export const LOCALE = lang === 'en' ? 'en-GB' : 'id-ID';
+const formats = new Map();
+function format(opts) {
+  const k = JSON.stringify(opts);
+  if (!formats.has(k)) formats.set(k, new Intl.DateTimeFormat(LOCALE, { timeZone: 'Asia/Jakarta', ...opts }));
+  return formats.get(k);
+}
+
+/** A time (RFC 3339 or a Date) as a WIB date and time in the chosen language, e.g.
+ * "2 Des 2026 15.04 WIB" / "2 Dec 2026, 15:04 WIB"; `seconds`: to the second; `date: false`:
+ * the time only. */
+export function fmtDate(when, { seconds = false, date = true } = {}) {
+  if (!when) return '—';
+  const d = when instanceof Date ? when : new Date(when);
+  if (Number.isNaN(d.getTime())) return '—';
+  const opts = { hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}),
+    ...(date ? { day: 'numeric', month: 'short', year: 'numeric' } : {}) };
+  return `${format(opts).format(d)} WIB`;
+}
+
+const plurals = new Intl.PluralRules(LOCALE);
+/** A count with its noun in the chosen language: `tn('n.reports', 1)` is "1 laporan" / "1 report";
+ * keys `<key>.one`, `<key>.other` (Intl.PluralRules categories), `{n}` the number. */
+export function tn(key, n, vars = {}) {
+  const k = `${key}.${plurals.select(n)}`;
+  return t(has(k) ? k : `${key}.other`, { ...vars, n: n.toLocaleString(LOCALE) });
+}
+
+/** An access-log action (`read_case`, `user_passwd`, ...) in the chosen language. */
+export const actionText = (a) => (has(`aa.${a}`) ? t(`aa.${a}`) : a);
+
+/** Who wrote a case event: the server names the reporter "pelapor" and the system "sistem NODE". */
+export function actorText(actor) {
+  if (actor === 'pelapor') return t('c.actor_citizen');
+  const m = /^sistem (.+)$/.exec(actor || '');
+  return m ? t('c.actor_system', { node: m[1] }) : actor;
+}
+
+/** A prank-score reason in the chosen language, by its `factor`; the figures come from the
+ * server's detail (count, ticket, percentage, coordinates). */
+export function prankReason(r) {
+  if (!has(`pf.${r.factor}`)) return r.detail;
+  const d = r.detail || '';
+  return t(`pf.${r.factor}`, {
+    n: (/^(\d+)/.exec(d) || [])[1], pct: (/(\d+)%/.exec(d) || [])[1],
+    ticket: (/[A-Z0-9]+-\d{6}-\d{4}/.exec(d) || [])[0], coords: (/\(([^)]*)\)/.exec(d) || [])[1],
+  });
 }

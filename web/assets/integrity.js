@@ -1,5 +1,5 @@
-// The hash-chain check (auditor, tik_admin).
-import { t } from './i18n.js';
+// The hash-chain check (auditor, tik_admin): the result as a readable alert (ok or broken).
+import { t, tn, errText } from './i18n.js';
 import { api } from './util.js';
 
 export function integrityButton(button, out) {
@@ -7,9 +7,11 @@ export function integrityButton(button, out) {
     button.disabled = true;
     const r = await api('/api/v1/integrity');
     button.disabled = false;
-    if (!r.ok) { out.textContent = r.data.message; return; }
+    out.hidden = false;
+    if (!r.ok) { out.textContent = errText(r.data, r.status); out.className = 'alert danger'; return; }
     const events = r.data.chains.reduce((n, c) => n + c.events, 0);
-    out.textContent = r.data.ok ? `${t('ad.int_ok')} (${events})` : `${t('ad.int_bad')} ${r.data.chains.filter((c) => !c.ok).map((c) => `${c.origin}: ${c.problem}`).join('; ')}`;
-    out.className = r.data.ok ? 'up' : 'down';
+    out.textContent = r.data.ok ? `${t('ad.int_ok')} ${tn('ad.int_events', events)}.`
+      : `${t('ad.int_bad')} ${r.data.chains.filter((c) => !c.ok).map((c) => `${c.origin}: ${c.problem}`).join('; ')}`;
+    out.className = r.data.ok ? 'alert ok' : 'alert danger';
   });
 }

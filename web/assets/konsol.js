@@ -1,6 +1,6 @@
 // The operator console: the queue (server-side paging and filtering, live over Server-Sent
 // Events), one case with its history and actions, and the call-taker form.
-import { t, applyI18n } from './i18n.js';
+import { t, tn, errText, applyI18n } from './i18n.js';
 import { $, el, api, debounce, fieldError, fillRegencies, fmtTime, units } from './util.js';
 import { staffSession, may, sessionEnded, onRelogin } from './staff.js';
 import { renderCase, statusBadge, priorityBadge, badge } from './case-view.js';
@@ -47,7 +47,7 @@ async function load(background = false) {
   if (seq !== loads) return; // a newer load is under way
   const during = missed;
   missed = null;
-  if (!r.ok) { $('#rows').replaceChildren(el('tr', {}, el('td', { colspan: 5, text: r.data.message || t('err.network') }))); return; }
+  if (!r.ok) { $('#rows').replaceChildren(el('tr', {}, el('td', { colspan: 5, text: errText(r.data, r.status) }))); return; }
   state.items = r.data.items;
   state.total = r.data.total;
   for (const c of state.items) state.known.add(c.ticket);
@@ -89,7 +89,7 @@ function row(c) {
 function render(fresh) {
   const rows = state.items.map((c) => { const r = row(c); if (c.ticket === fresh) r.classList.add('fresh'); return r; });
   $('#rows').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 5, text: t('q.empty') }))]));
-  $('#total').textContent = `${state.total} ${t('q.total')}`;
+  $('#total').textContent = tn('q.count', state.total);
   const pages = Math.max(1, Math.ceil(state.total / PER_PAGE));
   $('#pageno').textContent = `${t('q.page')} ${state.page} / ${pages}`;
   $('#prev').disabled = state.page <= 1;
@@ -157,7 +157,7 @@ async function openCase(ticket, focus = true, background = false) {
   for (const r of document.querySelectorAll('#rows tr')) r.classList.toggle('sel', r.dataset.ticket === ticket);
   const box = $('#detail');
   const r = await api(`/api/v1/cases/${encodeURIComponent(ticket)}`, { background });
-  if (!r.ok) { box.replaceChildren(el('p', { class: 'alert danger', text: r.data.message || t('err.network') })); return; }
+  if (!r.ok) { box.replaceChildren(el('p', { class: 'alert danger', text: errText(r.data, r.status) })); return; }
   show(r.data);
   if (focus) $('#case-title').focus();
 }
@@ -222,7 +222,7 @@ $('#call-form').addEventListener('submit', async (ev) => {
   if (r.ok) state.known.add(r.data.ticket); // its live event may come after the answer: no alert
   if (!r.ok) {
     const id = CT_FIELDS[r.data.field];
-    if (id) { fieldError(id, r.data.message); $(`#${id}`).focus(); } else { $('#ct-error').textContent = r.data.message || t('err.network'); $('#ct-error').hidden = false; }
+    if (id) { fieldError(id, errText(r.data, r.status)); $(`#${id}`).focus(); } else { $('#ct-error').textContent = errText(r.data, r.status); $('#ct-error').hidden = false; }
     return;
   }
   $('#call').close();

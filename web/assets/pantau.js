@@ -1,6 +1,6 @@
 // The Command Center board for a wall screen: today's figures, overdue and escalated cases, units'
 // deadlines, the map and (at the hub) the posts' sync. Refreshes on every live change.
-import { t, applyI18n } from './i18n.js';
+import { t, errText, applyI18n } from './i18n.js';
 import { $, el, api, clockWib, debounce, fmtTime, units } from './util.js';
 import { staffSession, sessionEnded, onRelogin } from './staff.js';
 import { drawMap } from './map.js';
@@ -62,7 +62,7 @@ async function loadSync() {
   const r = await api('/api/v1/sync/status', { background: true });
   const box = $('#sync');
   if (r.status === 404) { box.replaceChildren(el('p', { class: 'hint', text: t('b.nosync') })); return; }
-  if (!r.ok) { box.replaceChildren(el('p', { class: 'hint', text: r.data.message || t('err.network') })); return; }
+  if (!r.ok) { box.replaceChildren(el('p', { class: 'hint', text: errText(r.data, r.status) })); return; }
   const peers = r.data.peers || [];
   if (!peers.length) { box.replaceChildren(el('p', { class: 'hint', text: t('b.nopeers') })); return; }
   box.replaceChildren(el('table', {},

@@ -1,6 +1,6 @@
 // Small helpers shared by every page: building elements (text only, never HTML), calling the
 // API, and showing times in WIB.
-import { t, lang } from './i18n.js';
+import { t, lang, fmtDate } from './i18n.js';
 
 /** Builds an element. `attrs`: class, text, and plain attributes; children: nodes or strings (as text). */
 export function el(tag, attrs = {}, ...children) {
@@ -58,20 +58,12 @@ export async function api(path, { method = 'GET', body, background = false } = {
   return { ok: r.ok, status: r.status, data: data ?? {} };
 }
 
-const dtf = new Intl.DateTimeFormat('id-ID', {
-  timeZone: 'Asia/Jakarta', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit',
-});
-const tf = new Intl.DateTimeFormat('id-ID', { timeZone: 'Asia/Jakarta', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-
-/** A time from the API (RFC 3339) as a WIB date and time, e.g. "28 Nov 2026 22.04 WIB". */
-export function fmtTime(iso) {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '—' : `${dtf.format(d)} WIB`;
-}
+/** A time from the API (RFC 3339) as a WIB date and time in the chosen language, e.g.
+ * "28 Nov 2026 22.04 WIB"; `{ seconds: true }` to the second (see `fmtDate` in i18n.js). */
+export const fmtTime = (iso, opts) => fmtDate(iso, opts);
 
 /** The clock now in WIB, with seconds. */
-export function clockWib(d = new Date()) { return `${tf.format(d)} WIB`; }
+export const clockWib = (d = new Date()) => fmtDate(d, { seconds: true, date: false });
 
 /** A duration in ms: "04:59" under an hour, then "2j 05m" and "3h 4j" (English: "2h 05m", "3d 4h"). */
 export function fmtDur(ms) {
