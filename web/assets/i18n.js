@@ -80,6 +80,13 @@ const id = {
   'role.operator': 'Operator', 'role.pa_siaga': 'Pa Siaga', 'role.ka_siaga': 'Ka Siaga', 'role.unit_officer': 'Petugas satuan', 'role.leader': 'Pimpinan',
   'role.auditor': 'Auditor (Itwasda)', 'role.propam': 'Propam', 'role.tik_admin': 'Admin TIK',
   'step.verify': 'Verifikasi', 'step.dispatch': 'Disposisi', 'step.acknowledge': 'Diterima satuan', 'step.first_action': 'Tindakan pertama', 'step.resolve': 'Penyelesaian',
+  // --- console (issue 13: call-taker form, console layout, dark theme) ---
+  'm.caller_on_line': 'Dikonfirmasi: penelepon di saluran', 'ct.save': 'Simpan (Ctrl+Enter)', 'ct.dispatch': 'Simpan & disposisi (Ctrl+Shift+Enter)',
+  'ct.keys': 'Tab atau Enter pindah ke isian berikutnya; Ctrl+Enter menyimpan. Darurat: Simpan & disposisi mencatat verifikasi oleh penelepon di saluran lalu membuka pilihan satuan.',
+  'ct.fix': 'Periksa isian yang ditandai.', 'ct.verify_failed': 'Laporan tersimpan, tetapi verifikasi belum tercatat.',
+  'c.next': 'Langkah berikutnya', 'c.saved': 'Tersimpan {at}: {what}', 'c.dispatched_to': 'Didisposisi ke {unit}', 'c.redispatch': 'Disposisi ulang',
+  'c.back': '← Kembali ke antrean', 'c.call': 'Telepon {phone}', 'q.unread': 'Belum dibuka', 'alert.unread': 'Laporan tindak pidana baru belum dibuka',
+  'snd.rings': 'Bunyi diulang setiap 30 detik sampai kasus dibuka.', 'theme.dark': 'Mode gelap', 'theme.light': 'Mode terang',
 };
 
 const en = {
@@ -161,6 +168,13 @@ const en = {
   'role.operator': 'Operator', 'role.pa_siaga': 'Duty officer', 'role.ka_siaga': 'Head of shift', 'role.unit_officer': 'Unit officer', 'role.leader': 'Leader',
   'role.auditor': 'Auditor (Itwasda)', 'role.propam': 'Propam', 'role.tik_admin': 'IT admin',
   'step.verify': 'Verification', 'step.dispatch': 'Dispatch', 'step.acknowledge': 'Acknowledgement', 'step.first_action': 'First action', 'step.resolve': 'Resolution',
+  // --- console (issue 13: call-taker form, console layout, dark theme) ---
+  'm.caller_on_line': 'Confirmed: caller on the line', 'ct.save': 'Save (Ctrl+Enter)', 'ct.dispatch': 'Save & dispatch (Ctrl+Shift+Enter)',
+  'ct.keys': 'Tab or Enter moves to the next field; Ctrl+Enter saves. Emergency: Save & dispatch records the verification by the caller on the line and opens the unit picker.',
+  'ct.fix': 'Please check the marked fields.', 'ct.verify_failed': 'The report is saved, but the verification was not recorded.',
+  'c.next': 'Next step', 'c.saved': 'Saved {at}: {what}', 'c.dispatched_to': 'Dispatched to {unit}', 'c.redispatch': 'Dispatch again',
+  'c.back': '← Back to the queue', 'c.call': 'Call {phone}', 'q.unread': 'Not opened', 'alert.unread': 'New crime reports not yet opened',
+  'snd.rings': 'The sound repeats every 30 seconds until the case is opened.', 'theme.dark': 'Dark mode', 'theme.light': 'Light mode',
 };
 
 export const lang = (() => {
