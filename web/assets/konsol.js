@@ -2,7 +2,7 @@
 // Events), one case with its history and actions, and the call-taker form. New crime reports stay
 // marked unread (and the alert rings) until opened; a redraw of the open case keeps the focus,
 // what was typed and the "saved" confirmation. On a phone the queue and the case are two views.
-import { t, applyI18n } from './i18n.js';
+import { t, applyI18n, lang } from './i18n.js';
 import { $, el, api, debounce, fieldError, fillRegencies, fmtTime, phoneOk, units } from './util.js';
 import { staffSession, may, sessionEnded, onRelogin } from './staff.js';
 import { renderCase, statusBadge, priorityBadge, badge } from './case-view.js';
@@ -253,7 +253,7 @@ async function numberAction(c, kind, body) {
   return r;
 }
 
-const hhmm = new Intl.DateTimeFormat('id-ID', { timeZone: 'Asia/Jakarta', hour: '2-digit', minute: '2-digit' });
+const hhmm = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'id-ID', { timeZone: 'Asia/Jakarta', hour: '2-digit', minute: '2-digit' });
 // an action taken: the case as it is now, "saved" on top (kept through live redraws until another
 // case is opened), and the focus on the next step, or on the confirmation when there is none
 async function act(ticket, body) {
