@@ -26,13 +26,13 @@ export default [
     await login(op, 'pasiaga');
     await op.waitForSelector('#rows tr[data-ticket]');
     await openCall(op);
-    // whole category names: the longest fits its select
-    const cut = await op.$eval('#ct-category', (s) => {
+    // whole category names: the longest fits its select, in the form and in the queue's filter
+    const cut = await op.$$eval('#ct-category, #f-category', (sels) => sels.flatMap((s) => {
       const ctx = document.createElement('canvas').getContext('2d');
       ctx.font = getComputedStyle(s).font;
       const room = s.clientWidth - 40; // padding and the arrow
-      return [...s.options].filter((o) => ctx.measureText(o.text).width > room).map((o) => o.text);
-    });
+      return [...s.options].filter((o) => ctx.measureText(o.text).width > room).map((o) => `${s.id}: ${o.text}`);
+    }));
     assert(cut.length === 0, `category names cut: ${cut}`);
     // Ctrl+Enter on an empty form: every error at once, nothing sent
     let posted = 0;

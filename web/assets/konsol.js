@@ -173,7 +173,7 @@ let opening = 0;
 async function openCase(ticket, focus = true, background = false) {
   if (!background && state.saved && state.saved.ticket !== ticket) state.saved = null;
   state.selected = ticket;
-  $('.console').classList.add('viewing'); // on a phone: the case is its own view
+  if (!background) $('.console').classList.add('viewing'); // on a phone: the case is its own view
   if (!background && unread.delete(ticket)) unreadChanged();
   for (const r of document.querySelectorAll('#rows tr')) {
     r.classList.toggle('sel', r.dataset.ticket === ticket);
