@@ -110,7 +110,7 @@ pub struct MeOut {
 /// verify {method, priority?}, reject {reason, note?}, dispatch {unit, note?}, acknowledge {note?},
 /// progress {note, public?}, resolve {summary}, close {note?}, reopen {reason}, note {text, public?},
 /// link_duplicate {original, note?}. Verification methods: callback_confirmed, scene_confirmed,
-/// not_reachable.
+/// caller_on_line, not_reachable.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionIn {

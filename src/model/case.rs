@@ -81,8 +81,10 @@ pub struct Case {
     pub holders: Vec<NodeCode>,
 }
 
-/// How a report was verified (DESIGN §7): recorded on every verification.
-pub const VERIFY_METHODS: [&str; 3] = ["callback_confirmed", "scene_confirmed", "not_reachable"];
+/// How a report was verified (DESIGN §7): recorded on every verification. `caller_on_line`: the
+/// call-taker heard the caller on the line while taking the call (the console's "Simpan &
+/// disposisi" for an emergency).
+pub const VERIFY_METHODS: [&str; 4] = ["callback_confirmed", "scene_confirmed", "caller_on_line", "not_reachable"];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecideError {
@@ -100,7 +102,7 @@ pub enum DecideError {
     MissingText { field: &'static str },
     #[error("{field} is too long: at most 4000 characters")]
     TooLong { field: &'static str },
-    #[error("verification method {0:?} is unknown: use callback_confirmed, scene_confirmed or not_reachable")]
+    #[error("verification method {0:?} is unknown: use callback_confirmed, scene_confirmed, caller_on_line or not_reachable")]
     UnknownMethod(String),
     #[error("a case that is new cannot be dispatched before it is verified; only an emergency crime report may be")]
     NeedsVerification,
@@ -631,6 +633,20 @@ mod tests {
         assert_eq!(
             c.decide(Command::Verify { method: "scene_confirmed".into(), priority: None }, &here, &s, &u),
             Err(DecideError::AlreadyVerified)
+        );
+    }
+
+    #[test]
+    fn every_verification_method_is_accepted_and_others_refused() {
+        let (s, u, here) = (sop(), units(), node("PLG"));
+        for m in VERIFY_METHODS {
+            let ev = Log::new().case().decide(Command::Verify { method: m.into(), priority: None }, &here, &s, &u);
+            assert!(matches!(ev, Ok(EventKind::Verified { ref method, .. }) if method == m), "{m}: {ev:?}");
+        }
+        assert!(VERIFY_METHODS.contains(&"caller_on_line"), "the call-taker's own verification");
+        assert_eq!(
+            Log::new().case().decide(Command::Verify { method: "on_the_phone".into(), priority: None }, &here, &s, &u),
+            Err(DecideError::UnknownMethod("on_the_phone".into()))
         );
     }
 

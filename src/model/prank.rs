@@ -2,6 +2,7 @@
 //! and the similarity measure for near-duplicates. Pure: the caller gathers the history.
 //! The score orders and marks the queue; it never rejects by itself.
 
+use super::event::Channel;
 use super::ids::Ticket;
 use super::time::Millis;
 use super::workflow::State;
@@ -136,6 +137,9 @@ pub struct Report<'a> {
     pub description: &'a str,
     pub regency: &'a str,
     pub coordinates: Option<(f64, f64)>,
+    /// where it came in: staff take calls and walk-ins with an address from a person on the
+    /// line, so missing coordinates say nothing about those
+    pub channel: Channel,
     /// this number's earlier cases
     pub history: &'a [PastCase],
     /// other cases in the same regency filed within the duplicate window
@@ -334,7 +338,9 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
     }
     candidates.extend(similar.iter().map(|(s, c)| (*s, c.ticket.clone())));
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let staffed = matches!(r.channel, Channel::Phone | Channel::WalkIn);
     match (r.coordinates, territory) {
+        (None, _) if staffed => {}
         (None, _) => add(Factor::NoCoordinates, w.no_coordinates, "tanpa koordinat lokasi".into()),
         (Some((lat, lon)), Some(t)) if !t.contains(lat, lon) => add(
             Factor::OutsideTerritory,
@@ -508,6 +514,7 @@ mod tests {
             nearby: Vec<PastCase>,
             description: &'static str,
             coordinates: Option<(f64, f64)>,
+            channel: Channel,
             blocked: bool,
             want: Vec<Factor>,
             score: u32,
@@ -520,6 +527,7 @@ mod tests {
                 nearby: vec![],
                 description: STORY,
                 coordinates: Some(clean),
+                channel: Channel::Web,
                 blocked: false,
                 want: vec![],
                 score: 0,
@@ -530,9 +538,54 @@ mod tests {
                 nearby: vec![],
                 description: STORY,
                 coordinates: None,
+                channel: Channel::Web,
                 blocked: false,
                 want: vec![Factor::NoCoordinates],
                 score: 5,
+            },
+            Row {
+                name: "no GPS over WhatsApp",
+                history: vec![],
+                nearby: vec![],
+                description: STORY,
+                coordinates: None,
+                channel: Channel::Whatsapp,
+                blocked: false,
+                want: vec![Factor::NoCoordinates],
+                score: 5,
+            },
+            Row {
+                name: "a 110 call taken by staff has an address, not GPS",
+                history: vec![],
+                nearby: vec![],
+                description: STORY,
+                coordinates: None,
+                channel: Channel::Phone,
+                blocked: false,
+                want: vec![],
+                score: 0,
+            },
+            Row {
+                name: "a walk-in has an address, not GPS",
+                history: vec![],
+                nearby: vec![],
+                description: STORY,
+                coordinates: None,
+                channel: Channel::WalkIn,
+                blocked: false,
+                want: vec![],
+                score: 0,
+            },
+            Row {
+                name: "a call with coordinates outside the territory still counts",
+                history: vec![],
+                nearby: vec![],
+                description: STORY,
+                coordinates: Some((-6.2, 106.8)),
+                channel: Channel::Phone,
+                blocked: false,
+                want: vec![Factor::OutsideTerritory],
+                score: 25,
             },
             Row {
                 name: "two pranks in the window, one older",
@@ -545,6 +598,7 @@ mod tests {
                 nearby: vec![],
                 description: STORY,
                 coordinates: Some(clean),
+                channel: Channel::Web,
                 blocked: false,
                 want: vec![Factor::ConfirmedPranks],
                 score: 50,
@@ -555,6 +609,7 @@ mod tests {
                 nearby: vec![],
                 description: STORY,
                 coordinates: Some(clean),
+                channel: Channel::Web,
                 blocked: false,
                 want: vec![Factor::Burst],
                 score: 20,
@@ -565,6 +620,7 @@ mod tests {
                 nearby: vec![],
                 description: STORY,
                 coordinates: Some(clean),
+                channel: Channel::Web,
                 blocked: false,
                 want: vec![Factor::DuplicateSameReporter],
                 score: 20,
@@ -585,6 +641,7 @@ mod tests {
                 ],
                 description: STORY,
                 coordinates: Some(clean),
+                channel: Channel::Web,
                 blocked: false,
                 want: vec![Factor::DuplicateSimilarText],
                 score: 15,
@@ -595,6 +652,7 @@ mod tests {
                 nearby: vec![],
                 description: "tes tes tes tes tes",
                 coordinates: Some((-6.2, 106.8)),
+                channel: Channel::Web,
                 blocked: true,
                 want: vec![Factor::Blocked, Factor::OutsideTerritory, Factor::EmptyDescription],
                 score: 75,
@@ -607,6 +665,7 @@ mod tests {
                     description: row.description,
                     regency: "Kota Palembang",
                     coordinates: row.coordinates,
+                    channel: row.channel,
                     history: &row.history,
                     nearby: &row.nearby,
                     blocked: row.blocked,
@@ -685,6 +744,7 @@ mod tests {
                 description: STORY,
                 regency: "Kota Palembang",
                 coordinates: None,
+                channel: Channel::Web,
                 history: &[],
                 nearby: &nearby,
                 blocked: false,

@@ -41,6 +41,7 @@ pub fn assess_new(app: &App, r: &NewReport, now: Millis) -> Result<Assessment, S
         description: &r.description,
         regency: &r.location.regency,
         coordinates: r.location.lat.zip(r.location.lon),
+        channel: r.channel,
         history: &history,
         nearby: &nearby,
         blocked,

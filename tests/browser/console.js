@@ -84,7 +84,8 @@ export default [
     await op.waitForSelector('#detail h2');
     const ticket = (await op.textContent('#detail h2')).trim();
     const facts = await op.textContent('#detail .facts');
-    assert(facts.includes('Telepon 110') && facts.includes(`+62${phone.slice(1).replace('-', '')}`), `a phone report with the caller's number: ${facts}`);
+    const tel = await op.getAttribute('#detail a.tel', 'href');
+    assert(facts.includes('Telepon 110') && tel === `tel:+62${phone.slice(1).replace('-', '')}`, `a phone report with the caller's number: ${facts} ${tel}`);
     assert((await op.textContent('#detail .row')).includes('Darurat'), 'priority emergency');
     assert(await op.isHidden('#crime-alert'), 'no alarm for the call this console just saved');
     await op.fill('#q', phone);

@@ -9,11 +9,12 @@ import board from './board.js';
 import xss from './xss.js';
 import staff from './staff.js';
 import session from './session.js';
+import console2 from './console2.js';
 import citizen2 from './citizen2.js';
 import lang from './lang.js';
 import admin from './admin.js';
 
-const tests = process.env.BANPOL_SUITE === 'session' ? session : [...citizen, ...console_, ...board, ...xss, ...staff, ...citizen2, ...lang, ...admin];
+const tests = process.env.BANPOL_SUITE === 'session' ? session : [...citizen, ...console_, ...board, ...xss, ...staff, ...console2, ...citizen2, ...lang, ...admin];
 const filter = process.argv[2] || '';
 const browser = await launch();
 const ctx = {};

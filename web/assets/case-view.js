@@ -8,6 +8,34 @@ export const badge = (cls, text) => el('span', { class: `badge ${cls}`, text });
 export const statusBadge = (s) => badge(`st st-${s}`, t(`st.${s}`));
 export const priorityBadge = (p) => badge(`pr-${p}`, t(`pr.${p}`));
 
+/** An Indonesian number as people write it: `+6281234567890` -> `0812-3456-7890`; others as given. */
+export function fmtPhone(p) {
+  const d = String(p || '').replace(/[^0-9+]/g, '');
+  if (!d.startsWith('+62')) return p;
+  const n = `0${d.slice(3)}`;
+  const rest = n.slice(4);
+  const half = Math.floor(rest.length / 2);
+  return [n.slice(0, 4), rest.slice(0, half), rest.slice(half)].filter(Boolean).join('-');
+}
+
+/** The number as a `tel:` link, so a phone (or a softphone) dials it. */
+export const phoneLink = (p) => el('a', { href: `tel:${String(p).replace(/[^0-9+]/g, '')}`, class: 'tel', 'aria-label': t('c.call', { phone: fmtPhone(p) }), text: fmtPhone(p) });
+
+// the next SOP step as an action: by the step whose deadline runs, else by the state
+const STEP_ACTION = { verify: 'verify', dispatch: 'dispatch', acknowledge: 'acknowledge', first_action: 'progress', resolve: 'resolve' };
+const STATE_NEXT = {
+  new: ['verify', 'dispatch'], verified: ['dispatch'], dispatched: ['acknowledge'], acknowledged: ['progress', 'resolve'],
+  in_progress: ['resolve', 'progress'], resolved: ['close'],
+};
+
+/** The case's main action for this person: the next SOP step among the actions they may take. */
+export function mainAction(c) {
+  const allowed = c.allowed_actions || [];
+  const byStep = c.deadline && STEP_ACTION[c.deadline.step];
+  if (byStep && allowed.includes(byStep)) return byStep;
+  return (STATE_NEXT[c.status] || []).find((a) => allowed.includes(a)) || null;
+}
+
 function facts(pairs) {
   return el('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== '')
     .flatMap(([k, v]) => [el('dt', { text: t(k) }), el('dd', {}, v)]));
@@ -21,7 +49,7 @@ const DETAIL_LABEL = {
 };
 
 function detailText(k, v) {
-  if (k === 'method') return t(`m.${v}`);
+  if (k === 'method') return t(`m.${v}`) === `m.${v}` ? v : t(`m.${v}`);
   if (k === 'reason') return t(`r.${v}`) === `r.${v}` ? v : t(`r.${v}`);
   if (k === 'priority') return t(`pr.${v}`);
   if (k === 'category') return t(`cat.${v}`);
@@ -62,20 +90,39 @@ function numberForm(c, may, reporter) {
   return form;
 }
 
+// what the last dispatch did: to which unit, when, by whom
+function dispatchDone(c, units) {
+  const d = [...(c.history || [])].reverse().find((e) => e.type === 'dispatched');
+  if (!d || !['dispatched', 'acknowledged', 'in_progress', 'resolved', 'closed'].includes(c.status)) return null;
+  const code = d.details?.unit || c.unit;
+  const u = units.find((x) => x.code === code);
+  return el('p', { class: 'alert info', id: 'dispatch-done' },
+    el('b', { text: t('c.dispatched_to', { unit: u ? `${code} — ${u.name}` : code }) }),
+    el('span', { class: 'excerpt', text: `${fmtTime(d.at)} · ${d.actor}${d.details?.note ? ` · ${d.details.note}` : ''}` }));
+}
+
 /** Renders case `c` into `box`. `act(body)` (optional) takes an action and resolves to
  * { ok, data }; `units` fills the dispatch picker; `reporter(kind, body)` blocks or lifts the
- * number, when `may` (the person's actions, from `/api/v1/me`) allows it. */
-export function renderCase(box, c, { act, units = [], may = [], reporter } = {}) {
+ * number, when `may` (the person's actions, from `/api/v1/me`) allows it. The main action (the
+ * next SOP step, `mainAction`) comes first, under the title, with `saved` (a confirmation text)
+ * above it; after a dispatch, what was done replaces the dispatch form ("dispatch again" opens it). */
+export function renderCase(box, c, { act, units = [], may = [], reporter, saved } = {}) {
   const marks = [priorityBadge(c.priority), statusBadge(c.status), badge('st', t(`cat.${c.category}`))];
   if (c.prank.marked) marks.push(badge('suspect', t('q.suspect')));
   if (c.prank.blocked) marks.push(badge('blocked', t('q.blocked')));
   if (c.dispatched_unverified) marks.push(badge('pr-high', t('c.unverified')));
   const rec = c.reporter_record;
+  const main = act ? mainAction(c) : null;
+  const done = dispatchDone(c, units);
   const parts = [
     el('h2', { id: 'case-title', tabindex: '-1', text: c.ticket }),
     el('p', { class: 'row' }, marks),
+    saved ? el('p', { class: 'alert ok', role: 'status', id: 'saved', tabindex: '-1', text: saved }) : null,
+    main ? el('section', { class: 'main-action', id: 'main-action', 'aria-labelledby': 'main-action-title' },
+      el('h3', { id: 'main-action-title', text: `${t('c.next')}: ${t(`a.${main}`)}` }), actionForm(main, c, act, units)) : null,
+    done,
     facts([
-      ['c.reporter', `${c.reporter_name} · ${c.reporter_phone}`],
+      ['c.reporter', el('span', {}, c.reporter_name, c.reporter_phone ? [' · ', phoneLink(c.reporter_phone)] : null)],
       ['c.channel', t(`ch.${c.channel}`)],
       ['c.created', fmtTime(c.created_at)],
       ['c.location', `${c.address}, ${c.regency}`],
@@ -98,11 +145,17 @@ export function renderCase(box, c, { act, units = [], may = [], reporter } = {})
     rec.blocked_until ? el('p', { class: 'alert danger', id: 'blocked-until', text: `${t('n.until')} ${fmtTime(rec.blocked_until)}` }) : null,
     reporter ? numberForm(c, may, reporter) : null,
   ];
-  if (act) {
+  const rest = act ? c.allowed_actions.filter((a) => a !== main) : [];
+  if (act && (rest.length || !main)) {
     parts.push(el('h3', { text: t('c.actions') }));
     const box2 = el('div', { class: 'actions', id: 'actions' });
     if (!c.allowed_actions.length) box2.append(el('p', { class: 'hint', text: t('c.noactions') }));
-    for (const a of c.allowed_actions) box2.append(actionForm(a, c, act, units));
+    for (const a of rest) {
+      const form = actionForm(a, c, act, units);
+      if (a === 'dispatch' && done) {
+        box2.append(el('details', { id: 'redispatch' }, el('summary', { text: t('c.redispatch') }), form));
+      } else box2.append(form);
+    }
     parts.push(box2);
   }
   parts.push(el('h3', { text: t('c.history') }), timeline(c.history));
@@ -142,7 +195,9 @@ function actionForm(action, c, act, units) {
   const fields = [];
   switch (action) {
     case 'verify':
-      fields.push(input('a.method', select('method', ['callback_confirmed', 'scene_confirmed', 'not_reachable'].map((m) => [m, t(`m.${m}`)]))));
+      // on the line: only for a call or a walk-in (a person was there when it was taken)
+      fields.push(input('a.method', select('method', ['callback_confirmed', 'scene_confirmed', 'caller_on_line', 'not_reachable']
+        .filter((m) => m !== 'caller_on_line' || ['phone', 'walk_in'].includes(c.channel)).map((m) => [m, t(`m.${m}`)]))));
       fields.push(input('a.priority', select('priority', [['', `${t(`pr.${c.priority}`)} ${t('a.keep')}`], ...['emergency', 'high', 'normal'].map((p) => [p, t(`pr.${p}`)])])));
       break;
     case 'reject':

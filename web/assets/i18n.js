@@ -193,6 +193,13 @@ const id = {
   'au.filters': 'Saring log akses', 'au.f_actor': 'Pengguna', 'au.f_action': 'Aksi', 'au.f_ticket': 'Tiket', 'au.f_from': 'Dari tanggal',
   'au.f_to': 'Sampai tanggal', 'au.f_any': 'Semua', 'au.f_apply': 'Terapkan', 'au.f_clear': 'Hapus saringan', 'au.csv': 'Unduh CSV',
   'au.shown.other': '{n} entri ditampilkan (terbaru dulu)', 'au.dates_wib': 'Tanggal dan jam dalam WIB.',
+  // --- console (issue 13: call-taker form, console layout, dark theme) ---
+  'm.caller_on_line': 'Dikonfirmasi: penelepon di saluran', 'ct.save': 'Simpan (Ctrl+Enter)', 'ct.dispatch': 'Simpan & disposisi (Ctrl+Shift+Enter)',
+  'ct.keys': 'Tab atau Enter pindah ke isian berikutnya; Ctrl+Enter menyimpan. Darurat: Simpan & disposisi mencatat verifikasi oleh penelepon di saluran lalu membuka pilihan satuan.',
+  'ct.fix': 'Periksa isian yang ditandai.', 'ct.verify_failed': 'Laporan tersimpan, tetapi verifikasi belum tercatat.',
+  'c.next': 'Langkah berikutnya', 'c.saved': 'Tersimpan {at}: {what}', 'c.dispatched_to': 'Didisposisi ke {unit}', 'c.redispatch': 'Disposisi ulang',
+  'c.back': '← Kembali ke antrean', 'c.call': 'Telepon {phone}', 'q.unread': 'Belum dibuka', 'alert.unread': 'Laporan tindak pidana baru belum dibuka',
+  'snd.rings': 'Bunyi diulang setiap 30 detik sampai kasus dibuka.', 'theme.dark': 'Mode gelap', 'theme.light': 'Mode terang',
 };
 
 const en = {
@@ -388,6 +395,13 @@ const en = {
   'au.filters': 'Filter the access log', 'au.f_actor': 'User', 'au.f_action': 'Action', 'au.f_ticket': 'Ticket', 'au.f_from': 'From date',
   'au.f_to': 'To date', 'au.f_any': 'All', 'au.f_apply': 'Apply', 'au.f_clear': 'Clear filters', 'au.csv': 'Download CSV',
   'au.shown.one': '{n} entry shown', 'au.shown.other': '{n} entries shown (newest first)', 'au.dates_wib': 'Dates and times in WIB.',
+  // --- console (issue 13: call-taker form, console layout, dark theme) ---
+  'm.caller_on_line': 'Confirmed: caller on the line', 'ct.save': 'Save (Ctrl+Enter)', 'ct.dispatch': 'Save & dispatch (Ctrl+Shift+Enter)',
+  'ct.keys': 'Tab or Enter moves to the next field; Ctrl+Enter saves. Emergency: Save & dispatch records the verification by the caller on the line and opens the unit picker.',
+  'ct.fix': 'Please check the marked fields.', 'ct.verify_failed': 'The report is saved, but the verification was not recorded.',
+  'c.next': 'Next step', 'c.saved': 'Saved {at}: {what}', 'c.dispatched_to': 'Dispatched to {unit}', 'c.redispatch': 'Dispatch again',
+  'c.back': '← Back to the queue', 'c.call': 'Call {phone}', 'q.unread': 'Not opened', 'alert.unread': 'New crime reports not yet opened',
+  'snd.rings': 'The sound repeats every 30 seconds until the case is opened.', 'theme.dark': 'Dark mode', 'theme.light': 'Light mode',
 };
 
 export const lang = (() => {

@@ -9,6 +9,27 @@ import { $, el, api, setCsrf, watchSession, fmtDur } from './util.js';
 // this page's name, as `me.pages` lists it: `/konsol` -> `konsol`
 const PAGE = location.pathname.replace(/^\/+|\/+$/g, '');
 
+// the dark theme for the night shift: a header toggle, remembered in this browser, on every staff page
+const THEME = 'banpol.theme';
+const storedDark = () => { try { return localStorage.getItem(THEME) === 'dark'; } catch { return false; } };
+document.documentElement.dataset.theme = storedDark() ? 'dark' : 'light';
+function themeToggle() {
+  const b = el('button', { type: 'button', id: 'theme', text: t('theme.dark') });
+  const show = () => {
+    const on = document.documentElement.dataset.theme === 'dark';
+    b.setAttribute('aria-pressed', String(on));
+    b.classList.toggle('on', on);
+  };
+  b.addEventListener('click', () => {
+    const on = document.documentElement.dataset.theme !== 'dark';
+    document.documentElement.dataset.theme = on ? 'dark' : 'light';
+    try { localStorage.setItem(THEME, on ? 'dark' : 'light'); } catch { /* private mode */ }
+    show();
+  });
+  show();
+  return b;
+}
+
 /** Whether the logged-in person may take `action` (`take_call`, `confirm_accounts`, ...). */
 export const may = (me, action) => me.may.includes(action);
 
@@ -20,6 +41,7 @@ function shell(tools) {
     el('nav', { id: 'staff-nav', 'aria-label': t('nav.main'), hidden: true }),
     el('span', { class: 'who', id: 'who' }),
     ...tools,
+    themeToggle(),
     el('button', { type: 'button', id: 'logout', hidden: true, text: t('nav.logout') }),
     el('button', { type: 'button', id: 'lang' }));
   document.body.prepend(header);
