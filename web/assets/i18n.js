@@ -100,6 +100,10 @@ const id = {
   'ph.err.photos_busy': 'Banyak laporan berfoto sedang masuk. Tunggu beberapa detik lalu tekan Kirim lagi; isian Anda tetap ada.',
   // --- lang (issue 13: one language at a time; admin and audit) ---
   // the text of every API error `code` (tests/it/i18n.rs checks each code of the Rust side has one)
+  'code.photo_not_image': 'Foto itu bukan gambar JPEG, PNG atau WebP.',
+  'code.photo_too_large': 'Foto itu lebih besar dari 5 MB.',
+  'code.too_many_photos': 'Paling banyak 3 foto untuk satu laporan.',
+  'code.photos_busy': 'Banyak laporan berfoto sedang masuk. Tunggu beberapa detik lalu kirim lagi.',
   'code.account_pending': 'Akun ini menunggu konfirmasi Ka Siaga atau Pimpinan.',
   'code.already_blocked': 'Nomor ini sudah diblokir.',
   'code.already_enabled': 'Akun ini sudah aktif.',
@@ -301,6 +305,10 @@ const en = {
   'ph.err.photos_busy': 'Many reports with photos are arriving at once. Wait a few seconds and press Send again; your entries are kept.',
   // --- lang (issue 13: one language at a time; admin and audit) ---
   // the text of every API error `code` (tests/it/i18n.rs checks each code of the Rust side has one)
+  'code.photo_not_image': 'That photo is not a JPEG, PNG or WebP image.',
+  'code.photo_too_large': 'That photo is larger than 5 MB.',
+  'code.too_many_photos': 'At most 3 photos go with one report.',
+  'code.photos_busy': 'Many reports with photos are arriving. Wait a few seconds and send again.',
   'code.account_pending': 'This account waits for a head of shift or leader to confirm it.',
   'code.already_blocked': 'This number is already blocked.',
   'code.already_enabled': 'This account is already enabled.',
