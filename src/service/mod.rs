@@ -12,6 +12,7 @@ pub mod figures;
 pub mod intake;
 pub mod prank;
 pub mod scheduler;
+pub mod stpl;
 pub mod sync;
 pub mod whatsapp;
 
