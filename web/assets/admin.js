@@ -71,7 +71,8 @@ async function load() {
       load();
     });
     return el('tr', { 'data-user': u.username },
-      el('td', { text: u.username }), el('td', { text: t(`role.${u.role}`) }), el('td', { text: u.unit || '—' }),
+      el('td', { text: u.full_name ? `${u.username} · ${[u.pangkat, u.full_name].filter(Boolean).join(' ')}${u.nrp ? ` · NRP ${u.nrp}` : ''}` : u.username }),
+      el('td', { text: t(`role.${u.role}`) }), el('td', { text: u.unit || '—' }),
       el('td', { text: status(u) }), el('td', { text: fmtTime(u.created_at) }),
       el('td', {}, disable, ' ', reset));
   }));
@@ -84,6 +85,7 @@ $('#add').addEventListener('submit', async (ev) => {
   const body = { username: $('#ad-user').value.trim(), role: $('#ad-role').value };
   if ($('#ad-unit').value) body.unit = $('#ad-unit').value;
   if ($('#ad-pass').value) body.password = $('#ad-pass').value;
+  for (const [k, id] of [['full_name', 'ad-full-name'], ['pangkat', 'ad-pangkat'], ['nrp', 'ad-nrp']]) if ($(`#${id}`).value.trim()) body[k] = $(`#${id}`).value.trim();
   if (!body.username) { fieldError('ad-user', t('err.required')); $('#ad-user').focus(); return; }
   const r = await api('/api/v1/users', { method: 'POST', body });
   if (!r.ok) {

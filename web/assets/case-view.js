@@ -33,9 +33,16 @@ function detailText(k, v) {
   return String(v);
 }
 
+/** Who acted: pangkat, full name and NRP when the account has them, else the username. */
+const actorName = (e) => {
+  const i = e.actor_identity;
+  if (!i || !(i.full_name || i.pangkat || i.nrp)) return e.actor;
+  return `${[i.pangkat, i.full_name || e.actor].filter(Boolean).join(' ')}${i.nrp ? ` · NRP ${i.nrp}` : ''}`;
+};
+
 export function timeline(history) {
   return el('ol', { class: 'timeline' }, history.map((e) => el('li', { 'data-type': e.type },
-    el('span', { class: 'when', text: `${fmtTime(e.at)} · ${e.actor}${e.actor_role ? ` (${t(`role.${e.actor_role}`)})` : ''}` }),
+    el('span', { class: 'when', text: `${fmtTime(e.at)} · ${actorName(e)}${e.actor_role ? ` (${t(`role.${e.actor_role}`)})` : ''}` }),
     el('b', { text: t(`ev.${e.type}`) }),
     ...Object.entries(e.details || {}).filter(([, v]) => v !== null && v !== '' && v !== false)
       .map(([k, v]) => el('span', { class: 'excerpt', text: `${DETAIL_LABEL[k] ? t(DETAIL_LABEL[k]) : k}: ${detailText(k, v)}` })))));
@@ -74,6 +81,7 @@ export function renderCase(box, c, { act, units = [], may = [], reporter } = {})
   const parts = [
     el('h2', { id: 'case-title', tabindex: '-1', text: c.ticket }),
     el('p', { class: 'row' }, marks),
+    el('p', { class: 'row no-print' }, el('a', { class: 'btn secondary', href: `/stpl/${encodeURIComponent(c.ticket)}`, target: '_blank', rel: 'noopener', 'data-stpl': c.ticket, text: t('stpl.button') })),
     facts([
       ['c.reporter', `${c.reporter_name} · ${c.reporter_phone}`],
       ['c.channel', t(`ch.${c.channel}`)],

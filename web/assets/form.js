@@ -108,3 +108,26 @@ form.addEventListener('submit', async (ev) => {
   $('#done').hidden = false;
   $('#done-title').focus();
 });
+
+// --- STPL: the reporter prints their own receipt. The public STPL answer (by ticket and tracking
+// code) holds what tracking shows, the letterhead, the next steps and the QR code; the report's
+// text, name and address come from this page, so no more personal data leaves the server.
+$('#r-stpl').addEventListener('click', async () => {
+  const [ticket, token] = [$('#r-ticket').textContent, $('#r-token').textContent];
+  const err = $('#r-stpl-error');
+  err.hidden = true;
+  const r = await api(`/api/v1/reports/${encodeURIComponent(ticket)}/stpl?token=${encodeURIComponent(token)}`);
+  if (!r.ok) { err.textContent = r.status === 0 ? t('err.network') : r.status === 429 ? t('tr.rate') : t('stpl.failed'); err.hidden = false; return; }
+  if (!document.querySelector('link[href="/assets/stpl.css"]')) {
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = '/assets/stpl.css';
+    const loaded = new Promise((ok) => { css.onload = ok; css.onerror = ok; });
+    document.head.append(css);
+    await loaded;
+  }
+  const { renderStpl } = await import('./stpl-sheet.js');
+  renderStpl($('#stpl'), r.data, { description: $('#description').value.trim(), name: $('#name').value.trim(), address: $('#address').value.trim() });
+  document.body.classList.add('has-stpl');
+  window.print();
+});
