@@ -9,8 +9,9 @@ import board from './board.js';
 import xss from './xss.js';
 import staff from './staff.js';
 import session from './session.js';
+import board2 from './board2.js';
 
-const tests = process.env.BANPOL_SUITE === 'session' ? session : [...citizen, ...console_, ...board, ...xss, ...staff];
+const tests = process.env.BANPOL_SUITE === 'session' ? session : [...citizen, ...console_, ...board, ...xss, ...staff, ...board2];
 const filter = process.argv[2] || '';
 const browser = await launch();
 const ctx = {};

@@ -28,7 +28,8 @@ fn run(cmd: &mut Command, what: &str) -> String {
 /// Installs playwright-core from the lock file when `node_modules` is missing.
 fn npm_ci() {
     let dir = browser_dir();
-    if !dir.join("node_modules").join("playwright-core").exists() {
+    // every package the suite imports (board2.js: jsqr and pdfjs-dist decode the STPL's QR code)
+    if ["playwright-core", "jsqr", "pdfjs-dist"].iter().any(|p| !dir.join("node_modules").join(p).exists()) {
         run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir), "npm ci in tests/browser");
     }
 }

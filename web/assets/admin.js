@@ -98,6 +98,7 @@ $('#add').addEventListener('submit', async (ev) => {
   load();
 });
 
+document.addEventListener('users-changed', load); // identity.js saved an officer's identity
 me = await staffSession();
 if (may(me, 'manage_users')) {
   $('#tik-only').hidden = false;

@@ -82,7 +82,7 @@ const id = {
   'step.verify': 'Verifikasi', 'step.dispatch': 'Disposisi', 'step.acknowledge': 'Diterima satuan', 'step.first_action': 'Tindakan pertama', 'step.resolve': 'Penyelesaian',
   // --- wall board and paper (STPL) ---
   'bw.fullscreen': 'Layar penuh', 'bw.fullscreen_exit': 'Keluar layar penuh', 'bw.more': '+{n} lagi',
-  'bw.unlocated': 'Tanpa koordinat (di pusat kabupaten/kota, dengan jumlahnya)', 'bw.alarm': 'Lewat tenggat / tereskalasi',
+  'bw.unlocated': 'Tanpa koordinat (jumlah, di pusat kab./kota)', 'bw.alarm': 'Lewat tenggat / tereskalasi',
   'bw.map_note': 'Skema wilayah: letak pusat kabupaten/kota perkiraan; bukan peta navigasi.',
   'bw.nopeers': 'Belum ada pos yang tersambung ke node ini.',
   'stpl.button': 'Cetak STPL', 'stpl.print': 'Cetak', 'stpl.print_hint': 'Kertas A4. Tanda tangan petugas di bawah setelah dicetak.',
@@ -190,7 +190,7 @@ const en = {
   'step.verify': 'Verification', 'step.dispatch': 'Dispatch', 'step.acknowledge': 'Acknowledgement', 'step.first_action': 'First action', 'step.resolve': 'Resolution',
   // --- wall board and paper (STPL) ---
   'bw.fullscreen': 'Full screen', 'bw.fullscreen_exit': 'Leave full screen', 'bw.more': '+{n} more',
-  'bw.unlocated': 'No coordinates (at the regency seat, with their count)', 'bw.alarm': 'Overdue / escalated',
+  'bw.unlocated': 'No coordinates (count, at the regency seat)', 'bw.alarm': 'Overdue / escalated',
   'bw.map_note': 'Schematic: regency seats are approximate; not for navigation.',
   'bw.nopeers': 'No post is connected to this node yet.',
   'stpl.button': 'Print STPL', 'stpl.print': 'Print', 'stpl.print_hint': 'A4 paper. The officer signs below once printed.',

@@ -30,6 +30,6 @@ $('#identity').addEventListener('submit', async (ev) => {
   const r = await api(`/api/v1/users/${encodeURIComponent($('#id-user').value)}/identity`, { method: 'POST', body });
   const out = $('#id-out');
   out.className = r.ok ? 'alert ok' : 'alert danger';
-  out.textContent = r.ok ? t('id.saved') : r.status === 400 ? t('id.invalid') : t('err.network');
-  if (r.ok) refresh();
+  out.textContent = r.ok ? t('id.saved') : r.data.code === 'invalid_field' ? t('id.invalid') : t('err.network');
+  if (r.ok) document.dispatchEvent(new Event('users-changed')); // admin.js draws the table again
 });

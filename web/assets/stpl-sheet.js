@@ -40,9 +40,9 @@ export function renderStpl(box, d, typed = null) {
   const report = d.report || (typed && { description: typed.description, address: typed.address, reporter_name: typed.name, reporter_phone: '' });
   const officer = d.officer;
   const receivedBy = officer
-    ? [officer.pangkat, officer.full_name || officer.username].filter(Boolean).join(' ') + (officer.nrp ? ` · NRP ${officer.nrp}` : '')
+    ? [officer.pangkat, officer.full_name || officer.username].filter(Boolean).join(' ')
     : t('stpl.by_channel', { channel: t(`stpl.ch.${d.channel}`) });
-  box.replaceChildren(
+  box.replaceChildren(...[
     el('header', { class: 'kop' },
       el('p', { text: t('stpl.kop1') }),
       el('p', { text: d.polda.toUpperCase() }),
@@ -73,7 +73,8 @@ export function renderStpl(box, d, typed = null) {
     d.category === 'crime' ? el('p', { class: 'emergency', text: t('stpl.110') }) : null,
     el('div', { class: 'sign' },
       el('p', { text: t('stpl.received_by') }),
-      el('p', { class: 'name', text: receivedBy })),
-    el('footer', { text: t('stpl.printed', { when: fmtTime(new Date().toISOString()) }) }));
+      el('p', { class: 'name', text: receivedBy }),
+      officer && officer.nrp ? el('p', { text: `NRP ${officer.nrp}` }) : null),
+    el('footer', { text: t('stpl.printed', { when: fmtTime(new Date().toISOString()) }) })].filter(Boolean));
   box.hidden = false;
 }
