@@ -19,6 +19,7 @@ mod prank;
 mod queue;
 mod session;
 mod smoke;
+mod stpl;
 mod support;
 mod sync;
 mod update;
