@@ -113,3 +113,24 @@ async fn stpl_is_authorized_logged_and_names_the_receiving_officer() {
     assert!(reads >= 3, "each STPL print is logged as a read: {seen:?}");
     assert!(seen.contains(&("tik".into(), "user_identity".into(), "op".into())), "{seen:?}");
 }
+
+/// The STPL page is served for any ticket (it asks the API for the case), with the strict policy
+/// and no inline code; its scripts set no HTML.
+#[tokio::test]
+async fn the_stpl_page_is_static_and_strict() {
+    let node = TestNode::spawn();
+    let c = node.client();
+    let r = c.get(node.url("/stpl/PLG-261202-0001")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'"));
+    let body = r.text().await.unwrap().to_lowercase();
+    assert!(body.contains("/assets/stpl.js") && !body.contains("<script>") && !body.contains(" style="), "{body}");
+    let r = c.post(node.url("/stpl/PLG-261202-0001")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    for asset in ["stpl.js", "stpl-sheet.js", "identity.js", "map.js", "stpl.css", "wall.css", "print.css"] {
+        let r = c.get(node.url(&format!("/assets/{asset}"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{asset}");
+        let text = r.text().await.unwrap();
+        assert!(!text.contains(".innerHTML") && !text.contains("insertAdjacentHTML"), "{asset} sets HTML");
+    }
+}

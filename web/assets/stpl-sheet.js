@@ -47,7 +47,7 @@ export function renderStpl(box, d, typed = null) {
       el('p', { text: t('stpl.kop1') }),
       el('p', { text: d.polda.toUpperCase() }),
       el('p', { class: 'unit', text: d.receiving_unit.toUpperCase() }),
-      el('p', { class: 'cc', text: d.command_center })),
+      d.receiving_unit === d.polda ? el('p', { class: 'cc', text: d.command_center }) : null),
     el('h1', { text: t('stpl.title') }),
     el('p', { class: 'no', text: `${t('stpl.number')} STPL/${d.ticket}` }),
     el('div', { class: 'body' },
