@@ -719,8 +719,8 @@ pub struct IdentityIn {
 }
 
 fn identity(full_name: Option<&str>, pangkat: Option<&str>, nrp: Option<&str>) -> Result<auth::Identity> {
-    Ok(auth::Identity::parse(full_name.unwrap_or(""), pangkat.unwrap_or(""), nrp.unwrap_or(""))
-        .map_err(|f| ApiError::field(f.code, f.field, f.message))?)
+    auth::Identity::parse(full_name.unwrap_or(""), pangkat.unwrap_or(""), nrp.unwrap_or(""))
+        .map_err(|f| ApiError::field(f.code, f.field, f.message))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

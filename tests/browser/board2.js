@@ -86,7 +86,7 @@ export default [
       assert(f.h <= f.ih && f.w <= f.iw, `no scrolling at ${w}x${h}: ${JSON.stringify(f)}`);
       const sizes = await page.evaluate(() => {
         const px = (sel) => [...document.querySelectorAll(sel)].filter((e) => e.getClientRects().length).map((e) => parseFloat(getComputedStyle(e).fontSize));
-        return { list: [...px('#units li span'), ...px('#by-status li span'), ...px('#overdue td:not(.tk)'), ...px('#escalated td:not(.tk)')], kpi: px('.kpi b') };
+        return { list: [...px('#units li span'), ...px('#by-status li span'), ...px('#overdue td span'), ...px('#escalated td span')], kpi: px('.kpi b') };
       });
       const [minList, minKpi] = [Math.min(...sizes.list), Math.min(...sizes.kpi)];
       if (h === 1080) assert(minList >= 22, `list text at least 22 px at 1080p: ${minList}`);
@@ -229,5 +229,41 @@ export default [
     writeFileSync(join(SHOTS, 'board2-console-case.pdf'), pdf);
     clean(op);
     await op.context().close();
+  }],
+];
+
+/** Run against a node whose SOP gives an information report 2 s to verify (BANPOL_SUITE=wall,
+ * tests/it/browser.rs): an overdue, escalated case blinks on the wall until it is handled. */
+export const wall = [
+  ['board2: an overdue, escalated case without GPS blinks on the wall until handled', async (browser) => {
+    const { ticket } = await fileReport(report({ category: 'information', description: 'Bagaimana cara mengurus surat kehilangan KTP di Lahat?', location: { regency: 'Kabupaten Lahat', address: 'Jl. Mayor Ruslan' } }));
+    const page = await newPage(browser, { viewport: { width: 1920, height: 1080 } });
+    await login(page, 'pasiaga', '/pantau');
+    await page.waitForSelector(`#overdue tr.alarm[data-ticket="${ticket}"]`, { timeout: 15_000 });
+    await page.waitForSelector(`#escalated tr.alarm[data-ticket="${ticket}"]`, { timeout: 15_000 });
+    await page.waitForSelector('svg.map g.unl.alarm[data-regency="Kabupaten Lahat"]');
+    const blink = await page.$eval(`#overdue tr[data-ticket="${ticket}"] td`, (td) => getComputedStyle(td).animationName);
+    assert(blink === 'alarm', `the overdue row blinks: ${blink}`);
+    assert(await page.$eval('#k-overdue-card', (c) => c.classList.contains('alarm')), 'the overdue figure is red');
+    const f = await fits(page);
+    assert(f.h <= f.ih && f.w <= f.iw, `no scrolling with alarms: ${JSON.stringify(f)}`);
+    await shot(page, 'board2-wall-alarm');
+    // without animation (the system asks for reduced motion) it is solid red instead
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    const still = await page.$eval(`#overdue tr[data-ticket="${ticket}"] td`, (td) => [getComputedStyle(td).animationName, getComputedStyle(td).backgroundColor]);
+    assert(still[0] === 'none' && still[1] === 'rgb(164, 22, 26)', `reduced motion: ${still}`);
+
+    // handled: the operator verifies it and it leaves the lists
+    const op = await newPage(browser);
+    await login(op, 'operator');
+    const v = await staffApi(op, `/api/v1/cases/${ticket}/actions`, { action: 'verify', method: 'callback_confirmed' });
+    assert(v.status === 200, `verified: ${v.status}`);
+    await page.waitForSelector(`#overdue tr[data-ticket="${ticket}"]`, { state: 'detached', timeout: 10_000 });
+    await page.waitForSelector(`#escalated tr[data-ticket="${ticket}"]`, { state: 'detached' });
+    assert(!(await page.$('svg.map g.unl.alarm[data-regency="Kabupaten Lahat"]')), 'the seat no longer blinks');
+    clean(page);
+    clean(op);
+    await op.context().close();
+    await page.context().close();
   }],
 ];

@@ -63,6 +63,14 @@ fn a_session_ends_and_is_taken_up_again_in_place_in_chromium() {
     run_suite(&node, "session");
 }
 
+/// The wall board's alarms (`wall` in `tests/browser/board2.js`), on a demo post whose SOP gives
+/// an information report 2 s to verify: an overdue, escalated case blinks until handled.
+#[test]
+fn overdue_cases_blink_on_the_wall_board_in_chromium() {
+    let (node, _dir) = crate::wall::fast_verify_node(true);
+    run_suite(&node, "wall");
+}
+
 fn run_suite(node: &TestNode, suite: &str) {
     chromium_present();
     let _one = CHROMIUM_RUN.lock().unwrap_or_else(|e| e.into_inner());

@@ -23,4 +23,5 @@ mod stpl;
 mod support;
 mod sync;
 mod update;
+mod wall;
 mod whatsapp;

@@ -51,12 +51,13 @@ function bars(list, rows) {
 }
 
 function caseRows(tbody, list, extra) {
+  // two lines a case: the ticket and its time; what it is and where (or which unit has it)
   tbody.replaceChildren(...(list.length ? list.map((c) => el('tr', { 'data-ticket': c.ticket, class: c.alarm ? 'alarm' : '' },
-    el('td', { class: 'tk', text: c.ticket }),
-    el('td', { text: `${t(`cat.${c.category}`)} · ${c.unit_name || c.regency}` }),
+    el('td', { class: 'what' }, el('span', { class: 'tk', text: c.ticket }),
+      el('span', { text: `${t(`cat.${c.category}`)} · ${c.unit_name || c.regency}` })),
     el('td', { class: 'when' }, extra(c))))
     : [el('tr', {}, el('td', { text: t('b.none') }))]));
-  fit(tbody.closest('.card'), tbody, (text) => el('tr', { class: 'more' }, el('td', { colspan: 3, text })));
+  fit(tbody.closest('.card'), tbody, (text) => el('tr', { class: 'more' }, el('td', { colspan: 2, text })));
 }
 
 function draw(b) {
