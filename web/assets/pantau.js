@@ -13,6 +13,7 @@ const CATS = ['crime', 'information', 'feedback', 'appreciation'];
 const NS = 'http://www.w3.org/2000/svg';
 let plot = () => {};
 let last = null; // the last board, drawn again when the screen changes size
+let directory = []; // the units directory: posts by name
 
 function bar(fraction) {
   const s = document.createElementNS(NS, 'svg');
@@ -97,8 +98,9 @@ async function loadSync() {
   const peers = r.data.peers || [];
   if (!peers.length) { say('bw.nopeers'); return; }
   // one line: each post, connected or not, with what waits to be sent
+  const name = (node) => directory.find((u) => u.code === node)?.name || node;
   box.replaceChildren(el('p', {}, ...peers.map((p) => el('span', { 'data-node': p.node },
-    el('span', { class: p.connected ? 'up' : 'down', text: `${p.node} ${p.connected ? '●' : '○'}` }),
+    el('span', { class: p.connected ? 'up' : 'down', text: `${name(p.node)} ${p.connected ? '●' : '○'}` }),
     ` ${p.connected ? t('b.connected') : `${t('b.disconnected')} · ${fmtTime(p.last_contact)}`}`,
     p.events_waiting ? ` · ${t('b.backlog')} ${p.events_waiting}` : '',
     p.update && p.update.on_probation ? ` · ${t('b.probation')}` : ''))));
@@ -126,7 +128,8 @@ window.addEventListener('resize', debounce(() => { if (last) draw(last); }, 200)
 setInterval(() => { $('#clock').textContent = clockWib(); }, 1000);
 $('#clock').textContent = clockWib();
 await staffSession();
-plot = drawMap($('#map'), await units());
+directory = await units();
+plot = drawMap($('#map'), directory);
 live();
 await Promise.all([loadBoard(), loadSync()]);
 setInterval(loadBoard, 30_000);
