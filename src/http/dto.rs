@@ -195,11 +195,28 @@ pub struct EventOut {
     pub at: String,
     pub actor: String,
     pub actor_role: Option<String>,
+    /// the acting officer's full name, pangkat and NRP, when this node's account has them
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_identity: Option<IdentityOut>,
     #[serde(rename = "type")]
     pub kind: String,
     pub sop_version: String,
     #[schema(value_type = Object)]
     pub details: Value,
+}
+
+/// Who an officer is (each part may be empty).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IdentityOut {
+    pub full_name: String,
+    pub pangkat: String,
+    pub nrp: String,
+}
+
+impl From<crate::service::auth::Identity> for IdentityOut {
+    fn from(i: crate::service::auth::Identity) -> Self {
+        IdentityOut { full_name: i.full_name, pangkat: i.pangkat, nrp: i.nrp }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -470,6 +487,7 @@ pub fn event(e: &Event) -> EventOut {
         at: wib(e.hlc.millis()),
         actor,
         actor_role,
+        actor_identity: None,
         kind: e.kind.name().to_owned(),
         sop_version: e.sop_version.clone(),
         details,
@@ -489,11 +507,30 @@ pub struct BoardCaseOut {
     pub escalation_rung: u8,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// the unit's name from the units directory
+    pub unit_name: Option<String>,
+    /// overdue or escalated: shown until handled
+    pub alarm: bool,
+}
+
+/// Open cases without coordinates in a regency, placed at its seat (approximate, from the units
+/// directory; `null` for a regency the directory does not know).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnlocatedOut {
+    pub regency: String,
+    pub seat: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub open: u32,
+    /// of them, overdue or escalated
+    pub alarm: u32,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnitShareOut {
     pub unit: String,
+    /// the unit's name from the units directory
+    pub name: String,
     pub cases: u32,
     /// cases that never escalated and are not overdue now
     pub met: u32,
@@ -517,9 +554,15 @@ pub struct BoardOut {
     pub units: Vec<UnitShareOut>,
     /// open cases with coordinates, newest first (bounded)
     pub points: Vec<BoardCaseOut>,
+    /// open cases without coordinates, per regency, at the regency's seat
+    pub unlocated: Vec<UnlocatedOut>,
 }
 
-fn board_case(m: &crate::model::board::Mark) -> BoardCaseOut {
+fn unit_name(app: &App, code: &str) -> Option<String> {
+    app.units.units.iter().find(|u| u.code.as_str() == code).map(|u| u.name.clone())
+}
+
+fn board_case(app: &App, m: &crate::model::board::Mark) -> BoardCaseOut {
     BoardCaseOut {
         ticket: m.ticket.clone(),
         category: m.category.to_owned(),
@@ -531,6 +574,8 @@ fn board_case(m: &crate::model::board::Mark) -> BoardCaseOut {
         escalation_rung: m.rung,
         lat: m.lat,
         lon: m.lon,
+        unit_name: m.unit.as_deref().and_then(|u| unit_name(app, u)),
+        alarm: m.alarm,
     }
 }
 
@@ -545,20 +590,126 @@ pub fn board(app: &App, b: &crate::model::board::Board, now: Millis) -> BoardOut
         today_by_status: map(&b.today_by_status),
         today_by_category: map(&b.today_by_category),
         open: b.open,
-        overdue: b.overdue.iter().map(board_case).collect(),
-        escalated: b.escalated.iter().map(board_case).collect(),
+        overdue: b.overdue.iter().map(|m| board_case(app, m)).collect(),
+        escalated: b.escalated.iter().map(|m| board_case(app, m)).collect(),
         escalations_today: b.escalations_today,
         units: b
             .units
             .iter()
             .map(|(u, s)| UnitShareOut {
                 unit: u.clone(),
+                name: unit_name(app, u).unwrap_or_else(|| u.clone()),
                 cases: s.cases,
                 met: s.met,
                 share: if s.cases == 0 { 1.0 } else { f64::from(s.met) / f64::from(s.cases) },
             })
             .collect(),
-        points: b.points.iter().map(board_case).collect(),
+        points: b.points.iter().map(|m| board_case(app, m)).collect(),
+        unlocated: b
+            .unlocated
+            .iter()
+            .map(|(regency, n)| {
+                let seat = app.units.unit_for_regency(regency);
+                UnlocatedOut {
+                    regency: regency.clone(),
+                    seat: seat.and_then(|u| u.seat.clone()),
+                    lat: seat.and_then(|u| u.lat),
+                    lon: seat.and_then(|u| u.lon),
+                    open: n.open,
+                    alarm: n.alarm,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// A Surat Tanda Penerimaan Laporan: what the printed receipt shows. Times in WIB.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StplOut {
+    pub ticket: String,
+    pub received_at: String,
+    pub category: String,
+    pub category_label: String,
+    pub priority: String,
+    /// web, phone, walk_in or whatsapp
+    pub channel: String,
+    pub regency: String,
+    pub polda: String,
+    pub receiving_unit: String,
+    pub command_center: String,
+    /// the report as filed: staff only (the reporter's receipt page adds what they typed)
+    pub report: Option<StplReportOut>,
+    /// the officer who took a phone call or walk-in
+    pub officer: Option<StplOfficerOut>,
+    pub next_steps: Vec<StplStepOut>,
+    /// the tracking code, when the request gave the right one
+    pub token: Option<String>,
+    pub tracking_link: String,
+    pub qr: QrOut,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StplReportOut {
+    pub description: String,
+    pub address: String,
+    pub reporter_name: String,
+    pub reporter_phone: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StplOfficerOut {
+    pub username: String,
+    pub full_name: String,
+    pub pangkat: String,
+    pub nrp: String,
+}
+
+/// One step ahead under the SOP and its deadline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StplStepOut {
+    pub step: String,
+    pub within_ms: u64,
+}
+
+/// A QR code: draw `path` (dark modules) in `viewBox="0 0 {size+8} {size+8}"`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QrOut {
+    pub size: usize,
+    pub path: String,
+}
+
+pub fn stpl(s: crate::service::stpl::Stpl) -> StplOut {
+    StplOut {
+        ticket: s.ticket.to_string(),
+        received_at: wib(s.created),
+        category: s.category.as_str().to_owned(),
+        category_label: s.category_label,
+        priority: s.priority.as_str().to_owned(),
+        channel: s.channel.as_str().to_owned(),
+        regency: s.regency,
+        polda: s.polda,
+        receiving_unit: s.receiving_unit,
+        command_center: s.command_center,
+        report: s.report.map(|r| StplReportOut {
+            description: r.description,
+            address: r.address,
+            reporter_name: r.reporter_name,
+            reporter_phone: r.reporter_phone,
+        }),
+        officer: s.officer.map(|(username, i)| StplOfficerOut {
+            username,
+            full_name: i.full_name,
+            pangkat: i.pangkat,
+            nrp: i.nrp,
+        }),
+        next_steps: s
+            .next_steps
+            .into_iter()
+            .map(|(step, ms)| StplStepOut { step: step.as_str().to_owned(), within_ms: ms })
+            .collect(),
+        token: s.token,
+        tracking_link: s.link,
+        qr: QrOut { size: s.qr.size, path: s.qr.path },
     }
 }
 

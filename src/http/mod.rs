@@ -76,6 +76,10 @@ pub fn configure(
             )
             .service(web::resource("/api/v1/reports/{ticket}").route(web::get().to(track_report)).default_service(na()))
             .service(
+                web::resource("/api/v1/reports/{ticket}/stpl").route(web::get().to(report_stpl)).default_service(na()),
+            )
+            .service(web::resource("/api/v1/cases/{ticket}/stpl").route(web::get().to(case_stpl)).default_service(na()))
+            .service(
                 web::resource("/api/v1/session")
                     .app_data(BodyLimit(SMALL_LIMIT))
                     .route(web::post().to(login))
@@ -151,6 +155,12 @@ pub fn configure(
             )
             .service(
                 web::resource("/api/v1/users/{name}/disable").route(web::post().to(disable_user)).default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/users/{name}/identity")
+                    .app_data(BodyLimit(SMALL_LIMIT))
+                    .route(web::post().to(set_user_identity))
+                    .default_service(na()),
             )
             .service(
                 web::resource("/api/v1/users/{name}/password")

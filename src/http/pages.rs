@@ -31,6 +31,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(method_not_allowed)),
         );
     }
+    // the printable STPL of one case: the page reads the ticket from its address
+    cfg.service(
+        web::resource("/stpl/{ticket}")
+            .route(read().to(|req: HttpRequest| async move { serve(&req, "stpl.html", "no-cache") }))
+            .default_service(web::to(method_not_allowed)),
+    );
     cfg.service(
         web::resource("/assets/{file}")
             .route(read().to(|req: HttpRequest, f: web::Path<String>| async move {

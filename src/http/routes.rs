@@ -99,6 +99,51 @@ pub struct TokenQuery {
     pub token: Option<String>,
 }
 
+/// This node's address as the browser used it, for links printed on paper (the Origin check
+/// holds requests to `https://` + Host).
+fn origin_of(req: &HttpRequest) -> String {
+    format!("https://{}", req.connection_info().host())
+}
+
+/// The reporter's STPL, by ticket and tracking code: what tracking shows, the letterhead, the
+/// SOP's next steps and the QR code of the tracking link. A wrong code answers like tracking.
+#[utoipa::path(get, path = "/api/v1/reports/{ticket}/stpl", params(("ticket" = String, Path), TokenQuery),
+    responses((status = 200, body = StplOut), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn report_stpl(
+    _limit: TrackGate,
+    app: web::Data<App>,
+    path: web::Path<String>,
+    q: web::Query<TokenQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let t = ticket(&path)?;
+    let s = crate::service::stpl::for_reporter(&app, &t, q.token.as_deref().unwrap_or_default(), &origin_of(&req))?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(dto::stpl(s)))
+}
+
+/// A case's STPL for printing (staff who may read the case; logged as reading it). With the
+/// right `token` (the call-taker has it right after filing) the code is printed and in the QR.
+#[utoipa::path(get, path = "/api/v1/cases/{ticket}/stpl", params(("ticket" = String, Path), TokenQuery),
+    responses((status = 200, body = StplOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn case_stpl(
+    app: web::Data<App>,
+    who: Authed<ReadCases>,
+    path: web::Path<String>,
+    q: web::Query<TokenQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let t = ticket(&path)?;
+    let s = crate::service::stpl::for_staff(
+        &app,
+        &who.staff,
+        &t,
+        q.token.as_deref(),
+        &origin_of(&req),
+        &client_addr(&req),
+    )?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(dto::stpl(s)))
+}
+
 /// Public tracking by ticket and token. A wrong token answers exactly like an unknown ticket.
 #[utoipa::path(get, path = "/api/v1/reports/{ticket}", params(("ticket" = String, Path), TokenQuery),
     responses((status = 200, body = PublicStatusOut), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -307,6 +352,12 @@ pub async fn case_photo(
 
 fn case_out(app: &App, v: cases::CaseView) -> CaseOut {
     let c = &v.case;
+    let staff = v.events.iter().filter_map(|e| match &e.actor {
+        Actor::Staff { user, .. } => Some(user.as_str()),
+        _ => None,
+    });
+    // who acted, by name, pangkat and NRP (an account of this node; none if it cannot be read)
+    let who = auth::identities(app, staff).unwrap_or_default();
     CaseOut {
         reporter_record: dto::record(&v.reporter, v.blocked.as_ref()),
         duplicate_of: c.duplicate_of.as_ref().map(|t| t.to_string()),
@@ -332,7 +383,15 @@ fn case_out(app: &App, v: cases::CaseView) -> CaseOut {
             .map(|x| ConflictOut { event: x.event.to_string(), reason: x.reason.clone() })
             .collect(),
         allowed_actions: v.allowed_actions.iter().map(|a| a.to_string()).collect(),
-        history: v.events.iter().map(dto::event).collect(),
+        history: v
+            .events
+            .iter()
+            .map(|e| {
+                let mut out = dto::event(e);
+                out.actor_identity = who.get(&out.actor).cloned().map(IdentityOut::from);
+                out
+            })
+            .collect(),
     }
 }
 
@@ -695,6 +754,10 @@ pub struct UserOut {
     /// until a ka_siaga or leader of this node confirms it
     pub pending: bool,
     pub created_at: String,
+    /// full name, pangkat (rank) and NRP; empty when not set
+    pub full_name: String,
+    pub pangkat: String,
+    pub nrp: String,
     /// only in the answer that created the account or set its password: shown once
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -708,6 +771,9 @@ fn user_out(u: &auth::UserRecord, password: Option<String>) -> UserOut {
         disabled: u.disabled,
         pending: u.pending,
         created_at: wib(u.created),
+        full_name: u.full_name.clone(),
+        pangkat: u.pangkat.clone(),
+        nrp: u.nrp.clone(),
         password,
     }
 }
@@ -720,6 +786,23 @@ pub struct UserIn {
     pub unit: Option<String>,
     /// leave out to have one generated (returned once)
     pub password: Option<String>,
+    pub full_name: Option<String>,
+    pub pangkat: Option<String>,
+    pub nrp: Option<String>,
+}
+
+/// An officer's full name, pangkat (rank) and NRP; a field left out becomes empty.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityIn {
+    pub full_name: Option<String>,
+    pub pangkat: Option<String>,
+    pub nrp: Option<String>,
+}
+
+fn identity(full_name: Option<&str>, pangkat: Option<&str>, nrp: Option<&str>) -> Result<auth::Identity> {
+    auth::Identity::parse(full_name.unwrap_or(""), pangkat.unwrap_or(""), nrp.unwrap_or(""))
+        .map_err(|f| ApiError::field(f.code, f.field, f.message))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -746,12 +829,18 @@ pub async fn add_user(
     let b = body.0;
     let name = b.username.ok_or_else(|| ApiError::field("missing_field", "username", "username is required"))?;
     let role = b.role.ok_or_else(|| ApiError::field("missing_field", "role", "role is required"))?;
+    let id = identity(b.full_name.as_deref(), b.pangkat.as_deref(), b.nrp.as_deref())?;
     let from = client_addr(&req);
     let app2 = app.clone();
-    let (u, pw) =
-        web::block(move || auth::api_add_user(&app2, &who.staff, &name, &role, b.unit.as_deref(), b.password, &from))
-            .await
-            .map_err(|e| ApiError::internal(&e))??;
+    let (u, pw) = web::block(move || {
+        let (u, pw) = auth::api_add_user(&app2, &who.staff, &name, &role, b.unit.as_deref(), b.password, &from)?;
+        if id == auth::Identity::default() {
+            return Ok((u, pw));
+        }
+        Ok::<_, crate::service::ServiceError>((auth::api_set_identity(&app2, &who.staff, &name, id, &from)?, pw))
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
     Ok(HttpResponse::Created().json(user_out(&u, Some(pw))))
 }
 
@@ -793,6 +882,24 @@ pub async fn enable_user(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let u = auth::api_enable_user(&app, &who.staff, &path, &client_addr(&req))?;
+    Ok(HttpResponse::Ok().json(user_out(&u, None)))
+}
+
+/// Set an account's full name, pangkat (rank) and NRP, shown where the officer acts (tik_admin).
+#[utoipa::path(post, path = "/api/v1/users/{name}/identity", params(("name" = String, Path)), request_body = IdentityIn, responses((status = 200, body = UserOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn set_user_identity(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    path: web::Path<String>,
+    body: JsonBody<IdentityIn>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let b = body.0;
+    let id = identity(b.full_name.as_deref(), b.pangkat.as_deref(), b.nrp.as_deref())?;
+    let (name, from) = (path.into_inner(), client_addr(&req));
+    let u = web::block(move || auth::api_set_identity(&app, &who.staff, &name, id, &from))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
     Ok(HttpResponse::Ok().json(user_out(&u, None)))
 }
 
@@ -935,7 +1042,10 @@ pub async fn whatsapp_outbox(
         enable_user,
         confirm_user,
         disable_user,
-        set_user_password
+        set_user_password,
+        set_user_identity,
+        case_stpl,
+        report_stpl
     ),
     components(schemas(ErrorBody))
 )]

@@ -27,6 +27,16 @@ pub struct Mark {
     pub rung: u8,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// past its pending step's deadline or raised up the ladder: the wall shows it until handled
+    pub alarm: bool,
+}
+
+/// Open cases without coordinates in one regency (the map puts them at its seat).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unlocated {
+    pub open: u32,
+    /// of them, overdue or escalated
+    pub alarm: u32,
 }
 
 /// How a unit keeps its deadlines: of the cases given to it, how many never escalated and are not
@@ -55,9 +65,16 @@ pub struct Board {
     pub units: BTreeMap<String, UnitShare>,
     /// open cases with coordinates, newest first, at most `max_points`
     pub points: Vec<Mark>,
+    /// open cases without coordinates (phone calls, web reports without GPS), by regency
+    pub unlocated: BTreeMap<String, Unlocated>,
 }
 
-fn mark(c: &CaseSummary) -> Mark {
+/// Whether an open case needs attention now: overdue, or raised up the escalation ladder.
+fn alarm(c: &CaseSummary, now: Millis) -> bool {
+    c.overdue(now) || (c.state.is_open() && c.escalation_rung > 0)
+}
+
+fn mark(c: &CaseSummary, now: Millis) -> Mark {
     Mark {
         ticket: c.ticket.to_string(),
         category: c.category.as_str(),
@@ -69,6 +86,7 @@ fn mark(c: &CaseSummary) -> Mark {
         rung: c.escalation_rung,
         lat: c.lat,
         lon: c.lon,
+        alarm: alarm(c, now),
     }
 }
 
@@ -114,22 +132,34 @@ pub fn tally<'a>(
         }
         if c.lat.is_some() && c.lon.is_some() {
             points.push(c);
+        } else {
+            let r = match b.unlocated.get_mut(c.regency.as_str()) {
+                Some(r) => r,
+                None => b.unlocated.entry(c.regency.clone()).or_default(),
+            };
+            r.open += 1;
+            r.alarm += u32::from(alarm(c, now));
         }
     }
-    b.overdue = first(overdue_list, max_list, |c| (c.due, c.ticket.as_str()));
-    b.escalated = first(escalated, max_list, |c| (std::cmp::Reverse(c.escalation_rung), c.ticket.as_str()));
-    b.points = first(points, max_points, |c| (std::cmp::Reverse(c.created), c.ticket.as_str()));
+    b.overdue = first(overdue_list, max_list, now, |c| (c.due, c.ticket.as_str()));
+    b.escalated = first(escalated, max_list, now, |c| (std::cmp::Reverse(c.escalation_rung), c.ticket.as_str()));
+    b.points = first(points, max_points, now, |c| (std::cmp::Reverse(c.created), c.ticket.as_str()));
     b
 }
 
 /// The first `n` of `v` in the order of `key`, as marks.
-fn first<'a, K: Ord>(mut v: Vec<&'a CaseSummary>, n: usize, key: impl Fn(&'a CaseSummary) -> K) -> Vec<Mark> {
+fn first<'a, K: Ord>(
+    mut v: Vec<&'a CaseSummary>,
+    n: usize,
+    now: Millis,
+    key: impl Fn(&'a CaseSummary) -> K,
+) -> Vec<Mark> {
     if n < v.len() {
         v.select_nth_unstable_by(n, |a, b| key(a).cmp(&key(b)));
         v.truncate(n);
     }
     v.sort_unstable_by_key(|c| key(c));
-    v.into_iter().map(mark).collect()
+    v.into_iter().map(|c| mark(c, now)).collect()
 }
 
 #[cfg(test)]
@@ -214,6 +244,33 @@ mod tests {
         assert_eq!(b.points.len(), 3, "open cases with coordinates");
         assert_eq!(b.points[0].ticket, "PLG-261129-0002", "newest first");
         assert_eq!(tally(&summaries, now, 10, 1).points.len(), 1, "the map is bounded");
+        assert!(b.overdue[0].alarm && b.escalated[0].alarm, "overdue and escalated stand out");
+        assert!(b.points.iter().any(|m| !m.alarm), "a case on time does not");
+        assert!(b.unlocated.is_empty(), "every case here has coordinates");
+    }
+
+    /// Open cases without coordinates are counted per regency, with those needing attention;
+    /// closed ones are not.
+    #[test]
+    fn cases_without_coordinates_are_counted_by_regency() {
+        let now = DAY.plus(3_600_000);
+        let mut cases = [
+            case(1, Category::Crime, DAY.plus(60_000), State::New, None, 0),
+            case(2, Category::Crime, DAY.plus(60_000), State::Dispatched, Some("PLG"), 1),
+            case(3, Category::Information, DAY.plus(60_000), State::New, None, 0),
+            case(4, Category::Crime, DAY.plus(60_000), State::Closed, None, 0),
+        ];
+        for c in &mut cases {
+            c.location.lat = None;
+            c.location.lon = None;
+        }
+        cases[2].location.regency = "Kabupaten Lahat".into();
+        let summaries: Vec<CaseSummary> = cases.iter().map(|c| CaseSummary::of(c, None)).collect();
+        let b = tally(&summaries, now, 10, 10);
+        assert!(b.points.is_empty());
+        assert_eq!(b.unlocated.get("Kota Palembang"), Some(&Unlocated { open: 2, alarm: 1 }));
+        assert_eq!(b.unlocated.get("Kabupaten Lahat"), Some(&Unlocated { open: 1, alarm: 0 }));
+        assert_eq!(b.unlocated.len(), 2, "the closed case is not on the map");
     }
 
     #[test]

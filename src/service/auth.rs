@@ -467,6 +467,9 @@ pub fn add_user(
         disabled: false,
         created: super::now(),
         pending,
+        full_name: String::new(),
+        pangkat: String::new(),
+        nrp: String::new(),
     };
     let _ = store.put_user(&rec)?;
     Ok(rec)
@@ -634,6 +637,103 @@ pub fn confirm_user(app: &App, staff: &Staff, name: &str, from: &str) -> Result<
     app.store.log_access(super::now(), &staff.username, "user_confirm", name, from)?;
     app.store.flush_now()?;
     Ok(u)
+}
+
+/// Who an officer is: full name, pangkat (rank) and NRP, shown where they act and on an STPL
+/// they received. Each may be empty (unknown); all are trimmed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub full_name: String,
+    pub pangkat: String,
+    pub nrp: String,
+}
+
+impl Identity {
+    /// Checks and trims the three fields: a name of at most 80 characters, a pangkat of at most
+    /// 40 (e.g. `AIPDA`, `IPTU`), an NRP of 8 to 18 digits (an NIP of civil staff has 18).
+    pub fn parse(full_name: &str, pangkat: &str, nrp: &str) -> Result<Identity, crate::model::report::FieldError> {
+        let bad = |field: &'static str, message: &str| crate::model::report::FieldError {
+            code: "invalid_field",
+            field,
+            message: message.into(),
+        };
+        let (full_name, pangkat, nrp) = (full_name.trim(), pangkat.trim(), nrp.trim());
+        if full_name.chars().count() > 80 || full_name.chars().any(char::is_control) {
+            return Err(bad("full_name", "full_name: at most 80 characters, on one line"));
+        }
+        if pangkat.chars().count() > 40 || pangkat.chars().any(char::is_control) {
+            return Err(bad("pangkat", "pangkat: at most 40 characters, on one line"));
+        }
+        if !nrp.is_empty() && !(8..=18).contains(&nrp.len()) || !nrp.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad("nrp", "nrp: 8 to 18 digits, or empty"));
+        }
+        Ok(Identity { full_name: full_name.into(), pangkat: pangkat.into(), nrp: nrp.into() })
+    }
+}
+
+/// Sets an account's full name, pangkat and NRP (tik_admin); audited as `user_identity`.
+pub fn api_set_identity(
+    app: &App,
+    staff: &Staff,
+    name: &str,
+    id: Identity,
+    from: &str,
+) -> Result<UserRecord, ServiceError> {
+    may_manage(staff)?;
+    let mut u = app.store.user(name)?.ok_or_else(|| ServiceError::NoSuchUser(name.to_owned()))?;
+    u.full_name = id.full_name;
+    u.pangkat = id.pangkat;
+    u.nrp = id.nrp;
+    let _ = app.store.put_user(&u)?;
+    app.store.log_access(super::now(), &staff.username, "user_identity", name, from)?;
+    app.store.flush_now()?;
+    Ok(u)
+}
+
+/// The identities of the given usernames that have one (for a case's history): username to
+/// `(full name, pangkat, NRP)`. Users of other nodes are not in this node's accounts.
+pub fn identities<'a>(
+    app: &App,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<std::collections::BTreeMap<String, Identity>, ServiceError> {
+    let mut out = std::collections::BTreeMap::new();
+    for n in names {
+        if out.contains_key(n) {
+            continue;
+        }
+        if let Some(u) = app.store.user(n)? {
+            if !(u.full_name.is_empty() && u.pangkat.is_empty() && u.nrp.is_empty()) {
+                out.insert(n.to_owned(), Identity { full_name: u.full_name, pangkat: u.pangkat, nrp: u.nrp });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::Identity;
+
+    #[test]
+    fn identity_fields_are_trimmed_and_bounded() {
+        let ok = Identity::parse(" Budi Santoso ", "AIPDA", " 78040123 ").unwrap();
+        assert_eq!(
+            (ok.full_name.as_str(), ok.pangkat.as_str(), ok.nrp.as_str()),
+            ("Budi Santoso", "AIPDA", "78040123")
+        );
+        assert_eq!(Identity::parse("", "", "").unwrap(), Identity::default(), "all may be empty");
+        for (name, pangkat, nrp, field) in [
+            ("x".repeat(81), String::new(), String::new(), "full_name"),
+            ("a\nb".into(), String::new(), String::new(), "full_name"),
+            (String::new(), "p".repeat(41), String::new(), "pangkat"),
+            (String::new(), String::new(), "1234567".into(), "nrp"),
+            (String::new(), String::new(), "1234567x".into(), "nrp"),
+            (String::new(), String::new(), "1".repeat(19), "nrp"),
+        ] {
+            let e = Identity::parse(&name, &pangkat, &nrp).unwrap_err();
+            assert_eq!((e.code, e.field), ("invalid_field", field), "{name:?} {pangkat:?} {nrp:?}");
+        }
+    }
 }
 
 #[cfg(test)]

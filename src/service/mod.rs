@@ -13,6 +13,7 @@ pub mod intake;
 pub mod photos;
 pub mod prank;
 pub mod scheduler;
+pub mod stpl;
 pub mod sync;
 pub mod whatsapp;
 

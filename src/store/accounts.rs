@@ -20,6 +20,14 @@ pub struct UserRecord {
     /// until a ka_siaga or leader of this node confirms it (absent in older records: false)
     #[serde(default)]
     pub pending: bool,
+    /// who the officer is, shown where they act and on an STPL they received (absent in older
+    /// records: empty): full name, pangkat (rank, e.g. `AIPDA`) and NRP (personnel number)
+    #[serde(default)]
+    pub full_name: String,
+    #[serde(default)]
+    pub pangkat: String,
+    #[serde(default)]
+    pub nrp: String,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -31,6 +39,9 @@ impl std::fmt::Debug for UserRecord {
             .field("password_hash", &"<redacted>")
             .field("disabled", &self.disabled)
             .field("pending", &self.pending)
+            .field("full_name", &self.full_name)
+            .field("pangkat", &self.pangkat)
+            .field("nrp", &self.nrp)
             .finish()
     }
 }
@@ -227,5 +238,31 @@ mod tests {
         let _ = store.put_session(b, &session(1_000)).unwrap();
         assert_eq!(store.purge_sessions(Millis(10_000)).unwrap(), 1);
         assert!(woken.has_changed().unwrap(), "an expired session purged wakes the streams");
+    }
+
+    /// A record written before accounts had full name, pangkat and NRP still loads (empty).
+    #[test]
+    fn user_records_without_identity_still_load() {
+        let u = UserRecord {
+            username: "op".into(),
+            role: Role::Operator,
+            unit: None,
+            password_hash: "$argon2id$x".into(),
+            disabled: false,
+            created: Millis(1),
+            pending: false,
+            full_name: "Budi Santoso".into(),
+            pangkat: "AIPDA".into(),
+            nrp: "78040123".into(),
+        };
+        let mut old: serde_json::Value = serde_json::from_slice(&encode(&u)[1..]).unwrap();
+        for k in ["full_name", "pangkat", "nrp", "pending"] {
+            old.as_object_mut().unwrap().remove(k);
+        }
+        let mut bytes = vec![encode(&0u8)[0]];
+        bytes.extend(serde_json::to_vec(&old).unwrap());
+        let back: UserRecord = decode("user", &bytes).unwrap();
+        assert_eq!(decode::<UserRecord>("user", &encode(&u)).unwrap().nrp, "78040123");
+        assert_eq!(back, UserRecord { full_name: String::new(), pangkat: String::new(), nrp: String::new(), ..u });
     }
 }

@@ -1,7 +1,8 @@
 // Runs every browser test in order against the node at BANPOL_BASE; exits non-zero when one fails.
 // Usage (normally from `cargo test --release`, tests/it/browser.rs):
 //   BANPOL_BASE=https://127.0.0.1:8443 BANPOL_LOGINS='{"operator":"..."}' node run.js [name-filter]
-// BANPOL_SUITE=session runs the session tests instead, against a node with session_ttl = 20s.
+// BANPOL_SUITE=session runs the session tests instead, against a node with session_ttl = 20s;
+// BANPOL_SUITE=wall the wall board's alarms (board2.js), against a node that verifies information in 2 s.
 import { launch } from './lib.js';
 import citizen from './citizen.js';
 import console_ from './console.js';
@@ -13,8 +14,9 @@ import console2 from './console2.js';
 import citizen2 from './citizen2.js';
 import lang from './lang.js';
 import admin from './admin.js';
+import board2, { wall } from './board2.js';
 
-const tests = process.env.BANPOL_SUITE === 'session' ? session : [...citizen, ...console_, ...board, ...xss, ...staff, ...console2, ...citizen2, ...lang, ...admin];
+const tests = process.env.BANPOL_SUITE === 'session' ? session : process.env.BANPOL_SUITE === 'wall' ? wall : [...citizen, ...console_, ...board, ...xss, ...staff, ...console2, ...citizen2, ...lang, ...admin, ...board2];
 const filter = process.argv[2] || '';
 const browser = await launch();
 const ctx = {};

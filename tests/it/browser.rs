@@ -28,7 +28,8 @@ fn run(cmd: &mut Command, what: &str) -> String {
 /// Installs playwright-core from the lock file when `node_modules` is missing.
 fn npm_ci() {
     let dir = browser_dir();
-    if !dir.join("node_modules").join("playwright-core").exists() {
+    // every package the suite imports (board2.js: jsqr and pdfjs-dist decode the STPL's QR code)
+    if ["playwright-core", "jsqr", "pdfjs-dist"].iter().any(|p| !dir.join("node_modules").join(p).exists()) {
         run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir), "npm ci in tests/browser");
     }
 }
@@ -60,6 +61,14 @@ fn a_session_ends_and_is_taken_up_again_in_place_in_chromium() {
         ..Default::default()
     });
     run_suite(&node, "session");
+}
+
+/// The wall board's alarms (`wall` in `tests/browser/board2.js`), on a demo post whose SOP gives
+/// an information report 2 s to verify: an overdue, escalated case blinks until handled.
+#[test]
+fn overdue_cases_blink_on_the_wall_board_in_chromium() {
+    let (node, _dir) = crate::wall::fast_verify_node(true);
+    run_suite(&node, "wall");
 }
 
 fn run_suite(node: &TestNode, suite: &str) {

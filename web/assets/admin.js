@@ -12,6 +12,9 @@ applyI18n();
 const ROLES = ['operator', 'pa_siaga', 'ka_siaga', 'unit_officer', 'leader', 'auditor', 'propam', 'tik_admin'];
 for (const r of ROLES) $('#ad-role').append(el('option', { value: r, text: t(`role.${r}`) }));
 
+/** The account as people know it: user name, then pangkat, full name and NRP when set. */
+const who = (u) => (u.full_name ? `${u.username} · ${[u.pangkat, u.full_name].filter(Boolean).join(' ')}${u.nrp ? ` · NRP ${u.nrp}` : ''}` : u.username);
+
 function done(text) {
   $('#ad-error').hidden = true;
   const s = $('#secret');
@@ -107,7 +110,7 @@ async function load() {
     rb.addEventListener('click', () => reset(u));
     actions.append(rb);
     return el('tr', { 'data-user': u.username, class: u.disabled ? 'disabled' : null },
-      el('td', { text: self ? `${u.username} ${t('ad.you')}` : u.username }), el('td', { text: t(`role.${u.role}`) }),
+      el('td', { text: `${who(u)}${self ? ` ${t('ad.you')}` : ''}` }), el('td', { text: t(`role.${u.role}`) }),
       el('td', { text: u.unit || '—' }), el('td', { class: 'state', text: status(u) }), el('td', { text: fmtTime(u.created_at) }),
       actions);
   }));
@@ -120,6 +123,7 @@ $('#add').addEventListener('submit', async (ev) => {
   const body = { username: $('#ad-user').value.trim(), role: $('#ad-role').value };
   if ($('#ad-unit').value) body.unit = $('#ad-unit').value;
   if ($('#ad-pass').value) body.password = $('#ad-pass').value;
+  for (const [k, id] of [['full_name', 'ad-full-name'], ['pangkat', 'ad-pangkat'], ['nrp', 'ad-nrp']]) if ($(`#${id}`).value.trim()) body[k] = $(`#${id}`).value.trim();
   if (!body.username) { fieldError('ad-user', t('err.required')); $('#ad-user').focus(); return; }
   const r = await api('/api/v1/users', { method: 'POST', body });
   if (!r.ok) {
@@ -135,6 +139,7 @@ $('#add').addEventListener('submit', async (ev) => {
   load();
 });
 
+document.addEventListener('users-changed', load); // identity.js saved an officer's identity
 me = await staffSession();
 if (may(me, 'manage_users')) {
   $('#tik-only').hidden = false;

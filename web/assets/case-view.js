@@ -61,9 +61,16 @@ function detailText(k, v) {
   return String(v);
 }
 
+/** Who acted: pangkat, full name and NRP when the account has them, else the username. */
+const actorName = (e) => {
+  const i = e.actor_identity;
+  if (!i || !(i.full_name || i.pangkat || i.nrp)) return actorText(e.actor);
+  return `${[i.pangkat, i.full_name || e.actor].filter(Boolean).join(' ')}${i.nrp ? ` · NRP ${i.nrp}` : ''}`;
+};
+
 export function timeline(history) {
   return el('ol', { class: 'timeline' }, history.map((e) => el('li', { 'data-type': e.type },
-    el('span', { class: 'when', text: `${fmtTime(e.at)} · ${actorText(e.actor)}${e.actor_role ? ` (${t(`role.${e.actor_role}`)})` : ''}` }),
+    el('span', { class: 'when', text: `${fmtTime(e.at)} · ${actorName(e)}${e.actor_role ? ` (${t(`role.${e.actor_role}`)})` : ''}` }),
     el('b', { text: t(`ev.${e.type}`) }),
     ...Object.entries(e.details || {}).filter(([, v]) => v !== null && v !== '' && v !== false)
       .map(([k, v]) => el('span', { class: 'excerpt', text: `${DETAIL_LABEL[k] ? t(DETAIL_LABEL[k]) : k}: ${detailText(k, v)}` })))));
@@ -121,6 +128,7 @@ export function renderCase(box, c, { act, units = [], may = [], reporter, saved 
     main ? el('section', { class: 'main-action', id: 'main-action', 'aria-labelledby': 'main-action-title' },
       el('h3', { id: 'main-action-title', text: `${t('c.next')}: ${t(`a.${main}`)}` }), actionForm(main, c, act, units)) : null,
     done,
+    el('p', { class: 'row no-print' }, el('a', { class: 'btn secondary', href: `/stpl/${encodeURIComponent(c.ticket)}`, target: '_blank', rel: 'noopener', 'data-stpl': c.ticket, text: t('stpl.button') })),
     facts([
       ['c.reporter', el('span', {}, c.reporter_name, c.reporter_phone ? [' · ', phoneLink(c.reporter_phone)] : null)],
       ['c.channel', t(`ch.${c.channel}`)],

@@ -242,7 +242,9 @@ form.addEventListener('submit', async (ev) => {
     if (e.form) { $('#form-error').textContent = e.form; $('#form-error').hidden = false; } else show(e);
     return;
   }
-  const receipt = { ticket: r.data.ticket, token: r.data.token, category: body.category };
+  // what the reporter typed goes with the receipt (this tab's history only), for their STPL
+  const receipt = { ticket: r.data.ticket, token: r.data.token, category: body.category,
+    typed: { description: body.description, name: body.reporter?.name ?? '', address: body.location?.address ?? '' } };
   clearDraft();
   // this page's history entry now holds the receipt: reload, Back and Forward show it again
   history.replaceState({ receipt }, '');
@@ -269,3 +271,28 @@ async function start() {
 // receipt must not show a form the browser refilled
 window.addEventListener('pageshow', (e) => { if (e.persisted && history.state?.receipt) showReceipt(history.state.receipt); });
 start();
+
+// --- STPL: the reporter prints their own receipt. The public STPL answer (by ticket and tracking
+// code) holds what tracking shows, the letterhead, the next steps and the QR code; the report's
+// text, name and address come from this page, so no more personal data leaves the server.
+$('#r-stpl').addEventListener('click', async () => {
+  const [ticket, token] = [$('#r-ticket').textContent, $('#r-token').textContent];
+  const err = $('#r-stpl-error');
+  err.hidden = true;
+  const r = await api(`/api/v1/reports/${encodeURIComponent(ticket)}/stpl?token=${encodeURIComponent(token)}`);
+  if (!r.ok) { err.textContent = r.status === 0 ? t('err.network') : r.status === 429 ? t('tr.rate') : t('stpl.failed'); err.hidden = false; return; }
+  if (!document.querySelector('link[href="/assets/stpl.css"]')) {
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = '/assets/stpl.css';
+    const loaded = new Promise((ok) => { css.onload = ok; css.onerror = ok; });
+    document.head.append(css);
+    await loaded;
+  }
+  const { renderStpl } = await import('./stpl-sheet.js');
+  const typed = history.state?.receipt?.typed
+    ?? { description: $('#description').value.trim(), name: $('#name').value.trim(), address: $('#address').value.trim() };
+  renderStpl($('#stpl'), r.data, typed);
+  document.body.classList.add('has-stpl');
+  window.print();
+});

@@ -1,6 +1,8 @@
 // A schematic of the Polda's regencies, drawn from the units directory: each Polres seat gets
 // the area nearer to it than to any other seat (a Voronoi diagram clipped to a box), labelled at
-// the seat. No tiles and no network: it works offline. Cases are dots at their coordinates.
+// the seat. No tiles and no network: it works offline. Cases are dots at their coordinates; cases
+// without coordinates (calls, web reports without GPS) are one disc per regency at its seat, with
+// their count. Overdue and escalated cases blink (wall.css) until handled.
 const NS = 'http://www.w3.org/2000/svg';
 const K = 240; // pixels per degree
 const PAD = 0.3; // degrees around the seats
@@ -54,26 +56,37 @@ export function drawMap(box, units) {
   const placed = [];
   seats.forEach((s, i) => {
     const [x, y] = pts[i];
-    const text = `${s.seat} (${s.code})`;
+    const text = s.seat;
     // right of the seat, or left of it near the east edge; moved down while it overlaps another
-    const width = text.length * 6.2;
+    const width = text.length * 8.4;
     const right = x + 6 + width < w;
     const box = { x0: right ? x + 6 : x - 6 - width, y: y + 4 };
-    while (placed.some((p) => Math.abs(p.y - box.y) < 13 && p.x0 < box.x0 + width && box.x0 < p.x0 + p.width)) box.y += 13;
+    while (placed.some((p) => Math.abs(p.y - box.y) < 17 && p.x0 < box.x0 + width && box.x0 < p.x0 + p.width)) box.y += 17;
     placed.push({ ...box, width });
     labels.append(svg('rect', { class: 'seat', x: x - 3, y: y - 3, width: 6, height: 6 }));
     labels.append(svg('text', { class: 'seat-label', x: right ? x + 6 : x - 6, y: box.y, 'text-anchor': right ? 'start' : 'end' }, text));
   });
   root.append(labels);
   const dots = svg('g', { id: 'map-points' });
-  root.append(dots);
+  const seated = svg('g', { id: 'map-unlocated' });
+  root.append(dots, seated);
   box.replaceChildren(root);
-  return (points) => {
+  return (points, unlocated = []) => {
     dots.replaceChildren(...points.filter((p) => p.lat !== null && p.lon !== null).map((p) => {
       const [x, y] = xy(p.lon, p.lat);
-      const c = svg('circle', { class: `pt ${p.category}`, cx: x.toFixed(1), cy: y.toFixed(1), r: p.priority === 'emergency' ? 7 : 5, 'data-ticket': p.ticket });
+      const c = svg('circle', { class: `pt ${p.category}${p.alarm ? ' alarm' : ''}`, cx: x.toFixed(1), cy: y.toFixed(1), r: p.priority === 'emergency' ? 9 : 7, 'data-ticket': p.ticket });
       c.append(svg('title', {}, `${p.ticket} · ${p.regency}`));
       return c;
+    }));
+    // above the seat's square, so the seat's name stays readable
+    seated.replaceChildren(...unlocated.filter((u) => u.lat !== null && u.lon !== null).map((u) => {
+      const [x, y] = xy(u.lon, u.lat);
+      const r = 11 + 3 * Math.sqrt(u.open);
+      const g = svg('g', { class: `unl${u.alarm ? ' alarm' : ''}`, 'data-regency': u.regency, 'data-count': u.open });
+      g.append(svg('circle', { cx: x.toFixed(1), cy: (y - r - 4).toFixed(1), r: r.toFixed(1) }),
+        svg('text', { x: x.toFixed(1), y: (y - r + 1).toFixed(1), 'text-anchor': 'middle' }, String(u.open)),
+        svg('title', {}, `${u.regency}: ${u.open}`));
+      return g;
     }));
   };
 }

@@ -1,5 +1,6 @@
 // The Command Center board for a wall screen: today's figures, overdue and escalated cases, units'
-// deadlines, the map and (at the hub) the posts' sync. Refreshes on every live change.
+// deadlines, the map and (at the hub) the posts' sync. Refreshes on every live change. It fits
+// one screen (wall.css): each list shows what fits its card and "+N" for the rest.
 import { t, errText, applyI18n } from './i18n.js';
 import { $, el, api, clockWib, debounce, fmtTime, units } from './util.js';
 import { staffSession, sessionEnded, onRelogin } from './staff.js';
@@ -11,6 +12,8 @@ const STATES = ['new', 'verified', 'dispatched', 'acknowledged', 'in_progress', 
 const CATS = ['crime', 'information', 'feedback', 'appreciation'];
 const NS = 'http://www.w3.org/2000/svg';
 let plot = () => {};
+let last = null; // the last board, drawn again when the screen changes size
+let directory = []; // the units directory: posts by name
 
 function bar(fraction) {
   const s = document.createElementNS(NS, 'svg');
@@ -25,6 +28,23 @@ function bar(fraction) {
   return s;
 }
 
+/** Hides the last items of `list` that do not fit `card`, and says how many with a "+N" item. */
+function fit(card, list, more) {
+  const items = [...list.children];
+  const over = () => card.scrollHeight > card.clientHeight + 1;
+  let hidden = 0;
+  for (let i = items.length - 1; i >= 0 && over(); i--) { items[i].hidden = true; hidden += 1; }
+  if (!hidden) return;
+  const last = more(t('bw.more', { n: hidden }));
+  list.append(last);
+  // the "+N" line takes a place too
+  for (let i = items.length - hidden - 1; i >= 0 && over(); i--) {
+    items[i].hidden = true;
+    hidden += 1;
+    last.textContent = t('bw.more', { n: hidden });
+  }
+}
+
 function bars(list, rows) {
   const max = Math.max(1, ...rows.map((r) => r[1]));
   list.replaceChildren(...rows.map(([label, n, key]) => el('li', { 'data-key': key },
@@ -32,16 +52,16 @@ function bars(list, rows) {
 }
 
 function caseRows(tbody, list, extra) {
-  tbody.replaceChildren(...(list.length ? list.map((c) => el('tr', { 'data-ticket': c.ticket },
-    el('td', { class: 'tk', text: c.ticket }), el('td', { text: `${t(`cat.${c.category}`)} · ${c.regency}` }), el('td', {}, extra(c))))
+  // two lines a case: the ticket and its time; what it is and where (or which unit has it)
+  tbody.replaceChildren(...(list.length ? list.map((c) => el('tr', { 'data-ticket': c.ticket, class: c.alarm ? 'alarm' : '' },
+    el('td', { class: 'what' }, el('span', { class: 'tk', text: c.ticket }),
+      el('span', { text: `${t(`cat.${c.category}`)} · ${c.unit_name || c.regency}` })),
+    el('td', { class: 'when' }, extra(c))))
     : [el('tr', {}, el('td', { text: t('b.none') }))]));
+  fit(tbody.closest('.card'), tbody, (text) => el('tr', { class: 'more' }, el('td', { colspan: 2, text })));
 }
 
-// the board refreshes by itself (live changes, a timer): that does not keep a session alive
-async function loadBoard() {
-  const r = await api('/api/v1/board', { background: true });
-  if (!r.ok) return;
-  const b = r.data;
+function draw(b) {
   $('#node').textContent = `${t('b.node')} ${b.node} · ${t('b.updated')} ${fmtTime(b.now)}`;
   $('#k-today').textContent = b.reported_today;
   $('#k-open').textContent = b.open;
@@ -51,31 +71,39 @@ async function loadBoard() {
   bars($('#by-status'), STATES.map((s) => [t(`st.${s}`), b.today_by_status[s] || 0, s]));
   bars($('#by-category'), CATS.map((c) => [t(`cat.${c}`), b.today_by_category[c] || 0, c]));
   caseRows($('#overdue'), b.overdue, (c) => (c.due_at ? countdown(c.due_at) : '—'));
-  caseRows($('#escalated'), b.escalated, (c) => `${t('b.rung')} ${c.escalation_rung} · ${t(`st.${c.status}`)}`);
-  $('#units').replaceChildren(...(b.units.length ? b.units.map((u) => el('li', { 'data-unit': u.unit },
-    el('span', { text: u.unit }), bar(u.share), el('span', { class: 'n', text: `${Math.round(u.share * 100)}%` }),
+  caseRows($('#escalated'), b.escalated, (c) => `${t('b.rung')} ${c.escalation_rung}`);
+  // the units that keep fewest deadlines first: the wall shows who needs help
+  const shares = [...b.units].sort((x, y) => x.share - y.share || x.name.localeCompare(y.name));
+  $('#units').replaceChildren(...(shares.length ? shares.map((u) => el('li', { 'data-unit': u.unit, title: u.unit },
+    el('span', { text: u.name }), bar(u.share), el('span', { class: 'n', text: `${Math.round(u.share * 100)}%` }),
   )) : [el('li', { text: t('b.none') })]));
-  plot(b.points);
+  fit($('#c-units'), $('#units'), (text) => el('li', { class: 'more', text }));
+  plot(b.points, b.unlocated);
+}
+
+// the board refreshes by itself (live changes, a timer): that does not keep a session alive
+async function loadBoard() {
+  const r = await api('/api/v1/board', { background: true });
+  if (!r.ok) return;
+  last = r.data;
+  draw(last);
 }
 
 async function loadSync() {
   const r = await api('/api/v1/sync/status', { background: true });
   const box = $('#sync');
-  if (r.status === 404) { box.replaceChildren(el('p', { class: 'hint', text: t('b.nosync') })); return; }
+  const say = (key) => box.replaceChildren(el('p', { class: 'hint', text: t(key) }));
+  if (r.status === 404) { say('b.nosync'); return; }
   if (!r.ok) { box.replaceChildren(el('p', { class: 'hint', text: errText(r.data, r.status) })); return; }
   const peers = r.data.peers || [];
-  if (!peers.length) { box.replaceChildren(el('p', { class: 'hint', text: t('b.nopeers') })); return; }
-  box.replaceChildren(el('table', {},
-    el('thead', {}, el('tr', {}, ['b.node', 'b.connected', 'b.last', 'b.backlog', 'b.version'].map((k) => el('th', { scope: 'col', text: t(k) })))),
-    el('tbody', {}, peers.map((p) => el('tr', {},
-      el('td', { text: `${p.node} (${p.direction})` }),
-      el('td', {}, el('span', { class: p.connected ? 'up' : 'down', text: t(p.connected ? 'b.connected' : 'b.disconnected') }),
-        p.last_error ? el('span', { class: 'excerpt', text: p.last_error }) : null),
-      el('td', { text: fmtTime(p.last_contact) }),
-      el('td', { text: `${p.events_waiting}${p.lag_seconds !== null && p.lag_seconds !== undefined ? ` · ${Math.round(p.lag_seconds)} s` : ''}` }),
-      el('td', {}, el('span', { text: p.version || '–' }),
-        p.update && p.update.on_probation ? el('span', { class: 'excerpt', text: t('b.probation') }) : null,
-        p.update && p.update.last_rollback ? el('span', { class: 'excerpt', text: `${t('b.rollback')} ${p.update.last_rollback.version}` }) : null))))));
+  if (!peers.length) { say('bw.nopeers'); return; }
+  // one line: each post, connected or not, with what waits to be sent
+  const name = (node) => directory.find((u) => u.code === node)?.name || node;
+  box.replaceChildren(el('p', {}, ...peers.map((p) => el('span', { 'data-node': p.node },
+    el('span', { class: p.connected ? 'up' : 'down', text: `${name(p.node)} ${p.connected ? '●' : '○'}` }),
+    ` ${p.connected ? t('b.connected') : `${t('b.disconnected')} · ${fmtTime(p.last_contact)}`}`,
+    p.events_waiting ? ` · ${t('b.backlog')} ${p.events_waiting}` : '',
+    p.update && p.update.on_probation ? ` · ${t('b.probation')}` : ''))));
 }
 
 function live() {
@@ -90,10 +118,18 @@ function live() {
 }
 onRelogin(() => { live(); loadBoard(); });
 
+// fullscreen: the wall PC shows the board alone, without the browser's bars
+const fs = $('#fullscreen');
+fs.hidden = !document.fullscreenEnabled;
+fs.addEventListener('click', () => (document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen()));
+document.addEventListener('fullscreenchange', () => { fs.textContent = t(document.fullscreenElement ? 'bw.fullscreen_exit' : 'bw.fullscreen'); });
+window.addEventListener('resize', debounce(() => { if (last) draw(last); }, 200));
+
 setInterval(() => { $('#clock').textContent = clockWib(); }, 1000);
 $('#clock').textContent = clockWib();
 await staffSession();
-plot = drawMap($('#map'), await units());
+directory = await units();
+plot = drawMap($('#map'), directory);
 live();
 await Promise.all([loadBoard(), loadSync()]);
 setInterval(loadBoard, 30_000);
