@@ -80,6 +80,8 @@ fn run_suite(node: &TestNode, suite: &str) {
     let out = run(
         Command::new("node")
             .arg("run.js")
+            // TEST_BROWSER_FILTER=citizen2 runs only the tests whose name contains it
+            .args(std::env::var("TEST_BROWSER_FILTER").ok())
             .current_dir(browser_dir())
             .env("BANPOL_BASE", &node.base)
             .env("BANPOL_LOGINS", logins)

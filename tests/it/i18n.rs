@@ -119,9 +119,16 @@ fn tables() -> (String, String) {
 fn every_api_error_code_has_an_indonesian_and_an_english_text() {
     let codes = api_error_codes();
     // the scan finds codes of every kind of site
-    for known in
-        ["not_found", "csrf_mismatch", "missing_field", "invalid_phone", "last_admin", "self_disable", "bad_origin", "too_many_photos"]
-    {
+    for known in [
+        "not_found",
+        "csrf_mismatch",
+        "missing_field",
+        "invalid_phone",
+        "last_admin",
+        "self_disable",
+        "bad_origin",
+        "too_many_photos",
+    ] {
         assert!(codes.contains(known), "the scan misses {known}: {codes:?}");
     }
     let (id, en) = tables();
@@ -197,4 +204,33 @@ fn values(table: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Every access-log action the node writes (a string literal at each `log_access` call) has its
+/// name in both tables (`aa.<action>`), so the audit page never shows a raw `read_photo`.
+#[test]
+fn every_audit_action_has_an_indonesian_and_an_english_name() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let mut actions = BTreeSet::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let text = text.split("#[cfg(test)]").next().unwrap();
+        for (at, _) in text.match_indices("log_access(") {
+            if let Ok(a) = literal(skip_args(&text[at + "log_access(".len()..], 2)) {
+                actions.insert(a);
+            }
+        }
+    }
+    for known in ["read_case", "user_add", "read_photo"] {
+        assert!(actions.contains(known), "the scan misses {known}: {actions:?}");
+    }
+    let (id, en) = tables();
+    let missing: Vec<String> = actions
+        .iter()
+        .flat_map(|a| [("id", &id), ("en", &en)].map(|(l, t)| (l, t.contains(&format!("'aa.{a}':")), a)))
+        .filter(|(_, has, _)| !has)
+        .map(|(l, _, a)| format!("{l} {a}"))
+        .collect();
+    assert!(missing.is_empty(), "audit actions without a name in web/assets/i18n.js ('aa.<action>'): {missing:?}");
 }

@@ -110,7 +110,8 @@ async fn stpl_is_authorized_logged_and_names_the_receiving_officer() {
         })
         .collect();
     let reads = seen.iter().filter(|e| e.0 == "op" && e.1 == "read_case" && e.2 == ticket).count();
-    assert!(reads >= 3, "each STPL print is logged as a read: {seen:?}");
+    // reads of one case by one person within a minute are one entry (`audit::Reads`)
+    assert!(reads >= 1, "an STPL print is logged as a read of the case: {seen:?}");
     assert!(seen.contains(&("tik".into(), "user_identity".into(), "op".into())), "{seen:?}");
 }
 

@@ -2,7 +2,7 @@
 // kept in this browser until the report is sent; up to three photos; the receipt stays the answer
 // of this page (reload, Back and Forward show it, never a refilled form).
 import { t, lang, errText, applyI18n } from './i18n.js';
-import { $, $$, el, fieldError, fillRegencies, phoneOk } from './util.js';
+import { $, $$, api, el, fieldError, fillRegencies, phoneOk } from './util.js';
 
 applyI18n();
 const form = $('#report');

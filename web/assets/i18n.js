@@ -174,7 +174,7 @@ const id = {
   'aa.login_pending': 'Masuk ditolak: akun menunggu konfirmasi', 'aa.user_add': 'Pengguna ditambahkan',
   'aa.user_passwd': 'Kata sandi diganti', 'aa.user_disable': 'Akun dinonaktifkan', 'aa.user_enable': 'Akun diaktifkan kembali',
   'aa.user_confirm': 'Akun dikonfirmasi', 'aa.node_invite': 'Node diundang', 'aa.node_new_epoch': 'Node memulai epoch baru',
-  'aa.read_queue': 'Membaca antrean', 'aa.read_case': 'Membuka kasus', 'aa.read_reporter': 'Membaca riwayat nomor',
+  'aa.read_photo': 'Melihat foto laporan', 'aa.user_identity': 'Mengubah identitas petugas', 'aa.read_queue': 'Membaca antrean', 'aa.read_case': 'Membuka kasus', 'aa.read_reporter': 'Membaca riwayat nomor',
   'aa.block_number': 'Nomor diblokir', 'aa.lift_block': 'Blokir dicabut', 'aa.verify_integrity': 'Pemeriksaan integritas',
   'aa.export_access_log': 'Ekspor log akses', 'aa.release_publish_attempt': 'Percobaan menerbitkan rilis', 'aa.release_publish': 'Rilis diterbitkan',
   // prank score reasons, by factor ({n}, {ticket}, {pct}, {coords} from the server's detail)
@@ -406,7 +406,7 @@ const en = {
   'aa.login_pending': 'Login refused: account waits for confirmation', 'aa.user_add': 'User added',
   'aa.user_passwd': 'Password changed', 'aa.user_disable': 'Account disabled', 'aa.user_enable': 'Account re-enabled',
   'aa.user_confirm': 'Account confirmed', 'aa.node_invite': 'Node invited', 'aa.node_new_epoch': 'Node began a new epoch',
-  'aa.read_queue': 'Read the queue', 'aa.read_case': 'Opened a case', 'aa.read_reporter': 'Read a number\'s history',
+  'aa.read_photo': 'Viewed a report photo', 'aa.user_identity': 'Set an officer\'s identity', 'aa.read_queue': 'Read the queue', 'aa.read_case': 'Opened a case', 'aa.read_reporter': 'Read a number\'s history',
   'aa.block_number': 'Number blocked', 'aa.lift_block': 'Block lifted', 'aa.verify_integrity': 'Integrity check',
   'aa.export_access_log': 'Access log exported', 'aa.release_publish_attempt': 'Release publish attempted', 'aa.release_publish': 'Release published',
   // prank score reasons, by factor ({n}, {ticket}, {pct}, {coords} from the server's detail)
