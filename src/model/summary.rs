@@ -27,14 +27,24 @@ pub struct CaseSummary {
     pub due: Option<Millis>,
     pub unit: Option<UnitCode>,
     pub regency: String,
-    /// the reporter's number (normalised): the reporter's cases are found by it
-    pub phone: String,
+    /// `phone_key` of the reporter's number (0: not known, a summary written before it was kept):
+    /// the reporter's cases are found by it without keeping 100,000 numbers as text in memory
+    pub phone_key: u64,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub created: Millis,
     pub updated: Millis,
     pub escalation_rung: u8,
     pub escalations_total: u32,
+}
+
+/// A stable 64-bit key of a normalised phone number (FNV-1a; never 0). Stored: never change it.
+pub fn phone_key(phone: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in phone.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h.max(1)
 }
 
 /// The queue's order: priority first; within it, reports the prank score marks as suspect go
@@ -57,7 +67,7 @@ impl CaseSummary {
             due: sop.and_then(|s| c.step_due(s)).map(|(_, d)| d),
             unit: c.unit.clone(),
             regency: c.location.regency.clone(),
-            phone: c.reporter.phone.as_str().to_owned(),
+            phone_key: phone_key(c.reporter.phone.as_str()),
             lat: c.location.lat,
             lon: c.location.lon,
             created: c.created,

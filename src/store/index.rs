@@ -11,8 +11,8 @@ use crate::model::{Category, Millis, Priority, State, Ticket, UnitCode};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-/// The version byte of a stored summary: V2 adds the reporter's number after the regency. A V1
-/// summary still decodes (with no number) until `Store::ensure_indexes` rewrites it.
+/// The version byte of a stored summary: V2 adds the key of the reporter's number after the
+/// regency. A V1 summary still decodes (with no key) until `Store::ensure_indexes` rewrites it.
 const V1: u8 = 1;
 const V2: u8 = 2;
 
@@ -26,8 +26,8 @@ const F_POINT: u8 = 32;
 const CHANNELS: [Channel; 4] = [Channel::Web, Channel::Phone, Channel::WalkIn, Channel::Whatsapp];
 
 /// `[V2, state, category, priority, channel, flags, rung, escalations u32, created u64,
-/// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency len, regency, phone len,
-/// phone, words]`,
+/// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency len, regency, phone key
+/// u64, words]`,
 /// integers big-endian, the words separated by spaces.
 pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
     let mut v = Vec::with_capacity(64 + s.regency.len() + words.iter().map(|w| w.len() + 1).sum::<usize>());
@@ -69,9 +69,7 @@ pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
     let regency = &s.regency.as_bytes()[..s.regency.len().min(255)];
     v.push(regency.len() as u8);
     v.extend_from_slice(regency);
-    let phone = &s.phone.as_bytes()[..s.phone.len().min(255)];
-    v.push(phone.len() as u8);
-    v.extend_from_slice(phone);
+    v.extend_from_slice(&s.phone_key.to_be_bytes());
     for (i, w) in words.iter().enumerate() {
         if i > 0 {
             v.push(b' ');
@@ -114,12 +112,7 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), S
     };
     let regency_len = usize::from(r.u8()?);
     let regency = std::str::from_utf8(r.bytes(regency_len)?).map_err(|_| bad("regency"))?.to_owned();
-    let phone = if version == V1 {
-        String::new()
-    } else {
-        let n = usize::from(r.u8()?);
-        std::str::from_utf8(r.bytes(n)?).map_err(|_| bad("phone"))?.to_owned()
-    };
+    let phone_key = if version == V1 { 0 } else { u64::from_be_bytes(r.take()?) };
     let words = std::str::from_utf8(r.0).map_err(|_| bad("words"))?.to_owned();
     let summary = CaseSummary {
         ticket,
@@ -134,7 +127,7 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), S
         due,
         unit,
         regency,
-        phone,
+        phone_key,
         lat,
         lon,
         created,
@@ -182,8 +175,9 @@ pub struct Mirror {
     /// word -> positions of the cases that have it (a case's words never change: they come from
     /// its report)
     words: BTreeMap<Box<str>, Vec<u32>>,
-    /// reporter's number -> positions of their cases, oldest first
-    phones: HashMap<Box<str>, Vec<u32>>,
+    /// `phone_key` -> position of the first case of that number; `more_phones`: the others
+    phones: HashMap<u64, u32>,
+    more_phones: HashMap<u64, Vec<u32>>,
 }
 
 impl Mirror {
@@ -206,31 +200,40 @@ impl Mirror {
 
     /// The tickets of a reporter's cases, in ticket order (node, day, counter).
     pub fn tickets_of_phone(&self, phone: &str) -> Vec<Ticket> {
-        let mut out: Vec<Ticket> = self
-            .phones
-            .get(phone)
-            .map(|at| at.iter().map(|i| self.all[*i as usize].ticket.clone()).collect())
-            .unwrap_or_default();
+        let key = crate::model::summary::phone_key(phone);
+        let at = self.phones.get(&key).into_iter().chain(self.more_phones.get(&key).into_iter().flatten());
+        let mut out: Vec<Ticket> = at.map(|i| self.all[*i as usize].ticket.clone()).collect();
         out.sort();
         out
+    }
+
+    fn index_phone(&mut self, key: u64, i: u32) {
+        if key == 0 {
+            return;
+        }
+        match self.phones.entry(key) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => self.more_phones.entry(key).or_default().push(i),
+        }
     }
 
     fn put(&mut self, s: CaseSummary, words: &str) {
         match self.at.get(&s.ticket) {
             Some(i) => {
                 let i = *i;
+                let key = s.phone_key;
                 let old = std::mem::replace(&mut self.all[i as usize], s);
-                // a V1 summary rewritten with its number (`ensure_indexes`)
-                if old.phone != self.all[i as usize].phone {
-                    self.phones.entry(self.all[i as usize].phone.as_str().into()).or_default().push(i);
+                // a V1 summary rewritten with its number's key (`ensure_indexes`)
+                if old.phone_key != key {
+                    self.index_phone(key, i);
                 }
             }
             None => {
                 let i = self.all.len() as u32;
                 self.at.insert(s.ticket.clone(), i);
-                if !s.phone.is_empty() {
-                    self.phones.entry(s.phone.as_str().into()).or_default().push(i);
-                }
+                self.index_phone(s.phone_key, i);
                 self.all.push(s);
                 for w in words.split(' ').filter(|w| !w.is_empty()) {
                     let at = self.words.entry(w.into()).or_default();
@@ -293,7 +296,7 @@ mod tests {
             due: Some(Millis(1_764_000_000_000)),
             unit: Some(UnitCode::parse("OKI").unwrap()),
             regency: "Kabupaten Ogan Komering Ilir".into(),
-            phone: "+6281234567890".into(),
+            phone_key: crate::model::summary::phone_key("+6281234567890"),
             lat: Some(-3.4),
             lon: Some(104.8),
             created: Millis(1_763_999_000_000),
@@ -312,12 +315,12 @@ mod tests {
         let bare = CaseSummary { due: None, lat: None, lon: None, unit: None, ..sample() };
         let bytes = encode(&bare, &[]);
         assert_eq!(decode(bare.ticket.as_str().as_bytes(), &bytes).unwrap(), (bare.clone(), String::new()));
-        assert!(bytes.len() < 80, "{} bytes (28 of them the regency, 15 the number)", bytes.len());
+        assert!(bytes.len() < 72, "{} bytes (28 of them the regency)", bytes.len());
         // a V1 summary (before the number was kept) still decodes, with no number
-        let mut v1 = bytes[..bytes.len() - 1 - bare.phone.len()].to_vec();
+        let mut v1 = bytes[..bytes.len() - 8].to_vec();
         v1[0] = V1;
         let (old, _) = decode(bare.ticket.as_str().as_bytes(), &v1).unwrap();
-        assert_eq!(old, CaseSummary { phone: String::new(), ..bare });
+        assert_eq!(old, CaseSummary { phone_key: 0, ..bare });
     }
 
     #[test]
