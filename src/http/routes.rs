@@ -700,14 +700,15 @@ pub async fn stream(app: web::Data<App>, who: Authed<ReadCases, Passive>) -> Htt
         app: web::Data<App>,
         staff: auth::Staff,
         rx: tokio::sync::broadcast::Receiver<Ticket>,
+        opened: tokio::sync::broadcast::Receiver<Ticket>,
         ended: Pin<Box<dyn Future<Output = ()>>>,
     }
-    let rx = app.changes.subscribe();
+    let (rx, opened) = (app.changes.subscribe(), app.opened.subscribe());
     let ended = {
         let (app, token, staff) = (app.clone(), who.token, who.staff.clone());
         Box::pin(async move { auth::session_ended(&app, &token, &staff).await })
     };
-    let state = Some(Live { app, staff: who.staff, rx, ended });
+    let state = Some(Live { app, staff: who.staff, rx, opened, ended });
     let events = futures_util::stream::unfold(state, |state| async move {
         let mut s = state?;
         let chunk = tokio::select! {
@@ -729,6 +730,15 @@ pub async fn stream(app: web::Data<App>, who: Authed<ReadCases, Passive>) -> Htt
                     }
                 },
                 Err(RecvError::Lagged(_)) => "event: resync\ndata: {}\n\n".to_owned(),
+                Err(RecvError::Closed) => return None,
+            },
+            // someone opened a case this person may see: its unread alert ends everywhere
+            r = s.opened.recv() => match r {
+                Ok(t) => match cases::visible_change(&s.app, &s.staff, &t) {
+                    Ok(Some(_)) => format!("event: opened\ndata: {}\n\n", serde_json::json!({ "ticket": t.as_str() })),
+                    _ => ": -\n\n".to_owned(),
+                },
+                Err(RecvError::Lagged(_)) => ": -\n\n".to_owned(),
                 Err(RecvError::Closed) => return None,
             },
             _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => ": ping\n\n".to_owned(),

@@ -280,6 +280,7 @@ pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Cas
     let now = super::now();
     if app.case_reads.first(&staff.username, ticket.as_str(), now) {
         app.store.log_access(now, &staff.username, "read_case", ticket.as_str(), from)?;
+        let _ = app.opened.send(ticket.clone());
     }
     let events = app.store.case_events(ticket)?;
     Ok((case, events))

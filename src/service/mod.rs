@@ -42,6 +42,9 @@ pub struct App {
     pub hashers: Arc<auth::Hashers>,
     /// tickets of cases that just changed (live views subscribe)
     pub changes: broadcast::Sender<Ticket>,
+    /// a person opened a case (its first read by them within the read window): consoles stop
+    /// ringing for it
+    pub opened: broadcast::Sender<Ticket>,
     /// the Polda's territory (a box around the Polres seats), for the prank score
     pub territory: Option<crate::model::prank::Territory>,
     pub limit_per_ip: Option<prank::RateLimit>,
@@ -224,6 +227,7 @@ impl App {
             tracing::info!(cases = built, "store migrated: case summaries and word index built");
         }
         let (changes, _) = broadcast::channel(1024);
+        let (opened, _) = broadcast::channel(256);
         let territory = crate::model::prank::Territory::around(units.units.iter().filter_map(|u| u.lat.zip(u.lon)));
         Ok(App {
             territory,
@@ -239,6 +243,7 @@ impl App {
             throttle: Mutex::new(auth::Throttle::default()),
             hashers: Arc::default(),
             changes,
+            opened,
             sync: sync::Board::default(),
             upstream_configured: config.upstream.is_some(),
             data_dir: config.data_dir.clone(),

@@ -189,6 +189,21 @@ export default [
     const after = await op.evaluate(() => window.oscillators);
     await op.clock.fastForward(90_000);
     assert(await op.evaluate(() => window.oscillators) === after, 'no tone once opened');
+    // opened at another console (the duty officer's): the alert ends here too
+    const { ticket: second } = await fileReport(report({ description: 'Penjambretan tas di depan Pasar 16 Ilir, pelaku naik motor.' }));
+    await op.waitForSelector(`#rows tr.unread[data-ticket="${second}"]`);
+    await op.waitForSelector('#crime-alert');
+    const other = await newPage(browser, { viewport: LAPTOP });
+    await login(other, 'pasiaga', `/konsol#${second}`);
+    await other.waitForSelector('#detail #main-action');
+    await op.waitForSelector(`#rows tr[data-ticket="${second}"]:not(.unread)`);
+    assert(await op.isHidden('#crime-alert'), 'opened at another console: the banner goes here too');
+    const quiet = await op.evaluate(() => window.oscillators);
+    await op.clock.fastForward(60_000);
+    assert(await op.evaluate(() => window.oscillators) === quiet, 'no tone once opened at another console');
+    await shot(op, 'c2-05b-opened-elsewhere');
+    clean(other);
+    await other.context().close();
     clean(op);
     await op.context().close();
   }],

@@ -163,11 +163,21 @@ function live() {
   es.addEventListener('error', () => { mark(false); if (es.readyState === EventSource.CLOSED) api('/api/v1/me', { background: true }); });
   es.addEventListener('case', (ev) => { try { upsert(JSON.parse(ev.data)); } catch { refetch(); } });
   es.addEventListener('resync', () => refetch());
+  // someone (here or at another console) opened a case: it is no longer unread anywhere
+  es.addEventListener('opened', (ev) => { try { seen(JSON.parse(ev.data).ticket); } catch { /* ignore */ } });
   // the session ended (logout elsewhere, expiry, account changed): the stream says so last; the
   // re-login happens in place and the stream is opened again (onRelogin below)
   es.addEventListener('ended', () => { es.close(); mark(false); sessionEnded(); });
 }
 onRelogin(() => { live(); load(true); });
+
+/** A case someone opened: no longer unread, its row and the alert follow. */
+function seen(ticket) {
+  if (!unread.delete(ticket)) return;
+  unreadChanged();
+  const row = document.querySelector(`#rows tr[data-ticket="${CSS.escape(ticket)}"]`);
+  if (row) { row.classList.remove('unread'); row.querySelector('.badge.unread')?.remove(); }
+}
 
 let opening = 0;
 async function openCase(ticket, focus = true, background = false) {
