@@ -1,7 +1,7 @@
 //! The web UI in a real browser: `tests/browser/*.js` (playwright-core driving Debian's Chromium)
 //! against a demo post started from the built executable. Screenshots land in
 //! `target/screenshots/`. Without `/usr/bin/chromium`, node or npm this test fails: install them
-//! (`apt-get install chromium nodejs npm`, as `.ci/run` does).
+//! (`apt-get install chromium`, as `.ci/run` does; Node.js with npm comes with the machine).
 
 use crate::support::*;
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ fn npm_ci() {
 fn chromium_present() {
     assert!(
         Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: the browser tests need Debian's Chromium (apt-get install -y chromium nodejs npm)"
+        "{CHROMIUM} is missing: the browser tests need Debian's Chromium (apt-get install -y --no-install-recommends chromium)"
     );
 }
 
