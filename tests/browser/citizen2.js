@@ -68,6 +68,8 @@ export default [
     await shot(page, 'c2-01-draft-after-language-switch');
     await page.click('#lang');
     await page.waitForFunction(() => document.documentElement.lang === 'id');
+    // the draft comes back after the regencies are fetched, as on the first switch
+    await page.waitForSelector('#draft-note:not([hidden])');
     assert(await page.inputValue('#address') === 'Lorong Sei Tawar, Kelurahan 2 Ilir', 'and back in Indonesian');
 
     // the counter: the real limit, and nothing cut off
