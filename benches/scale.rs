@@ -188,6 +188,11 @@ fn measure(bin: &str, cases: usize) -> Figures {
             f.trees.push((String::from_utf8_lossy(&name).into_owned(), n, bytes));
         }
     }
+    // the event log file beside sled: its records (length, CRC, the packed event) are its bytes
+    let log = std::fs::metadata(node.data.join("store").join("events.log")).map(|m| m.len()).unwrap_or(0);
+    if log > 0 {
+        f.trees.push(("events.log (file)".into(), 0, log));
+    }
     f.trees.sort_by_key(|t| std::cmp::Reverse(t.2));
     f
 }
@@ -241,7 +246,7 @@ fn main() {
     for (name, f) in &all {
         let logical: u64 = f.trees.iter().map(|t| t.2).sum();
         println!(
-            "\n{name}: where the bytes are (keys and values per report; {:.0} in all, the files {:.0}):",
+            "\n{name}: where the bytes are (sled keys and values, and the event log, per report; {:.0} in all, the files {:.0}):",
             logical as f64 / cases as f64,
             f.bytes_per_report
         );

@@ -173,6 +173,25 @@ pub fn open_log(path: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new().read(true).write(true).custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC).open(path)
 }
 
+/// Opens the log file at `path` to append to and read from, creating it owner read/write only
+/// if it is missing (and fsyncing the directory so the name survives a crash); never through a
+/// symlink.
+pub fn open_or_create_log(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let existed = path.exists();
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .mode(SECRET)
+        .open(path)?;
+    if !existed {
+        sync_parent(path);
+    }
+    Ok(f)
+}
+
 fn sync_parent(path: &Path) {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if let Ok(d) = File::open(dir) {

@@ -28,7 +28,7 @@
 //! must resend in full, never skip), moves an existing store aside only with `force`
 //! (`store.replaced-<ms>`), and verifies every chain before it reports success.
 
-use super::codec::{decode, encode, key};
+use super::codec::{decode, encode};
 use super::{
     index_keys, recent_value, seq_key, ChainReport, Durable, Head, Kv, Store, StoreError, Tree, FORMAT, INDEXES,
 };
@@ -201,18 +201,20 @@ impl Store {
                 continue;
             }
             let mut expect = 1u64;
-            for kv in self.t[Tree::Events].range(seq_key(&o, 1)..=seq_key(&o, head.seq)) {
-                let (k, v) = kv?;
-                let seq = u64::from_be_bytes(
-                    k[origin.len() + 1..].try_into().map_err(|_| StoreError::Corrupt("event key".into()))?,
-                );
-                if seq != expect {
-                    return Err(StoreError::Corrupt(format!("origin {origin}: seq {expect} is missing")));
+            loop {
+                let chunk = self.t.events.range(o.as_str().as_bytes(), expect, head.seq, 4096)?;
+                if chunk.is_empty() {
+                    break;
                 }
-                expect += 1;
-                // as written (`V1`), whatever the stored form: a backup is read by other releases
-                w.entry(Tree::Events.name(), &k, &super::codec::event_raw(&v)?)?;
-                w.events += 1;
+                for (seq, v) in chunk {
+                    if seq != expect {
+                        return Err(StoreError::Corrupt(format!("origin {origin}: seq {expect} is missing")));
+                    }
+                    expect += 1;
+                    // as written (`V1`), whatever the stored form: a backup is read by other releases
+                    w.entry(Tree::Events.name(), &seq_key(&o, seq), &super::codec::event_raw(&v)?)?;
+                    w.events += 1;
+                }
             }
             if expect != head.seq + 1 {
                 return Err(StoreError::Corrupt(format!("origin {origin}: the log ends before its head {}", head.seq)));
@@ -476,11 +478,19 @@ pub fn restore(
         std::fs::remove_dir_all(&tmp).map_err(io)?;
     }
     let db = sled::Config::new().path(&tmp).cache_capacity(64 << 20).open()?;
+    let log = super::eventlog::Events::new(super::eventlog::EventLog::open(&tmp.join("events.log"), 0)?, &db)?;
+    // events wait here to go to the log in one write (with their cases' lists)
+    let mut events: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = Vec::new();
+    let flush_events = |events: &mut Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>| -> Result<(), StoreError> {
+        let evs: Vec<(&[u8], &[u8])> = events.iter().map(|(k, v, _)| (k.as_slice(), v.as_slice())).collect();
+        let ids: Vec<(&[u8], &[u8])> = events.iter().map(|(k, _, t)| (t.as_slice(), k.as_slice())).collect();
+        log.place(&evs, &ids)?;
+        events.clear();
+        Ok(())
+    };
     let f = std::fs::File::open(file).map_err(io)?;
     let mut r = BackupReader::new(std::io::BufReader::new(f))?;
     let mut trees: HashMap<String, (sled::Tree, sled::Batch, usize)> = HashMap::new();
-    let case_events = db.open_tree(Tree::CaseEvents.name())?;
-    let mut ce_batch = sled::Batch::default();
     let mut n = 0u64;
     while let Some(e) = r.next_entry()? {
         if !RESTORED_TREES.contains(&e.tree.as_str()) {
@@ -488,7 +498,15 @@ pub fn restore(
         }
         if e.tree == Tree::Events.name() {
             let ev: Event = decode("event", &e.value)?;
-            ce_batch.insert(key(&[ev.case.as_str().as_bytes(), &e.key]), Vec::new());
+            events.push((e.key, super::codec::pack_event(&e.value), ev.case.as_str().as_bytes().to_vec()));
+            if events.len() >= 5_000 {
+                flush_events(&mut events)?;
+            }
+            n += 1;
+            if n % PROGRESS_EVERY == 0 {
+                progress("restored", n);
+            }
+            continue;
         }
         let entry = match trees.get_mut(&e.tree) {
             Some(t) => t,
@@ -497,13 +515,11 @@ pub fn restore(
                 trees.entry(e.tree.clone()).or_insert((t, sled::Batch::default(), 0))
             }
         };
-        let value = if e.tree == Tree::Events.name() { super::codec::pack_event(&e.value) } else { e.value };
-        entry.1.insert(e.key, value);
+        entry.1.insert(e.key, e.value);
         entry.2 += 1;
         if entry.2 >= 5_000 {
             entry.0.apply_batch(std::mem::take(&mut entry.1))?;
             entry.2 = 0;
-            case_events.apply_batch(std::mem::take(&mut ce_batch))?;
         }
         n += 1;
         if n % PROGRESS_EVERY == 0 {
@@ -513,7 +529,7 @@ pub fn restore(
     for (_, (t, b, _)) in trees.drain() {
         t.apply_batch(b)?;
     }
-    case_events.apply_batch(ce_batch)?;
+    flush_events(&mut events)?;
     // the format marker, the owner, the heads of the cut; this node's origin gets a new epoch
     let meta = db.open_tree("name_meta")?;
     meta.insert("format", &header.store_format.to_be_bytes())?;
@@ -533,9 +549,10 @@ pub fn restore(
     }
     heads.insert(node.as_str().as_bytes(), encode(&own))?;
     // re-fold the projections (cases and their indexes) from the events
-    let cases = rebuild(&db, node, progress)?;
+    let cases = rebuild(&db, &log, node, progress)?;
+    meta.insert(super::EVENT_LOG_LEN, &log.log.sync()?.to_be_bytes())?;
     db.flush()?;
-    drop((meta, heads, case_events, db));
+    drop((meta, heads, log, db));
     let moved_aside = if live.exists() {
         let aside = data_dir.join(format!("store.replaced-{}", header_now()));
         std::fs::rename(&live, &aside).map_err(io)?;
@@ -578,9 +595,12 @@ fn header_now() -> u128 {
 
 /// Re-folds every case of the restored sled database from its events and writes the case
 /// projections and their index entries.
-fn rebuild(db: &sled::Db, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) -> Result<u64, StoreError> {
-    let events = db.open_tree(Tree::Events.name())?;
-    let case_events = db.open_tree(Tree::CaseEvents.name())?;
+fn rebuild(
+    db: &sled::Db,
+    events: &super::eventlog::Events,
+    node: &NodeCode,
+    progress: &mut dyn FnMut(&str, u64),
+) -> Result<u64, StoreError> {
     let sops_tree = db.open_tree("version_sop")?;
     let mut sops: HashMap<String, Arc<Sop>> = HashMap::new();
     for kv in sops_tree.iter() {
@@ -594,7 +614,7 @@ fn rebuild(db: &sled::Db, node: &NodeCode, progress: &mut dyn FnMut(&str, u64)) 
         idx.insert(t, db.open_tree(t.name())?);
     }
     let mut count = 0u64;
-    super::fold_all(&case_events, &events, |_, case| {
+    super::fold_all(events, |_, case| {
         let sop = sops.get(&case.sop_version).map(|s| s.as_ref());
         for (i, k, v) in index_keys(&case, node, sop) {
             let value = if i == Tree::Recent { recent_value(&case) } else { v };

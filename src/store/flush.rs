@@ -67,7 +67,7 @@ impl GroupCommit {
             ckpt_wake: Mutex::new(()),
             ckpt_cond: Condvar::new(),
         });
-        let (me, dir, db2) = (gc.clone(), journal.dir().to_path_buf(), db.clone());
+        let (me, dir, db2, trees2) = (gc.clone(), journal.dir().to_path_buf(), db.clone(), trees.clone());
         let handle = std::thread::Builder::new()
             .name("banpol-flush".into())
             .spawn(move || me.run(db, trees, writer, index, journal))
@@ -76,7 +76,7 @@ impl GroupCommit {
         let me = gc.clone();
         let handle = std::thread::Builder::new()
             .name("banpol-checkpoint".into())
-            .spawn(move || me.checkpoints(db2, dir))
+            .spawn(move || me.checkpoints(db2, trees2, dir))
             .expect("spawn the checkpoint thread");
         *gc.checkpointer.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
         gc
@@ -90,14 +90,19 @@ impl GroupCommit {
     }
 
     /// Every `CHECKPOINT_EVERY` (and at stop): once the commit thread has moved to a new
-    /// segment, every record of the older ones is applied; a sled flush makes them redundant.
-    fn checkpoints(&self, db: sled::Db, dir: std::path::PathBuf) {
+    /// segment, every record of the older ones is applied; syncing the event log and then
+    /// flushing sled makes them redundant.
+    fn checkpoints(&self, db: sled::Db, trees: Trees, dir: std::path::PathBuf) {
         let mut removed_below = 0;
         loop {
             let stopping = self.stop.load(Ordering::SeqCst);
             let current = self.segment.load(Ordering::SeqCst);
             if current > removed_below {
-                match db.flush().map_err(super::StoreError::from).and_then(|_| Journal::remove_before(&dir, current)) {
+                let done = trees
+                    .sync_event_log()
+                    .and_then(|_| db.flush().map_err(super::StoreError::from))
+                    .and_then(|_| Journal::remove_before(&dir, current));
+                match done {
                     Ok(_) => removed_below = current,
                     Err(e) => tracing::error!(error = %e, "journal checkpoint failed; retrying"),
                 }
@@ -196,7 +201,7 @@ impl GroupCommit {
             };
             if target == done {
                 // stopping, nothing pending: sled holds everything, the journal is redundant
-                self.close_journal(&db, &journal);
+                self.close_journal(&db, &trees, &journal);
                 return;
             }
             if !ops.is_empty() {
@@ -237,8 +242,8 @@ impl GroupCommit {
     }
 
     /// At stop: sled is flushed, and then no journal segment is needed any more.
-    fn close_journal(&self, db: &sled::Db, journal: &Journal) {
-        if db.flush().is_ok() {
+    fn close_journal(&self, db: &sled::Db, trees: &Trees, journal: &Journal) {
+        if trees.sync_event_log().is_ok() && db.flush().is_ok() {
             if let Err(e) = Journal::remove_before(journal.dir(), journal.segment() + 1) {
                 tracing::warn!(error = %e, "removing the journal at stop failed; it is replayed at the next start");
             }

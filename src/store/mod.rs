@@ -1,16 +1,17 @@
 //! The only module that imports sled. Named trees (`<key>_<value>`), big-endian integer keys,
-//! a format-version byte on every value (see `codec`).
+//! a format-version byte on every value (see `codec`); the events' bytes in the event log file
+//! beside them (`eventlog`).
 //!
 //! Writes go through the single writer: `Store::write` runs a use case's closure against the
-//! current state (committed, plus what is staged and not yet committed), and stages the event,
-//! the case projection and the index changes it produced, all together. The commit thread
-//! (`flush`) applies everything staged so far in one sled transaction, flushes, and only then
-//! releases the waiting requests: an event and the projections it changes always land in the
-//! same transaction, and one transaction and one fsync serve many concurrent requests.
+//! current state (committed, plus what is staged and not yet committed), and stages the events
+//! and the index changes they produced, all together. The commit thread (`flush`) journals
+//! everything staged so far as one record (`journal`, fdatasync), applies it, and only then
+//! releases the waiting requests: one record and one fsync serve many concurrent requests.
 
 mod accounts;
 pub mod backup;
 mod codec;
+mod eventlog;
 mod flush;
 pub mod index;
 mod journal;
@@ -35,7 +36,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// The store format this binary writes and reads. Checked before an update swaps the binary.
-pub const FORMAT: u64 = 1;
+/// 2: events live in the event log file (`eventlog`); format 1 stores open and become 2 (their
+/// events stay readable where they are), and a binary that reads only 1 refuses them.
+pub const FORMAT: u64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -138,12 +141,27 @@ impl Tree {
 #[derive(Clone)]
 pub(crate) struct Trees {
     tx: Vec<sled::Tree>,
+    /// the events: their bytes in the event log, found through two trees of their own
+    pub(crate) events: eventlog::Events,
     meta: sled::Tree,
     sops: sled::Tree,
     users: sled::Tree,
     sessions: sled::Tree,
     access: sled::Tree,
 }
+
+impl Trees {
+    /// Makes the event log durable and records how far, so the next open keeps it (call
+    /// before a sled flush that lets journal segments go).
+    pub(crate) fn sync_event_log(&self) -> Result<(), StoreError> {
+        let len = self.events.log.sync()?;
+        self.meta.insert(EVENT_LOG_LEN, &len.to_be_bytes())?;
+        Ok(())
+    }
+}
+
+/// `name_meta` key: the event log's length as of the last checkpoint (see `eventlog`).
+const EVENT_LOG_LEN: &str = "eventlog_len";
 
 impl std::ops::Index<Tree> for Trees {
     type Output = sled::Tree;
@@ -285,23 +303,85 @@ pub(crate) fn last_ops(ops: &[Op]) -> Vec<&Op> {
     last
 }
 
-/// Applies ops to sled, a batch per tree. Not atomic across trees: the journal record that
-/// holds them is (see `journal`), and the commit thread applies only what it has journaled.
+/// Applies ops: events (`Tree::Events`, `Tree::CaseEvents`) go to the event log and the trees
+/// that find them (`eventlog::Events::place`), every other op to sled, a batch per tree. Not
+/// atomic across trees: the journal record that holds them is (see `journal`), and the commit
+/// thread applies only what it has journaled.
 pub(crate) fn apply_ops(t: &Trees, ops: &[&Op]) -> Result<(), StoreError> {
+    let mut events: Vec<(&[u8], &[u8])> = Vec::new();
+    let mut case_ids: Vec<(&[u8], &[u8])> = Vec::new();
     let mut batches: Vec<Option<sled::Batch>> = (0..Tree::COUNT).map(|_| None).collect();
     for op in ops {
-        let b = batches[op.tree.slot()].get_or_insert_with(sled::Batch::default);
-        match &op.value {
-            Some(v) => b.insert(op.key.as_slice(), v.as_slice()),
-            None => b.remove(op.key.as_slice()),
+        match (op.tree, &op.value) {
+            (Tree::Events, Some(v)) => events.push((&op.key, v)),
+            (Tree::CaseEvents, Some(_)) => {
+                let at =
+                    op.key.iter().position(|b| *b == 0).ok_or_else(|| StoreError::Corrupt("case event key".into()))?;
+                case_ids.push((&op.key[..at], &op.key[at + 1..]));
+            }
+            // events are never removed
+            (Tree::Events | Tree::CaseEvents, None) => {}
+            (tree, value) => {
+                let b = batches[tree.slot()].get_or_insert_with(sled::Batch::default);
+                match value {
+                    Some(v) => b.insert(op.key.as_slice(), v.as_slice()),
+                    None => b.remove(op.key.as_slice()),
+                }
+            }
         }
     }
+    t.events.place(&events, &case_ids)?;
     for (slot, b) in batches.into_iter().enumerate() {
         if let Some(b) = b {
             t.tx[slot].apply_batch(b)?;
         }
     }
     Ok(())
+}
+
+/// Moves the events of a format 1 store (one sled key each in `eventid_event`, listed per case
+/// in `ticketevent_none`) into the event log; returns how many. Safe to run again after a
+/// crash: the old trees are cleared only once the log is synced and sled flushed.
+fn migrate_events(db: &sled::Db, t: &Trees) -> Result<u64, StoreError> {
+    let (old_events, old_cases) = (&t[Tree::Events], &t[Tree::CaseEvents]);
+    if old_events.is_empty() && old_cases.is_empty() {
+        return Ok(0);
+    }
+    let mut n = 0u64;
+    let mut chunk: Vec<(sled::IVec, sled::IVec)> = Vec::with_capacity(10_000);
+    let mut place = |chunk: &mut Vec<(sled::IVec, sled::IVec)>, events: bool| -> Result<(), StoreError> {
+        let pairs: Vec<(&[u8], &[u8])> = chunk.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+        if events {
+            n += pairs.len() as u64;
+            t.events.place(&pairs, &[])?;
+        } else {
+            t.events.place(&[], &pairs)?;
+        }
+        chunk.clear();
+        Ok(())
+    };
+    for kv in old_events.iter() {
+        chunk.push(kv?);
+        if chunk.len() == chunk.capacity() {
+            place(&mut chunk, true)?;
+        }
+    }
+    place(&mut chunk, true)?;
+    for kv in old_cases.iter() {
+        let (k, _) = kv?;
+        let at = k.iter().position(|b| *b == 0).ok_or_else(|| StoreError::Corrupt("case event key".into()))?;
+        chunk.push((k.subslice(0, at), k.subslice(at + 1, k.len() - at - 1)));
+        if chunk.len() == chunk.capacity() {
+            place(&mut chunk, false)?;
+        }
+    }
+    place(&mut chunk, false)?;
+    t.sync_event_log()?;
+    db.flush()?;
+    old_events.clear()?;
+    old_cases.clear()?;
+    db.flush()?;
+    Ok(n)
 }
 
 pub struct Store {
@@ -381,40 +461,21 @@ fn recent_value(c: &Case) -> Vec<u8> {
     value
 }
 
-/// Folds every case from its events (`ticketevent_none` in ticket order) and hands each to `f`
-/// with its ticket's key; returns how many.
+/// Folds every case from its events (in ticket order) and hands each to `f` with its
+/// ticket's key; returns how many.
 pub(crate) fn fold_all(
-    case_events: &sled::Tree,
-    events: &sled::Tree,
+    events: &eventlog::Events,
     mut f: impl FnMut(&[u8], Case) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
     let mut count = 0u64;
-    let mut current: Option<Vec<u8>> = None;
-    let mut evs: Vec<Event> = Vec::new();
-    let mut finish = |ticket: &[u8], evs: &mut Vec<Event>, count: &mut u64| -> Result<(), StoreError> {
+    events.each_case(|ticket, stored| {
+        let evs = stored.iter().map(|v| decode_event(v)).collect::<Result<Vec<_>, _>>()?;
         if let Some(case) = Case::fold(evs.iter()) {
             f(ticket, case)?;
-            *count += 1;
+            count += 1;
         }
-        evs.clear();
         Ok(())
-    };
-    for kv in case_events.iter() {
-        let (k, _) = kv?;
-        let pos = k.iter().position(|b| *b == 0).ok_or_else(|| StoreError::Corrupt("case event key".into()))?;
-        if current.as_deref() != Some(&k[..pos]) {
-            if let Some(t) = current.take() {
-                finish(&t, &mut evs, &mut count)?;
-            }
-            current = Some(k[..pos].to_vec());
-        }
-        let v =
-            events.get(&k[pos + 1..])?.ok_or_else(|| StoreError::Corrupt("case index names a missing event".into()))?;
-        evs.push(decode_event(&v)?);
-    }
-    if let Some(t) = current.take() {
-        finish(&t, &mut evs, &mut count)?;
-    }
+    })?;
     Ok(count)
 }
 
@@ -440,9 +501,12 @@ impl Store {
                 },
             )?;
         let tree = |n: &str| db.open_tree(n);
+        let meta = tree("name_meta")?;
+        let synced = meta.get(EVENT_LOG_LEN)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
         let t = Trees {
             tx: Tree::all().map(|t| tree(t.name())).collect::<Result<_, _>>()?,
-            meta: tree("name_meta")?,
+            events: eventlog::Events::new(eventlog::EventLog::open(&path.join("events.log"), synced)?, &db)?,
+            meta,
             sops: tree("version_sop")?,
             users: tree("username_user")?,
             sessions: tree("tokenhash_session")?,
@@ -469,6 +533,10 @@ impl Store {
                 if owner != node.as_str() {
                     return Err(StoreError::WrongNode { found: owner, configured: node.to_string() });
                 }
+                if found < FORMAT {
+                    // from now on events are written to the log: an older binary must refuse it
+                    t.meta.insert("format", &FORMAT.to_be_bytes())?;
+                }
             }
         }
         // writes acknowledged after sled's last flush: apply them again (see `journal`)
@@ -478,10 +546,15 @@ impl Store {
             for r in &records {
                 apply_ops(&t, &r.iter().collect::<Vec<_>>())?;
             }
+            t.sync_event_log()?;
             db.flush()?;
             tracing::info!(records = records.len(), "journal replayed into the store");
         }
         journal::Journal::remove_before(&journal_dir, journal.segment())?;
+        let moved = migrate_events(&db, &t)?;
+        if moved > 0 {
+            tracing::info!(events = moved, "events moved into the event log (store format 2)");
+        }
         let mut heads = HashMap::new();
         let mut clock = HlcClock::default();
         for kv in t[Tree::Heads].iter() {
@@ -490,7 +563,8 @@ impl Store {
                 NodeCode::parse(&String::from_utf8_lossy(&k)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let head: Head = decode("head", &v)?;
             if head.seq > 0 {
-                let last: Event = decode_event(&t[Tree::Events].get(seq_key(&origin, head.seq))?.unwrap_or_default())?;
+                let stored = t.events.get(&seq_key(&origin, head.seq))?.unwrap_or_default();
+                let last: Event = decode_event(&stored)?;
                 clock.observe(last.hlc);
             }
             heads.insert(origin, head);
@@ -545,7 +619,7 @@ impl Store {
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = sled::Batch::default();
         let mut pending = 0;
-        let n = fold_all(&self.t[Tree::CaseEvents], &self.t[Tree::Events], |ticket, c| {
+        let n = fold_all(&self.t.events, |ticket, c| {
             let sop = self.sop_cached(&c.sop_version);
             let value = index::encode(&CaseSummary::of(&c, sop.as_deref()), &case_words(&c));
             self.index.load(ticket, &value)?;
@@ -726,15 +800,13 @@ impl Store {
 
     /// All events of a case in fold order (HLC, origin, seq).
     pub fn case_events(&self, t: &Ticket) -> Result<Vec<Event>, StoreError> {
-        let prefix = key(&[t.as_str().as_bytes(), b""]);
-        let mut out = Vec::new();
-        for kv in self.t[Tree::CaseEvents].scan_prefix(&prefix) {
-            let (k, _) = kv?;
-            let rest = &k[prefix.len()..];
-            if let Some(v) = self.t[Tree::Events].get(rest)? {
-                out.push(decode_event(&v)?);
-            }
-        }
+        let mut out = self
+            .t
+            .events
+            .of_case(t.as_str().as_bytes())?
+            .iter()
+            .map(|v| decode_event(v))
+            .collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
         Ok(out)
     }
@@ -891,15 +963,10 @@ impl Store {
         let mut origins: Vec<_> = heads.keys().cloned().collect();
         origins.sort();
         for origin in origins {
-            let prefix = key(&[origin.as_str().as_bytes(), b""]);
             let head = &heads[&origin];
             let mut rows = Vec::new();
             // up to the head read above: what is written meanwhile is checked next time
-            for kv in self.t[Tree::Events].range(prefix.clone()..=seq_key(&origin, head.seq)) {
-                let (k, v) = kv?;
-                let seq = u64::from_be_bytes(
-                    k[prefix.len()..].try_into().map_err(|_| StoreError::Corrupt("event key".into()))?,
-                );
+            for (seq, v) in self.t.events.range(origin.as_str().as_bytes(), 1, head.seq, usize::MAX)? {
                 let raw = event_raw(&v)?.into_owned();
                 let ev: Event = decode("event", &raw)?;
                 rows.push((seq, raw, ev.prev_hash));

@@ -6,7 +6,7 @@ use super::codec::{decode, encode, key};
 use super::{seq_key, Head, Kv, Op, Segment, Store, StoreError, Tree, Txn};
 use crate::model::event::hash_bytes;
 use crate::model::{Case, Event, EventId, Millis, NodeCode, Ticket};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Which children follow which nodes. `children` are this node's enrolled children; `route`
 /// maps a node further down (a grandchild) to the child whose subtree it is in; `parent` maps
@@ -147,18 +147,16 @@ impl Store {
         if after >= head {
             return Ok(Vec::new());
         }
-        let prefix_len = origin.as_str().len() + 1;
         let mut out = Vec::with_capacity(limit.min(4096));
-        for kv in self.t[Tree::Events].range(seq_key(origin, after + 1)..=seq_key(origin, head)).take(limit) {
-            let (k, v) = kv?;
-            out.push((parse_seq(&k, prefix_len)?, super::codec::event_raw(&v)?.into_owned()));
+        for (seq, v) in self.t.events.range(origin.as_str().as_bytes(), after + 1, head, limit)? {
+            out.push((seq, super::codec::event_raw(&v)?.into_owned()));
         }
         Ok(out)
     }
 
     /// The bytes of one event as written (what its successor's `prev_hash` covers).
     pub fn event_bytes(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.t[Tree::Events].get(seq_key(&id.origin, id.seq))? {
+        match self.t.events.get(&seq_key(&id.origin, id.seq))? {
             Some(v) => Ok(Some(super::codec::event_raw(&v)?.into_owned())),
             None => Ok(None),
         }
@@ -258,10 +256,13 @@ impl Txn<'_> {
         policy: &dyn Fn(&Event, Option<&Case>) -> Take,
     ) -> Result<Result<Applied, SyncRefusal>, StoreError> {
         let mut applied = Applied::default();
-        let mut touched: BTreeMap<Ticket, Vec<Event>> = BTreeMap::new();
+        let mut touched: BTreeSet<Ticket> = BTreeSet::new();
         let mut in_batch: HashSet<EventId> = HashSet::with_capacity(batch.len());
         // each touched case as the write rule sees it: held here, plus this batch so far
         let mut views: HashMap<Ticket, Option<Case>> = HashMap::new();
+        // whether a view is the case's true fold: every new event of it came after what it held,
+        // in HLC order (else the case is folded again from all its events at the end)
+        let mut ordered: HashMap<Ticket, (bool, Option<crate::model::Hlc>)> = HashMap::new();
         for raw in batch {
             let ev: Event = match decode("event", raw) {
                 Ok(e) => e,
@@ -269,6 +270,7 @@ impl Txn<'_> {
             };
             if !views.contains_key(&ev.case) {
                 let c = self.case(&ev.case)?;
+                ordered.insert(ev.case.clone(), (true, c.as_ref().map(|c| c.last_hlc)));
                 views.insert(ev.case.clone(), c);
             }
             match policy(&ev, views[&ev.case].as_ref()) {
@@ -341,25 +343,23 @@ impl Txn<'_> {
             let k = seq_key(&ev.id.origin, ev.id.seq);
             self.ops.push(Op::put(Tree::CaseEvents, key(&[ev.case.as_str().as_bytes(), &k]), Vec::new()));
             self.ops.push(Op::put(Tree::Events, k, super::codec::pack_event(raw)));
-            self.events.push(ev.clone());
             in_batch.insert(ev.id.clone());
             let view = views.get_mut(&ev.case).expect("looked up above");
             match view {
                 Some(c) => c.apply(&ev),
                 None => *view = Case::open(&ev),
             }
-            touched.entry(ev.case.clone()).or_default().push(ev);
+            let order = ordered.get_mut(&ev.case).expect("looked up above");
+            order.0 &= view.is_some() && order.1.is_none_or(|last| ev.hlc > last);
+            order.1 = Some(ev.hlc);
+            touched.insert(ev.case.clone());
+            self.events.push(ev);
             applied.new += 1;
         }
-        for (ticket, new) in touched {
-            let case = match self.case(&ticket)? {
-                // the common case: the new events are the newest, in order: apply them
-                Some(mut c) if in_order(&c, &new) => {
-                    for e in &new {
-                        c.apply(e);
-                    }
-                    Some(c)
-                }
+        for ticket in touched {
+            let case = match ordered[&ticket] {
+                // the common case: the new events are the newest, in order: the view is the fold
+                (true, _) => views.remove(&ticket).flatten(),
                 _ => Case::fold(&self.all_case_events(&ticket)?),
             };
             // events of a case whose report has not arrived yet wait in the log for it
@@ -418,16 +418,4 @@ impl Txn<'_> {
         }
         Ok(())
     }
-}
-
-/// Whether `new` (in arrival order) all come after what the case already folded, in HLC order.
-fn in_order(c: &Case, new: &[Event]) -> bool {
-    let mut last = c.last_hlc;
-    for e in new {
-        if e.hlc <= last {
-            return false;
-        }
-        last = e.hlc;
-    }
-    true
 }
