@@ -181,9 +181,12 @@ pub enum Kv {
     SyncRoute,
     /// name -> sync state of this node (upstream checkpoint, feed cursor)
     SyncState,
+    /// Open311 partners and their requests: `key:NAME` -> partner key (its SHA-256 only),
+    /// `hash:SHA256` -> NAME, `req:NAME\0TICKET` -> request, `tok:TOKEN` -> ticket
+    Open311,
 }
 
-const KV_TREES: usize = 10;
+const KV_TREES: usize = 11;
 const KV_NAMES: [&str; KV_TREES] = [
     "seq_wainbox",
     "msgid_waseen",
@@ -195,6 +198,7 @@ const KV_NAMES: [&str; KV_TREES] = [
     "childseq_eventid",
     "origin_child",
     "name_syncstate",
+    "name_open311",
 ];
 
 impl Kv {
@@ -209,6 +213,7 @@ impl Kv {
         Kv::SyncFeed,
         Kv::SyncRoute,
         Kv::SyncState,
+        Kv::Open311,
     ];
 
     fn index(self) -> usize {
