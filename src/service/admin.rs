@@ -115,8 +115,8 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
             format!("user {name} enabled")
         }
         Request::Open311KeyAdd { name, all } => {
-            // durable with the `flush_now` below, like every admin command
-            let (p, key, _) = super::open311::add_key(store, &name, all)?;
+            let (p, key, durable) = super::open311::add_key(store, &name, all)?;
+            store.durable_blocking(durable)?;
             store.log_access(super::now(), "cli", "open311_key_add", &p.name, "admin-socket")?;
             let scope = if all { "every case of this node" } else { "the requests it files" };
             format!("Open311 key for {} (reads {scope}); shown once, keep it:\n{key}", p.name)
@@ -138,8 +138,8 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
             lines.join("\n")
         }
         Request::Open311KeyRevoke { name } => {
-            // durable with the `flush_now` below, like every admin command
-            let _ = super::open311::revoke_key(store, &name)?;
+            let (_, durable) = super::open311::revoke_key(store, &name)?;
+            store.durable_blocking(durable)?;
             store.log_access(super::now(), "cli", "open311_key_revoke", &name, "admin-socket")?;
             format!("Open311 key of {name} revoked; its requests stay")
         }

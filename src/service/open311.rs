@@ -194,6 +194,10 @@ pub fn authorize(app: &App, key: Option<&str>, from: &str) -> Result<Partner, Re
     }
     .filter(|p| p.revoked.is_none() && bool::from(p.key_hash.as_bytes().ct_eq(hash.as_bytes())));
     let Some(partner) = partner else {
+        // refusals are logged; the address's intake limit keeps a flood of them out of the log
+        if let Some(l) = &app.limit_per_ip {
+            l.take(from, now()).map_err(Refusal::KeyRateLimited)?;
+        }
         app.store.log_access(now(), "open311", "open311_key_refused", &hash[..12], from)?;
         return Err(Refusal::BadKey);
     };
@@ -426,9 +430,16 @@ pub fn list(app: &App, partner: &Partner, q: &Query, from: &str) -> Result<Vec<P
         if end < start || end.0 - start.0 > MAX_RANGE_MS {
             return Err(Refusal::BadRange);
         }
-        let tickets: Vec<Ticket> = if partner.all {
+        // candidates newest first, filtered on what is known without folding a case
+        let mut tickets: Vec<(Millis, Ticket)> = if partner.all {
             app.store.summaries(|m| {
-                m.all().iter().filter(|s| s.created >= start && s.created <= end).map(|s| s.ticket.clone()).collect()
+                m.all()
+                    .iter()
+                    .filter(|s| s.created >= start && s.created <= end)
+                    .filter(|s| cats.is_empty() || cats.contains(&s.category))
+                    .filter(|s| statuses.is_empty() || statuses.contains(&rules::status(s.state)))
+                    .map(|s| (s.created, s.ticket.clone()))
+                    .collect()
             })
         } else {
             let prefix = [b"req:", partner.name.as_bytes(), b"\0"].concat();
@@ -440,12 +451,16 @@ pub fn list(app: &App, partner: &Partner, q: &Query, from: &str) -> Result<Vec<P
                 let f: Filed =
                     serde_json::from_value(f).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
                 if f.created >= start && f.created <= end {
-                    v.push(f.ticket);
+                    v.push((f.created, f.ticket));
                 }
             }
             v
         };
-        for t in tickets {
+        tickets.sort_by(|a, b| b.cmp(a));
+        for (_, t) in tickets {
+            if out.len() >= MAX_LIST {
+                break;
+            }
             let Some(c) = app.store.case(&t)? else { continue };
             let p = public(app, &c);
             let fits = (cats.is_empty() || cats.contains(&c.category))
@@ -456,8 +471,6 @@ pub fn list(app: &App, partner: &Partner, q: &Query, from: &str) -> Result<Vec<P
                 out.push(p);
             }
         }
-        out.sort_by(|a, b| b.requested.cmp(&a.requested).then_with(|| b.ticket.cmp(&a.ticket)));
-        out.truncate(MAX_LIST);
     }
     let target: String =
         out.iter().map(|p| p.ticket.as_str()).collect::<Vec<_>>().join(",").chars().take(200).collect();
