@@ -305,7 +305,7 @@ pub async fn service_definition(path: web::Path<(String, String)>) -> Result<Htt
         .map(|a| {
             Doc::Obj(vec![
                 ("variable", Doc::Bool(true)),
-                ("code", text(a.code)),
+                ("code", text(a.id)),
                 ("datatype", text(a.datatype.as_str())),
                 ("required", Doc::Bool(a.required)),
                 ("datatype_description", Doc::Null),

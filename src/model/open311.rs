@@ -113,7 +113,8 @@ impl Datatype {
 /// description, under its label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attribute {
-    pub code: &'static str,
+    /// its Open311 `code` (named `id` here: the `code`s of this codebase are error codes)
+    pub id: &'static str,
     pub datatype: Datatype,
     pub required: bool,
     /// what the partner's app shows, in Bahasa Indonesia
@@ -125,7 +126,7 @@ pub struct Attribute {
 
 const CRIME: [Attribute; 2] = [
     Attribute {
-        code: "waktu_kejadian",
+        id: "waktu_kejadian",
         datatype: Datatype::Datetime,
         required: false,
         description: "Kapan kejadian itu terjadi?",
@@ -133,7 +134,7 @@ const CRIME: [Attribute; 2] = [
         order: 1,
     },
     Attribute {
-        code: "ada_korban",
+        id: "ada_korban",
         datatype: Datatype::SingleValueList,
         required: false,
         description: "Apakah ada korban luka?",
@@ -175,26 +176,26 @@ pub enum AttributeError {
 /// description ("label: value"), in the attributes' order.
 pub fn check_attributes(c: Category, given: &[(String, String)]) -> Result<Vec<String>, AttributeError> {
     let defs = attributes(c);
-    if let Some((code, _)) = given.iter().find(|(code, _)| !defs.iter().any(|a| a.code == code)) {
+    if let Some((code, _)) = given.iter().find(|(code, _)| !defs.iter().any(|a| a.id == code)) {
         return Err(AttributeError::Unknown(code.clone()));
     }
     let mut lines = Vec::new();
     for a in defs {
-        let v = given.iter().rev().find(|(code, _)| code == a.code).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
+        let v = given.iter().rev().find(|(code, _)| code == a.id).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
         let Some(v) = v else {
             if a.required {
-                return Err(AttributeError::Missing(a.code));
+                return Err(AttributeError::Missing(a.id));
             }
             continue;
         };
         let shown = match a.datatype {
             Datatype::String => v.chars().take(200).collect(),
             Datatype::Datetime => {
-                let at = parse_datetime(v).ok_or(AttributeError::BadValue(a.code))?;
+                let at = parse_datetime(v).ok_or(AttributeError::BadValue(a.id))?;
                 at.rfc3339(super::time::WIB)
             }
             Datatype::SingleValueList => {
-                a.values.iter().find(|(k, _)| *k == v).ok_or(AttributeError::BadValue(a.code))?.1.to_owned()
+                a.values.iter().find(|(k, _)| *k == v).ok_or(AttributeError::BadValue(a.id))?.1.to_owned()
             }
         };
         lines.push(format!("{}: {shown}", a.description.trim_end_matches('?')));
