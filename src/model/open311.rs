@@ -51,7 +51,7 @@ pub fn inside(outline: &[(f64, f64)], lat: f64, lon: f64) -> bool {
 
 /// The regency whose Polres seat is nearest to (`lat`, `lon`) (equirectangular distance, good
 /// enough within one province), or `None` when the point is outside the territory.
-pub fn regency_at<'u>(units: &'u Units, lat: f64, lon: f64) -> Option<&'u str> {
+pub fn regency_at(units: &Units, lat: f64, lon: f64) -> Option<&str> {
     if !inside(&SUMSEL_OUTLINE, lat, lon) {
         return None;
     }

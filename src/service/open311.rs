@@ -240,8 +240,15 @@ pub fn category(code: &str) -> Result<Category, Refusal> {
     Category::parse(code.trim()).ok_or_else(|| Refusal::UnknownService(code.to_owned()))
 }
 
-/// The regency, the address text and the coordinates of a request, or why not.
-fn locate(app: &App, r: &NewRequest) -> Result<(String, String, Option<(f64, f64)>), Refusal> {
+/// Where a request is: its regency, the address text, the coordinates if it came with them.
+struct Place {
+    regency: String,
+    address: String,
+    point: Option<(f64, f64)>,
+}
+
+/// Where a request is, or why that is not known.
+fn locate(app: &App, r: &NewRequest) -> Result<Place, Refusal> {
     let (lat, long) = (some(&r.lat), some(&r.long));
     let address = some(&r.address_string);
     if lat.is_some() || long.is_some() {
@@ -253,7 +260,7 @@ fn locate(app: &App, r: &NewRequest) -> Result<(String, String, Option<(f64, f64
         let (la, lo) = (num(lat, "lat")?, num(long, "long")?);
         let regency = rules::regency_at(&app.units, la, lo).ok_or(Refusal::Outside)?;
         let text = address.map(str::to_owned).unwrap_or_else(|| format!("Koordinat {la:.5}, {lo:.5}"));
-        return Ok((regency.to_owned(), text, Some((la, lo))));
+        return Ok(Place { regency: regency.to_owned(), address: text, point: Some((la, lo)) });
     }
     if let Some(id) = some(&r.address_id) {
         let unit = UnitCode::parse(&id.to_ascii_uppercase()).ok().and_then(|c| app.units.get(&c).cloned());
@@ -261,11 +268,11 @@ fn locate(app: &App, r: &NewRequest) -> Result<(String, String, Option<(f64, f64
             Refusal::BadLocation(format!("address_id {id:?} is not a Polres code of Polda Sumatera Selatan (e.g. PLG)"))
         })?;
         let text = address.map(str::to_owned).unwrap_or_else(|| regency.clone());
-        return Ok((regency, text, None));
+        return Ok(Place { regency, address: text, point: None });
     }
     if let Some(a) = address {
         let regency = rules::regency_named(&app.units, a).ok_or(Refusal::Outside)?;
-        return Ok((regency.to_owned(), a.to_owned(), None));
+        return Ok(Place { regency: regency.to_owned(), address: a.to_owned(), point: None });
     }
     Err(Refusal::NoLocation)
 }
@@ -276,7 +283,7 @@ pub async fn submit(app: &App, partner: &Partner, r: NewRequest, from: &str) -> 
     let code = some(&r.service_code).ok_or(Refusal::NoService)?;
     let cat = category(code)?;
     let description = some(&r.description).ok_or(Refusal::NoDescription)?.to_owned();
-    let (regency, address, point) = locate(app, &r)?;
+    let Place { regency, address, point } = locate(app, &r)?;
     let mut extra = rules::check_attributes(cat, &r.attributes).map_err(|e| match e {
         rules::AttributeError::Unknown(c) => Refusal::UnknownAttribute(c),
         rules::AttributeError::Missing(c) => Refusal::MissingAttribute(c),

@@ -207,6 +207,9 @@ fn form_encode(form: &[(&str, &str)]) -> String {
     form.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
+/// What a bad request is, its form, and the status and Open311 code it gets.
+type Refused<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+
 /// `good` with some fields replaced (`Some`) or left out (`None`).
 fn form_with<'a>(good: &[(&'a str, &'a str)], changes: &[(&'a str, Option<&'a str>)]) -> Vec<(&'a str, &'a str)> {
     let mut f = good.to_vec();
@@ -247,7 +250,7 @@ async fn bad_input_gets_its_own_open311_error_and_stores_nothing() {
         ("description", "Bagaimana cara membuat SKCK secara daring?"),
         ("phone", "0813-2222-3333"),
     ];
-    let cases_table: Vec<(&str, Vec<(&str, &str)>, StatusCode, &str)> = vec![
+    let cases_table: Vec<Refused> = vec![
         ("no key", form_with(&good, &[]), StatusCode::FORBIDDEN, "api_key_missing"),
         ("revoked key", form_with(&good, &[("api_key", Some(old.as_str()))]), StatusCode::FORBIDDEN, "api_key_invalid"),
         ("unknown key", form_with(&good, &[("api_key", Some("o311-nope"))]), StatusCode::FORBIDDEN, "api_key_invalid"),
