@@ -48,6 +48,9 @@ enum Cmd {
     /// Manage staff accounts
     #[command(subcommand)]
     User(UserCmd),
+    /// Manage the keys of Open311 partners (civic apps, city complaint systems)
+    #[command(subcommand)]
+    Open311(Open311Cmd),
     /// Check the config, the SOP and the units file, then exit
     CheckConfig,
     /// Verify the hash chains of the event log
@@ -147,6 +150,28 @@ enum NodeCmd {
 }
 
 #[derive(Subcommand)]
+enum Open311Cmd {
+    /// Partner keys: add NAME (prints the key once), list, revoke NAME
+    #[command(subcommand)]
+    Key(Open311KeyCmd),
+}
+
+#[derive(Subcommand)]
+enum Open311KeyCmd {
+    /// Issue a key for partner NAME; it is printed once (only its hash is kept)
+    Add {
+        name: String,
+        /// the partner may read every case of this node (public fields), not only its own
+        #[arg(long)]
+        all: bool,
+    },
+    /// List partners and their keys' state
+    List,
+    /// Revoke partner NAME's key (its requests stay)
+    Revoke { name: String },
+}
+
+#[derive(Subcommand)]
 enum UserCmd {
     /// Add an account; prints a generated password unless --password-stdin
     Add {
@@ -239,6 +264,14 @@ fn main() -> anyhow::Result<()> {
                 Request::NodeInvite { code: code.to_ascii_uppercase(), ttl_ms, ca_fingerprint: ca.fingerprint() },
             ))
         }
+        Cmd::Open311(Open311Cmd::Key(k)) => rt.block_on(admin_command(
+            &config,
+            match k {
+                Open311KeyCmd::Add { name, all } => Request::Open311KeyAdd { name, all },
+                Open311KeyCmd::List => Request::Open311KeyList,
+                Open311KeyCmd::Revoke { name } => Request::Open311KeyRevoke { name },
+            },
+        )),
         Cmd::Node(NodeCmd::NewEpoch) => rt.block_on(admin_command(&config, Request::NodeNewEpoch)),
         Cmd::Node(NodeCmd::Join { url, token }) => {
             banpol::prepare_data_dir(&config.data_dir)?;

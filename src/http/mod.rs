@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod multipart;
+pub mod open311;
 pub mod origin;
 pub mod pages;
 pub mod routes;
@@ -166,6 +167,51 @@ pub fn configure(
                 web::resource("/api/v1/users/{name}/password")
                     .app_data(BodyLimit(SMALL_LIMIT))
                     .route(web::post().to(set_user_password))
+                    .default_service(na()),
+            )
+            // Open311 GeoReport v2 (http/open311.rs)
+            .service(
+                web::resource("/open311/v2/discovery.{format}")
+                    .route(web::get().to(open311::discovery))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/open311/v2/services.{format}")
+                    .route(web::get().to(open311::services))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/open311/v2/services/{service_code}.{format}")
+                    .route(web::get().to(open311::service_definition))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/open311/v2/requests.{format}")
+                    .app_data(BodyLimit(open311::REQUEST_LIMIT))
+                    .route(web::get().to(open311::get_requests))
+                    .route(web::post().to(open311::post_request))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/open311/v2/requests/{service_request_id}.{format}")
+                    .route(web::get().to(open311::get_request))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/open311/v2/tokens/{token}.{format}")
+                    .route(web::get().to(open311::get_token))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/open311/keys")
+                    .app_data(BodyLimit(SMALL_LIMIT))
+                    .route(web::get().to(open311::list_keys))
+                    .route(web::post().to(open311::add_key))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/open311/keys/{name}/revoke")
+                    .route(web::post().to(open311::revoke_key))
                     .default_service(na()),
             )
             .configure(pages::configure)

@@ -1065,7 +1065,7 @@ pub struct ApiDoc;
 #[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "the OpenAPI 3 document of this API")))]
 pub async fn openapi() -> HttpResponse {
     use utoipa::OpenApi;
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    HttpResponse::Ok().json(ApiDoc::openapi().merge_from(super::open311::Open311Doc::openapi()))
 }
 
 /// Each sync link of this node: the parent (if any) and every child that has connected, with

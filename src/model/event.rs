@@ -52,6 +52,8 @@ pub enum Channel {
     Phone,
     WalkIn,
     Whatsapp,
+    /// a partner's app through Open311 GeoReport v2 (`/open311/v2/`)
+    Open311,
 }
 
 impl Channel {
@@ -61,6 +63,7 @@ impl Channel {
             Self::Phone => "phone",
             Self::WalkIn => "walk_in",
             Self::Whatsapp => "whatsapp",
+            Self::Open311 => "open311",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod board;
 pub mod case;
 pub mod event;
 pub mod ids;
+pub mod open311;
 pub mod photo;
 pub mod prank;
 pub mod report;

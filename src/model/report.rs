@@ -114,7 +114,7 @@ pub fn check(raw: RawReport, channel: Channel, sop: &Sop, units: &Units) -> Resu
     }
     let priority = match (raw.priority, channel) {
         (None, _) => sop.default_priority(category),
-        (Some(_), Channel::Web | Channel::Whatsapp) => {
+        (Some(_), Channel::Web | Channel::Whatsapp | Channel::Open311) => {
             return Err(invalid("priority", "priority is set by the operator, not by the reporter".into()))
         }
         (Some(p), _) => {

@@ -35,6 +35,16 @@ pub enum Request {
         name: String,
     },
     Verify,
+    /// an Open311 partner key (printed once; only its hash is kept)
+    Open311KeyAdd {
+        name: String,
+        #[serde(default)]
+        all: bool,
+    },
+    Open311KeyList,
+    Open311KeyRevoke {
+        name: String,
+    },
     /// a one-time join token for child node `code`; the CLI reads the CA fingerprint it pins
     NodeInvite {
         code: String,
@@ -103,6 +113,35 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
             enable_user(store, &name)?;
             store.log_access(super::now(), "cli", "user_enable", &name, "admin-socket")?;
             format!("user {name} enabled")
+        }
+        Request::Open311KeyAdd { name, all } => {
+            let (p, key, durable) = super::open311::add_key(store, &name, all)?;
+            store.durable_blocking(durable)?;
+            store.log_access(super::now(), "cli", "open311_key_add", &p.name, "admin-socket")?;
+            let scope = if all { "every case of this node" } else { "the requests it files" };
+            format!("Open311 key for {} (reads {scope}); shown once, keep it:\n{key}", p.name)
+        }
+        Request::Open311KeyList => {
+            let mut lines = vec![format!("{:<24} {:<26} {:<6} {}", "NAME", "CREATED", "READS", "STATE")];
+            for p in super::open311::list_keys(store)? {
+                lines.push(format!(
+                    "{:<24} {:<26} {:<6} {}",
+                    p.name,
+                    p.created.rfc3339(crate::model::time::WIB),
+                    if p.all { "all" } else { "own" },
+                    p.revoked.map_or_else(
+                        || "active".to_owned(),
+                        |at| format!("revoked {}", at.rfc3339(crate::model::time::WIB))
+                    )
+                ));
+            }
+            lines.join("\n")
+        }
+        Request::Open311KeyRevoke { name } => {
+            let (_, durable) = super::open311::revoke_key(store, &name)?;
+            store.durable_blocking(durable)?;
+            store.log_access(super::now(), "cli", "open311_key_revoke", &name, "admin-socket")?;
+            format!("Open311 key of {name} revoked; its requests stay")
         }
         Request::NodeInvite { code, ttl_ms, ca_fingerprint } => {
             let node = crate::model::NodeCode::parse(&code)

@@ -81,7 +81,7 @@ pub async fn submit_with(
 ) -> Result<Receipt, ServiceError> {
     let report = check(raw, channel, &app.sop, &app.units)?;
     let now = super::now();
-    if matches!(channel, Channel::Web | Channel::Whatsapp) {
+    if matches!(channel, Channel::Web | Channel::Whatsapp | Channel::Open311) {
         if let Some(l) = &app.limit_per_phone {
             l.take(report.reporter.phone.as_str(), now)
                 .map_err(|s| ServiceError::RateLimited { what: "phone number", retry_after_s: s })?;

@@ -10,6 +10,7 @@ pub mod cases;
 pub mod demo;
 pub mod figures;
 pub mod intake;
+pub mod open311;
 pub mod photos;
 pub mod prank;
 pub mod scheduler;
@@ -51,6 +52,8 @@ pub struct App {
     pub limit_per_phone: Option<prank::RateLimit>,
     /// public tracking (`GET /api/v1/reports/{ticket}`) per address
     pub limit_tracking: Option<prank::RateLimit>,
+    /// Open311 requests per partner key (`open311::KEY_RATE`)
+    pub limit_open311: Option<prank::RateLimit>,
     /// the live state of this node's sync links
     pub sync: sync::Board,
     upstream_configured: bool,
@@ -129,6 +132,13 @@ pub enum ServiceError {
     AlreadyBlocked(String),
     #[error("{0} is not blocked")]
     NotBlocked(String),
+    // ----- Open311 partner keys
+    #[error("key name {0:?}: use 2-40 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit")]
+    BadKeyName(String),
+    #[error("partner {0} already has a key; revoke it first")]
+    KeyExists(String),
+    #[error("no active Open311 key named {0}")]
+    NoSuchKey(String),
     #[error("{original} is itself a duplicate of {first}: link to {first}")]
     DuplicateOfDuplicate { original: Ticket, first: Ticket },
     // ----- nodes and sync
@@ -234,6 +244,7 @@ impl App {
             limit_per_ip: prank::RateLimit::new(config.intake_limit_per_ip),
             limit_per_phone: prank::RateLimit::new(config.intake_limit_per_phone),
             limit_tracking: prank::RateLimit::new(config.tracking_limit_per_ip),
+            limit_open311: prank::RateLimit::new(Some(open311::KEY_RATE)),
             store,
             node: config.node_code.clone(),
             units,

@@ -23,7 +23,7 @@ const F_UNVERIFIED: u8 = 8;
 const F_DUE: u8 = 16;
 const F_POINT: u8 = 32;
 
-const CHANNELS: [Channel; 4] = [Channel::Web, Channel::Phone, Channel::WalkIn, Channel::Whatsapp];
+const CHANNELS: [Channel; 5] = [Channel::Web, Channel::Phone, Channel::WalkIn, Channel::Whatsapp, Channel::Open311];
 
 /// `[V2, state, category, priority, channel, flags, rung, escalations u32, created u64,
 /// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency len, regency, phone key

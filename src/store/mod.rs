@@ -199,9 +199,12 @@ pub enum Kv {
     SyncRoute,
     /// name -> sync state of this node (upstream checkpoint, feed cursor)
     SyncState,
+    /// Open311 partners and their requests: `key:NAME` -> partner key (its SHA-256 only),
+    /// `hash:SHA256` -> NAME, `req:NAME\0TICKET` -> request, `tok:TOKEN` -> ticket
+    Open311,
 }
 
-const KV_TREES: usize = 10;
+const KV_TREES: usize = 11;
 const KV_NAMES: [&str; KV_TREES] = [
     "seq_wainbox",
     "msgid_waseen",
@@ -213,6 +216,7 @@ const KV_NAMES: [&str; KV_TREES] = [
     "childseq_eventid",
     "origin_child",
     "name_syncstate",
+    "name_open311",
 ];
 
 impl Kv {
@@ -227,6 +231,7 @@ impl Kv {
         Kv::SyncFeed,
         Kv::SyncRoute,
         Kv::SyncState,
+        Kv::Open311,
     ];
 
     fn index(self) -> usize {

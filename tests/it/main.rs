@@ -16,6 +16,7 @@ mod hardening;
 mod i18n;
 mod live;
 mod metrics;
+mod open311;
 mod pages;
 mod photos;
 mod prank;

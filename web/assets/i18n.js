@@ -231,6 +231,23 @@ const id = {
   'stpl.failed': 'STPL tidak dapat dibuat sekarang. Coba lagi.',
   'id.heading': 'Identitas petugas', 'id.full_name': 'Nama lengkap', 'id.pangkat': 'Pangkat', 'id.nrp': 'NRP', 'id.save': 'Simpan identitas', 'id.saved': 'Identitas tersimpan.',
   'id.invalid': 'Periksa isian: nama paling banyak 80 huruf, pangkat 40, NRP 8–18 angka.',
+  // --- open311 (issue 19) ---
+  'ch.open311': 'Open311 (aplikasi mitra)', 'stpl.ch.open311': 'aplikasi mitra (Open311)',
+  'o3.heading': 'Kunci Open311 mitra', 'o3.help': 'Aplikasi warga dan sistem pengaduan kota mengirim dan memantau laporan lewat Open311 GeoReport v2 dengan kunci yang diberikan di sini. Kunci hanya ditampilkan sekali; yang disimpan hanya sidiknya.',
+  'o3.name': 'Nama mitra', 'o3.all': 'Boleh membaca semua kasus node ini (kolom publik saja)', 'o3.add': 'Buat kunci', 'o3.revoke': 'Cabut',
+  'o3.reads': 'Membaca', 'o3.reads_all': 'semua kasus', 'o3.reads_own': 'laporannya sendiri', 'o3.active': 'aktif', 'o3.revoked': 'dicabut {when}',
+  'o3.none': 'Belum ada mitra Open311.', 'o3.shown_once': 'Kunci untuk {name} (hanya ditampilkan sekali):', 'o3.confirm_revoke': 'Cabut kunci {name}? Aplikasinya tidak dapat lagi mengirim atau membaca laporan.',
+  'o3.revoked_done': 'Kunci {name} dicabut.',
+  'code.api_key_missing': 'Kunci API Open311 tidak dikirim.', 'code.api_key_invalid': 'Kunci API Open311 tidak dikenal atau sudah dicabut.',
+  'code.service_code_missing': 'Jenis layanan (service_code) belum diisi.', 'code.service_code_unknown': 'Jenis layanan tidak dikenal.',
+  'code.location_missing': 'Lokasi belum diisi.', 'code.location_invalid': 'Lokasi tidak dapat dibaca.', 'code.location_outside': 'Lokasi di luar wilayah Polda Sumatera Selatan.',
+  'code.description_missing': 'Uraian laporan belum diisi.', 'code.attribute_invalid': 'Jawaban pertanyaan tambahan tidak sah.',
+  'code.date_invalid': 'Tanggal tidak sah.', 'code.date_range_invalid': 'Rentang tanggal tidak sah (paling lama 90 hari).', 'code.status_invalid': 'Status harus open atau closed.',
+  'code.media_url_invalid': 'Alamat media tidak sah.', 'code.request_not_found': 'Laporan Open311 tidak ditemukan.', 'code.format_unknown': 'Format tidak dikenal (pakai xml atau json).',
+  'code.bad_key_name': 'Nama mitra: 2–40 huruf kecil, angka, titik, garis bawah atau tanda hubung.', 'code.no_such_key': 'Tidak ada kunci aktif dengan nama itu.',
+  'code.key_exists': 'Mitra ini sudah punya kunci aktif; cabut dulu.',
+  'aa.open311_key_add': 'Kunci Open311 dibuat', 'aa.open311_key_revoke': 'Kunci Open311 dicabut', 'aa.open311_key_refused': 'Kunci Open311 ditolak',
+  'aa.open311_request_add': 'Laporan masuk lewat Open311', 'aa.open311_read': 'Laporan dibaca lewat Open311', 'aa.open311_list': 'Daftar laporan dibaca lewat Open311',
 };
 
 const en = {
@@ -464,6 +481,23 @@ const en = {
   'stpl.failed': 'The STPL cannot be made right now. Try again.',
   'id.heading': 'Officer identity', 'id.full_name': 'Full name', 'id.pangkat': 'Rank (pangkat)', 'id.nrp': 'NRP', 'id.save': 'Save identity', 'id.saved': 'Identity saved.',
   'id.invalid': 'Check the fields: name at most 80 characters, rank 40, NRP 8–18 digits.',
+  // --- open311 (issue 19) ---
+  'ch.open311': 'Open311 (partner app)', 'stpl.ch.open311': 'a partner app (Open311)',
+  'o3.heading': 'Open311 partner keys', 'o3.help': 'Civic apps and city complaint systems file and follow reports through Open311 GeoReport v2 with a key issued here. A key is shown once; only its fingerprint is kept.',
+  'o3.name': 'Partner name', 'o3.all': 'May read every case of this node (public fields only)', 'o3.add': 'Issue key', 'o3.revoke': 'Revoke',
+  'o3.reads': 'Reads', 'o3.reads_all': 'every case', 'o3.reads_own': 'its own reports', 'o3.active': 'active', 'o3.revoked': 'revoked {when}',
+  'o3.none': 'No Open311 partners yet.', 'o3.shown_once': 'Key for {name} (shown only once):', 'o3.confirm_revoke': 'Revoke the key of {name}? Its app can no longer file or read reports.',
+  'o3.revoked_done': 'Key of {name} revoked.',
+  'code.api_key_missing': 'No Open311 API key was sent.', 'code.api_key_invalid': 'The Open311 API key is unknown or revoked.',
+  'code.service_code_missing': 'The service (service_code) is missing.', 'code.service_code_unknown': 'Unknown service.',
+  'code.location_missing': 'The location is missing.', 'code.location_invalid': 'The location cannot be read.', 'code.location_outside': 'The location is outside the territory of Polda Sumatera Selatan.',
+  'code.description_missing': 'The description is missing.', 'code.attribute_invalid': 'An answer to an extra question is not valid.',
+  'code.date_invalid': 'Not a valid date.', 'code.date_range_invalid': 'Not a valid date range (at most 90 days).', 'code.status_invalid': 'The status must be open or closed.',
+  'code.media_url_invalid': 'Not a valid media address.', 'code.request_not_found': 'No such Open311 request.', 'code.format_unknown': 'Unknown format (use xml or json).',
+  'code.bad_key_name': 'Partner name: 2–40 lower-case letters, digits, dots, underscores or hyphens.', 'code.no_such_key': 'No active key of that name.',
+  'code.key_exists': 'This partner already has an active key; revoke it first.',
+  'aa.open311_key_add': 'Open311 key issued', 'aa.open311_key_revoke': 'Open311 key revoked', 'aa.open311_key_refused': 'Open311 key refused',
+  'aa.open311_request_add': 'Report filed through Open311', 'aa.open311_read': 'Report read through Open311', 'aa.open311_list': 'Reports listed through Open311',
 };
 
 export const lang = (() => {
