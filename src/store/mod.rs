@@ -284,12 +284,56 @@ pub(crate) struct Writer {
     pub(crate) staged_events: HashMap<Ticket, Vec<(u64, Event)>>,
     /// which children follow which nodes' cases (set by sync; empty on a leaf)
     pub(crate) routing: Routing,
+    /// the last cases committed (their fold, as staged), so the next write to them does not
+    /// fold them from disk again: sync sends a case's events in nearby batches
+    pub(crate) recent: RecentCases,
+}
+
+/// A bounded map of recently committed cases, oldest out first. A case is in it only as its
+/// last staged projection; a write that adds events to a case without staging its projection
+/// takes it out (`Store::write`).
+#[derive(Default)]
+pub(crate) struct RecentCases {
+    cases: HashMap<Ticket, Case>,
+    order: std::collections::VecDeque<Ticket>,
+}
+
+impl RecentCases {
+    const CAPACITY: usize = 1024;
+
+    fn get(&self, t: &Ticket) -> Option<&Case> {
+        self.cases.get(t)
+    }
+
+    fn insert(&mut self, c: Case) {
+        let t = c.ticket.clone();
+        if self.cases.insert(t.clone(), c).is_none() {
+            self.order.push_back(t);
+            if self.order.len() > Self::CAPACITY {
+                if let Some(old) = self.order.pop_front() {
+                    self.cases.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, t: &Ticket) {
+        if self.cases.remove(t).is_some() {
+            self.order.retain(|o| o != t);
+        }
+    }
 }
 
 impl Writer {
     /// Forgets staged values that a committed transaction now holds (staged at or before `upto`).
     pub(crate) fn committed(&mut self, upto: u64) {
-        self.staged_cases.retain(|_, (t, _)| *t > upto);
+        let done: Vec<Ticket> =
+            self.staged_cases.iter().filter(|(_, (t, _))| *t <= upto).map(|(k, _)| k.clone()).collect();
+        for t in done {
+            if let Some((_, c)) = self.staged_cases.remove(&t) {
+                self.recent.insert(c);
+            }
+        }
         self.staged_counters.retain(|_, (t, _)| *t > upto);
         self.staged_blocks.retain(|_, (t, _)| *t > upto);
         self.staged_kv.retain(|_, (t, _)| *t > upto);
@@ -587,6 +631,7 @@ impl Store {
             heads,
             pending: Vec::new(),
             staged_cases: HashMap::new(),
+            recent: RecentCases::default(),
             staged_counters: HashMap::new(),
             staged_blocks: HashMap::new(),
             staged_kv: HashMap::new(),
@@ -723,6 +768,10 @@ impl Store {
             w.staged_kv.insert(k, (ticket.0, v));
         }
         for ev in events {
+            if !w.staged_cases.contains_key(&ev.case) {
+                // events without a new projection: the cached fold is no longer the case
+                w.recent.remove(&ev.case);
+            }
             w.staged_events.entry(ev.case.clone()).or_default().push((ticket.0, ev));
         }
         w.heads.extend(heads);
@@ -1033,6 +1082,9 @@ impl<'a> Txn<'a> {
         if let Some((_, c)) = self.w.staged_cases.get(t) {
             return Ok(Some(c.clone()));
         }
+        if let Some(c) = self.w.recent.get(t) {
+            return Ok(Some(c.clone()));
+        }
         let c = self.store.case(t)?;
         // `put_case` needs it again as the "before" of the index diff: decode it once
         self.read.insert(t.clone(), c.clone());
@@ -1044,13 +1096,14 @@ impl<'a> Txn<'a> {
         match self.cases.get_mut(&case.ticket) {
             Some(entry) => entry.1 = case,
             None => {
-                let before = match self.w.staged_cases.get(&case.ticket) {
-                    Some((_, c)) => Some(c.clone()),
-                    None => match self.read.remove(&case.ticket) {
-                        Some(c) => c,
-                        None => self.store.case(&case.ticket)?,
-                    },
-                };
+                let before =
+                    match self.w.staged_cases.get(&case.ticket).map(|(_, c)| c).or(self.w.recent.get(&case.ticket)) {
+                        Some(c) => Some(c.clone()),
+                        None => match self.read.remove(&case.ticket) {
+                            Some(c) => c,
+                            None => self.store.case(&case.ticket)?,
+                        },
+                    };
                 self.cases.insert(case.ticket.clone(), (before, case));
             }
         }
@@ -1206,6 +1259,29 @@ mod tests {
         assert!(chains[0].ok && chains[0].events == 3, "{chains:?}");
         let (_, none) = store.write(Millis(1_003), |_| -> Result<(), StoreError> { Ok(()) }).unwrap();
         assert_eq!(none, Durable(0), "a write that stages nothing waits for nothing");
+        store.close();
+    }
+
+    /// A committed case is read back from the recent cases as its fold; an event added without
+    /// a new projection takes it out, so the next writer folds the case from its events.
+    #[tokio::test]
+    async fn recent_cases_never_hide_an_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &NodeCode::parse("PLG").unwrap(), 4 << 20).unwrap();
+        let (a, d) = intake(&store, Millis(1_000));
+        store.durable(d).await.unwrap();
+        let cached = store.writer.lock().unwrap().recent.get(&a).cloned();
+        assert_eq!(cached, store.case(&a).unwrap(), "committed: cached as its fold");
+        let (_, d) = store
+            .write(Millis(1_001), |tx| -> Result<(), StoreError> {
+                tx.append(&a, Actor::Citizen, "v1", EventKind::Noted { text: "catatan".into(), public: true });
+                Ok(())
+            })
+            .unwrap();
+        assert!(store.writer.lock().unwrap().recent.get(&a).is_none());
+        store.durable(d).await.unwrap();
+        let seen = store.read_staged(|tx| tx.case(&a)).unwrap().unwrap();
+        assert_eq!((seen.event_count, seen.public_notes.len()), (2, 1), "the note is in the case");
         store.close();
     }
 }

@@ -234,8 +234,16 @@ fn string_end(json: &[u8], start: usize) -> Option<usize> {
 }
 
 fn word(body: &[u8]) -> Option<u8> {
-    // the first entry wins: "phone" is both a field and a channel, and decodes the same either way
-    WORDS.iter().position(|w| w.as_bytes() == body).and_then(|n| u8::try_from(n).ok())
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static [u8], u8>> = std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut m = std::collections::HashMap::with_capacity(WORDS.len());
+        for (n, w) in WORDS.iter().enumerate() {
+            // the first entry wins: "phone" is both a field and a channel, and decodes the same
+            m.entry(w.as_bytes()).or_insert(u8::try_from(n).expect("fewer than 256 words"));
+        }
+        m
+    });
+    index.get(body).copied()
 }
 
 #[cfg(test)]
