@@ -21,6 +21,9 @@ pub enum Role {
     Propam,
     /// Bid TIK: users, nodes, updates; never case contents
     TikAdmin,
+    /// Bid Hukum: reviews the legal material of SOP drafts (comments, returns, approves); never
+    /// case contents
+    Legal,
 }
 
 /// Everything a person can do that a role may or may not allow.
@@ -49,7 +52,7 @@ pub enum Action {
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Self::Operator,
         Self::PaSiaga,
         Self::KaSiaga,
@@ -58,6 +61,7 @@ impl Role {
         Self::Auditor,
         Self::Propam,
         Self::TikAdmin,
+        Self::Legal,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -69,6 +73,7 @@ impl Role {
             Self::Auditor => "auditor",
             Self::Propam => "propam",
             Self::TikAdmin => "tik_admin",
+            Self::Legal => "legal",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -106,6 +111,7 @@ impl Role {
             Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog),
             Propam => matches!(action, ReadCases | Note | BlockNumber | LiftBlock),
             TikAdmin => matches!(action, ManageUsers | VerifyIntegrity),
+            Legal => false,
         }
     }
 
@@ -175,16 +181,19 @@ pub enum Page {
     Audit,
     /// accounts, and the accounts waiting for a confirmation
     Admin,
+    /// the SOP in force as a document, its versions, drafting, legal review and ratification
+    Sop,
 }
 
 impl Page {
-    pub const ALL: [Page; 4] = [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin];
+    pub const ALL: [Page; 5] = [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin, Self::Sop];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Konsol => "konsol",
             Self::Pantau => "pantau",
             Self::Audit => "audit",
             Self::Admin => "admin",
+            Self::Sop => "sop",
         }
     }
     /// Whether the page has something for `role`: what it shows is what the role may read or do.
@@ -193,6 +202,8 @@ impl Page {
             Self::Konsol | Self::Pantau => role.may(Action::ReadCases),
             Self::Audit => role.may(Action::ReadAccessLog),
             Self::Admin => role.may(Action::ManageUsers) || role.may(Action::ConfirmAccounts),
+            // the SOP is every officer's guide, and Bid Hukum's and the auditors' work
+            Self::Sop => true,
         }
     }
 }
@@ -222,15 +233,16 @@ mod tests {
     #[test]
     fn each_role_opens_the_pages_of_its_duty() {
         use Page::*;
-        let table: [(Role, &[Page]); 8] = [
-            (Role::Operator, &[Konsol, Pantau]),
-            (Role::PaSiaga, &[Konsol, Pantau]),
-            (Role::KaSiaga, &[Konsol, Pantau, Admin]),
-            (Role::UnitOfficer, &[Konsol, Pantau]),
-            (Role::Leader, &[Konsol, Pantau, Admin]),
-            (Role::Auditor, &[Konsol, Pantau, Audit]),
-            (Role::Propam, &[Konsol, Pantau]),
-            (Role::TikAdmin, &[Admin]),
+        let table: [(Role, &[Page]); 9] = [
+            (Role::Operator, &[Konsol, Pantau, Sop]),
+            (Role::PaSiaga, &[Konsol, Pantau, Sop]),
+            (Role::KaSiaga, &[Konsol, Pantau, Admin, Sop]),
+            (Role::UnitOfficer, &[Konsol, Pantau, Sop]),
+            (Role::Leader, &[Konsol, Pantau, Admin, Sop]),
+            (Role::Auditor, &[Konsol, Pantau, Audit, Sop]),
+            (Role::Propam, &[Konsol, Pantau, Sop]),
+            (Role::TikAdmin, &[Admin, Sop]),
+            (Role::Legal, &[Sop]),
         ];
         for (role, want) in table {
             assert_eq!(role.pages().collect::<Vec<_>>(), want, "{role:?}");

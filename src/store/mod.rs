@@ -181,9 +181,11 @@ pub enum Kv {
     SyncRoute,
     /// name -> sync state of this node (upstream checkpoint, feed cursor)
     SyncState,
+    /// SOP version -> its life (draft, review, ratification) and, once ratified, the hub's seal
+    SopDoc,
 }
 
-const KV_TREES: usize = 10;
+const KV_TREES: usize = 11;
 const KV_NAMES: [&str; KV_TREES] = [
     "seq_wainbox",
     "msgid_waseen",
@@ -195,6 +197,7 @@ const KV_NAMES: [&str; KV_TREES] = [
     "childseq_eventid",
     "origin_child",
     "name_syncstate",
+    "version_sopdoc",
 ];
 
 impl Kv {
@@ -209,6 +212,7 @@ impl Kv {
         Kv::SyncFeed,
         Kv::SyncRoute,
         Kv::SyncState,
+        Kv::SopDoc,
     ];
 
     fn index(self) -> usize {
@@ -1044,6 +1048,18 @@ impl<'a> Txn<'a> {
 
     /// Appends a local event to this node's log: assigns seq, HLC and the chain hash.
     pub fn append(&mut self, case: &Ticket, actor: Actor, sop_version: &str, kind: EventKind) -> Event {
+        self.append_checked(case, actor, sop_version, kind, Vec::new())
+    }
+
+    /// `append`, with the SOP checklist items the actor ticked (`Event::checked`).
+    pub fn append_checked(
+        &mut self,
+        case: &Ticket,
+        actor: Actor,
+        sop_version: &str,
+        kind: EventKind,
+        checked: Vec<String>,
+    ) -> Event {
         let node = self.store.node.clone();
         let head = self.heads.get(&node).or_else(|| self.w.heads.get(&node)).cloned().unwrap_or(Head::empty());
         let mut prev_hash = [0u8; 32];
@@ -1056,6 +1072,7 @@ impl<'a> Txn<'a> {
             sop_version: sop_version.to_owned(),
             prev_hash,
             kind,
+            checked,
         };
         let bytes = encode(&ev);
         let hash = hash_bytes(&bytes);
