@@ -49,6 +49,12 @@ pub enum Action {
     BlockNumber,
     /// lift a block before its time (Propam reviews every block)
     LiftBlock,
+    /// write and submit SOP drafts (at the hub)
+    DraftSop,
+    /// review an SOP draft's legal material: comment, return, approve (Bid Hukum)
+    ReviewSop,
+    /// ratify an approved SOP version (a leader whose account is marked as ratifier)
+    RatifySop,
 }
 
 impl Role {
@@ -105,13 +111,17 @@ impl Role {
                     | Note
                     | ConfirmAccounts
                     | BlockNumber
+                    | DraftSop
             ),
             UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note),
-            Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts | BlockNumber),
+            Leader => matches!(
+                action,
+                ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts | BlockNumber | DraftSop | RatifySop
+            ),
             Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog),
             Propam => matches!(action, ReadCases | Note | BlockNumber | LiftBlock),
             TikAdmin => matches!(action, ManageUsers | VerifyIntegrity),
-            Legal => false,
+            Legal => matches!(action, ReviewSop),
         }
     }
 
@@ -127,7 +137,7 @@ impl Role {
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 20] = [
         Self::ReadCases,
         Self::TakeCall,
         Self::Verify,
@@ -145,6 +155,9 @@ impl Action {
         Self::ReadAccessLog,
         Self::BlockNumber,
         Self::LiftBlock,
+        Self::DraftSop,
+        Self::ReviewSop,
+        Self::RatifySop,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -165,6 +178,9 @@ impl Action {
             Self::ReadAccessLog => "read_access_log",
             Self::BlockNumber => "block_number",
             Self::LiftBlock => "lift_block",
+            Self::DraftSop => "draft_sop",
+            Self::ReviewSop => "review_sop",
+            Self::RatifySop => "ratify_sop",
         }
     }
 }

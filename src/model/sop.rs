@@ -197,9 +197,13 @@ fn locate(text: &str, field: &str) -> Option<usize> {
     };
     let range = start..end.unwrap_or(lines.len());
     let mut at = range.clone().find(|i| sets(lines[*i], first))?;
-    // the second part is often a key inside an inline table on the same line (`verify = { normal = .. }`)
-    if let Some(second) = keys.get(1) {
-        if let Some(i) = (at..range.end).find(|i| lines[*i].contains(&format!("{second} =")) || lines[*i].contains(&format!(".{second}]"))) {
+    // the next parts: a table header further down (`[category.guide.new]`), a key below it, or a
+    // key inside an inline table on the same line (`verify = { normal = .. }`)
+    for k in &keys[1..] {
+        let hit = |l: &str| {
+            l.contains(&format!(".{k}]")) || l.contains(&format!(" {k} =")) || l.trim_start().starts_with(&format!("{k} "))
+        };
+        if let Some(i) = (at..range.end).find(|i| hit(lines[*i])) {
             at = i;
         }
     }
@@ -290,7 +294,7 @@ fn invalid(field: impl Into<String>, msg: impl Into<String>) -> Bad {
 
 fn duration(what: &str, s: &str) -> Result<u64, Bad> {
     parse_duration(s)
-        .ok_or_else(|| invalid(what, format!("{what}: {s:?} is not a positive duration like 15m, 2h or 3d")))
+        .ok_or_else(|| invalid(what, format!("{what}: {s:?} is not a duration like 15m, 2h or 3d (above zero)")))
 }
 
 /// Pairs Indonesian texts with their English renderings (absent: empty).
@@ -619,18 +623,17 @@ pub enum LifeError {
 
 /// Who may draft at the hub: the head of shift and leaders.
 pub fn may_draft(role: super::role::Role) -> bool {
-    use super::role::Role;
-    matches!(role, Role::KaSiaga | Role::Leader)
+    role.may(super::role::Action::DraftSop)
 }
 
 /// The pure life-cycle rule: the stage after `action` by `who` on a version in `stage`.
 pub fn next_stage(stage: Stage, action: LifeAction, who: Mover, comment: &str) -> Result<Stage, LifeError> {
-    use super::role::Role;
+    use super::role::Action;
     use LifeAction as A;
     let role_ok = match action {
-        A::Submit => may_draft(who.role),
-        A::Return | A::Approve => who.role == Role::Legal,
-        A::Ratify => who.role == Role::Leader,
+        A::Submit => who.role.may(Action::DraftSop),
+        A::Return | A::Approve => who.role.may(Action::ReviewSop),
+        A::Ratify => who.role.may(Action::RatifySop),
     };
     if !role_ok {
         return Err(LifeError::RoleMayNot(who.role, action));

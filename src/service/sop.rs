@@ -433,14 +433,17 @@ pub fn check(s: &SignedSop, key: Option<&str>, held: u64) -> Result<(), SopRefus
 /// schedule; it governs new cases from its `effective_from` (at once if that has passed).
 /// `Ok(false)`: this node holds it already.
 pub async fn receive(app: &App, s: &SignedSop) -> Result<bool, ServiceError> {
-    if let Some(old) = record_of(app, &s.version)? {
-        return match signed(&old) {
-            Some(o) if &o == s => Ok(false),
-            _ => Err(SopRefusal::Conflict(s.version.clone()).into()),
-        };
+    let old = record_of(app, &s.version)?;
+    let held = held_serial(app);
+    // the newest version again (a repeated delivery): nothing to do
+    if old.as_ref().and_then(signed).is_some_and(|o| &o == s && s.serial == held) {
+        return Ok(false);
     }
     let key = trusted_key_hex(app)?;
-    check(s, key.as_deref(), held_serial(app))?;
+    check(s, key.as_deref(), held)?;
+    if old.is_some() {
+        return Err(SopRefusal::Conflict(s.version.clone()).into());
+    }
     Sop::parse(&s.text)?;
     let at = now();
     let rec = Record {

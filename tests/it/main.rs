@@ -22,6 +22,7 @@ mod prank;
 mod queue;
 mod session;
 mod smoke;
+mod sop_versions;
 mod stpl;
 mod support;
 mod sync;
