@@ -179,9 +179,11 @@ pub fn sop_step(app: &App, c: &Case) -> SopStepOut {
         roles: g.map(|g| g.roles.clone()).unwrap_or_default(),
         deadline: due.map(|(_, d)| wib(d)),
         deadline_ms: step.and_then(|s| sop.deadline_ms(c.category, s, c.priority)),
-        next_rung: c
-            .next_deadline(&sop)
-            .map(|d| RungOut { rung: d.rung, role: sop.ladder_role(d.rung).to_owned(), due_at: wib(d.due) }),
+        next_rung: c.next_deadline(&sop).map(|d| RungOut {
+            rung: d.rung,
+            role: sop.ladder_role(d.rung).to_owned(),
+            due_at: wib(d.due),
+        }),
     }
 }
 

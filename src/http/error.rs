@@ -31,7 +31,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, body: ErrorBody { code, message: message.into(), field: None, line: None }, retry_after: None }
+        ApiError {
+            status,
+            body: ErrorBody { code, message: message.into(), field: None, line: None },
+            retry_after: None,
+        }
     }
     pub fn field(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
@@ -210,7 +214,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::SopLife(ref l) => {
                 use crate::model::sop::LifeError as L;
                 match l {
-                    L::RoleMayNot(..) | L::NotRatifier => ApiError::new(S::FORBIDDEN, "sop_role_may_not", e.to_string()),
+                    L::RoleMayNot(..) | L::NotRatifier => {
+                        ApiError::new(S::FORBIDDEN, "sop_role_may_not", e.to_string())
+                    }
                     L::NeedsLegalReview => ApiError::new(S::CONFLICT, "sop_needs_legal_review", e.to_string()),
                     L::WrongStage(..) => ApiError::new(S::CONFLICT, "sop_wrong_stage", e.to_string()),
                     L::CommentRequired => ApiError::field("sop_comment_required", "comment", e.to_string()),

@@ -178,7 +178,9 @@ pub fn configure(
                     .route(web::post().to(draft_sop))
                     .default_service(na()),
             )
-            .service(web::resource("/api/v1/sop/versions/{version}").route(web::get().to(sop_version)).default_service(na()))
+            .service(
+                web::resource("/api/v1/sop/versions/{version}").route(web::get().to(sop_version)).default_service(na()),
+            )
             .service(
                 web::resource("/api/v1/sop/versions/{version}/actions")
                     .app_data(BodyLimit(SMALL_LIMIT))

@@ -1183,7 +1183,8 @@ pub async fn draft_sop(
             .map_err(|e| ApiError::field("invalid_field", "text", e.to_string()))?
             .text
     } else {
-        String::from_utf8(body.0.to_vec()).map_err(|_| ApiError::field("invalid_field", "text", "the SOP text must be UTF-8"))?
+        String::from_utf8(body.0.to_vec())
+            .map_err(|_| ApiError::field("invalid_field", "text", "the SOP text must be UTF-8"))?
     };
     let r = crate::service::sop::draft(&app, &who.staff, &text, &client_addr(&req)).await?;
     let (r, stage) = (r.clone(), r.stage);
@@ -1204,14 +1205,24 @@ pub async fn sop_action(
 ) -> Result<HttpResponse> {
     let b = body.0;
     let action = crate::model::sop::LifeAction::parse(&b.action).ok_or_else(|| {
-        ApiError::field("unknown_action", "action", format!("action {:?} is unknown: submit, return, approve or ratify", b.action))
+        ApiError::field(
+            "unknown_action",
+            "action",
+            format!("action {:?} is unknown: submit, return, approve or ratify", b.action),
+        )
     })?;
     let effective_from = match b.effective_from {
         None => None,
         Some(s) => Some(
             time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
                 .map(|t| crate::model::Millis((t.unix_timestamp_nanos() / 1_000_000).max(0) as u64))
-                .map_err(|_| ApiError::field("invalid_field", "effective_from", format!("{s:?} is not an RFC 3339 time like 2026-12-01T00:00:00+07:00")))?,
+                .map_err(|_| {
+                    ApiError::field(
+                        "invalid_field",
+                        "effective_from",
+                        format!("{s:?} is not an RFC 3339 time like 2026-12-01T00:00:00+07:00"),
+                    )
+                })?,
         ),
     };
     let mv = crate::service::sop::Move {

@@ -201,7 +201,9 @@ fn locate(text: &str, field: &str) -> Option<usize> {
     // key inside an inline table on the same line (`verify = { normal = .. }`)
     for k in &keys[1..] {
         let hit = |l: &str| {
-            l.contains(&format!(".{k}]")) || l.contains(&format!(" {k} =")) || l.trim_start().starts_with(&format!("{k} "))
+            l.contains(&format!(".{k}]"))
+                || l.contains(&format!(" {k} ="))
+                || l.trim_start().starts_with(&format!("{k} "))
         };
         if let Some(i) = (at..range.end).find(|i| hit(lines[*i])) {
             at = i;
@@ -343,8 +345,8 @@ impl Sop {
         let guided = raw.category.iter().any(|c| !c.guide.is_empty());
         let mut categories = Vec::new();
         for c in raw.category {
-            let id = Category::parse(&c.id)
-                .ok_or_else(|| invalid("category.id", format!("unknown category {:?}", c.id)))?;
+            let id =
+                Category::parse(&c.id).ok_or_else(|| invalid("category.id", format!("unknown category {:?}", c.id)))?;
             if categories.iter().any(|x: &CategorySop| x.id == id) {
                 return Err(invalid(c.id.clone(), format!("category {:?} appears twice", c.id)));
             }
@@ -352,8 +354,9 @@ impl Sop {
                 .priorities
                 .iter()
                 .map(|p| {
-                    Priority::parse(p)
-                        .ok_or_else(|| invalid(format!("{}.priorities", c.id), format!("{}: unknown priority {p:?}", c.id)))
+                    Priority::parse(p).ok_or_else(|| {
+                        invalid(format!("{}.priorities", c.id), format!("{}: unknown priority {p:?}", c.id))
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             if priorities.is_empty() {
@@ -427,7 +430,11 @@ impl Sop {
                 if let Some(s) = GUIDED_STATES.iter().find(|s| !guide.contains_key(s)) {
                     return Err(invalid(
                         format!("{}.guide", c.id),
-                        format!("{}: the guide has no step for state {} (every category needs every step)", c.id, s.as_str()),
+                        format!(
+                            "{}: the guide has no step for state {} (every category needs every step)",
+                            c.id,
+                            s.as_str()
+                        ),
                     ));
                 }
             }
@@ -664,12 +671,7 @@ pub struct Slot {
 
 /// Which slot is in force at `now`: the highest serial whose date has come. `None` when none has.
 pub fn in_force(slots: &[Slot], now: Millis) -> Option<usize> {
-    slots
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.effective_from <= now)
-        .max_by_key(|(_, s)| s.serial)
-        .map(|(i, _)| i)
+    slots.iter().enumerate().filter(|(_, s)| s.effective_from <= now).max_by_key(|(_, s)| s.serial).map(|(i, _)| i)
 }
 
 #[cfg(test)]
@@ -771,11 +773,31 @@ mod tests {
         let line_of_text = |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
         let cases: [(&str, &str, &str, &str); 6] = [
             // (from, to, field, line-marker in the changed text)
-            ("dispatch     = { emergency = \"3m\",", "dispatch     = { emergency = \"0m\",", "crime.dispatch.emergency", "emergency = \"0m\""),
-            ("verify       = { high = \"1h\", normal = \"4h\" }", "verify       = { high = \"1h\", normal = \"-4h\" }", "feedback.verify.normal", "normal = \"-4h\""),
+            (
+                "dispatch     = { emergency = \"3m\",",
+                "dispatch     = { emergency = \"0m\",",
+                "crime.dispatch.emergency",
+                "emergency = \"0m\"",
+            ),
+            (
+                "verify       = { high = \"1h\", normal = \"4h\" }",
+                "verify       = { high = \"1h\", normal = \"-4h\" }",
+                "feedback.verify.normal",
+                "normal = \"-4h\"",
+            ),
             ("\"ka_siaga\", \"karo_ops\"]", "\"ka_siaga\", \"kapolri\"]", "escalation_ladder", "escalation_ladder ="),
-            ("[category.guide.acknowledged]\ninstruction    = \"Siapkan", "[category.guide.acknowledgedx]\ninstruction    = \"Siapkan", "information.guide.acknowledgedx", "acknowledgedx]"),
-            ("roles          = [\"unit_officer\"]\n\n[[category]]\nid = \"feedback\"", "roles          = [\"unit_offcer\"]\n\n[[category]]\nid = \"feedback\"", "information.guide.in_progress.roles", "unit_offcer"),
+            (
+                "[category.guide.acknowledged]\ninstruction    = \"Siapkan",
+                "[category.guide.acknowledgedx]\ninstruction    = \"Siapkan",
+                "information.guide.acknowledgedx",
+                "acknowledgedx]",
+            ),
+            (
+                "roles          = [\"unit_officer\"]\n\n[[category]]\nid = \"feedback\"",
+                "roles          = [\"unit_offcer\"]\n\n[[category]]\nid = \"feedback\"",
+                "information.guide.in_progress.roles",
+                "unit_offcer",
+            ),
             ("block_after = 3", "block_after = 0", "prank.block_after", "block_after = 0"),
         ];
         for (from, to, field, marker) in cases {

@@ -184,7 +184,8 @@ fn record_of(app: &App, version: &str) -> Result<Option<Record>, ServiceError> {
 
 /// Every version this node keeps a record of, oldest first, plus the local file's version.
 pub fn records(app: &App) -> Result<Vec<Record>, ServiceError> {
-    let mut v: Vec<Record> = app.store.kv_scan::<Record>(Kv::SopDoc, b"", usize::MAX)?.into_iter().map(|(_, r)| r).collect();
+    let mut v: Vec<Record> =
+        app.store.kv_scan::<Record>(Kv::SopDoc, b"", usize::MAX)?.into_iter().map(|(_, r)| r).collect();
     v.sort_by_key(|r| (r.seal.as_ref().map(|s| s.serial).unwrap_or(u64::MAX), r.history.first().map(|t| t.at)));
     Ok(v)
 }
@@ -243,7 +244,13 @@ pub async fn draft(app: &App, staff: &Staff, text: &str, from: &str) -> Result<R
         let mut rec = match old {
             Some(r) if r.stage != Stage::Draft => return Err(ServiceError::SopVersionExists(sop.version.clone())),
             Some(r) => r,
-            None => Record { version: sop.version.clone(), text: String::new(), stage: Stage::Draft, history: vec![], seal: None },
+            None => Record {
+                version: sop.version.clone(),
+                text: String::new(),
+                stage: Stage::Draft,
+                history: vec![],
+                seal: None,
+            },
         };
         let action = if rec.history.is_empty() { "draft" } else { "edit" };
         rec.text = text.to_owned();
@@ -280,8 +287,8 @@ pub async fn act(app: &App, staff: &Staff, version: &str, mv: Move, from: &str) 
     if !app.is_root() {
         return Err(ServiceError::SopNotHub);
     }
-    let ratifier = mv.action == LifeAction::Ratify
-        && app.store.user(&staff.username)?.is_some_and(|u| u.ratifier && !u.disabled);
+    let ratifier =
+        mv.action == LifeAction::Ratify && app.store.user(&staff.username)?.is_some_and(|u| u.ratifier && !u.disabled);
     let who = Mover { role: staff.role, ratifier };
     let key = if mv.action == LifeAction::Ratify { Some(signing_key(app)?) } else { None };
     let at = now();
@@ -381,7 +388,8 @@ fn signing_key(app: &App) -> Result<SigningKey, ServiceError> {
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let mut seed = [0u8; 32];
-            hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| ServiceError::SopKey(path.display().to_string()))?;
+            hex::decode_to_slice(text.trim(), &mut seed)
+                .map_err(|_| ServiceError::SopKey(path.display().to_string()))?;
             Ok(SigningKey::from_bytes(&seed))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -511,7 +519,8 @@ pub fn version(app: &App, version: &str) -> Result<(Record, Stage), ServiceError
 
 /// Every version: the records, and the locally loaded files that have none.
 pub fn versions(app: &App) -> Result<Vec<(Record, Stage)>, ServiceError> {
-    let mut out: Vec<(Record, Stage)> = records(app)?.into_iter().map(|r| (stage_now(app, &r), r)).map(|(s, r)| (r, s)).collect();
+    let mut out: Vec<(Record, Stage)> =
+        records(app)?.into_iter().map(|r| (stage_now(app, &r), r)).map(|(s, r)| (r, s)).collect();
     let inf = app.sop();
     for (v, text) in app.store.sop_texts()? {
         if !out.iter().any(|(r, _)| r.version == v) {
@@ -570,7 +579,11 @@ mod tests {
         assert_eq!(code(&SignedSop { signature: String::new(), ..good.clone() }, Some(&key), 1), "sop_unsigned");
         assert_eq!(code(&signed_by(&hub, Stage::Approved, 2), Some(&key), 1), "sop_not_ratified");
         assert_eq!(code(&signed_by(&other, Stage::Ratified, 2), Some(&key), 1), "sop_wrong_key");
-        assert_eq!(code(&SignedSop { serial: 3, ..good.clone() }, Some(&key), 1), "sop_wrong_key", "the serial is sealed");
+        assert_eq!(
+            code(&SignedSop { serial: 3, ..good.clone() }, Some(&key), 1),
+            "sop_wrong_key",
+            "the serial is sealed"
+        );
         assert_eq!(code(&SignedSop { text: "x".into(), ..good.clone() }, Some(&key), 1), "sop_wrong_key");
         assert_eq!(code(&good, None, 1), "sop_no_trusted_key");
         assert_eq!(code(&good, Some(&key), 2), "sop_outdated");

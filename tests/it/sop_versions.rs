@@ -194,7 +194,10 @@ async fn a_version_is_reviewed_ratified_distributed_and_applied_on_its_date() {
     assert_eq!(after["sop_version"], "2026-12-polda");
     assert_eq!(after["sop_step"]["deadline_ms"], 7 * 60_000);
     let again = plg_op.case(before["ticket"].as_str().unwrap()).await;
-    assert_eq!((again["sop_version"].as_str(), again["sop_step"]["deadline_ms"].as_u64()), (Some("draft-2026-12"), Some(900_000)));
+    assert_eq!(
+        (again["sop_version"].as_str(), again["sop_step"]["deadline_ms"].as_u64()),
+        (Some("draft-2026-12"), Some(900_000))
+    );
 
     // BAS comes back after the date: it takes the version on arrival and applies it at once
     bas.start();
@@ -202,7 +205,10 @@ async fn a_version_is_reviewed_ratified_distributed_and_applied_on_its_date() {
     let bas_lead = bas.login("kapolres").await;
     eventually(30, || async { (in_force(&bas_op).await == "2026-12-polda").then_some(()) }).await;
     let at_bas = crime_case(&bas, &bas_op, "pencurian di Banyuasin").await;
-    assert_eq!((at_bas["sop_version"].as_str(), at_bas["sop_step"]["deadline_ms"].as_u64()), (Some("2026-12-polda"), Some(420_000)));
+    assert_eq!(
+        (at_bas["sop_version"].as_str(), at_bas["sop_step"]["deadline_ms"].as_u64()),
+        (Some("2026-12-polda"), Some(420_000))
+    );
 
     // the hub's sync status (and the board) show which version each post runs
     eventually(20, || async {
@@ -285,9 +291,8 @@ async fn checklist_ticks_are_recorded_in_the_completing_event() {
     assert!(step["instruction"]["id"].as_str().unwrap().starts_with("Verifikasi laporan"));
     assert_eq!(step["next_rung"]["role"], "pa_siaga");
     let t = c["ticket"].as_str().unwrap();
-    let (st, e) = op
-        .act(t, json!({"action": "verify", "method": "callback_confirmed", "checked": ["periksa KTP"]}))
-        .await;
+    let (st, e) =
+        op.act(t, json!({"action": "verify", "method": "callback_confirmed", "checked": ["periksa KTP"]})).await;
     assert_eq!((st, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_checklist_item")), "{e}");
     let (st, v) = op
         .act(
