@@ -266,8 +266,11 @@ pub async fn draft(app: &App, staff: &Staff, text: &str, from: &str) -> Result<R
         Ok(rec)
     })?;
     app.store.durable(d).await?;
-    let action = if rec.history.len() == 1 { "sop_draft" } else { "sop_edit" };
-    app.store.log_access(now(), &staff.username, action, &rec.version, from)?;
+    if rec.history.len() == 1 {
+        app.store.log_access(now(), &staff.username, "sop_draft", &rec.version, from)?;
+    } else {
+        app.store.log_access(now(), &staff.username, "sop_edit", &rec.version, from)?;
+    }
     Ok(rec)
 }
 
@@ -333,7 +336,13 @@ pub async fn act(app: &App, staff: &Staff, version: &str, mv: Move, from: &str) 
         install(app, &rec, seal)?;
     }
     let target = if mv.section.is_empty() { rec.version.clone() } else { format!("{} {}", rec.version, mv.section) };
-    app.store.log_access(now(), &staff.username, &format!("sop_{}", mv.action.as_str()), &target, from)?;
+    let (user, t) = (&staff.username, &target);
+    match mv.action {
+        LifeAction::Submit => app.store.log_access(now(), user, "sop_submit", t, from)?,
+        LifeAction::Return => app.store.log_access(now(), user, "sop_return", t, from)?,
+        LifeAction::Approve => app.store.log_access(now(), user, "sop_approve", t, from)?,
+        LifeAction::Ratify => app.store.log_access(now(), user, "sop_ratify", t, from)?,
+    }
     Ok(rec)
 }
 

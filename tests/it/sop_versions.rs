@@ -68,7 +68,7 @@ async fn in_force(s: &Session) -> String {
 }
 
 async fn crime_case(node: &TestNode, s: &Session, what: &str) -> Value {
-    let (ticket, _) = node.report(&s.client, "crime", what).await;
+    let (ticket, _) = node.report(&node.client(), "crime", what).await;
     s.case(&ticket).await
 }
 
