@@ -134,11 +134,17 @@ export function diffLines(a, b) {
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) { out.push([i, j, 'same']); i++; j++; } else if (j < m && (i >= n || L[i][j + 1] >= L[i + 1][j])) { out.push([null, j, 'add']); j++; } else { out.push([i, null, 'del']); i++; }
   }
-  // a deletion followed by an addition is a changed line: show them side by side
+  // within a run of changes, the k-th removed line and the k-th added line are one changed line:
+  // shown side by side
   const paired = [];
-  for (let k = 0; k < out.length; k++) {
-    const [x, , kind] = out[k];
-    if (kind === 'del' && out[k + 1] && out[k + 1][2] === 'add') { paired.push([x, out[k + 1][1], 'chg']); k++; } else paired.push(out[k]);
+  for (let k = 0; k < out.length;) {
+    if (out[k][2] === 'same') { paired.push(out[k]); k++; continue; }
+    const dels = []; const adds = [];
+    for (; k < out.length && out[k][2] !== 'same'; k++) (out[k][2] === 'del' ? dels : adds).push(out[k]);
+    for (let x = 0; x < Math.max(dels.length, adds.length); x++) {
+      if (dels[x] && adds[x]) paired.push([dels[x][0], adds[x][1], 'chg']);
+      else paired.push(dels[x] || adds[x]);
+    }
   }
   return paired;
 }
