@@ -759,7 +759,7 @@ mod tests {
                 } else if l.starts_with('[') {
                     *in_guide = false;
                 }
-                Some((!*in_guide && !l.starts_with("intake")).then(|| format!("{l}\n")).unwrap_or_default())
+                Some(if !*in_guide && !l.starts_with("intake") { format!("{l}\n") } else { String::new() })
             })
             .collect();
         let sop = Sop::parse(&old).unwrap();
@@ -849,7 +849,8 @@ mod tests {
         let (drafter, legal, kapolda) = (m(Role::KaSiaga, false), m(Role::Legal, false), m(Role::Leader, true));
         use LifeAction::*;
         use Stage::*;
-        let table: [(Stage, LifeAction, Mover, &str, Result<Stage, LifeError>); 11] = [
+        type Row<'a> = (Stage, LifeAction, Mover, &'a str, Result<Stage, LifeError>);
+        let table: [Row; 11] = [
             (Draft, Submit, drafter, "", Ok(LegalReview)),
             (Draft, Submit, m(Role::Operator, false), "", Err(LifeError::RoleMayNot(Role::Operator, Submit))),
             (LegalReview, Return, legal, "pasal 3 kurang jelas", Ok(Draft)),

@@ -158,14 +158,22 @@ $('#diff-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const [va, vb] = [$('#diff-a').value, $('#diff-b').value];
   const [a, b] = (await Promise.all([textOf(va), textOf(vb)])).map((s) => s.split('\n'));
-  const rows = diffLines(a, b);
-  const changed = rows.filter((r) => r[2] !== 'same').length;
+  const all = diffLines(a, b);
+  const changed = all.filter((r) => r[2] !== 'same').length;
+  // the changes with three lines of context around each; a gap is one row of "…"
+  const near = (k) => all.slice(Math.max(0, k - 3), k + 4).some((r) => r[2] !== 'same');
+  const rows = [];
+  all.forEach((r, k) => {
+    if (near(k)) rows.push(r);
+    else if (rows.length && rows[rows.length - 1] !== null) rows.push(null);
+  });
   const cell = (cls, text) => el('td', { class: cls, text });
+  const line = (r) => (r === null ? el('tr', { class: 'gap' }, el('td', { colspan: 4, text: '…' })) : el('tr', { class: r[2] },
+    cell('ln', r[0] === null ? '' : String(r[0] + 1)), cell('a', r[0] === null ? '' : a[r[0]]),
+    cell('ln', r[1] === null ? '' : String(r[1] + 1)), cell('b', r[1] === null ? '' : b[r[1]])));
   $('#sop-diff').replaceChildren(changed ? el('table', { class: 'sop-diff', id: 'diff-table' },
     el('thead', {}, el('tr', {}, el('th', {}), el('th', { scope: 'col', text: va }), el('th', {}), el('th', { scope: 'col', text: vb }))),
-    el('tbody', {}, rows.map(([x, y, kind]) => el('tr', { class: kind },
-      cell('ln', x === null ? '' : String(x + 1)), cell('a', x === null ? '' : a[x]),
-      cell('ln', y === null ? '' : String(y + 1)), cell('b', y === null ? '' : b[y])))))
+    el('tbody', {}, rows.map(line)))
     : el('p', { text: t('sop.diff_same') }));
 });
 
