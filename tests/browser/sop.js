@@ -16,7 +16,7 @@ export default [
     await op.waitForSelector('#detail #sop-step');
     const title = await op.textContent('#sop-step-title');
     assert(title.startsWith('Langkah SOP'), `the step's title: ${title}`);
-    const items = await op.$$eval('#sop-step input[name=sop-check]', (xs) => xs.map((x) => x.value));
+    const items = await op.$$eval('#detail input[name=sop-check]', (xs) => xs.map((x) => x.value));
     assert(JSON.stringify(items) === JSON.stringify(['hubungi balik pelapor', 'pastikan lokasi', 'tanyakan korban luka']), `checklist: ${items}`);
     assert((await op.textContent('#sop-step .sop-instruction')).startsWith('Verifikasi laporan'), 'the instruction');
     const rung = await op.textContent('#sop-next-rung');

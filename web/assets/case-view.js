@@ -80,21 +80,29 @@ export function timeline(history) {
 /** An SOP text in the reader's language (English when the SOP gives one). */
 export const sopText = (x) => (lang === 'en' && x.en ? x.en : x.id);
 
-/** "Langkah SOP": what the SOP says to do in the case's state, its checklist (ticked items go
- * with the action that completes the step), the deadline and the rung that follows. */
-function sopStep(c, act) {
+/** The step's checklist: with boxes to tick when the person acts here (the ticks go with the
+ * action that completes the step), else as a list. */
+function checklist(s, tickable) {
+  if (!s || !s.checklist.length) return null;
+  const items = s.checklist.map((x, i) => (tickable
+    ? el('li', {}, el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'sop-check', value: x.id, id: `sop-check-${i}` }), sopText(x)))
+    : el('li', { text: sopText(x) })));
+  return el('ul', { class: 'sop-checklist', id: tickable ? 'sop-ticks' : null, 'aria-label': t('sop.checklist') }, items);
+}
+
+/** "Langkah SOP": what the SOP says to do in the case's state, who acts, the deadline and the
+ * rung that follows; its checklist unless the main action above carries it. */
+function sopStep(c, list) {
   const s = c.sop_step;
   if (!s || (!s.instruction && !s.deadline)) return null;
-  const items = act ? s.checklist.map((x, i) => el('li', {}, el('label', { class: 'check' },
-    el('input', { type: 'checkbox', name: 'sop-check', value: x.id, id: `sop-check-${i}` }), sopText(x))))
-    : s.checklist.map((x) => el('li', { text: sopText(x) }));
+  const rung = s.next_rung && (t(`role.${s.next_rung.role}`) === `role.${s.next_rung.role}` ? s.next_rung.role : t(`role.${s.next_rung.role}`));
   return el('section', { class: 'sop-step card', id: 'sop-step', 'aria-labelledby': 'sop-step-title' },
     el('h3', { id: 'sop-step-title', text: `${t('sop.step')}${s.step ? `: ${t(`step.${s.step}`)}` : ''}` }),
     s.instruction ? el('p', { class: 'sop-instruction', text: sopText(s.instruction) }) : el('p', { class: 'hint', text: t('sop.noguide') }),
-    items.length ? el('ul', { class: 'sop-checklist', 'aria-label': t('sop.checklist') }, items) : null,
+    list,
     s.roles.length ? el('p', { class: 'hint', text: `${t('sop.roles')}: ${s.roles.map((r) => (t(`role.${r}`) === `role.${r}` ? r : t(`role.${r}`))).join(', ')}` }) : null,
     s.deadline ? el('p', {}, `${t('c.deadline')}: ${fmtTime(s.deadline)} `, countdown(s.deadline, c.updated_at)) : null,
-    s.next_rung ? el('p', { class: 'hint', id: 'sop-next-rung', text: t('sop.next_rung', { role: t(`role.${s.next_rung.role}`) === `role.${s.next_rung.role}` ? s.next_rung.role : t(`role.${s.next_rung.role}`), at: fmtTime(s.next_rung.due_at) }) }) : null,
+    s.next_rung ? el('p', { class: 'hint', id: 'sop-next-rung', text: t('sop.next_rung', { role: rung, at: fmtTime(s.next_rung.due_at) }) }) : null,
     el('p', { class: 'hint', text: `${t('c.sop')}: ${c.sop_version}` }));
 }
 
@@ -143,16 +151,18 @@ export function renderCase(box, c, { act, units = [], may = [], reporter, saved 
   const rec = c.reporter_record;
   const main = act ? mainAction(c) : null;
   const done = dispatchDone(c, units);
-  const step = sopStep(c, act);
-  const ticks = () => (step ? [...step.querySelectorAll('input[name=sop-check]:checked')].map((i) => i.value) : []);
+  // the checklist goes with the main action when there is one (it stays in view), else in the step
+  const list = checklist(c.sop_step, !!act);
+  const step = sopStep(c, main ? null : list);
+  const ticks = () => [...box.querySelectorAll('input[name=sop-check]:checked')].map((i) => i.value);
   const parts = [
     el('h2', { id: 'case-title', tabindex: '-1', text: c.ticket }),
     el('p', { class: 'row' }, marks),
     saved ? el('p', { class: 'alert ok', role: 'status', id: 'saved', tabindex: '-1', text: saved }) : null,
-    step,
     main ? el('section', { class: 'main-action', id: 'main-action', 'aria-labelledby': 'main-action-title' },
-      el('h3', { id: 'main-action-title', text: `${t('c.next')}: ${t(`a.${main}`)}` }), actionForm(main, c, act, units, ticks)) : null,
+      el('h3', { id: 'main-action-title', text: `${t('c.next')}: ${t(`a.${main}`)}` }), list, actionForm(main, c, act, units, ticks)) : null,
     done,
+    step,
     el('p', { class: 'row no-print' }, el('a', { class: 'btn secondary', href: `/stpl/${encodeURIComponent(c.ticket)}`, target: '_blank', rel: 'noopener', 'data-stpl': c.ticket, text: t('stpl.button') })),
     facts([
       ['c.reporter', el('span', {}, c.reporter_name, c.reporter_phone ? [' · ', phoneLink(c.reporter_phone)] : null)],
