@@ -182,6 +182,9 @@ enum UserCmd {
         unit: Option<String>,
         #[arg(long)]
         password_stdin: bool,
+        /// a leader who may ratify SOP versions (the Kapolda's delegate)
+        #[arg(long)]
+        ratifier: bool,
     },
     /// List accounts
     List,
@@ -288,10 +291,10 @@ fn main() -> anyhow::Result<()> {
         Cmd::Restore { file, force } => rt.block_on(restore(&config, &file, force)),
         Cmd::User(u) => {
             let (req, show) = match u {
-                UserCmd::Add { name, role, unit, password_stdin } => {
+                UserCmd::Add { name, role, unit, password_stdin, ratifier } => {
                     let (password, generated) = read_password(password_stdin)?;
                     let show = generated.then(|| format!("password for {name}: {password}  (shown once)"));
-                    (Request::UserAdd { name, role, unit, password }, show)
+                    (Request::UserAdd { name, role, unit, password, ratifier }, show)
                 }
                 UserCmd::List => (Request::UserList, None),
                 UserCmd::Passwd { name, password_stdin } => {

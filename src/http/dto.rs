@@ -125,6 +125,66 @@ pub struct ActionIn {
     pub public: Option<bool>,
     /// link_duplicate: the ticket of the original
     pub original: Option<String>,
+    /// the SOP checklist items of the current step that were ticked (their Indonesian text, as
+    /// `sop_step.checklist[].id`); recorded in the event
+    pub checked: Option<Vec<String>>,
+}
+
+/// A text of the SOP in Indonesian (`id`) and English (`en`, empty when the SOP gives none).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SopTextOut {
+    pub id: String,
+    pub en: String,
+}
+
+/// What the SOP says to do in a case's current state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopStepOut {
+    pub state: String,
+    /// the step whose deadline runs (`verify`, `dispatch`, ...); absent in a final state
+    pub step: Option<String>,
+    /// absent when the case's SOP version writes no guidance (it shows the deadlines only)
+    pub instruction: Option<SopTextOut>,
+    pub checklist: Vec<SopTextOut>,
+    pub roles: Vec<String>,
+    /// when the step falls due (WIB), and the step's allowance in ms
+    pub deadline: Option<String>,
+    pub deadline_ms: Option<u64>,
+    /// the escalation that follows if the deadline passes: the rung and its role
+    pub next_rung: Option<RungOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RungOut {
+    pub rung: u8,
+    pub role: String,
+    pub due_at: String,
+}
+
+pub fn sop_text(t: &crate::model::sop::Text) -> SopTextOut {
+    SopTextOut { id: t.id.clone(), en: t.en.clone() }
+}
+
+/// The SOP step of a case in its current state, under the version it was opened with.
+pub fn sop_step(app: &App, c: &Case) -> SopStepOut {
+    let sop = app.sop_for(&c.sop_version);
+    let g = sop.guide(c.category, c.state);
+    let step = crate::model::Step::pending_in(c.state);
+    let due = c.step_due(&sop);
+    SopStepOut {
+        state: c.state.as_str().to_owned(),
+        step: step.map(|s| s.as_str().to_owned()),
+        instruction: g.map(|g| sop_text(&g.instruction)),
+        checklist: g.map(|g| g.checklist.iter().map(sop_text).collect()).unwrap_or_default(),
+        roles: g.map(|g| g.roles.clone()).unwrap_or_default(),
+        deadline: due.map(|(_, d)| wib(d)),
+        deadline_ms: step.and_then(|s| sop.deadline_ms(c.category, s, c.priority)),
+        next_rung: c.next_deadline(&sop).map(|d| RungOut {
+            rung: d.rung,
+            role: sop.ladder_role(d.rung).to_owned(),
+            due_at: wib(d.due),
+        }),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -203,6 +263,9 @@ pub struct EventOut {
     pub sop_version: String,
     #[schema(value_type = Object)]
     pub details: Value,
+    /// the SOP checklist items ticked with this action
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checked: Vec<String>,
 }
 
 /// Who an officer is (each part may be empty).
@@ -312,6 +375,8 @@ pub struct CaseOut {
     pub lon: Option<f64>,
     pub suggested_unit: Option<String>,
     pub sop_version: String,
+    /// what the SOP says to do now: instruction, checklist, deadline, the rung that follows
+    pub sop_step: SopStepOut,
     pub verification: Option<String>,
     pub reject_reason: Option<String>,
     pub resolution: Option<String>,
@@ -491,6 +556,7 @@ pub fn event(e: &Event) -> EventOut {
         kind: e.kind.name().to_owned(),
         sop_version: e.sop_version.clone(),
         details,
+        checked: e.checked.clone(),
     }
 }
 
@@ -743,6 +809,10 @@ pub struct SyncPeerOut {
     /// for a child: its update state as it last told (what runs, the last rollback)
     #[schema(value_type = Option<Object>)]
     pub update: Option<Value>,
+    /// the SOP version the peer runs for new cases, as it last told
+    pub sop_version: Option<String>,
+    /// why this node refused the last SOP its parent offered (a `sop_*` code and its reason)
+    pub sop_refused: Option<String>,
 }
 
 pub fn sync_peer(p: crate::service::sync::PeerStatus) -> SyncPeerOut {
@@ -757,6 +827,8 @@ pub fn sync_peer(p: crate::service::sync::PeerStatus) -> SyncPeerOut {
         version: p.version,
         held_seq: p.held_seq,
         update: p.update,
+        sop_version: p.sop_version,
+        sop_refused: p.sop_refused,
     }
 }
 
@@ -775,4 +847,211 @@ pub struct CohortOut {
     pub canary: Vec<String>,
     pub share_percent: u8,
     pub all_after: Option<String>,
+}
+
+// ----- the SOP document and its versions ------------------------------------------------------
+
+/// One step's guidance in the SOP document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopGuideOut {
+    pub state: String,
+    /// the step whose deadline runs in this state
+    pub step: String,
+    pub instruction: SopTextOut,
+    pub checklist: Vec<SopTextOut>,
+    pub roles: Vec<String>,
+}
+
+/// A step's deadline per priority, in ms.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopDeadlineOut {
+    pub step: String,
+    pub priority: String,
+    pub ms: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopCategoryOut {
+    pub id: String,
+    pub label: String,
+    pub default_unit_kind: String,
+    pub priorities: Vec<String>,
+    pub deadlines: Vec<SopDeadlineOut>,
+    pub notify_reporter_on: Vec<String>,
+    /// empty when the version writes no guidance (deadlines only)
+    pub guide: Vec<SopGuideOut>,
+    /// what the call-taker asks before filing a report of this category
+    pub intake: Vec<SopTextOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopPrankOut {
+    pub repeat_window_ms: u64,
+    pub block_after: u32,
+    pub block_review_by: String,
+    pub duplicate_window_ms: u64,
+    pub block_for_ms: u64,
+    pub mark_at: u32,
+}
+
+/// An SOP version as a document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopDocOut {
+    pub version: String,
+    pub timezone: String,
+    pub escalation_ladder: Vec<String>,
+    pub reject_reasons: Vec<String>,
+    pub categories: Vec<SopCategoryOut>,
+    pub prank: SopPrankOut,
+}
+
+pub fn sop_doc(s: &crate::model::Sop) -> SopDocOut {
+    use crate::model::sop::GUIDED_STATES;
+    SopDocOut {
+        version: s.version.clone(),
+        timezone: s.timezone.clone(),
+        escalation_ladder: s.escalation_ladder.clone(),
+        reject_reasons: s.reject_reasons.clone(),
+        categories: s
+            .categories
+            .iter()
+            .map(|c| SopCategoryOut {
+                id: c.id.as_str().to_owned(),
+                label: c.label.clone(),
+                default_unit_kind: c.default_unit_kind.clone(),
+                priorities: c.priorities.iter().map(|p| p.as_str().to_owned()).collect(),
+                deadlines: c
+                    .deadlines
+                    .iter()
+                    .map(|((st, p), ms)| SopDeadlineOut {
+                        step: st.as_str().to_owned(),
+                        priority: p.as_str().to_owned(),
+                        ms: *ms,
+                    })
+                    .collect(),
+                notify_reporter_on: c.notify_reporter_on.iter().map(|s| s.as_str().to_owned()).collect(),
+                guide: GUIDED_STATES
+                    .iter()
+                    .filter_map(|st| {
+                        let g = c.guide.get(st)?;
+                        Some(SopGuideOut {
+                            state: st.as_str().to_owned(),
+                            step: crate::model::Step::pending_in(*st).map(|s| s.as_str()).unwrap_or("").to_owned(),
+                            instruction: sop_text(&g.instruction),
+                            checklist: g.checklist.iter().map(sop_text).collect(),
+                            roles: g.roles.clone(),
+                        })
+                    })
+                    .collect(),
+                intake: c.intake.iter().map(sop_text).collect(),
+            })
+            .collect(),
+        prank: SopPrankOut {
+            repeat_window_ms: s.prank.repeat_window_ms,
+            block_after: s.prank.block_after,
+            block_review_by: s.prank.block_review_by.clone(),
+            duplicate_window_ms: s.prank.duplicate_window_ms,
+            block_for_ms: s.prank.block_for_ms,
+            mark_at: s.prank.mark_at,
+        },
+    }
+}
+
+/// One step of a version's life.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopTransitionOut {
+    /// draft, edit, submit, return, approve, ratify or received
+    pub action: String,
+    pub by: String,
+    pub role: String,
+    pub at: String,
+    pub comment: String,
+    pub section: String,
+}
+
+/// A version in the list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopVersionOut {
+    pub version: String,
+    /// draft, legal_review, approved, ratified, in_force or superseded
+    pub stage: String,
+    /// the hub's ratification number (absent: not ratified, or a locally loaded file)
+    pub serial: Option<u64>,
+    pub effective_from: Option<String>,
+    pub ratified_by: Option<String>,
+    pub ratified_at: Option<String>,
+    /// a file this node loaded itself (stand-alone), not one distributed by the hub
+    pub local: bool,
+    pub history: Vec<SopTransitionOut>,
+}
+
+/// One version in full: the list entry, its TOML text and, when it parses, the document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopVersionDetailOut {
+    #[serde(flatten)]
+    pub version: SopVersionOut,
+    pub text: String,
+    pub document: Option<SopDocOut>,
+    /// the signed form a post takes (`POST /api/v1/sop/signed`), once ratified
+    #[schema(value_type = Option<Object>)]
+    pub signed: Option<crate::service::sop::SignedSop>,
+}
+
+/// The version in force on this node, as a document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopOut {
+    #[serde(flatten)]
+    pub version: SopVersionOut,
+    pub document: SopDocOut,
+}
+
+pub fn sop_version(r: &crate::service::sop::Record, stage: crate::model::sop::Stage) -> SopVersionOut {
+    SopVersionOut {
+        version: r.version.clone(),
+        stage: stage.as_str().to_owned(),
+        serial: r.seal.as_ref().map(|s| s.serial),
+        effective_from: r.seal.as_ref().map(|s| wib(s.effective_from)),
+        ratified_by: r.seal.as_ref().map(|s| s.ratified_by.clone()),
+        ratified_at: r.seal.as_ref().map(|s| wib(s.ratified_at)),
+        local: r.seal.is_none() && r.history.is_empty(),
+        history: r
+            .history
+            .iter()
+            .map(|t| SopTransitionOut {
+                action: t.action.clone(),
+                by: t.by.clone(),
+                role: t.role.clone(),
+                at: wib(t.at),
+                comment: t.comment.clone(),
+                section: t.section.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A draft as JSON (the TOML text may also be sent as the body itself, `application/toml`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SopDraftIn {
+    pub text: String,
+}
+
+/// A move in a version's life: submit (drafter), return or approve (legal), ratify (ratifier).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SopActionIn {
+    pub action: String,
+    pub comment: Option<String>,
+    /// the part of the SOP a legal comment is about (e.g. `crime.guide.new`)
+    pub section: Option<String>,
+    /// ratify: from when the version governs new cases (RFC 3339; default: now)
+    pub effective_from: Option<String>,
+}
+
+/// The outcome of installing a signed SOP.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopReceivedOut {
+    pub version: String,
+    /// false: this node held it already
+    pub installed: bool,
 }

@@ -17,6 +17,9 @@ pub struct ErrorBody {
     /// number when a 429 `rate_limited` is for the number (`reporter.phone`) not the address
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// the line of an SOP text at fault (`sop_invalid`), 1-based
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -28,7 +31,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, body: ErrorBody { code, message: message.into(), field: None }, retry_after: None }
+        ApiError {
+            status,
+            body: ErrorBody { code, message: message.into(), field: None, line: None },
+            retry_after: None,
+        }
     }
     pub fn field(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
@@ -162,6 +169,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::PasswordTooShort { .. } => ApiError::new(S::BAD_REQUEST, "password_too_short", e.to_string()),
             ServiceError::UnknownRole(_) => ApiError::new(S::BAD_REQUEST, "unknown_role", e.to_string()),
             ServiceError::UnitRequired => ApiError::new(S::BAD_REQUEST, "unit_required", e.to_string()),
+            ServiceError::RatifierNotLeader => ApiError::new(S::BAD_REQUEST, "ratifier_not_leader", e.to_string()),
             ServiceError::UnitNotAllowed(_) => ApiError::new(S::BAD_REQUEST, "unit_not_allowed", e.to_string()),
             ServiceError::UnknownUnit(_) => ApiError::new(S::BAD_REQUEST, "unknown_unit", e.to_string()),
             ServiceError::NoSuchUser(_) => ApiError::new(S::BAD_REQUEST, "no_such_user", e.to_string()),
@@ -201,6 +209,37 @@ impl From<ServiceError> for ApiError {
                 e
             }
             ServiceError::Store(s) => ApiError::internal(&s),
+            ServiceError::SopInvalid(x) => {
+                let mut a = ApiError::field("sop_invalid", x.field.clone(), x.to_string());
+                a.body.line = x.line;
+                a
+            }
+            ServiceError::SopLife(ref l) => {
+                use crate::model::sop::LifeError as L;
+                match l {
+                    L::RoleMayNot(..) | L::NotRatifier => {
+                        ApiError::new(S::FORBIDDEN, "sop_role_may_not", e.to_string())
+                    }
+                    L::NeedsLegalReview => ApiError::new(S::CONFLICT, "sop_needs_legal_review", e.to_string()),
+                    L::WrongStage(..) => ApiError::new(S::CONFLICT, "sop_wrong_stage", e.to_string()),
+                    L::CommentRequired => ApiError::field("sop_comment_required", "comment", e.to_string()),
+                }
+            }
+            ServiceError::SopRefused(ref r) => {
+                use crate::service::sop::SopRefusal as R;
+                match r {
+                    R::Unsigned(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "sop_unsigned", e.to_string()),
+                    R::NotRatified(..) => ApiError::new(S::UNPROCESSABLE_ENTITY, "sop_not_ratified", e.to_string()),
+                    R::WrongKey(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "sop_wrong_key", e.to_string()),
+                    R::NoTrustedKey => ApiError::new(S::CONFLICT, "sop_no_trusted_key", e.to_string()),
+                    R::Outdated { .. } => ApiError::new(S::CONFLICT, "sop_outdated", e.to_string()),
+                    R::Conflict(_) => ApiError::new(S::CONFLICT, "sop_conflict", e.to_string()),
+                }
+            }
+            ServiceError::SopNotHub => ApiError::new(S::CONFLICT, "sop_not_hub", e.to_string()),
+            ServiceError::SopVersionExists(_) => ApiError::new(S::CONFLICT, "sop_version_exists", e.to_string()),
+            ServiceError::NoSopVersion(_) => ApiError::new(S::NOT_FOUND, "no_sop_version", e.to_string()),
+            ServiceError::SopKey(_) => ApiError::internal(&e),
         }
     }
 }

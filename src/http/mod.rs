@@ -31,6 +31,8 @@ const PHOTOS_LIMIT: usize = REPORT_LIMIT + (crate::model::photo::PHOTOS_MAX + 1)
 const ACTION_LIMIT: usize = 32 << 10;
 /// A WhatsApp webhook delivery (Meta batches a few messages; media comes by id, not inline).
 pub const WEBHOOK_LIMIT: usize = 1 << 20;
+/// An SOP text (the reference with its guidance is about 20 KiB), or its signed form.
+const SOP_LIMIT: usize = 256 << 10;
 /// Logins, accounts, blocks: a few short fields.
 const SMALL_LIMIT: usize = 4 << 10;
 
@@ -212,6 +214,29 @@ pub fn configure(
             .service(
                 web::resource("/api/v1/open311/keys/{name}/revoke")
                     .route(web::post().to(open311::revoke_key))
+                    .default_service(na()),
+            )
+            .service(web::resource("/api/v1/sop").route(web::get().to(get_sop)).default_service(na()))
+            .service(
+                web::resource("/api/v1/sop/versions")
+                    .app_data(BodyLimit(SOP_LIMIT))
+                    .route(web::get().to(sop_versions))
+                    .route(web::post().to(draft_sop))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/sop/versions/{version}").route(web::get().to(sop_version)).default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/sop/versions/{version}/actions")
+                    .app_data(BodyLimit(SMALL_LIMIT))
+                    .route(web::post().to(sop_action))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/sop/signed")
+                    .app_data(BodyLimit(SOP_LIMIT))
+                    .route(web::post().to(install_signed_sop))
                     .default_service(na()),
             )
             .configure(pages::configure)

@@ -274,7 +274,7 @@ pub async fn discovery(
 fn service(app: &App, c: Category) -> Doc {
     Doc::Obj(vec![
         ("service_code", text(c.as_str())),
-        ("service_name", text(app.sop.category(c).label.clone())),
+        ("service_name", text(app.sop().category(c).label.clone())),
         ("description", text(rules::service_description(c))),
         ("metadata", Doc::Bool(!rules::attributes(c).is_empty())),
         ("type", text("realtime")),

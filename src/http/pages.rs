@@ -19,6 +19,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("/pantau", "pantau.html"),
     ("/admin", "admin.html"),
     ("/audit", "audit.html"),
+    ("/sop", "sop.html"),
 ];
 
 /// Registers the pages and `/assets/{file}`.

@@ -160,7 +160,7 @@ pub async fn track_report(
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(PublicStatusOut {
         ticket: c.ticket.to_string(),
         category: c.category.as_str().to_owned(),
-        category_label: app.sop.category(c.category).label.clone(),
+        category_label: app.sop().category(c.category).label.clone(),
         status: c.state.as_str().to_owned(),
         status_label: c.state.label_id().to_owned(),
         created_at: wib(c.created),
@@ -374,6 +374,7 @@ fn case_out(app: &App, v: cases::CaseView) -> CaseOut {
         lon: c.location.lon,
         suggested_unit: c.suggested_unit.as_ref().map(|u| u.to_string()),
         sop_version: c.sop_version.clone(),
+        sop_step: dto::sop_step(app, c),
         verification: c.verification.clone(),
         reject_reason: c.reject_reason.clone(),
         resolution: c.resolution.clone(),
@@ -445,8 +446,9 @@ pub async fn case_action(
     body: JsonBody<ActionIn>,
 ) -> Result<HttpResponse> {
     let t = ticket(&path)?;
+    let checked = body.0.checked.clone().unwrap_or_default();
     let cmd = command(body.0)?;
-    let v = cases::act_and_view(&app, &who.staff, &t, cmd).await?;
+    let v = cases::act_and_view(&app, &who.staff, &t, cmd, checked).await?;
     Ok(HttpResponse::Ok().json(case_out(&app, v)))
 }
 
@@ -1055,7 +1057,13 @@ pub async fn whatsapp_outbox(
         set_user_password,
         set_user_identity,
         case_stpl,
-        report_stpl
+        report_stpl,
+        get_sop,
+        sop_versions,
+        sop_version,
+        draft_sop,
+        sop_action,
+        install_signed_sop
     ),
     components(schemas(ErrorBody))
 )]
@@ -1117,4 +1125,128 @@ pub async fn publish_release(
         },
         size,
     }))
+}
+
+// ----- the SOP -----------------------------------------------------------------------------------
+
+fn sop_version_detail(r: crate::service::sop::Record, stage: crate::model::sop::Stage) -> SopVersionDetailOut {
+    let document = crate::model::Sop::parse(&r.text).ok().map(|s| dto::sop_doc(&s));
+    SopVersionDetailOut {
+        signed: crate::service::sop::signed(&r),
+        version: dto::sop_version(&r, stage),
+        document,
+        text: r.text,
+    }
+}
+
+/// The SOP version in force on this node for new cases: the document (categories, steps with
+/// their guidance, deadlines, ladder, reject reasons, prank policy) and who ratified it when.
+#[utoipa::path(get, path = "/api/v1/sop", responses((status = 200, body = SopOut), (status = 401, body = ErrorBody)))]
+pub async fn get_sop(app: web::Data<App>, _who: Authed<AnyStaff>) -> Result<HttpResponse> {
+    let sop = app.sop();
+    let (r, stage) = crate::service::sop::version(&app, &sop.version)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(SopOut { version: dto::sop_version(&r, stage), document: dto::sop_doc(&sop) }))
+}
+
+/// Every SOP version this node holds, with its stage and history.
+#[utoipa::path(get, path = "/api/v1/sop/versions", responses((status = 200, body = [SopVersionOut]), (status = 401, body = ErrorBody)))]
+pub async fn sop_versions(app: web::Data<App>, _who: Authed<AnyStaff>) -> Result<HttpResponse> {
+    let out: Vec<SopVersionOut> =
+        crate::service::sop::versions(&app)?.iter().map(|(r, st)| dto::sop_version(r, *st)).collect();
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(out))
+}
+
+/// One SOP version: its TOML text, the document, its history and, once ratified, its signed form.
+#[utoipa::path(get, path = "/api/v1/sop/versions/{version}", params(("version" = String, Path)),
+    responses((status = 200, body = SopVersionDetailOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn sop_version(app: web::Data<App>, _who: Authed<AnyStaff>, path: web::Path<String>) -> Result<HttpResponse> {
+    let (r, stage) = crate::service::sop::version(&app, &path)?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(sop_version_detail(r, stage)))
+}
+
+/// Writes a draft at the hub (ka_siaga, leader): the TOML text as the body (`application/toml` or
+/// `text/plain`) or as JSON `{"text"}`. The same version again replaces the text while it is a
+/// draft. A text that does not parse is refused with `sop_invalid`, its `field` and `line`.
+#[utoipa::path(post, path = "/api/v1/sop/versions", request_body(content = SopDraftIn, description = "JSON {text}, or the TOML itself"),
+    responses((status = 201, body = SopVersionDetailOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn draft_sop(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse> {
+    let json = actix_web::HttpMessage::mime_type(&req).ok().flatten().is_some_and(|m| m.subtype() == mime::JSON);
+    let text = if json {
+        serde_json::from_slice::<SopDraftIn>(&body.0)
+            .map_err(|e| ApiError::field("invalid_field", "text", e.to_string()))?
+            .text
+    } else {
+        String::from_utf8(body.0.to_vec())
+            .map_err(|_| ApiError::field("invalid_field", "text", "the SOP text must be UTF-8"))?
+    };
+    let r = crate::service::sop::draft(&app, &who.staff, &text, &client_addr(&req)).await?;
+    let (r, stage) = (r.clone(), r.stage);
+    Ok(HttpResponse::Created().json(sop_version_detail(r, stage)))
+}
+
+/// Moves a version in its life: `submit` (drafter, to Bid Hukum), `return` (legal, with a
+/// comment), `approve` (legal), `ratify` (a leader marked as ratifier; `effective_from`). Each is
+/// in the version's history and the access log.
+#[utoipa::path(post, path = "/api/v1/sop/versions/{version}/actions", params(("version" = String, Path)), request_body = SopActionIn,
+    responses((status = 200, body = SopVersionDetailOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn sop_action(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: JsonBody<SopActionIn>,
+) -> Result<HttpResponse> {
+    let b = body.0;
+    let action = crate::model::sop::LifeAction::parse(&b.action).ok_or_else(|| {
+        ApiError::field(
+            "unknown_action",
+            "action",
+            format!("action {:?} is unknown: submit, return, approve or ratify", b.action),
+        )
+    })?;
+    let effective_from = match b.effective_from {
+        None => None,
+        Some(s) => Some(
+            time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
+                .map(|t| crate::model::Millis((t.unix_timestamp_nanos() / 1_000_000).max(0) as u64))
+                .map_err(|_| {
+                    ApiError::field(
+                        "invalid_field",
+                        "effective_from",
+                        format!("{s:?} is not an RFC 3339 time like 2026-12-01T00:00:00+07:00"),
+                    )
+                })?,
+        ),
+    };
+    let mv = crate::service::sop::Move {
+        action,
+        comment: b.comment.unwrap_or_default(),
+        section: b.section.unwrap_or_default(),
+        effective_from,
+    };
+    let r = crate::service::sop::act(&app, &who.staff, &path, mv, &client_addr(&req)).await?;
+    let stage = crate::service::sop::stage_now(&app, &r);
+    Ok(HttpResponse::Ok().json(sop_version_detail(r, stage)))
+}
+
+/// Installs a signed SOP by hand (a leader; a post cut off from the hub): checked exactly as one
+/// arriving by sync. Refused unsigned (`sop_unsigned`), not ratified (`sop_not_ratified`), signed
+/// by another key (`sop_wrong_key`), older than the one held (`sop_outdated`).
+#[utoipa::path(post, path = "/api/v1/sop/signed", request_body(content = Object, description = "the `signed` of a ratified version"),
+    responses((status = 200, body = SopReceivedOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn install_signed_sop(
+    app: web::Data<App>,
+    who: Authed<AnyStaff>,
+    req: HttpRequest,
+    body: JsonBody<crate::service::sop::SignedSop>,
+) -> Result<HttpResponse> {
+    let installed = crate::service::sop::upload(&app, &who.staff, &body.0, &client_addr(&req)).await?;
+    Ok(HttpResponse::Ok().json(SopReceivedOut { version: body.0.version.clone(), installed }))
 }

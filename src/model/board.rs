@@ -201,6 +201,7 @@ mod tests {
             sop_version: "draft-2022-12".into(),
             prev_hash: [0; 32],
             kind: reported,
+            checked: Vec::new(),
         };
         let mut c = Case::fold(&[ev]).unwrap();
         c.state = state;

@@ -437,6 +437,7 @@ mod tests {
                 sop_version: "draft-2022-12".into(),
                 prev_hash: [0; 32],
                 kind,
+                checked: Vec::new(),
             });
         }
         fn case(&self) -> Case {

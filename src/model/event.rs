@@ -24,6 +24,10 @@ pub struct Event {
     #[serde(with = "hex_hash")]
     pub prev_hash: Hash,
     pub kind: EventKind,
+    /// the SOP checklist items (their Indonesian text) the actor ticked for the step this event
+    /// completes; absent in events without ticks (and in every event written before them)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checked: Vec<String>,
 }
 
 impl Event {

@@ -21,6 +21,9 @@ pub enum Role {
     Propam,
     /// Bid TIK: users, nodes, updates; never case contents
     TikAdmin,
+    /// Bid Hukum: reviews the legal material of SOP drafts (comments, returns, approves); never
+    /// case contents
+    Legal,
 }
 
 /// Everything a person can do that a role may or may not allow.
@@ -46,10 +49,16 @@ pub enum Action {
     BlockNumber,
     /// lift a block before its time (Propam reviews every block)
     LiftBlock,
+    /// write and submit SOP drafts (at the hub)
+    DraftSop,
+    /// review an SOP draft's legal material: comment, return, approve (Bid Hukum)
+    ReviewSop,
+    /// ratify an approved SOP version (a leader whose account is marked as ratifier)
+    RatifySop,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Self::Operator,
         Self::PaSiaga,
         Self::KaSiaga,
@@ -58,6 +67,7 @@ impl Role {
         Self::Auditor,
         Self::Propam,
         Self::TikAdmin,
+        Self::Legal,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -69,6 +79,7 @@ impl Role {
             Self::Auditor => "auditor",
             Self::Propam => "propam",
             Self::TikAdmin => "tik_admin",
+            Self::Legal => "legal",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -100,12 +111,17 @@ impl Role {
                     | Note
                     | ConfirmAccounts
                     | BlockNumber
+                    | DraftSop
             ),
             UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note),
-            Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts | BlockNumber),
+            Leader => matches!(
+                action,
+                ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts | BlockNumber | DraftSop | RatifySop
+            ),
             Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog),
             Propam => matches!(action, ReadCases | Note | BlockNumber | LiftBlock),
             TikAdmin => matches!(action, ManageUsers | VerifyIntegrity),
+            Legal => matches!(action, ReviewSop),
         }
     }
 
@@ -121,7 +137,7 @@ impl Role {
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 20] = [
         Self::ReadCases,
         Self::TakeCall,
         Self::Verify,
@@ -139,6 +155,9 @@ impl Action {
         Self::ReadAccessLog,
         Self::BlockNumber,
         Self::LiftBlock,
+        Self::DraftSop,
+        Self::ReviewSop,
+        Self::RatifySop,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -159,6 +178,9 @@ impl Action {
             Self::ReadAccessLog => "read_access_log",
             Self::BlockNumber => "block_number",
             Self::LiftBlock => "lift_block",
+            Self::DraftSop => "draft_sop",
+            Self::ReviewSop => "review_sop",
+            Self::RatifySop => "ratify_sop",
         }
     }
 }
@@ -175,16 +197,19 @@ pub enum Page {
     Audit,
     /// accounts, and the accounts waiting for a confirmation
     Admin,
+    /// the SOP in force as a document, its versions, drafting, legal review and ratification
+    Sop,
 }
 
 impl Page {
-    pub const ALL: [Page; 4] = [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin];
+    pub const ALL: [Page; 5] = [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin, Self::Sop];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Konsol => "konsol",
             Self::Pantau => "pantau",
             Self::Audit => "audit",
             Self::Admin => "admin",
+            Self::Sop => "sop",
         }
     }
     /// Whether the page has something for `role`: what it shows is what the role may read or do.
@@ -193,6 +218,8 @@ impl Page {
             Self::Konsol | Self::Pantau => role.may(Action::ReadCases),
             Self::Audit => role.may(Action::ReadAccessLog),
             Self::Admin => role.may(Action::ManageUsers) || role.may(Action::ConfirmAccounts),
+            // the SOP is every officer's guide, and Bid Hukum's and the auditors' work
+            Self::Sop => true,
         }
     }
 }
@@ -222,15 +249,16 @@ mod tests {
     #[test]
     fn each_role_opens_the_pages_of_its_duty() {
         use Page::*;
-        let table: [(Role, &[Page]); 8] = [
-            (Role::Operator, &[Konsol, Pantau]),
-            (Role::PaSiaga, &[Konsol, Pantau]),
-            (Role::KaSiaga, &[Konsol, Pantau, Admin]),
-            (Role::UnitOfficer, &[Konsol, Pantau]),
-            (Role::Leader, &[Konsol, Pantau, Admin]),
-            (Role::Auditor, &[Konsol, Pantau, Audit]),
-            (Role::Propam, &[Konsol, Pantau]),
-            (Role::TikAdmin, &[Admin]),
+        let table: [(Role, &[Page]); 9] = [
+            (Role::Operator, &[Konsol, Pantau, Sop]),
+            (Role::PaSiaga, &[Konsol, Pantau, Sop]),
+            (Role::KaSiaga, &[Konsol, Pantau, Admin, Sop]),
+            (Role::UnitOfficer, &[Konsol, Pantau, Sop]),
+            (Role::Leader, &[Konsol, Pantau, Admin, Sop]),
+            (Role::Auditor, &[Konsol, Pantau, Audit, Sop]),
+            (Role::Propam, &[Konsol, Pantau, Sop]),
+            (Role::TikAdmin, &[Admin, Sop]),
+            (Role::Legal, &[Sop]),
         ];
         for (role, want) in table {
             assert_eq!(role.pages().collect::<Vec<_>>(), want, "{role:?}");

@@ -99,7 +99,37 @@ pub struct CategorySop {
     /// deadline in milliseconds per (step, priority)
     pub deadlines: BTreeMap<(Step, Priority), u64>,
     pub notify_reporter_on: Vec<State>,
+    /// what the SOP says to do in each state that has a pending step (empty: deadlines only)
+    pub guide: BTreeMap<State, Guide>,
+    /// what the call-taker asks before filing a report of this category
+    pub intake: Vec<Text>,
 }
+
+/// A text in Bahasa Indonesia, with its English rendering (empty when the SOP gives none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub id: String,
+    pub en: String,
+}
+
+/// The SOP's guidance for one step: what to do, what to check, who acts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guide {
+    pub instruction: Text,
+    pub checklist: Vec<Text>,
+    /// the roles that act in this step
+    pub roles: Vec<String>,
+}
+
+/// Roles the SOP may name (ladder rungs, who acts): the account roles, and the Karo Ops, who is
+/// reached by phone, not through an account.
+pub fn known_role(name: &str) -> bool {
+    name == "karo_ops" || super::role::Role::parse(name).is_some()
+}
+
+/// The states whose step the guide describes, with their TOML key.
+pub const GUIDED_STATES: [State; 5] =
+    [State::New, State::Verified, State::Dispatched, State::Acknowledged, State::InProgress];
 
 /// A loaded, checked SOP. Its `version` is recorded on every case it governs.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,12 +143,73 @@ pub struct Sop {
     pub prank: PrankPolicy,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SopError {
-    #[error("the SOP file is not valid TOML or has unknown keys: {0}")]
-    Toml(#[from] toml::de::Error),
-    #[error("the SOP is incomplete: {0}")]
-    Invalid(String),
+/// Why an SOP text was refused: the field at fault and, when it can be found, its line (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+pub struct SopError {
+    /// a dotted path: `crime.verify.emergency`, `escalation_ladder`, `feedback.guide.new`
+    pub field: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl SopError {
+    fn toml(e: toml::de::Error, text: &str) -> SopError {
+        let line = e.span().map(|r| line_of(text, r.start));
+        let message = e.message().trim().to_owned();
+        // toml names a field between backticks (unknown field `x`, missing field `y`)
+        let field = message.split('`').nth(1).unwrap_or("").to_owned();
+        SopError { field, line, message: format!("not valid SOP TOML: {message}") }
+    }
+}
+
+/// The 1-based line of byte `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// The line where `field` (a dotted path, first part a category id or a top-level key) is written,
+/// found by reading the text as a person would: the category's `id = ".."` line, then the first
+/// line after it that sets the key (or opens its table).
+fn locate(text: &str, field: &str) -> Option<usize> {
+    let parts: Vec<&str> = field.split('.').collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let is_cat = Category::parse(parts[0]).is_some();
+    let start = if is_cat {
+        lines.iter().position(|l| {
+            let t = l.trim_start();
+            t.starts_with("id") && t.contains(&format!("\"{}\"", parts[0]))
+        })?
+    } else {
+        0
+    };
+    let keys: Vec<&str> = if is_cat { parts[1..].to_vec() } else { parts.clone() };
+    let Some(first) = keys.first() else { return Some(start + 1) };
+    let sets = |l: &str, k: &str| {
+        let t = l.trim_start();
+        t.strip_prefix(k).is_some_and(|r| r.trim_start().starts_with('=') || r.starts_with('.'))
+            || (t.starts_with('[') && (t.contains(&format!(".{k}")) || t.trim_start_matches('[').starts_with(k)))
+    };
+    let end = if is_cat {
+        lines.iter().enumerate().skip(start + 1).find(|(_, l)| l.trim() == "[[category]]").map(|(i, _)| i)
+    } else {
+        None
+    };
+    let range = start..end.unwrap_or(lines.len());
+    let mut at = range.clone().find(|i| sets(lines[*i], first))?;
+    // the next parts: a table header further down (`[category.guide.new]`), a key below it, or a
+    // key inside an inline table on the same line (`verify = { normal = .. }`)
+    for k in &keys[1..] {
+        let hit = |l: &str| {
+            l.contains(&format!(".{k}]"))
+                || l.contains(&format!(" {k} ="))
+                || l.trim_start().starts_with(&format!("{k} "))
+        };
+        if let Some(i) = (at..range.end).find(|i| hit(lines[*i])) {
+            at = i;
+        }
+    }
+    Some(at + 1)
 }
 
 #[derive(Deserialize)]
@@ -145,6 +236,26 @@ struct RawCategory {
     first_action: BTreeMap<String, String>,
     resolve: BTreeMap<String, String>,
     notify_reporter_on: Vec<String>,
+    #[serde(default)]
+    guide: BTreeMap<String, RawGuide>,
+    #[serde(default)]
+    intake: Vec<String>,
+    #[serde(default)]
+    intake_en: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuide {
+    instruction: String,
+    #[serde(default)]
+    instruction_en: String,
+    #[serde(default)]
+    checklist: Vec<String>,
+    #[serde(default)]
+    checklist_en: Vec<String>,
+    #[serde(default)]
+    roles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -176,45 +287,80 @@ struct RawWeights {
     blocked: Option<u32>,
 }
 
-fn invalid(msg: String) -> SopError {
-    SopError::Invalid(msg)
+/// An SOP text that is not yet located: the field and what is wrong (the line is found later).
+struct Bad(String, String);
+
+fn invalid(field: impl Into<String>, msg: impl Into<String>) -> Bad {
+    Bad(field.into(), msg.into())
 }
 
-fn duration(what: &str, s: &str) -> Result<u64, SopError> {
-    parse_duration(s).ok_or_else(|| invalid(format!("{what}: {s:?} is not a duration like 15m, 2h or 3d")))
+fn duration(what: &str, s: &str) -> Result<u64, Bad> {
+    parse_duration(s)
+        .ok_or_else(|| invalid(what, format!("{what}: {s:?} is not a duration like 15m, 2h or 3d (above zero)")))
+}
+
+/// Pairs Indonesian texts with their English renderings (absent: empty).
+fn texts(field: &str, id: Vec<String>, en: Vec<String>) -> Result<Vec<Text>, Bad> {
+    if !en.is_empty() && en.len() != id.len() {
+        return Err(invalid(
+            format!("{field}_en"),
+            format!("{field}_en has {} entries but {field} has {}: one English text per item", en.len(), id.len()),
+        ));
+    }
+    if let Some(i) = id.iter().position(|t| t.trim().is_empty()) {
+        return Err(invalid(field, format!("{field}: item {} is empty", i + 1)));
+    }
+    Ok(id.into_iter().enumerate().map(|(i, id)| Text { id, en: en.get(i).cloned().unwrap_or_default() }).collect())
 }
 
 impl Sop {
+    /// Parses and checks an SOP text; a refusal names the field and, where found, its line.
     pub fn parse(text: &str) -> Result<Sop, SopError> {
-        let raw: RawSop = toml::from_str(text)?;
+        let raw: RawSop = toml::from_str(text).map_err(|e| SopError::toml(e, text))?;
+        Self::check(raw).map_err(|Bad(field, message)| SopError { line: locate(text, &field), field, message })
+    }
+
+    fn check(raw: RawSop) -> Result<Sop, Bad> {
         if raw.version.trim().is_empty() {
-            return Err(invalid("version must not be empty".into()));
+            return Err(invalid("version", "version must not be empty"));
         }
         let offset = zone_offset(&raw.timezone).ok_or_else(|| {
-            invalid(format!(
-                "timezone {:?} is not an Indonesian zone (Asia/Jakarta, Asia/Makassar, Asia/Jayapura)",
-                raw.timezone
-            ))
+            invalid(
+                "timezone",
+                format!(
+                    "timezone {:?} is not an Indonesian zone (Asia/Jakarta, Asia/Makassar, Asia/Jayapura)",
+                    raw.timezone
+                ),
+            )
         })?;
         if raw.escalation_ladder.len() < 2 {
-            return Err(invalid("escalation_ladder needs at least two rungs".into()));
+            return Err(invalid("escalation_ladder", "escalation_ladder needs at least two rungs"));
+        }
+        if let Some(r) = raw.escalation_ladder.iter().find(|r| !known_role(r)) {
+            return Err(invalid("escalation_ladder", format!("escalation_ladder: unknown role {r:?}")));
         }
         if raw.reject_reasons.is_empty() {
-            return Err(invalid("reject_reasons must not be empty".into()));
+            return Err(invalid("reject_reasons", "reject_reasons must not be empty"));
         }
+        let guided = raw.category.iter().any(|c| !c.guide.is_empty());
         let mut categories = Vec::new();
         for c in raw.category {
-            let id = Category::parse(&c.id).ok_or_else(|| invalid(format!("unknown category {:?}", c.id)))?;
+            let id =
+                Category::parse(&c.id).ok_or_else(|| invalid("category.id", format!("unknown category {:?}", c.id)))?;
             if categories.iter().any(|x: &CategorySop| x.id == id) {
-                return Err(invalid(format!("category {:?} appears twice", c.id)));
+                return Err(invalid(c.id.clone(), format!("category {:?} appears twice", c.id)));
             }
             let priorities = c
                 .priorities
                 .iter()
-                .map(|p| Priority::parse(p).ok_or_else(|| invalid(format!("{}: unknown priority {p:?}", c.id))))
+                .map(|p| {
+                    Priority::parse(p).ok_or_else(|| {
+                        invalid(format!("{}.priorities", c.id), format!("{}: unknown priority {p:?}", c.id))
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             if priorities.is_empty() {
-                return Err(invalid(format!("{}: no priorities", c.id)));
+                return Err(invalid(format!("{}.priorities", c.id), format!("{}: no priorities", c.id)));
             }
             let mut deadlines = BTreeMap::new();
             for (step, table) in [
@@ -226,28 +372,73 @@ impl Sop {
             ] {
                 for key in table.keys() {
                     if !c.priorities.contains(key) {
-                        return Err(invalid(format!(
-                            "{}.{}: {key:?} is not one of its priorities",
-                            c.id,
-                            step.as_str()
-                        )));
+                        return Err(invalid(
+                            format!("{}.{}.{key}", c.id, step.as_str()),
+                            format!("{}.{}: {key:?} is not one of its priorities", c.id, step.as_str()),
+                        ));
                     }
                 }
                 for p in &priorities {
+                    let field = format!("{}.{}.{}", c.id, step.as_str(), p.as_str());
                     let s = table.get(p.as_str()).ok_or_else(|| {
-                        invalid(format!("{}.{} has no deadline for priority {}", c.id, step.as_str(), p.as_str()))
+                        invalid(
+                            format!("{}.{}", c.id, step.as_str()),
+                            format!("{}.{} has no deadline for priority {}", c.id, step.as_str(), p.as_str()),
+                        )
                     })?;
-                    deadlines.insert((step, *p), duration(&format!("{}.{}.{}", c.id, step.as_str(), p.as_str()), s)?);
+                    let d = duration(&field, s)?;
+                    // the rungs fall at 1, 2, 3.. times the deadline: a positive deadline that does not
+                    // overflow keeps them strictly increasing
+                    if d.checked_mul(raw.escalation_ladder.len() as u64).is_none() {
+                        return Err(invalid(field, format!("{s:?} is too long for the escalation ladder")));
+                    }
+                    deadlines.insert((step, *p), d);
                 }
             }
             let notify_reporter_on = c
                 .notify_reporter_on
                 .iter()
                 .map(|s| {
-                    State::parse(s)
-                        .ok_or_else(|| invalid(format!("{}: unknown state {s:?} in notify_reporter_on", c.id)))
+                    State::parse(s).ok_or_else(|| {
+                        invalid(
+                            format!("{}.notify_reporter_on", c.id),
+                            format!("{}: unknown state {s:?} in notify_reporter_on", c.id),
+                        )
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let mut guide = BTreeMap::new();
+            for (key, g) in c.guide {
+                let field = format!("{}.guide.{key}", c.id);
+                let state = State::parse(&key).filter(|s| GUIDED_STATES.contains(s)).ok_or_else(|| {
+                    invalid(
+                        field.clone(),
+                        format!("{field}: {key:?} is not a state with a step (new, verified, dispatched, acknowledged, in_progress)"),
+                    )
+                })?;
+                if g.instruction.trim().is_empty() {
+                    return Err(invalid(format!("{field}.instruction"), format!("{field}.instruction is empty")));
+                }
+                if let Some(r) = g.roles.iter().find(|r| !known_role(r)) {
+                    return Err(invalid(format!("{field}.roles"), format!("{field}.roles: unknown role {r:?}")));
+                }
+                let checklist = texts(&format!("{field}.checklist"), g.checklist, g.checklist_en)?;
+                let instruction = Text { id: g.instruction, en: g.instruction_en };
+                guide.insert(state, Guide { instruction, checklist, roles: g.roles });
+            }
+            if guided {
+                if let Some(s) = GUIDED_STATES.iter().find(|s| !guide.contains_key(s)) {
+                    return Err(invalid(
+                        format!("{}.guide", c.id),
+                        format!(
+                            "{}: the guide has no step for state {} (every category needs every step)",
+                            c.id,
+                            s.as_str()
+                        ),
+                    ));
+                }
+            }
+            let intake = texts(&format!("{}.intake", c.id), c.intake, c.intake_en)?;
             categories.push(CategorySop {
                 id,
                 label: c.label,
@@ -255,11 +446,13 @@ impl Sop {
                 priorities,
                 deadlines,
                 notify_reporter_on,
+                guide,
+                intake,
             });
         }
         for id in Category::ALL {
             if !categories.iter().any(|c| c.id == id) {
-                return Err(invalid(format!("category {:?} is missing", id.as_str())));
+                return Err(invalid("category", format!("category {:?} is missing", id.as_str())));
             }
         }
         let rp = raw.prank;
@@ -279,10 +472,13 @@ impl Sop {
         };
         let similarity = rp.similarity.unwrap_or(0.5);
         if !(0.0..=1.0).contains(&similarity) {
-            return Err(invalid(format!("prank.similarity must be between 0 and 1, got {similarity}")));
+            return Err(invalid(
+                "prank.similarity",
+                format!("prank.similarity must be between 0 and 1, got {similarity}"),
+            ));
         }
         if rp.block_after == 0 {
-            return Err(invalid("prank.block_after must be at least 1".into()));
+            return Err(invalid("prank.block_after", "prank.block_after must be at least 1"));
         }
         let prank = PrankPolicy {
             repeat_window_ms: duration("prank.repeat_window", &rp.repeat_window)?,
@@ -339,6 +535,143 @@ impl Sop {
         let i = usize::from(rung).min(self.escalation_ladder.len() - 1);
         &self.escalation_ladder[i]
     }
+
+    /// The guidance for a case of category `id` in `state`, if this SOP version writes one.
+    pub fn guide(&self, id: Category, state: State) -> Option<&Guide> {
+        self.category(id).guide.get(&state)
+    }
+
+    /// Whether this version carries guidance (a version without shows the deadlines only).
+    pub fn has_guide(&self) -> bool {
+        self.categories.iter().any(|c| !c.guide.is_empty())
+    }
+}
+
+// ----- the life of an SOP version -------------------------------------------------------------
+
+/// Where a version stands. `draft → legal_review → approved → ratified`; a ratified version is
+/// `in_force` from its `effective_from` until a later one takes over (`superseded`): those two
+/// are derived from the schedule (`in_force`), never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Draft,
+    LegalReview,
+    /// Bid Hukum approved the legal material; the ratifier may ratify it
+    Approved,
+    Ratified,
+    InForce,
+    Superseded,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::LegalReview => "legal_review",
+            Self::Approved => "approved",
+            Self::Ratified => "ratified",
+            Self::InForce => "in_force",
+            Self::Superseded => "superseded",
+        }
+    }
+}
+
+/// A move in a version's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifeAction {
+    /// the drafter sends the draft to Bid Hukum
+    Submit,
+    /// Bid Hukum sends it back to the drafter, with a comment
+    Return,
+    /// Bid Hukum approves the legal material
+    Approve,
+    /// the Kapolda's delegate ratifies it, from a date
+    Ratify,
+}
+
+impl LifeAction {
+    pub const ALL: [LifeAction; 4] = [Self::Submit, Self::Return, Self::Approve, Self::Ratify];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submit => "submit",
+            Self::Return => "return",
+            Self::Approve => "approve",
+            Self::Ratify => "ratify",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// Who asks for a move: their role and whether the account is marked as a ratifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mover {
+    pub role: super::role::Role,
+    pub ratifier: bool,
+}
+
+/// Why a move is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifeError {
+    #[error("role {} may not {} an SOP version", .0.as_str(), .1.as_str())]
+    RoleMayNot(super::role::Role, LifeAction),
+    #[error("only a leader marked as ratifier may ratify")]
+    NotRatifier,
+    #[error("a version must pass legal review (Bid Hukum approves it) before it is ratified")]
+    NeedsLegalReview,
+    #[error("a version in stage {} cannot be {}", .0.as_str(), .1.as_str())]
+    WrongStage(Stage, LifeAction),
+    #[error("returning a version needs a comment saying what to correct")]
+    CommentRequired,
+}
+
+/// Who may draft at the hub: the head of shift and leaders.
+pub fn may_draft(role: super::role::Role) -> bool {
+    role.may(super::role::Action::DraftSop)
+}
+
+/// The pure life-cycle rule: the stage after `action` by `who` on a version in `stage`.
+pub fn next_stage(stage: Stage, action: LifeAction, who: Mover, comment: &str) -> Result<Stage, LifeError> {
+    use super::role::Action;
+    use LifeAction as A;
+    let role_ok = match action {
+        A::Submit => who.role.may(Action::DraftSop),
+        A::Return | A::Approve => who.role.may(Action::ReviewSop),
+        A::Ratify => who.role.may(Action::RatifySop),
+    };
+    if !role_ok {
+        return Err(LifeError::RoleMayNot(who.role, action));
+    }
+    if action == A::Ratify && !who.ratifier {
+        return Err(LifeError::NotRatifier);
+    }
+    if action == A::Return && comment.trim().is_empty() {
+        return Err(LifeError::CommentRequired);
+    }
+    match (stage, action) {
+        (Stage::Draft, A::Submit) => Ok(Stage::LegalReview),
+        (Stage::LegalReview, A::Return) => Ok(Stage::Draft),
+        (Stage::LegalReview, A::Approve) => Ok(Stage::Approved),
+        (Stage::Approved, A::Ratify) => Ok(Stage::Ratified),
+        (Stage::Draft | Stage::LegalReview, A::Ratify) => Err(LifeError::NeedsLegalReview),
+        (s, a) => Err(LifeError::WrongStage(s, a)),
+    }
+}
+
+/// One ratified version as the schedule sees it: its serial (the hub numbers ratifications
+/// 1, 2, ..; a locally loaded file is 0) and the moment it takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub serial: u64,
+    pub effective_from: Millis,
+}
+
+/// Which slot is in force at `now`: the highest serial whose date has come. `None` when none has.
+pub fn in_force(slots: &[Slot], now: Millis) -> Option<usize> {
+    slots.iter().enumerate().filter(|(_, s)| s.effective_from <= now).max_by_key(|(_, s)| s.serial).map(|(i, _)| i)
 }
 
 #[cfg(test)]
@@ -350,7 +683,7 @@ mod tests {
     #[test]
     fn reference_sop_parses() {
         let sop = Sop::parse(REFERENCE).unwrap();
-        assert_eq!(sop.version, "draft-2022-12");
+        assert_eq!(sop.version, "draft-2026-12");
         assert_eq!(sop.offset, crate::model::time::WIB);
         assert_eq!(sop.deadline_ms(Category::Crime, Step::Verify, Priority::Emergency), Some(120_000));
         assert_eq!(sop.deadline_ms(Category::Information, Step::Resolve, Priority::Normal), Some(86_400_000));
@@ -383,7 +716,7 @@ mod tests {
     #[test]
     fn broken_sops_are_refused_with_a_reason() {
         let cases: [(&str, &str, &str); 6] = [
-            ("version = \"draft-2022-12\"", "version = \"\"", "version must not be empty"),
+            ("version = \"draft-2026-12\"", "version = \"\"", "version must not be empty"),
             ("timezone = \"Asia/Jakarta\"", "timezone = \"Europe/Paris\"", "not an Indonesian zone"),
             ("verify       = { emergency = \"2m\",", "verify       = { emergency = \"2x\",", "not a duration"),
             ("verify       = { normal = \"1h\" }", "verify       = { }", "no deadline for priority normal"),
@@ -396,5 +729,155 @@ mod tests {
             let err = Sop::parse(&text).unwrap_err().to_string();
             assert!(err.contains(want), "{from:?} -> {err}");
         }
+    }
+
+    #[test]
+    fn the_reference_guides_every_step_of_every_category() {
+        let sop = Sop::parse(REFERENCE).unwrap();
+        assert!(sop.has_guide());
+        for c in Category::ALL {
+            for st in GUIDED_STATES {
+                let g = sop.guide(c, st).unwrap_or_else(|| panic!("{c:?} {st:?}"));
+                assert!(!g.instruction.id.is_empty() && !g.instruction.en.is_empty());
+                assert!(!g.checklist.is_empty() && g.checklist.iter().all(|t| !t.en.is_empty()));
+            }
+            assert!(!sop.category(c).intake.is_empty());
+        }
+        let verify = sop.guide(Category::Crime, State::New).unwrap();
+        let items: Vec<&str> = verify.checklist.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(items, ["hubungi balik pelapor", "pastikan lokasi", "tanyakan korban luka"]);
+        assert_eq!(sop.guide(Category::Crime, State::Closed), None);
+    }
+
+    #[test]
+    fn an_sop_without_guidance_still_loads() {
+        let old: String = REFERENCE
+            .lines()
+            .scan(false, |in_guide, l| {
+                if l.starts_with("[category.guide.") {
+                    *in_guide = true;
+                } else if l.starts_with('[') {
+                    *in_guide = false;
+                }
+                Some(if !*in_guide && !l.starts_with("intake") { format!("{l}\n") } else { String::new() })
+            })
+            .collect();
+        let sop = Sop::parse(&old).unwrap();
+        assert!(!sop.has_guide());
+        assert_eq!(sop.deadline_ms(Category::Crime, Step::Verify, Priority::Emergency), Some(120_000));
+    }
+
+    /// Bad input is refused with the field and the line a person must correct.
+    #[test]
+    fn refusals_name_the_line_and_the_field() {
+        let line_of_text = |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        let cases: [(&str, &str, &str, &str); 6] = [
+            // (from, to, field, line-marker in the changed text)
+            (
+                "dispatch     = { emergency = \"3m\",",
+                "dispatch     = { emergency = \"0m\",",
+                "crime.dispatch.emergency",
+                "emergency = \"0m\"",
+            ),
+            (
+                "verify       = { high = \"1h\", normal = \"4h\" }",
+                "verify       = { high = \"1h\", normal = \"-4h\" }",
+                "feedback.verify.normal",
+                "normal = \"-4h\"",
+            ),
+            ("\"ka_siaga\", \"karo_ops\"]", "\"ka_siaga\", \"kapolri\"]", "escalation_ladder", "escalation_ladder ="),
+            (
+                "[category.guide.acknowledged]\ninstruction    = \"Siapkan",
+                "[category.guide.acknowledgedx]\ninstruction    = \"Siapkan",
+                "information.guide.acknowledgedx",
+                "acknowledgedx]",
+            ),
+            (
+                "roles          = [\"unit_officer\"]\n\n[[category]]\nid = \"feedback\"",
+                "roles          = [\"unit_offcer\"]\n\n[[category]]\nid = \"feedback\"",
+                "information.guide.in_progress.roles",
+                "unit_offcer",
+            ),
+            ("block_after = 3", "block_after = 0", "prank.block_after", "block_after = 0"),
+        ];
+        for (from, to, field, marker) in cases {
+            let text = REFERENCE.replacen(from, to, 1);
+            assert_ne!(text, REFERENCE, "pattern {from:?} not found");
+            let e = Sop::parse(&text).unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+            assert_eq!(e.line, Some(line_of_text(&text, marker)), "{field}: {e}");
+        }
+        // a step missing from one category's guide
+        let text = REFERENCE.replacen("[category.guide.dispatched]", "[category.guide.dispatchedx]", 1);
+        let e = Sop::parse(&text).unwrap_err();
+        assert_eq!(e.field, "crime.guide.dispatchedx");
+        let text = REFERENCE.replacen("[category.guide.dispatched]\n", "", 1).replacen(
+            "instruction    = \"Satuan penerima",
+            "# gone\ninstruction_x    = \"Satuan penerima",
+            1,
+        );
+        let e = Sop::parse(&text).unwrap_err();
+        assert!(e.line.is_some(), "{e}");
+        // malformed TOML: the parser's line
+        let text = REFERENCE.replacen("label = \"Informasi\"", "label = \"Informasi", 1);
+        let e = Sop::parse(&text).unwrap_err();
+        assert_eq!(e.line, Some(line_of_text(&text, "label = \"Informasi")), "{e}");
+        // a category whose guide lacks one step, the others complete
+        let mut cut = String::new();
+        let mut skip = false;
+        for l in REFERENCE.lines() {
+            if l == "[category.guide.in_progress]" && !cut.contains("id = \"information\"") {
+                skip = true;
+            } else if l.is_empty() || l.starts_with('[') {
+                skip = false;
+            }
+            if !skip {
+                cut.push_str(l);
+                cut.push('\n');
+            }
+        }
+        let e = Sop::parse(&cut).unwrap_err();
+        assert_eq!(e.field, "crime.guide");
+        assert!(e.message.contains("in_progress"), "{e}");
+        assert_eq!(e.line, Some(line_of_text(&cut, "[category.guide.new]")), "{e}");
+    }
+
+    #[test]
+    fn the_life_of_a_version() {
+        use super::super::role::Role;
+        let m = |role, ratifier| Mover { role, ratifier };
+        let (drafter, legal, kapolda) = (m(Role::KaSiaga, false), m(Role::Legal, false), m(Role::Leader, true));
+        use LifeAction::*;
+        use Stage::*;
+        type Row<'a> = (Stage, LifeAction, Mover, &'a str, Result<Stage, LifeError>);
+        let table: [Row; 11] = [
+            (Draft, Submit, drafter, "", Ok(LegalReview)),
+            (Draft, Submit, m(Role::Operator, false), "", Err(LifeError::RoleMayNot(Role::Operator, Submit))),
+            (LegalReview, Return, legal, "pasal 3 kurang jelas", Ok(Draft)),
+            (LegalReview, Return, legal, " ", Err(LifeError::CommentRequired)),
+            (LegalReview, Approve, legal, "", Ok(Approved)),
+            (LegalReview, Approve, drafter, "", Err(LifeError::RoleMayNot(Role::KaSiaga, Approve))),
+            (Approved, Ratify, kapolda, "", Ok(Ratified)),
+            (Approved, Ratify, legal, "", Err(LifeError::RoleMayNot(Role::Legal, Ratify))),
+            (Approved, Ratify, m(Role::Leader, false), "", Err(LifeError::NotRatifier)),
+            (LegalReview, Ratify, kapolda, "", Err(LifeError::NeedsLegalReview)),
+            (Ratified, Submit, drafter, "", Err(LifeError::WrongStage(Ratified, Submit))),
+        ];
+        for (stage, action, who, comment, want) in table {
+            assert_eq!(next_stage(stage, action, who, comment), want, "{stage:?} {action:?} {who:?}");
+        }
+    }
+
+    #[test]
+    fn the_newest_version_whose_date_has_come_is_in_force() {
+        let slots = [
+            Slot { serial: 0, effective_from: Millis(0) },
+            Slot { serial: 2, effective_from: Millis(200) },
+            Slot { serial: 1, effective_from: Millis(100) },
+        ];
+        assert_eq!(in_force(&slots, Millis(50)), Some(0));
+        assert_eq!(in_force(&slots, Millis(100)), Some(2));
+        assert_eq!(in_force(&slots, Millis(250)), Some(1));
+        assert_eq!(in_force(&slots[1..], Millis(50)), None);
     }
 }

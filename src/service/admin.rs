@@ -22,6 +22,9 @@ pub enum Request {
         role: String,
         unit: Option<String>,
         password: String,
+        /// a leader who may ratify SOP versions
+        #[serde(default)]
+        ratifier: bool,
     },
     UserList,
     UserPasswd {
@@ -70,15 +73,23 @@ pub struct Response {
 /// Runs one admin command against an open store; returns what to print.
 pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, ServiceError> {
     let out = match req {
-        Request::UserAdd { name, role, unit, password } => {
+        Request::UserAdd { name, role, unit, password, ratifier } => {
             let r = Role::parse(&role).ok_or_else(|| ServiceError::UnknownRole(role.clone()))?;
-            let u = add_user(store, units, &name, r, unit.as_deref(), &password, false)?;
+            if ratifier && r != Role::Leader {
+                return Err(ServiceError::RatifierNotLeader);
+            }
+            let mut u = add_user(store, units, &name, r, unit.as_deref(), &password, false)?;
+            if ratifier {
+                u.ratifier = true;
+                let _ = store.put_user(&u)?;
+            }
             store.log_access(super::now(), "cli", "user_add", &u.username, "admin-socket")?;
             format!(
-                "user {} added ({}{})",
+                "user {} added ({}{}{})",
                 u.username,
                 r.as_str(),
-                u.unit.map(|u| format!(", unit {u}")).unwrap_or_default()
+                u.unit.map(|u| format!(", unit {u}")).unwrap_or_default(),
+                if u.ratifier { ", ratifier" } else { "" }
             )
         }
         Request::UserList => {

@@ -470,6 +470,7 @@ pub fn add_user(
         full_name: String::new(),
         pangkat: String::new(),
         nrp: String::new(),
+        ratifier: false,
     };
     let _ = store.put_user(&rec)?;
     Ok(rec)

@@ -259,8 +259,14 @@ pub fn view(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<Cas
 }
 
 /// Applies a workflow command (see [`act`]) and answers with the case as `staff` now sees it.
-pub async fn act_and_view(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Result<CaseView, ServiceError> {
-    let (case, events) = act(app, staff, ticket, cmd).await?;
+pub async fn act_and_view(
+    app: &App,
+    staff: &Staff,
+    ticket: &Ticket,
+    cmd: Command,
+    checked: Vec<String>,
+) -> Result<CaseView, ServiceError> {
+    let (case, events) = act_checked(app, staff, ticket, cmd, checked).await?;
     view_of(app, staff, case, events)
 }
 
@@ -290,6 +296,19 @@ pub fn get(app: &App, staff: &Staff, ticket: &Ticket, from: &str) -> Result<(Cas
 /// event is on disk.
 #[tracing::instrument(skip_all, err(level = "debug"), fields(case = %ticket, action = cmd.name()))]
 pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Result<(Case, Vec<Event>), ServiceError> {
+    act_checked(app, staff, ticket, cmd, Vec::new()).await
+}
+
+/// `act`, with the SOP checklist items of the case's current step that the actor ticked: they
+/// are recorded in the event (`Event::checked`). Each must be an item of that step's checklist
+/// under the case's SOP version; a tick on a note or with no checklist is refused.
+pub async fn act_checked(
+    app: &App,
+    staff: &Staff,
+    ticket: &Ticket,
+    cmd: Command,
+    checked: Vec<String>,
+) -> Result<(Case, Vec<Event>), ServiceError> {
     if !staff.role.may(cmd.action().permission()) {
         return Err(ServiceError::RoleMayNot { role: staff.role, action: cmd.name() });
     }
@@ -303,9 +322,21 @@ pub async fn act(app: &App, staff: &Staff, ticket: &Ticket, cmd: Command) -> Res
         if let Command::LinkDuplicate { original, .. } = &cmd {
             link_original(tx, &actor, ticket, original)?;
         }
-        let kind = case.decide_at(cmd, &app.node, app.is_root(), sop, &app.units)?;
+        if !checked.is_empty() {
+            let items = sop.guide(case.category, case.state).map(|g| g.checklist.as_slice()).unwrap_or_default();
+            if let Some(bad) = checked.iter().find(|c| !items.iter().any(|i| &i.id == *c)) {
+                return Err(ServiceError::Field(crate::model::report::FieldError {
+                    code: "unknown_checklist_item",
+                    field: "checked",
+                    message: format!("{bad:?} is not on the SOP checklist of this case's step"),
+                }));
+            }
+        }
+        let is_note = matches!(cmd, Command::Note { .. });
+        let kind = case.decide_at(cmd, &app.node, app.is_root(), &sop, &app.units)?;
         let prank = matches!(&kind, crate::model::EventKind::Rejected { reason, .. } if reason == "prank");
-        let ev = tx.append(ticket, actor, &case.sop_version, kind);
+        let checked = if is_note { Vec::new() } else { checked.clone() };
+        let ev = tx.append_checked(ticket, actor, &case.sop_version, kind, checked);
         case.apply(&ev);
         tx.put_case(case.clone())?;
         if prank {
@@ -351,7 +382,7 @@ fn link_original(
 /// After a prank rejection: block the number when it reached the SOP's `block_after` pranks in
 /// the window. In the same write as the rejection, so the two cannot part.
 fn auto_block(app: &App, tx: &mut crate::store::Txn, case: &Case) -> Result<(), ServiceError> {
-    let p = &app.sop.prank;
+    let p = &app.sop().prank;
     let now = tx.now();
     let phone = case.reporter.phone.as_str();
     let mut history: Vec<crate::model::prank::PastCase> = app
@@ -389,7 +420,7 @@ pub async fn escalate(app: &App, ticket: &Ticket, now: Millis) -> Result<usize, 
             return Ok(0);
         }
         let sop = app.sop_for(&case.sop_version);
-        let due = case.due_escalations(sop, now);
+        let due = case.due_escalations(&sop, now);
         for kind in &due {
             let ev = tx.append(ticket, actor.clone(), &case.sop_version, kind.clone());
             case.apply(&ev);
@@ -431,5 +462,5 @@ pub fn visible_change(app: &App, staff: &Staff, ticket: &Ticket) -> Result<Optio
 
 /// The pending step and its first deadline, for display.
 pub fn pending(app: &App, c: &Case) -> Option<(Step, Millis)> {
-    c.step_due(app.sop_for(&c.sop_version))
+    c.step_due(&app.sop_for(&c.sop_version))
 }

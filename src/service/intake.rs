@@ -79,7 +79,7 @@ pub async fn submit_with(
     attachments: Vec<String>,
     also: impl FnOnce(&mut crate::store::Txn, &Ticket, &str) -> Result<(), ServiceError>,
 ) -> Result<Receipt, ServiceError> {
-    let report = check(raw, channel, &app.sop, &app.units)?;
+    let report = check(raw, channel, &app.sop(), &app.units)?;
     let now = super::now();
     if matches!(channel, Channel::Web | Channel::Whatsapp | Channel::Open311) {
         if let Some(l) = &app.limit_per_phone {
@@ -102,7 +102,7 @@ pub async fn submit_with(
         assessment,
         attachments,
     };
-    let sop = &app.sop;
+    let sop = app.sop();
     let (ticket, durable) = app.store.write(now, |tx| -> Result<Ticket, ServiceError> {
         let day = tx.now().yymmdd(sop.offset);
         let n = tx.next_counter(&format!("ticket:{day}"))?;

@@ -14,6 +14,7 @@ pub mod open311;
 pub mod photos;
 pub mod prank;
 pub mod scheduler;
+pub mod sop;
 pub mod stpl;
 pub mod sync;
 pub mod whatsapp;
@@ -33,10 +34,8 @@ pub struct App {
     pub(in crate::service) store: Store,
     pub node: NodeCode,
     pub units: Units,
-    /// the SOP in force for new cases
-    pub sop: Arc<Sop>,
-    /// every SOP version this node has used, by version
-    pub sops: HashMap<String, Arc<Sop>>,
+    /// every SOP version this node holds, and which governs new cases when (`App::sop`)
+    pub sops: sop::Book,
     pub session_ttl_ms: u64,
     pub throttle: Mutex<auth::Throttle>,
     /// the argon2id checks of logins (one per core at once, in kept buffers)
@@ -107,6 +106,8 @@ pub enum ServiceError {
     PasswordTooShort { min: usize },
     #[error("role {0:?} is unknown: use one of {roles}", roles = Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))]
     UnknownRole(String),
+    #[error("only a leader may be marked as ratifier (--ratifier)")]
+    RatifierNotLeader,
     #[error("a unit_officer needs --unit (the unit code, e.g. PLG)")]
     UnitRequired,
     #[error("role {} is not tied to a unit; drop --unit", .0.as_str())]
@@ -169,6 +170,21 @@ pub enum ServiceError {
     Crashed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// an SOP text refused: the field and line at fault
+    #[error("{0}")]
+    SopInvalid(crate::model::sop::SopError),
+    #[error(transparent)]
+    SopLife(crate::model::sop::LifeError),
+    #[error(transparent)]
+    SopRefused(sop::SopRefusal),
+    #[error("SOP versions are drafted, reviewed and ratified at the hub; this node receives them by sync")]
+    SopNotHub,
+    #[error("SOP version {0} exists already and is past its draft: give the new text a new version")]
+    SopVersionExists(String),
+    #[error("no SOP version {0}")]
+    NoSopVersion(String),
+    #[error("the SOP signing key {0} is unreadable: restore it from the backup of the hub's data dir")]
+    SopKey(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +192,7 @@ pub enum StartError {
     #[error("configuration: {0}")]
     Config(#[from] crate::config::ConfigError),
     #[error("SOP: {0}")]
-    Sop(#[from] crate::model::sop::SopError),
+    Sop(crate::model::sop::SopError),
     #[error("SOP: {0}")]
     KeepSop(#[from] KeepSopError),
     #[error("units: {0}")]
@@ -212,7 +228,7 @@ impl App {
             return Err(StartError::UnknownNode(config.node_code.to_string()));
         }
         let sop_text = config.sop_text()?;
-        let sop = Arc::new(Sop::parse(&sop_text)?);
+        let sop = Arc::new(Sop::parse(&sop_text).map_err(StartError::Sop)?);
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StoreError::Io(format!("{}: {e}", config.data_dir.display())))?;
         let store = Store::open(&config.data_dir, &config.node_code, config.cache_capacity_mb * 1024 * 1024)?;
@@ -232,6 +248,7 @@ impl App {
         }
         sops.insert(sop.version.clone(), sop.clone());
         store.register_sops(&sops, &sop);
+        let book = sop::Book::new(sop, sops);
         let built = store.ensure_indexes()?;
         if built > 0 {
             tracing::info!(cases = built, "store migrated: case summaries and word index built");
@@ -239,7 +256,7 @@ impl App {
         let (changes, _) = broadcast::channel(1024);
         let (opened, _) = broadcast::channel(256);
         let territory = crate::model::prank::Territory::around(units.units.iter().filter_map(|u| u.lat.zip(u.lon)));
-        Ok(App {
+        let app = App {
             territory,
             limit_per_ip: prank::RateLimit::new(config.intake_limit_per_ip),
             limit_per_phone: prank::RateLimit::new(config.intake_limit_per_phone),
@@ -248,8 +265,7 @@ impl App {
             store,
             node: config.node_code.clone(),
             units,
-            sop,
-            sops,
+            sops: book,
             session_ttl_ms: config.session_ttl_ms,
             throttle: Mutex::new(auth::Throttle::default()),
             hashers: Arc::default(),
@@ -265,12 +281,10 @@ impl App {
             upstream_reached: Default::default(),
             sync_gate: sync::SyncGate::default(),
             case_reads: audit::Reads::default(),
-        })
-    }
-
-    /// The SOP that governs a case (the version it recorded), falling back to the current one.
-    pub fn sop_for(&self, version: &str) -> &Sop {
-        self.sops.get(version).map(|s| s.as_ref()).unwrap_or(&self.sop)
+        };
+        // the ratified versions this node holds take over from the file on their dates
+        sop::load(&app).map_err(|e| StartError::Store(StoreError::Io(format!("SOP versions: {e}"))))?;
+        Ok(app)
     }
 
     /// Commits what is staged, flushes and ends the commit thread (shutdown).

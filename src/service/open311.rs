@@ -357,7 +357,7 @@ fn public(app: &App, c: &Case) -> PublicRequest {
         status,
         status_notes: c.public_notes.last().map(|n| n.text.clone()),
         category: c.category,
-        service_name: app.sop.category(c.category).label.clone(),
+        service_name: app.sop().category(c.category).label.clone(),
         agency: unit.and_then(|u| app.units.get(&u)).map(|u| u.name.clone()),
         requested: c.created,
         updated: c.updated,

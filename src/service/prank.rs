@@ -30,7 +30,7 @@ pub fn past(c: &Case) -> PastCase {
 
 /// Scores a checked report against what the store holds now.
 pub fn assess_new(app: &App, r: &NewReport, now: Millis) -> Result<Assessment, ServiceError> {
-    let p = &app.sop.prank;
+    let p = &app.sop().prank;
     let history: Vec<PastCase> =
         app.store.recent_of_phone(r.reporter.phone.as_str(), HISTORY_LIMIT)?.iter().map(past).collect();
     let since = Millis(now.0.saturating_sub(p.duplicate_window_ms));
@@ -77,7 +77,7 @@ pub fn reporter(app: &App, staff: &Staff, phone: &Phone, from: &str) -> Result<R
     cases.sort_by_key(|c| std::cmp::Reverse(c.created));
     let folded: Vec<(PastCase, bool, bool)> =
         cases.iter().map(|c| (past(c), c.verification.is_some(), c.duplicate_of.is_some())).collect();
-    let record = reporter_record(&folded, now, &app.sop.prank);
+    let record = reporter_record(&folded, now, &app.sop().prank);
     let blocks = app.store.blocks(phone.as_str())?;
     app.store.log_access(now, &staff.username, "read_reporter", phone.as_str(), from)?;
     Ok(ReporterView { phone: phone.clone(), record, blocks, cases })
@@ -90,7 +90,7 @@ pub fn record_of(app: &App, c: &Case) -> Result<(ReporterRecord, Option<Block>),
     let folded: Vec<(PastCase, bool, bool)> =
         cases.iter().map(|c| (past(c), c.verification.is_some(), c.duplicate_of.is_some())).collect();
     let blocks = app.store.blocks(c.reporter.phone.as_str())?;
-    Ok((reporter_record(&folded, now, &app.sop.prank), blocks.active(now).cloned()))
+    Ok((reporter_record(&folded, now, &app.sop().prank), blocks.active(now).cloned()))
 }
 
 /// Blocks a number by hand for `days` (default: the SOP's block_for). Duty officers and Propam.
@@ -110,7 +110,7 @@ pub async fn block(
         return Err(ServiceError::ReasonRequired("the block"));
     }
     let now = super::now();
-    let ms = days.map(|d| u64::from(d.clamp(1, 365)) * 86_400_000).unwrap_or(app.sop.prank.block_for_ms);
+    let ms = days.map(|d| u64::from(d.clamp(1, 365)) * 86_400_000).unwrap_or(app.sop().prank.block_for_ms);
     let (h, d) = app.store.write(now, |tx| -> Result<BlockHistory, ServiceError> {
         let mut h = tx.blocks(phone.as_str())?;
         if h.active(now).is_some() {
@@ -203,7 +203,7 @@ pub fn figures(app: &App, staff: &Staff, days: u32) -> Result<Figures, ServiceEr
             if s.created < since {
                 continue;
             }
-            let day = s.created.rfc3339(app.sop.offset)[..10].to_owned();
+            let day = s.created.rfc3339(app.sop().offset)[..10].to_owned();
             let e = out.days.entry((day, s.channel.as_str().to_owned())).or_default();
             e.reports += 1;
             e.pranks += u32::from(s.prank);

@@ -51,6 +51,10 @@ pub struct PeerStatus {
     pub held_seq: Option<u64>,
     /// for a child: its update state as it last told (what runs, the last rollback)
     pub update: Option<serde_json::Value>,
+    /// the SOP version the peer runs for new cases (for the parent link: this node's own)
+    pub sop_version: Option<String>,
+    /// for the parent link: why this node refused the last SOP the parent offered
+    pub sop_refused: Option<String>,
 }
 
 /// Live sync status of this node, per peer.

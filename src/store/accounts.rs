@@ -28,6 +28,9 @@ pub struct UserRecord {
     pub pangkat: String,
     #[serde(default)]
     pub nrp: String,
+    /// a leader marked as the Kapolda's delegate: may ratify SOP versions (absent: false)
+    #[serde(default)]
+    pub ratifier: bool,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -254,6 +257,7 @@ mod tests {
             full_name: "Budi Santoso".into(),
             pangkat: "AIPDA".into(),
             nrp: "78040123".into(),
+            ratifier: false,
         };
         let mut old: serde_json::Value = serde_json::from_slice(&encode(&u)[1..]).unwrap();
         for k in ["full_name", "pangkat", "nrp", "pending"] {

@@ -202,9 +202,11 @@ pub enum Kv {
     /// Open311 partners and their requests: `key:NAME` -> partner key (its SHA-256 only),
     /// `hash:SHA256` -> NAME, `req:NAME\0TICKET` -> request, `tok:TOKEN` -> ticket
     Open311,
+    /// SOP version -> its life (draft, review, ratification) and, once ratified, the hub's seal
+    SopDoc,
 }
 
-const KV_TREES: usize = 11;
+const KV_TREES: usize = 12;
 const KV_NAMES: [&str; KV_TREES] = [
     "seq_wainbox",
     "msgid_waseen",
@@ -217,6 +219,7 @@ const KV_NAMES: [&str; KV_TREES] = [
     "origin_child",
     "name_syncstate",
     "name_open311",
+    "version_sopdoc",
 ];
 
 impl Kv {
@@ -232,6 +235,7 @@ impl Kv {
         Kv::SyncRoute,
         Kv::SyncState,
         Kv::Open311,
+        Kv::SopDoc,
     ];
 
     fn index(self) -> usize {
@@ -1169,6 +1173,18 @@ impl<'a> Txn<'a> {
 
     /// Appends a local event to this node's log: assigns seq, HLC and the chain hash.
     pub fn append(&mut self, case: &Ticket, actor: Actor, sop_version: &str, kind: EventKind) -> Event {
+        self.append_checked(case, actor, sop_version, kind, Vec::new())
+    }
+
+    /// `append`, with the SOP checklist items the actor ticked (`Event::checked`).
+    pub fn append_checked(
+        &mut self,
+        case: &Ticket,
+        actor: Actor,
+        sop_version: &str,
+        kind: EventKind,
+        checked: Vec<String>,
+    ) -> Event {
         let node = self.store.node.clone();
         let head = self.heads.get(&node).or_else(|| self.w.heads.get(&node)).cloned().unwrap_or(Head::empty());
         let mut prev_hash = [0u8; 32];
@@ -1181,6 +1197,7 @@ impl<'a> Txn<'a> {
             sop_version: sop_version.to_owned(),
             prev_hash,
             kind,
+            checked,
         };
         let bytes = encode(&ev);
         let hash = hash_bytes(&bytes);

@@ -68,6 +68,9 @@ pub async fn join(dir: &Path, node: &NodeCode, url: &str, token: &str) -> Result
     let r = call(pinned.post(format!("{url}{}/join", wire::API)).json(&join), url).await?;
     let reply: JoinReply = r.json().await?;
     pki::save_child_identity(dir, &key_pem, &reply.cert_pem, &reply.ca_pem)?;
+    if let Some(k) = &reply.sop_key {
+        pki::write_public(&dir.join(crate::service::sop::TRUSTED_KEY), k)?;
+    }
     let server_sha256 = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if server_sha256.is_none() {
         return Err(SyncError::Parent("the parent's sync server certificate was not seen: try again".into()));
@@ -147,6 +150,7 @@ async fn session(app: &Arc<App>, up: &mut Upstream, progress: &AtomicBool) -> Re
     progress.store(true, Ordering::Relaxed);
     crate::update::supervise::upstream_reached(app);
     check_release(app, up, &client).await;
+    check_sop(app, up, &client).await;
     app.sync.update(&up.parent, "parent", |p| {
         p.connected = true;
         p.last_contact = Some(service::now());
@@ -206,6 +210,7 @@ async fn upward(
             let hello = hello_now(app, waiting, Some(0));
             call(client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello), &up.url).await?;
             check_release(app, up, client).await;
+            check_sop(app, up, client).await;
         }
         // a local write wakes us; the flush it waits for follows within milliseconds
         if waiting == 0 {
@@ -321,7 +326,47 @@ fn hello_now(app: &App, events_waiting: u64, lag_ms: Option<u64>) -> Hello {
         lag_ms,
         below: ss::subtree(app),
         update: crate::update::status(&app.data_dir, &app.supervision).ok().and_then(|s| serde_json::to_value(s).ok()),
+        sop: Some(app.sop().version.clone()),
     }
+}
+
+/// Fetches the SOP versions the parent holds above this node's newest and takes each the hub
+/// sealed (`service::sop::receive`); a refusal is kept in the sync status, the node keeps its SOP.
+async fn check_sop(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) {
+    let after = service::sop::held_serial(app);
+    let offered = async {
+        let r = call(client.get(format!("{}{}/sop", up.url, wire::API)).query(&[("after", after)]), &up.url).await?;
+        Ok::<_, SyncError>(r.json::<Vec<service::sop::SignedSop>>().await?)
+    };
+    let offered = match offered.await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::debug!(error = %e.chain(), "SOP versions from the parent not fetched");
+            return;
+        }
+    };
+    for s in offered {
+        match service::sop::receive(app, &s).await {
+            Ok(new) => {
+                if new {
+                    tracing::info!(version = %s.version, serial = s.serial, "SOP version from the hub taken");
+                }
+                app.sync.update(&up.parent, "parent", |p| p.sop_refused = None);
+            }
+            Err(e) => {
+                let code = match &e {
+                    service::ServiceError::SopRefused(r) => r.code(),
+                    service::ServiceError::SopInvalid(_) => "sop_invalid",
+                    _ => "sop_not_taken",
+                };
+                tracing::warn!(version = %s.version, %code, error = %e, "SOP version from the parent refused");
+                app.sync.update(&up.parent, "parent", |p| p.sop_refused = Some(format!("{code}: {e}")));
+                break;
+            }
+        }
+    }
+    let running = app.sop().version.clone();
+    app.sync.update(&up.parent, "parent", |p| p.sop_version = Some(running));
 }
 
 /// Asks the parent whether a release is meant for this node; if so fetches it, verifies it

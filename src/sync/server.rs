@@ -214,6 +214,7 @@ pub fn serve(server: Arc<Server>, listener: std::net::TcpListener) -> Result<act
                             .service(web::resource("/push").route(web::post().to(push)))
                             .route("/feed", web::get().to(feed))
                             .route("/hello", web::post().to(hello))
+                            .route("/sop", web::get().to(sop_offer))
                             .route("/release", web::get().to(release_offer))
                             .route("/release/archive", web::get().to(release_archive)),
                     ),
@@ -262,6 +263,7 @@ async fn join(s: web::Data<Server>, body: web::Json<JoinRequest>) -> HttpRespons
             parent: s.app.node.to_string(),
             cert_pem: pem,
             ca_pem: s.ca.cert_pem.clone(),
+            sop_key: crate::service::sop::trusted_key_hex(&s.app).ok().flatten(),
         }),
         Err(e @ service::ServiceError::JoinTokenRefused) => {
             error(actix_web::http::StatusCode::FORBIDDEN, "sync_bad_token", e.to_string())
@@ -432,8 +434,29 @@ async fn hello(s: web::Data<Server>, req: HttpRequest, body: web::Json<Hello>) -
         p.update = h.update.clone();
         p.events_waiting = h.events_waiting;
         p.lag_seconds = h.lag_ms.map(|l| l as f64 / 1000.0);
+        if h.sop.is_some() {
+            p.sop_version = h.sop.clone();
+        }
     });
     HttpResponse::Ok().json(HelloReply { node: s.app.node.to_string(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+#[derive(Deserialize)]
+struct SopQuery {
+    #[serde(default)]
+    after: u64,
+}
+
+/// The ratified, sealed SOP versions this node holds above the child's serial, oldest first: the
+/// child checks each against the hub's key before it takes it.
+async fn sop_offer(s: web::Data<Server>, req: HttpRequest, q: web::Query<SopQuery>) -> HttpResponse {
+    if enrolled(&req).is_none() {
+        return no_certificate();
+    }
+    match crate::service::sop::signed_after(&s.app, q.after) {
+        Ok(v) => HttpResponse::Ok().json(v),
+        Err(e) => internal(e),
+    }
 }
 
 /// Whether every canary of `m` runs it past its probation, as they last told.

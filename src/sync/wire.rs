@@ -121,6 +121,9 @@ pub struct Hello {
     /// the child's update state (`update::UpdateStatus`): what runs, the last rollback
     #[serde(default)]
     pub update: Option<serde_json::Value>,
+    /// the SOP version the child runs for new cases
+    #[serde(default)]
+    pub sop: Option<String>,
 }
 
 /// A release the parent offers this child now (its cohort includes it).
@@ -149,6 +152,10 @@ pub struct JoinReply {
     pub parent: String,
     pub cert_pem: String,
     pub ca_pem: String,
+    /// the hub's SOP signing key (hex ed25519 public key): the child takes only SOP versions it
+    /// sealed (absent from a parent that predates it)
+    #[serde(default)]
+    pub sop_key: Option<String>,
 }
 
 pub fn segments_header(s: &[Segment]) -> String {

@@ -85,12 +85,12 @@ export default [
     // the demo post's accounts; the pages each role may open (Role::pages, sent in `me.pages`)
     const unit = Object.keys(LOGINS).find((u) => u.startsWith('unit.'));
     const table = [
-      ['admin', ['/admin'], '/konsol'],
-      ['operator', ['/konsol', '/pantau'], '/admin'],
-      ['pasiaga', ['/konsol', '/pantau'], '/audit'],
-      ['kasiaga', ['/konsol', '/pantau', '/admin'], '/audit'],
-      ['auditor', ['/konsol', '/pantau', '/audit'], '/admin'],
-      ...(unit ? [[unit, ['/konsol', '/pantau'], '/admin']] : []),
+      ['admin', ['/admin', '/sop'], '/konsol'],
+      ['operator', ['/konsol', '/pantau', '/sop'], '/admin'],
+      ['pasiaga', ['/konsol', '/pantau', '/sop'], '/audit'],
+      ['kasiaga', ['/konsol', '/pantau', '/admin', '/sop'], '/audit'],
+      ['auditor', ['/konsol', '/pantau', '/audit', '/sop'], '/admin'],
+      ...(unit ? [[unit, ['/konsol', '/pantau', '/sop'], '/admin']] : []),
     ];
     assert(unit, 'the demo post has a unit officer');
     for (const [user, pages, refused] of table) {

@@ -76,7 +76,7 @@ async fn a_report_goes_from_citizen_to_closure() {
     );
     for e in history {
         assert!(e["at"].as_str().unwrap().ends_with("+07:00"), "times in WIB: {e}");
-        assert_eq!(e["sop_version"], "draft-2022-12");
+        assert_eq!(e["sop_version"], "draft-2026-12");
     }
     assert_eq!(c["priority"], "high");
 }

@@ -278,15 +278,16 @@ async fn a_web_created_auditor_waits_for_a_ka_siaga() {
 #[tokio::test]
 async fn me_says_which_pages_each_role_may_open() {
     let mut node = TestNode::spawn();
-    let table: [(&str, Option<&str>, &[&str]); 8] = [
-        ("operator", None, &["konsol", "pantau"]),
-        ("pa_siaga", None, &["konsol", "pantau"]),
-        ("ka_siaga", None, &["konsol", "pantau", "admin"]),
-        ("unit_officer", Some("PLG"), &["konsol", "pantau"]),
-        ("leader", None, &["konsol", "pantau", "admin"]),
-        ("auditor", None, &["konsol", "pantau", "audit"]),
-        ("propam", None, &["konsol", "pantau"]),
-        ("tik_admin", None, &["admin"]),
+    let table: [(&str, Option<&str>, &[&str]); 9] = [
+        ("operator", None, &["konsol", "pantau", "sop"]),
+        ("pa_siaga", None, &["konsol", "pantau", "sop"]),
+        ("ka_siaga", None, &["konsol", "pantau", "admin", "sop"]),
+        ("unit_officer", Some("PLG"), &["konsol", "pantau", "sop"]),
+        ("leader", None, &["konsol", "pantau", "admin", "sop"]),
+        ("auditor", None, &["konsol", "pantau", "audit", "sop"]),
+        ("propam", None, &["konsol", "pantau", "sop"]),
+        ("tik_admin", None, &["admin", "sop"]),
+        ("legal", None, &["sop"]),
     ];
     for (role, unit, pages) in table {
         let name = format!("u.{role}");
@@ -299,7 +300,9 @@ async fn me_says_which_pages_each_role_may_open() {
         let may: Vec<&str> = me["may"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
         let takes_calls = matches!(role, "operator" | "pa_siaga" | "ka_siaga");
         assert_eq!(may.contains(&"take_call"), takes_calls, "{role}: {may:?}");
-        assert_eq!(may.contains(&"read_cases"), role != "tik_admin", "{role}: {may:?}");
+        assert_eq!(may.contains(&"read_cases"), !matches!(role, "tik_admin" | "legal"), "{role}: {may:?}");
+        assert_eq!(may.contains(&"draft_sop"), matches!(role, "ka_siaga" | "leader"), "{role}: {may:?}");
+        assert_eq!(may.contains(&"review_sop"), role == "legal", "{role}: {may:?}");
         assert_eq!(may.contains(&"manage_users"), role == "tik_admin", "{role}: {may:?}");
         assert_eq!(may.contains(&"confirm_accounts"), matches!(role, "ka_siaga" | "leader"), "{role}: {may:?}");
         assert_eq!(may.contains(&"lift_block"), role == "propam", "{role}: {may:?}");

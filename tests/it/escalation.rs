@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 async fn an_undispatched_case_climbs_the_ladder() {
     let dir = tempfile::tempdir().unwrap();
     let reference = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sop-reference.toml")).unwrap();
-    let fast = reference.replace("version = \"draft-2022-12\"", "version = \"test-fast\"").replacen(
+    let fast = reference.replace("version = \"draft-2026-12\"", "version = \"test-fast\"").replacen(
         "dispatch     = { normal = \"2h\" }",
         "dispatch     = { normal = \"2s\" }",
         1,

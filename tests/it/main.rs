@@ -23,6 +23,7 @@ mod prank;
 mod queue;
 mod session;
 mod smoke;
+mod sop_versions;
 mod stpl;
 mod support;
 mod sync;

@@ -4,7 +4,7 @@
 use crate::support::*;
 use reqwest::StatusCode;
 
-const PAGES: [&str; 6] = ["/", "/lacak", "/konsol", "/pantau", "/admin", "/audit"];
+const PAGES: [&str; 7] = ["/", "/lacak", "/konsol", "/pantau", "/admin", "/audit", "/sop"];
 
 #[tokio::test]
 async fn every_page_is_served_with_a_strict_policy_and_no_inline_code() {
@@ -56,7 +56,7 @@ async fn staff_scripts_hold_no_role_list() {
     let node = TestNode::spawn();
     let c = node.client();
     let roles = ["operator", "pa_siaga", "ka_siaga", "unit_officer", "leader", "auditor", "propam", "tik_admin"];
-    for asset in ["staff.js", "konsol.js", "pantau.js", "audit.js", "case-view.js"] {
+    for asset in ["staff.js", "konsol.js", "pantau.js", "audit.js", "case-view.js", "sop.js"] {
         let body = c.get(node.url(&format!("/assets/{asset}"))).send().await.unwrap().text().await.unwrap();
         assert!(body.contains("staffSession") || body.contains("renderCase"), "{asset} is served: {body:.80}");
         for role in roles {

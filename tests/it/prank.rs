@@ -14,7 +14,7 @@ fn node_with_short_blocks() -> (TestNode, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let reference = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sop-reference.toml")).unwrap();
     let sop = reference
-        .replace("version = \"draft-2022-12\"", "version = \"test-short-blocks\"")
+        .replace("version = \"draft-2026-12\"", "version = \"test-short-blocks\"")
         .replace("block_after = 3", "block_after = 3\nblock_for = \"3s\"");
     let sop_path = dir.path().join("sop.toml");
     std::fs::write(&sop_path, sop).unwrap();

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 pub fn fast_verify_node(demo: bool) -> (TestNode, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let reference = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sop-reference.toml")).unwrap();
-    let fast = reference.replace("version = \"draft-2022-12\"", "version = \"test-wall\"").replacen(
+    let fast = reference.replace("version = \"draft-2026-12\"", "version = \"test-wall\"").replacen(
         "verify       = { normal = \"1h\" }",
         "verify       = { normal = \"2s\" }",
         1,

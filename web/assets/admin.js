@@ -9,7 +9,7 @@ import { staffSession, may } from './staff.js';
 import { integrityButton } from './integrity.js';
 
 applyI18n();
-const ROLES = ['operator', 'pa_siaga', 'ka_siaga', 'unit_officer', 'leader', 'auditor', 'propam', 'tik_admin'];
+const ROLES = ['operator', 'pa_siaga', 'ka_siaga', 'unit_officer', 'leader', 'auditor', 'propam', 'tik_admin', 'legal'];
 for (const r of ROLES) $('#ad-role').append(el('option', { value: r, text: t(`role.${r}`) }));
 
 /** The account as people know it: user name, then pangkat, full name and NRP when set. */

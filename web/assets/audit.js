@@ -13,7 +13,8 @@ const LOG_LIMIT = 500;
 // the access-log actions a filter offers (others can still be typed into the address)
 const ACTIONS = ['login', 'login_failed', 'login_locked', 'login_pending', 'read_queue', 'read_case', 'read_reporter',
   'block_number', 'lift_block', 'user_add', 'user_passwd', 'user_disable', 'user_enable', 'user_confirm', 'verify_integrity',
-  'export_access_log', 'node_invite', 'node_new_epoch', 'release_publish_attempt', 'release_publish'];
+  'export_access_log', 'node_invite', 'node_new_epoch', 'release_publish_attempt', 'release_publish',
+  'sop_draft', 'sop_edit', 'sop_submit', 'sop_return', 'sop_approve', 'sop_ratify', 'sop_upload'];
 let page = 1;
 for (const s of ['new', 'verified', 'dispatched', 'acknowledged', 'in_progress', 'resolved', 'closed', 'rejected']) {
   $('#f-status').append(el('option', { value: s, text: t(`st.${s}`) }));

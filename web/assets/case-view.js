@@ -1,6 +1,6 @@
 // One case: facts, description, prank score, history timeline, and (in the console) the actions
 // the person's role may take now. All user text goes in as text.
-import { t, tn, errText, actorText, prankReason } from './i18n.js';
+import { t, tn, errText, actorText, prankReason, lang } from './i18n.js';
 import { el, fmtTime } from './util.js';
 import { countdown } from './countdown.js';
 
@@ -73,7 +73,37 @@ export function timeline(history) {
     el('span', { class: 'when', text: `${fmtTime(e.at)} · ${actorName(e)}${e.actor_role ? ` (${t(`role.${e.actor_role}`)})` : ''}` }),
     el('b', { text: t(`ev.${e.type}`) }),
     ...Object.entries(e.details || {}).filter(([, v]) => v !== null && v !== '' && v !== false)
-      .map(([k, v]) => el('span', { class: 'excerpt', text: `${DETAIL_LABEL[k] ? t(DETAIL_LABEL[k]) : k}: ${detailText(k, v)}` })))));
+      .map(([k, v]) => el('span', { class: 'excerpt', text: `${DETAIL_LABEL[k] ? t(DETAIL_LABEL[k]) : k}: ${detailText(k, v)}` })),
+    e.checked && e.checked.length ? el('span', { class: 'excerpt sop-ticked', text: `${t('sop.ticked')}: ${e.checked.join(', ')}` }) : null)));
+}
+
+/** An SOP text in the reader's language (English when the SOP gives one). */
+export const sopText = (x) => (lang === 'en' && x.en ? x.en : x.id);
+
+/** The step's checklist: with boxes to tick when the person acts here (the ticks go with the
+ * action that completes the step), else as a list. */
+function checklist(s, tickable) {
+  if (!s || !s.checklist.length) return null;
+  const items = s.checklist.map((x, i) => (tickable
+    ? el('li', {}, el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'sop-check', value: x.id, id: `sop-check-${i}` }), sopText(x)))
+    : el('li', { text: sopText(x) })));
+  return el('ul', { class: 'sop-checklist', id: tickable ? 'sop-ticks' : null, 'aria-label': t('sop.checklist') }, items);
+}
+
+/** "Langkah SOP": what the SOP says to do in the case's state, who acts, the deadline and the
+ * rung that follows; its checklist unless the main action above carries it. */
+function sopStep(c, list) {
+  const s = c.sop_step;
+  if (!s || (!s.instruction && !s.deadline)) return null;
+  const rung = s.next_rung && (t(`role.${s.next_rung.role}`) === `role.${s.next_rung.role}` ? s.next_rung.role : t(`role.${s.next_rung.role}`));
+  return el('section', { class: 'sop-step card', id: 'sop-step', 'aria-labelledby': 'sop-step-title' },
+    el('h3', { id: 'sop-step-title', text: `${t('sop.step')}${s.step ? `: ${t(`step.${s.step}`)}` : ''}` }),
+    s.instruction ? el('p', { class: 'sop-instruction', text: sopText(s.instruction) }) : el('p', { class: 'hint', text: t('sop.noguide') }),
+    list,
+    s.roles.length ? el('p', { class: 'hint', text: `${t('sop.roles')}: ${s.roles.map((r) => (t(`role.${r}`) === `role.${r}` ? r : t(`role.${r}`))).join(', ')}` }) : null,
+    s.deadline ? el('p', {}, `${t('c.deadline')}: ${fmtTime(s.deadline)} `, countdown(s.deadline, c.updated_at)) : null,
+    s.next_rung ? el('p', { class: 'hint', id: 'sop-next-rung', text: t('sop.next_rung', { role: rung, at: fmtTime(s.next_rung.due_at) }) }) : null,
+    el('p', { class: 'hint', text: `${t('c.sop')}: ${c.sop_version}` }));
 }
 
 /** Block the reporter's number, or lift a block, if the person may (`may` of `/api/v1/me`:
@@ -121,13 +151,18 @@ export function renderCase(box, c, { act, units = [], may = [], reporter, saved 
   const rec = c.reporter_record;
   const main = act ? mainAction(c) : null;
   const done = dispatchDone(c, units);
+  // the checklist goes with the main action when there is one (it stays in view), else in the step
+  const list = checklist(c.sop_step, !!act);
+  const step = sopStep(c, main ? null : list);
+  const ticks = () => [...box.querySelectorAll('input[name=sop-check]:checked')].map((i) => i.value);
   const parts = [
     el('h2', { id: 'case-title', tabindex: '-1', text: c.ticket }),
     el('p', { class: 'row' }, marks),
     saved ? el('p', { class: 'alert ok', role: 'status', id: 'saved', tabindex: '-1', text: saved }) : null,
     main ? el('section', { class: 'main-action', id: 'main-action', 'aria-labelledby': 'main-action-title' },
-      el('h3', { id: 'main-action-title', text: `${t('c.next')}: ${t(`a.${main}`)}` }), actionForm(main, c, act, units)) : null,
+      el('h3', { id: 'main-action-title', text: `${t('c.next')}: ${t(`a.${main}`)}` }), list, actionForm(main, c, act, units, ticks)) : null,
     done,
+    step,
     el('p', { class: 'row no-print' }, el('a', { class: 'btn secondary', href: `/stpl/${encodeURIComponent(c.ticket)}`, target: '_blank', rel: 'noopener', 'data-stpl': c.ticket, text: t('stpl.button') })),
     facts([
       ['c.reporter', el('span', {}, c.reporter_name, c.reporter_phone ? [' · ', phoneLink(c.reporter_phone)] : null)],
@@ -159,7 +194,7 @@ export function renderCase(box, c, { act, units = [], may = [], reporter, saved 
     const box2 = el('div', { class: 'actions', id: 'actions' });
     if (!c.allowed_actions.length) box2.append(el('p', { class: 'hint', text: t('c.noactions') }));
     for (const a of rest) {
-      const form = actionForm(a, c, act, units);
+      const form = actionForm(a, c, act, units, ticks);
       if (a === 'dispatch' && done) {
         box2.append(el('details', { id: 'redispatch' }, el('summary', { text: t('c.redispatch') }), form));
       } else box2.append(form);
@@ -199,7 +234,7 @@ const select = (name, options, value) => el('select', { name }, options.map(([v,
 }));
 const text = (name, required) => el('input', { type: 'text', name, required, maxlength: 2000 });
 
-function actionForm(action, c, act, units) {
+function actionForm(action, c, act, units, ticks = () => []) {
   const fields = [];
   switch (action) {
     case 'verify':
@@ -247,6 +282,9 @@ function actionForm(action, c, act, units) {
       if (v) body[f.name] = v;
       else if (f.required) { err.textContent = t('err.required'); f.focus(); return; }
     }
+    // the SOP checklist ticks go with the action that completes the step (not with a note)
+    const ticked = action === 'note' ? [] : ticks();
+    if (ticked.length) body.checked = ticked;
     button.disabled = true;
     const r = await act(body);
     button.disabled = false;

@@ -5,7 +5,7 @@
 import { t, tn, errText, applyI18n, lang } from './i18n.js';
 import { $, el, api, debounce, fieldError, fillRegencies, fmtTime, phoneOk, units } from './util.js';
 import { staffSession, may, sessionEnded, onRelogin } from './staff.js';
-import { renderCase, statusBadge, priorityBadge, badge } from './case-view.js';
+import { renderCase, statusBadge, priorityBadge, badge, sopText } from './case-view.js';
 import { countdown } from './countdown.js';
 import { soundToggle, crimeAlert } from './alert.js';
 
@@ -292,13 +292,28 @@ function priorities() {
 // "Simpan & disposisi" only for an emergency: the caller is on the line, so the report is verified
 const emergency = () => $('#ct-category').value === 'crime' && $('#ct-priority').value === 'emergency';
 const dispatchButton = () => { $('#ct-dispatch').hidden = !emergency(); };
-$('#ct-category').addEventListener('change', () => { priorities(); dispatchButton(); });
+// the SOP's intake checklist for the chosen category (what to ask the caller), from the version in force
+let sopDoc = null;
+async function intakeList() {
+  const box = $('#ct-intake');
+  if (!sopDoc) {
+    const r = await api('/api/v1/sop', { background: true });
+    if (!r.ok) return;
+    sopDoc = r.data.document;
+  }
+  const cat = sopDoc.categories.find((c) => c.id === $('#ct-category').value);
+  const items = cat ? cat.intake : [];
+  box.hidden = !items.length;
+  box.replaceChildren(el('h3', { text: t('sop.intake') }), el('ul', {}, items.map((x) => el('li', { text: sopText(x) }))));
+}
+$('#ct-category').addEventListener('change', () => { priorities(); dispatchButton(); intakeList(); });
 $('#ct-priority').addEventListener('change', dispatchButton);
 function openCall() {
   if (!me || !may(me, 'take_call')) return;
   $('#call-form').reset();
   priorities();
   dispatchButton();
+  intakeList();
   $('#ct-error').hidden = true;
   delete $('#call-form').dataset.tried;
   for (const id of Object.values(CT_FIELDS)) fieldError(id, '');

@@ -103,7 +103,8 @@ async function loadSync() {
     el('span', { class: p.connected ? 'up' : 'down', text: `${name(p.node)} ${p.connected ? '●' : '○'}` }),
     ` ${p.connected ? t('b.connected') : `${t('b.disconnected')} · ${fmtTime(p.last_contact)}`}`,
     p.events_waiting ? ` · ${t('b.backlog')} ${p.events_waiting}` : '',
-    p.update && p.update.on_probation ? ` · ${t('b.probation')}` : ''))));
+    p.update && p.update.on_probation ? ` · ${t('b.probation')}` : '',
+    p.sop_version ? el('span', { class: 'sop-version', text: ` · SOP ${p.sop_version}` }) : ''))));
 }
 
 function live() {
