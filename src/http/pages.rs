@@ -19,6 +19,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("/pantau", "pantau.html"),
     ("/admin", "admin.html"),
     ("/audit", "audit.html"),
+    ("/rekap", "rekap.html"),
 ];
 
 /// Registers the pages and `/assets/{file}`.

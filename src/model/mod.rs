@@ -8,6 +8,7 @@ pub mod event;
 pub mod ids;
 pub mod photo;
 pub mod prank;
+pub mod recap;
 pub mod report;
 pub mod role;
 pub mod sop;

@@ -46,6 +46,10 @@ pub enum Action {
     BlockNumber,
     /// lift a block before its time (Propam reviews every block)
     LiftBlock,
+    /// the recaps (alat ukur): SOP compliance figures per period
+    ReadRecaps,
+    /// the recaps' figures per duty officer
+    ReadOfficerRecaps,
 }
 
 impl Role {
@@ -86,7 +90,7 @@ impl Role {
             Operator => matches!(action, ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note),
             PaSiaga => matches!(
                 action,
-                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note | BlockNumber
+                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note | BlockNumber | ReadRecaps
             ),
             KaSiaga => matches!(
                 action,
@@ -100,11 +104,24 @@ impl Role {
                     | Note
                     | ConfirmAccounts
                     | BlockNumber
+                    | ReadRecaps
+                    | ReadOfficerRecaps
             ),
-            UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note),
-            Leader => matches!(action, ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts | BlockNumber),
-            Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog),
-            Propam => matches!(action, ReadCases | Note | BlockNumber | LiftBlock),
+            UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note | ReadRecaps),
+            Leader => matches!(
+                action,
+                ReadCases
+                    | Dispatch
+                    | Close
+                    | Reopen
+                    | Note
+                    | ConfirmAccounts
+                    | BlockNumber
+                    | ReadRecaps
+                    | ReadOfficerRecaps
+            ),
+            Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog | ReadRecaps | ReadOfficerRecaps),
+            Propam => matches!(action, ReadCases | Note | BlockNumber | LiftBlock | ReadRecaps | ReadOfficerRecaps),
             TikAdmin => matches!(action, ManageUsers | VerifyIntegrity),
         }
     }
@@ -121,7 +138,7 @@ impl Role {
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 19] = [
         Self::ReadCases,
         Self::TakeCall,
         Self::Verify,
@@ -139,6 +156,8 @@ impl Action {
         Self::ReadAccessLog,
         Self::BlockNumber,
         Self::LiftBlock,
+        Self::ReadRecaps,
+        Self::ReadOfficerRecaps,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -159,6 +178,8 @@ impl Action {
             Self::ReadAccessLog => "read_access_log",
             Self::BlockNumber => "block_number",
             Self::LiftBlock => "lift_block",
+            Self::ReadRecaps => "read_recaps",
+            Self::ReadOfficerRecaps => "read_officer_recaps",
         }
     }
 }
@@ -175,16 +196,19 @@ pub enum Page {
     Audit,
     /// accounts, and the accounts waiting for a confirmation
     Admin,
+    /// the recaps (alat ukur)
+    Rekap,
 }
 
 impl Page {
-    pub const ALL: [Page; 4] = [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin];
+    pub const ALL: [Page; 5] = [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin, Self::Rekap];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Konsol => "konsol",
             Self::Pantau => "pantau",
             Self::Audit => "audit",
             Self::Admin => "admin",
+            Self::Rekap => "rekap",
         }
     }
     /// Whether the page has something for `role`: what it shows is what the role may read or do.
@@ -193,6 +217,7 @@ impl Page {
             Self::Konsol | Self::Pantau => role.may(Action::ReadCases),
             Self::Audit => role.may(Action::ReadAccessLog),
             Self::Admin => role.may(Action::ManageUsers) || role.may(Action::ConfirmAccounts),
+            Self::Rekap => role.may(Action::ReadRecaps),
         }
     }
 }
@@ -224,12 +249,12 @@ mod tests {
         use Page::*;
         let table: [(Role, &[Page]); 8] = [
             (Role::Operator, &[Konsol, Pantau]),
-            (Role::PaSiaga, &[Konsol, Pantau]),
-            (Role::KaSiaga, &[Konsol, Pantau, Admin]),
-            (Role::UnitOfficer, &[Konsol, Pantau]),
-            (Role::Leader, &[Konsol, Pantau, Admin]),
-            (Role::Auditor, &[Konsol, Pantau, Audit]),
-            (Role::Propam, &[Konsol, Pantau]),
+            (Role::PaSiaga, &[Konsol, Pantau, Rekap]),
+            (Role::KaSiaga, &[Konsol, Pantau, Admin, Rekap]),
+            (Role::UnitOfficer, &[Konsol, Pantau, Rekap]),
+            (Role::Leader, &[Konsol, Pantau, Admin, Rekap]),
+            (Role::Auditor, &[Konsol, Pantau, Audit, Rekap]),
+            (Role::Propam, &[Konsol, Pantau, Rekap]),
             (Role::TikAdmin, &[Admin]),
         ];
         for (role, want) in table {

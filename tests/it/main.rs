@@ -20,6 +20,7 @@ mod pages;
 mod photos;
 mod prank;
 mod queue;
+mod rekap;
 mod session;
 mod smoke;
 mod stpl;
