@@ -23,7 +23,8 @@ const PASSWORD: &str = "bench-leader-password-1";
 /// 2026-01-01 00:00 WIB
 const YEAR_START: u64 = 1_767_200_400_000;
 const DAY: u64 = 86_400_000;
-const REGENCIES: [&str; 4] = ["Kota Palembang", "Kabupaten Ogan Komering Ilir", "Kabupaten Banyuasin", "Kota Prabumulih"];
+const REGENCIES: [&str; 4] =
+    ["Kota Palembang", "Kabupaten Ogan Komering Ilir", "Kabupaten Banyuasin", "Kota Prabumulih"];
 const CATS: [Category; 4] = [Category::Crime, Category::Information, Category::Feedback, Category::Appreciation];
 
 fn median(mut v: Vec<Duration>) -> f64 {
@@ -199,10 +200,20 @@ fn main() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let _ = child.wait();
     println!("rekap bench: {cases} cases, {events} events seeded through the store in {seed_s:.1} s");
-    println!("store: {:.1} MiB on disk; recap rows: {rows} entries, {:.1} MiB of keys and values ({:.0} B per case)",
-        store_bytes as f64 / 1048576.0, recap_bytes as f64 / 1048576.0, recap_bytes as f64 / rows.max(1) as f64);
+    println!(
+        "store: {:.1} MiB on disk; recap rows: {rows} entries, {:.1} MiB of keys and values ({:.0} B per case)",
+        store_bytes as f64 / 1048576.0,
+        recap_bytes as f64 / 1048576.0,
+        recap_bytes as f64 / rows.max(1) as f64
+    );
     for (what, s, size, received) in rows_out {
-        let target = if what.starts_with("month") { " (target <= 1 s)" } else if what == "year, JSON" { " (target <= 3 s)" } else { "" };
+        let target = if what.starts_with("month") {
+            " (target <= 1 s)"
+        } else if what == "year, JSON" {
+            " (target <= 3 s)"
+        } else {
+            ""
+        };
         let rec = if received > 0 { format!(", {received} cases") } else { String::new() };
         println!("{what:>22}: {s:.3} s{target}, {size} bytes{rec}");
     }

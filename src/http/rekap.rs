@@ -148,7 +148,10 @@ pub fn recap_out(node: &str, v: &RecapView, now: crate::model::Millis, tickets: 
             .recap
             .groups
             .iter()
-            .map(|(k, f)| GroupOut { key: dims.iter().cloned().zip(k.iter().cloned()).collect(), figures: figures_out(f) })
+            .map(|(k, f)| GroupOut {
+                key: dims.iter().cloned().zip(k.iter().cloned()).collect(),
+                figures: figures_out(f),
+            })
             .collect(),
         officers: v.officers.then(|| {
             v.recap

@@ -501,7 +501,8 @@ mod tests {
         let a = fact(&[(State::New, 0, ""), (State::Verified, 5 * m, "op"), (State::Dispatched, 17 * m, "op")], dl);
         // still new at the end, 30 minutes old: overdue
         let b = fact(&[(State::New, m, "")], dl);
-        let q = Query { from: Millis(0), to: Millis(60 * m), now: Millis(31 * m), officers: true, ..Default::default() };
+        let q =
+            Query { from: Millis(0), to: Millis(60 * m), now: Millis(31 * m), officers: true, ..Default::default() };
         let r = compute([&a, &b], &q);
         let s = &r.total.steps;
         assert_eq!((s[0].done, s[0].within, s[0].overdue), (1, 1, 1));

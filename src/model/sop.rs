@@ -316,7 +316,9 @@ impl Sop {
                 .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
                 .filter(|(h, m)| *h < 24 && *m < 60 && sh.start.len() == 5)
                 .map(|(h, m)| h * 60 + m)
-                .ok_or_else(|| invalid(format!("shift {:?}: start {:?} is not a time like 07:00", sh.name, sh.start)))?;
+                .ok_or_else(|| {
+                    invalid(format!("shift {:?}: start {:?} is not a time like 07:00", sh.name, sh.start))
+                })?;
             if sh.name.trim().is_empty() || shifts.iter().any(|x: &super::recap::Shift| x.name == sh.name) {
                 return Err(invalid(format!("shift names must be distinct and not empty: {:?}", sh.name)));
             }

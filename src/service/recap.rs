@@ -80,7 +80,9 @@ pub fn recap(app: &App, staff: &Staff, ask: &Ask, now: Millis) -> Result<RecapVi
     let (from, to) = match (&ask.shift, &ask.from, &ask.to) {
         (Some(shift), _, _) => {
             let day = match &ask.date {
-                Some(d) => day_start(d).ok_or_else(|| ServiceError::BadPeriod(format!("date {d:?}: use YYYY-MM-DD")))?,
+                Some(d) => {
+                    day_start(d).ok_or_else(|| ServiceError::BadPeriod(format!("date {d:?}: use YYYY-MM-DD")))?
+                }
                 None => midnight_of(now),
             };
             shift_range(&app.sop.shifts, shift, day)

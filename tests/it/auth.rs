@@ -280,12 +280,12 @@ async fn me_says_which_pages_each_role_may_open() {
     let mut node = TestNode::spawn();
     let table: [(&str, Option<&str>, &[&str]); 8] = [
         ("operator", None, &["konsol", "pantau"]),
-        ("pa_siaga", None, &["konsol", "pantau"]),
-        ("ka_siaga", None, &["konsol", "pantau", "admin"]),
-        ("unit_officer", Some("PLG"), &["konsol", "pantau"]),
-        ("leader", None, &["konsol", "pantau", "admin"]),
-        ("auditor", None, &["konsol", "pantau", "audit"]),
-        ("propam", None, &["konsol", "pantau"]),
+        ("pa_siaga", None, &["konsol", "pantau", "rekap"]),
+        ("ka_siaga", None, &["konsol", "pantau", "admin", "rekap"]),
+        ("unit_officer", Some("PLG"), &["konsol", "pantau", "rekap"]),
+        ("leader", None, &["konsol", "pantau", "admin", "rekap"]),
+        ("auditor", None, &["konsol", "pantau", "audit", "rekap"]),
+        ("propam", None, &["konsol", "pantau", "rekap"]),
         ("tik_admin", None, &["admin"]),
     ];
     for (role, unit, pages) in table {
