@@ -268,19 +268,20 @@ pub fn percentile(sorted: &[u64], p: u64) -> Option<u64> {
     sorted.get(rank as usize - 1).copied()
 }
 
-#[derive(Default)]
 struct Acc {
     f: Figures,
     durations: [Vec<u64>; 5],
 }
 
-impl Acc {
-    fn new() -> Acc {
-        let mut a = Acc::default();
-        a.f.steps = Step::ALL.iter().map(|s| StepFigures { step: Some(*s), ..Default::default() }).collect();
-        a
+impl Default for Acc {
+    /// Empty figures with a row per step.
+    fn default() -> Acc {
+        let steps = Step::ALL.iter().map(|s| StepFigures { step: Some(*s), ..Default::default() }).collect();
+        Acc { f: Figures { steps, ..Default::default() }, durations: Default::default() }
     }
+}
 
+impl Acc {
     fn finish(mut self) -> Figures {
         for (i, d) in self.durations.iter_mut().enumerate() {
             d.sort_unstable();
@@ -390,7 +391,7 @@ fn add(a: &mut Acc, c: &Contribution) {
 /// are skipped).
 pub fn compute<'a>(facts: impl IntoIterator<Item = &'a Fact>, q: &Query) -> Recap {
     let end = q.end();
-    let mut total = Acc::new();
+    let mut total = Acc::default();
     let mut groups: BTreeMap<Vec<String>, Acc> = BTreeMap::new();
     let mut officers: BTreeMap<String, (std::collections::BTreeSet<String>, [Vec<u64>; 5])> = BTreeMap::new();
     let mut tickets = Vec::new();
@@ -399,7 +400,7 @@ pub fn compute<'a>(facts: impl IntoIterator<Item = &'a Fact>, q: &Query) -> Reca
         add(&mut total, &c);
         if !q.group_by.is_empty() {
             let key: Vec<String> = q.group_by.iter().map(|d| f.dim(*d)).collect();
-            add(groups.entry(key).or_insert_with(Acc::new), &c);
+            add(groups.entry(key).or_default(), &c);
         }
         if q.officers {
             for (i, d, _, by) in c.done.iter().filter(|x| !x.3.is_empty()) {
@@ -512,11 +513,12 @@ mod tests {
         assert_eq!(r.total.by_state.get("new"), Some(&1));
         assert_eq!(r.officers[0].user, "op");
         assert_eq!(r.officers[0].steps[1], (1, Some(12 * m), Some(12 * m)));
-        // the same cases seen at 16 minutes: the dispatch had not happened yet
-        let q = Query { now: Millis(16 * m), ..q };
-        let r = compute([&a, &b], &q);
+        // seen at 14 minutes the dispatch (due at 15) is not yet due; at 16 it is overdue
+        let r = compute([&a, &b], &Query { now: Millis(14 * m), ..q.clone() });
         assert_eq!(r.total.by_state.get("verified"), Some(&1));
-        assert_eq!(r.total.steps[1].not_yet, 1);
+        assert_eq!((r.total.steps[1].not_yet, r.total.steps[1].overdue), (1, 0));
+        let r = compute([&a, &b], &Query { now: Millis(16 * m), ..q });
+        assert_eq!((r.total.steps[1].not_yet, r.total.steps[1].overdue), (0, 1));
     }
 
     #[test]
