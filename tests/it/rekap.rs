@@ -362,6 +362,17 @@ async fn a_scripted_shift_gives_the_hand_computed_figures_in_json_csv_and_xlsx()
         let (s, v) = who.get(&format!("/api/v1/rekap?{q}")).await;
         assert_eq!((s, v["code"].as_str().unwrap_or("")), (status, code), "{q}: {v}");
     }
+    // /metrics: today's step compliance per unit (PLG holds A, B, H: verify 10 and 1 min on time,
+    // 20 late -> 2/3; the cases with no unit: D, E, G on time, C late, F overdue -> 3/5)
+    let text = node.client().get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let gauge = |unit: &str, step: &str| -> f64 {
+        let prefix = format!("banpol_step_within_deadline_ratio{{unit=\"{unit}\",step=\"{step}\"}} ");
+        let line = text.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("{prefix}: {text}"));
+        line[prefix.len()..].parse().unwrap()
+    };
+    assert!((gauge("PLG", "verify") - 2.0 / 3.0).abs() < 1e-9);
+    assert!((gauge("none", "verify") - 0.6).abs() < 1e-9);
+    assert!((gauge("PLG", "acknowledge") - 1.0 / 3.0).abs() < 1e-9);
     let admin = node.login("tik").await;
     let (s, v) = admin.get("/api/v1/rekap").await;
     assert_eq!((s, v["code"].as_str().unwrap()), (StatusCode::FORBIDDEN, "role_may_not"), "tik_admin: {v}");
