@@ -1,6 +1,7 @@
-//! A year at the hub for the recaps (issue 15): seeds `BENCH_CASES` (200,000) cases with five
-//! events each (reported, verified, dispatched, acknowledged, progressed: 1,000,000 events) over
-//! 365 days straight through the store's write path (the same staged writes the node makes, so
+//! A year at the hub for the recaps (issue 15): seeds `BENCH_CASES` (200,000) cases with six
+//! events each (reported, verified, dispatched, acknowledged, progressed, resolved: 1,200,000
+//! events; resolved, so the scheduler has nothing to escalate while the figures are timed) over
+//! the 365 days before 2026-11-01 WIB straight through the store's write path (the same staged writes the node makes, so
 //! the recap rows are kept as the events are), then starts the built binary on that store and
 //! times over HTTPS: a month's recap, a year's, the year's CSV and XLSX exports (median of 3),
 //! and prints the store's size and the recap rows' share of it.
@@ -20,8 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "bench-leader-password-1";
-/// 2026-01-01 00:00 WIB
-const YEAR_START: u64 = 1_767_200_400_000;
+/// 2025-11-01 00:00 WIB
+const YEAR_START: u64 = 1_761_930_000_000;
 const DAY: u64 = 86_400_000;
 const REGENCIES: [&str; 4] =
     ["Kota Palembang", "Kabupaten Ogan Komering Ilir", "Kabupaten Banyuasin", "Kota Prabumulih"];
@@ -92,7 +93,7 @@ fn seed(data: &std::path::Path, cases: u64) -> (f64, u64, (u64, u64)) {
             })
             .unwrap();
         events += 1;
-        let later: [(u64, EventKind, &str); 4] = [
+        let later: [(u64, EventKind, &str); 5] = [
             (
                 (5 + i % 20) * 60_000,
                 EventKind::Verified { method: "callback_confirmed".into(), priority: Priority::Normal },
@@ -109,6 +110,7 @@ fn seed(data: &std::path::Path, cases: u64) -> (f64, u64, (u64, u64)) {
                 EventKind::Progressed { note: "ditindaklanjuti".into(), public: false },
                 "unit1",
             ),
+            ((900 + i % 3000) * 60_000, EventKind::Resolved { summary: "selesai".into() }, "unit1"),
         ];
         let mut last = None;
         for (off, kind, who) in later {
@@ -175,9 +177,9 @@ fn main() {
         assert_eq!(r.status(), 200);
         for (what, q) in [
             ("month (June), JSON", "from=2026-06-01&to=2026-06-30&group_by=category"),
-            ("year, JSON", "from=2026-01-01&to=2026-12-31&group_by=category"),
-            ("year, CSV", "from=2026-01-01&to=2026-12-31&group_by=regency&format=csv"),
-            ("year, XLSX", "from=2026-01-01&to=2026-12-31&group_by=regency&format=xlsx"),
+            ("year, JSON", "from=2025-11-01&to=2026-10-31&group_by=category"),
+            ("year, CSV", "from=2025-11-01&to=2026-10-31&group_by=regency&format=csv"),
+            ("year, XLSX", "from=2025-11-01&to=2026-10-31&group_by=regency&format=xlsx"),
         ] {
             let mut times = Vec::new();
             let mut size = 0;
