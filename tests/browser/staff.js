@@ -87,10 +87,10 @@ export default [
     const table = [
       ['admin', ['/admin'], '/konsol'],
       ['operator', ['/konsol', '/pantau'], '/admin'],
-      ['pasiaga', ['/konsol', '/pantau'], '/audit'],
-      ['kasiaga', ['/konsol', '/pantau', '/admin'], '/audit'],
-      ['auditor', ['/konsol', '/pantau', '/audit'], '/admin'],
-      ...(unit ? [[unit, ['/konsol', '/pantau'], '/admin']] : []),
+      ['pasiaga', ['/konsol', '/pantau', '/rekap'], '/audit'],
+      ['kasiaga', ['/konsol', '/pantau', '/admin', '/rekap'], '/audit'],
+      ['auditor', ['/konsol', '/pantau', '/audit', '/rekap'], '/admin'],
+      ...(unit ? [[unit, ['/konsol', '/pantau', '/rekap'], '/admin']] : []),
     ];
     assert(unit, 'the demo post has a unit officer');
     for (const [user, pages, refused] of table) {
