@@ -210,9 +210,19 @@ pub mod test_clock {
         let _ = FILE.set(path);
     }
 
+    /// the last time read: a file caught mid-rewrite does not send the clock back to real time
+    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
     pub(super) fn read() -> Option<Millis> {
-        let text = std::fs::read_to_string(FILE.get()?).ok()?;
-        text.trim().parse().ok().map(Millis)
+        use std::sync::atomic::Ordering;
+        let file = FILE.get()?;
+        match std::fs::read_to_string(file).ok().and_then(|t| t.trim().parse::<u64>().ok()) {
+            Some(ms) => {
+                LAST.store(ms, Ordering::Relaxed);
+                Some(Millis(ms))
+            }
+            None => Some(Millis(LAST.load(Ordering::Relaxed))).filter(|m| m.0 > 0),
+        }
     }
 }
 

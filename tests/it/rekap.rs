@@ -13,8 +13,11 @@ const MIN: u64 = 60_000;
 
 struct Clock(PathBuf);
 impl Clock {
+    /// Moves the clock (written beside, then renamed: the node never reads a half-written file).
     fn set(&self, minutes: u64) {
-        std::fs::write(&self.0, (T0 + minutes * MIN).to_string()).unwrap();
+        let next = self.0.with_extension("next");
+        std::fs::write(&next, (T0 + minutes * MIN).to_string()).unwrap();
+        std::fs::rename(&next, &self.0).unwrap();
     }
 }
 
