@@ -62,6 +62,10 @@ pub struct Supervision {
     /// variable exists only in `test-hooks` builds (`update::TrustedKeys::load`)
     #[cfg(feature = "test-hooks")]
     pub test_trusted_keys: Option<String>,
+    /// `BANPOL_TEST_CLOCK`: a file holding the unix milliseconds `service::now()` answers (a
+    /// frozen clock the recap tests move); exists only in `test-hooks` builds
+    #[cfg(feature = "test-hooks")]
+    pub test_clock: Option<PathBuf>,
 }
 
 impl Supervision {
@@ -71,6 +75,8 @@ impl Supervision {
             probation: self.probation.or(low.probation),
             #[cfg(feature = "test-hooks")]
             test_trusted_keys: self.test_trusted_keys.or(low.test_trusted_keys),
+            #[cfg(feature = "test-hooks")]
+            test_clock: self.test_clock.or(low.test_clock),
         }
     }
 }
@@ -259,6 +265,8 @@ impl Layer {
                 // used by `update::TrustedKeys::load`; exists only in test builds
                 #[cfg(feature = "test-hooks")]
                 "TEST_TRUSTED_KEY" => l.supervision.test_trusted_keys = Some(v),
+                #[cfg(feature = "test-hooks")]
+                "TEST_CLOCK" => l.supervision.test_clock = Some(v.into()),
                 "NODE_CODE" => l.node_code = Some(v),
                 "DATA_DIR" => l.data_dir = Some(v.into()),
                 "LISTEN" => l.listen = Some(v.split(',').map(|s| s.trim().to_owned()).collect()),

@@ -111,6 +111,11 @@ impl Node {
     /// and the admin socket, serves HTTPS and sync, and proves itself when on probation.
     async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Node> {
         prepare_data_dir(&config.data_dir)?;
+        #[cfg(feature = "test-hooks")]
+        if let Some(f) = &config.supervision.test_clock {
+            tracing::warn!(file = %f.display(), "test clock: time is read from a file (test build)");
+            service::test_clock::set(f.clone());
+        }
         let app = Arc::new(App::open(&config).context("while opening the node")?);
         let has_upstream = config.upstream.is_some() || config::joined(&config.data_dir);
         let first = service::demo::first_start(&app, config.demo).await.context("while preparing first start")?;

@@ -84,8 +84,15 @@ pub const UPDATE_REJECTED: Metric =
 pub const UPDATE_LAST_ROLLBACK: Metric =
     metric("banpol_update_last_rollback_timestamp_seconds", Gauge, &[], "when the last rollback happened (0: never)");
 
+pub const STEP_WITHIN_SHARE: Metric = metric(
+    "banpol_step_within_deadline_ratio",
+    Gauge,
+    &["unit", "step"],
+    "today's (WIB) reports: share of each SOP step done within its deadline, per unit (recap definitions)",
+);
+
 /// Every metric this node exposes.
-pub const ALL: [&Metric; 14] = [
+pub const ALL: [&Metric; 15] = [
     &HTTP_REQUESTS,
     &HTTP_DURATION,
     &ESCALATIONS,
@@ -100,6 +107,7 @@ pub const ALL: [&Metric; 14] = [
     &UPDATE_ON_PROBATION,
     &UPDATE_REJECTED,
     &UPDATE_LAST_ROLLBACK,
+    &STEP_WITHIN_SHARE,
 ];
 
 /// Latency histogram bucket bounds, in seconds.

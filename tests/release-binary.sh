@@ -18,6 +18,11 @@ for cmd in check-config serve; do
         echo "FAIL: '$cmd' with BANPOL_TEST_TRUSTED_KEY: exit $rc, said: $out"; fail=1
     fi
 done
+# nor the frozen test clock of the recap tests
+out="$(BANPOL_TEST_CLOCK=/dev/null timeout 20 "$bin" --data-dir "$dir/d" --node-code PLG check-config 2>&1)"; rc=$?
+if [ "$rc" -eq 0 ] || ! grep -q "unknown setting BANPOL_TEST_CLOCK" <<<"$out"; then
+    echo "FAIL: check-config with BANPOL_TEST_CLOCK: exit $rc, said: $out"; fail=1
+fi
 # and the variable's name is not even in the executable
 if grep -q "BANPOL_TEST_TRUSTED_KEY" "$bin"; then
     echo "FAIL: the release binary contains BANPOL_TEST_TRUSTED_KEY"; fail=1

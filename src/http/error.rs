@@ -195,6 +195,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::DuplicateOfDuplicate { .. } => {
                 ApiError::new(S::CONFLICT, "duplicate_of_duplicate", e.to_string())
             }
+            ServiceError::BadPeriod(_) => ApiError::field("bad_period", "from", e.to_string()),
+            ServiceError::PeriodInverted => ApiError::field("period_inverted", "to", e.to_string()),
+            ServiceError::PeriodTooLong { .. } => ApiError::field("period_too_long", "to", e.to_string()),
+            ServiceError::UnknownGroup(_) => ApiError::field("unknown_group", "group_by", e.to_string()),
+            ServiceError::OtherUnit(_) => ApiError::new(S::FORBIDDEN, "other_unit", e.to_string()),
             ServiceError::FeedRefused(_) => ApiError::new(S::CONFLICT, "feed_refused", e.to_string()),
             ServiceError::ChainBroken(_) => ApiError::new(S::CONFLICT, "chain_broken", e.to_string()),
             ServiceError::Crashed(_) => ApiError::internal(&e),

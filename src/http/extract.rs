@@ -78,6 +78,14 @@ impl Policy for Integrity {
     }
 }
 
+/// Roles that read the recaps (not operator, not tik_admin).
+pub struct ReadRecaps;
+impl Policy for ReadRecaps {
+    fn allows(r: Role) -> bool {
+        r.may(Action::ReadRecaps)
+    }
+}
+
 /// Roles that read the access log (auditor).
 pub struct AccessLog;
 impl Policy for AccessLog {

@@ -10,6 +10,7 @@ pub mod multipart;
 pub mod open311;
 pub mod origin;
 pub mod pages;
+pub mod rekap;
 pub mod routes;
 
 use crate::service::App;
@@ -130,6 +131,7 @@ pub fn configure(
             )
             .service(web::resource("/api/v1/blocklist").route(web::get().to(blocklist)).default_service(na()))
             .service(web::resource("/api/v1/stats/prank").route(web::get().to(prank_figures)).default_service(na()))
+            .service(web::resource("/api/v1/rekap").route(web::get().to(rekap)).default_service(na()))
             .service(
                 web::resource("/webhooks/whatsapp")
                     .route(web::get().to(whatsapp_verify))

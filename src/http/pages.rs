@@ -20,6 +20,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("/admin", "admin.html"),
     ("/audit", "audit.html"),
     ("/sop", "sop.html"),
+    ("/rekap", "rekap.html"),
 ];
 
 /// Registers the pages and `/assets/{file}`.

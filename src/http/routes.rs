@@ -4,7 +4,7 @@ use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
     client_addr, declared_length, read_limited, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody,
-    Passive, ReadCases, ReleaseSlot, RunNode, TrackGate, EXPIRES_IN_HEADER, SESSION_COOKIE,
+    Passive, ReadCases, ReadRecaps, ReleaseSlot, RunNode, TrackGate, EXPIRES_IN_HEADER, SESSION_COOKIE,
 };
 use super::multipart::ReportBody;
 use crate::channel::whatsapp::WhatsApp;
@@ -610,6 +610,95 @@ pub async fn prank_figures(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RekapQuery {
+    /// `YYYY-MM-DD` (WIB day) or `YYYY-MM-DDTHH:MM` (WIB); with `to`. Neither: today.
+    pub from: Option<String>,
+    /// as `from`; a day is included whole; at most 400 days after `from`
+    pub to: Option<String>,
+    /// a shift of the SOP (e.g. `Pagi`), on `date` (default today), instead of from/to
+    pub shift: Option<String>,
+    pub date: Option<String>,
+    /// comma-separated: node, unit, category, priority, channel, regency
+    pub group_by: Option<String>,
+    pub node: Option<String>,
+    pub unit: Option<String>,
+    pub category: Option<String>,
+    pub priority: Option<String>,
+    pub channel: Option<String>,
+    pub regency: Option<String>,
+    /// json (default), csv or xlsx
+    pub format: Option<String>,
+    /// csv only: `;` (Indonesian Excel) instead of `,`
+    pub sep: Option<String>,
+    /// json only: list the tickets behind the figures (drill-down)
+    pub tickets: Option<bool>,
+}
+
+/// SOP compliance figures (alat ukur) for a period: reports received in it, followed to its end;
+/// grouped and filtered by node, unit, category, priority, channel, regency. As JSON, CSV (UTF-8
+/// with BOM) or XLSX. The definitions are in the answer (`definitions`).
+#[utoipa::path(get, path = "/api/v1/rekap", params(RekapQuery),
+    responses((status = 200, body = super::rekap::RecapOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rekap(app: web::Data<App>, who: Authed<ReadRecaps>, req: HttpRequest) -> Result<HttpResponse> {
+    let q = web::Query::<RekapQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")))?
+        .into_inner();
+    let format = q.format.clone().unwrap_or_else(|| "json".into());
+    if !["json", "csv", "xlsx"].contains(&format.as_str()) {
+        return Err(ApiError::field("unknown_format", "format", format!("format {format:?}: use json, csv or xlsx")));
+    }
+    let semicolon = match q.sep.as_deref() {
+        None | Some("") | Some(",") | Some("comma") => false,
+        Some(";") | Some("semicolon") => true,
+        Some(s) => return Err(ApiError::field("invalid_field", "sep", format!("sep {s:?}: use , or ;"))),
+    };
+    let filter = [
+        ("node", &q.node),
+        ("unit", &q.unit),
+        ("category", &q.category),
+        ("priority", &q.priority),
+        ("channel", &q.channel),
+        ("regency", &q.regency),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.clone().map(|v| (k.to_owned(), v)))
+    .collect();
+    let ask = crate::service::recap::Ask {
+        from: q.from.clone(),
+        to: q.to.clone(),
+        shift: q.shift.clone(),
+        date: q.date.clone(),
+        group_by: q.group_by.clone(),
+        filter,
+    };
+    let n = now();
+    let app2 = app.clone();
+    let v = web::block(move || crate::service::recap::recap(&app2, &who.staff, &ask, n))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    let name = format!("rekap-{}-{}", app.node, v.from.yymmdd(crate::model::time::WIB));
+    let resp = |ctype: &str, ext: &str| {
+        let mut r = HttpResponse::Ok();
+        r.insert_header(("Cache-Control", "no-store"))
+            .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.{ext}\"")))
+            .content_type(ctype.to_owned());
+        r
+    };
+    Ok(match format.as_str() {
+        "csv" => resp("text/csv; charset=utf-8", "csv").body(super::rekap::csv(&v, semicolon)),
+        "xlsx" => resp("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+            .body(super::rekap::xlsx(&v, app.node.as_str(), n).map_err(|e| ApiError::internal(&e))?),
+        _ => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(super::rekap::recap_out(
+            app.node.as_str(),
+            &v,
+            n,
+            q.tickets.unwrap_or(false),
+        )),
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct LimitQuery {
     /// how many entries, newest first (1-1000, default 200)
     pub limit: Option<usize>,
@@ -1042,6 +1131,7 @@ pub async fn whatsapp_outbox(
         lift_block,
         blocklist,
         prank_figures,
+        rekap,
         whatsapp_verify,
         whatsapp_receive,
         whatsapp_outbox,

@@ -79,6 +79,9 @@ pub struct Case {
     /// (sync feeds them its events)
     #[serde(default)]
     pub holders: Vec<NodeCode>,
+    /// state entries, verification and escalations with their times, for recaps
+    #[serde(default)]
+    pub trail: super::recap::Trail,
 }
 
 /// How a report was verified (DESIGN §7): recorded on every verification. `caller_on_line`: the
@@ -169,6 +172,10 @@ impl Case {
             duplicates: Vec::new(),
             attachments: r.attachments.clone(),
             holders: vec![ev.id.origin.clone()],
+            trail: super::recap::Trail {
+                entries: vec![(State::New, at, super::recap::actor_user(&ev.actor))],
+                ..Default::default()
+            },
         })
     }
 
@@ -203,13 +210,19 @@ impl Case {
                 );
             }
             match transition(self.state, action) {
-                Ok(next) => self.enter(next, at),
+                Ok(next) => {
+                    if next != self.state {
+                        self.trail.entries.push((next, at, super::recap::actor_user(&ev.actor)));
+                    }
+                    self.enter(next, at)
+                }
                 Err(e) => return self.conflict(ev, e.to_string()),
             }
         }
         match &ev.kind {
             EventKind::Reported(_) => self.conflict(ev, "a second report event for the same ticket".into()),
             EventKind::Verified { method, priority } => {
+                self.trail.verified_at.get_or_insert(at);
                 self.verification = Some(method.clone());
                 self.priority = *priority;
             }
@@ -245,6 +258,7 @@ impl Case {
                     self.escalation_rung = *rung;
                 }
                 self.escalations_total += 1;
+                self.trail.escalations.push((*rung, at));
             }
             EventKind::Acknowledged { .. }
             | EventKind::Progressed { .. }

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod open311;
 pub mod photo;
 pub mod prank;
+pub mod recap;
 pub mod report;
 pub mod role;
 pub mod sop;

@@ -55,6 +55,10 @@ pub enum Action {
     ReviewSop,
     /// ratify an approved SOP version (a leader whose account is marked as ratifier)
     RatifySop,
+    /// the recaps (alat ukur): SOP compliance figures per period
+    ReadRecaps,
+    /// the recaps' figures per duty officer
+    ReadOfficerRecaps,
 }
 
 impl Role {
@@ -97,7 +101,7 @@ impl Role {
             Operator => matches!(action, ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note),
             PaSiaga => matches!(
                 action,
-                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note | BlockNumber
+                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note | BlockNumber | ReadRecaps
             ),
             KaSiaga => matches!(
                 action,
@@ -112,14 +116,26 @@ impl Role {
                     | ConfirmAccounts
                     | BlockNumber
                     | DraftSop
+                    | ReadRecaps
+                    | ReadOfficerRecaps
             ),
-            UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note),
+            UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note | ReadRecaps),
             Leader => matches!(
                 action,
-                ReadCases | Dispatch | Close | Reopen | Note | ConfirmAccounts | BlockNumber | DraftSop | RatifySop
+                ReadCases
+                    | Dispatch
+                    | Close
+                    | Reopen
+                    | Note
+                    | ConfirmAccounts
+                    | BlockNumber
+                    | DraftSop
+                    | RatifySop
+                    | ReadRecaps
+                    | ReadOfficerRecaps
             ),
-            Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog),
-            Propam => matches!(action, ReadCases | Note | BlockNumber | LiftBlock),
+            Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog | ReadRecaps | ReadOfficerRecaps),
+            Propam => matches!(action, ReadCases | Note | BlockNumber | LiftBlock | ReadRecaps | ReadOfficerRecaps),
             TikAdmin => matches!(action, ManageUsers | VerifyIntegrity),
             Legal => matches!(action, ReviewSop),
         }
@@ -137,7 +153,7 @@ impl Role {
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 22] = [
         Self::ReadCases,
         Self::TakeCall,
         Self::Verify,
@@ -158,6 +174,8 @@ impl Action {
         Self::DraftSop,
         Self::ReviewSop,
         Self::RatifySop,
+        Self::ReadRecaps,
+        Self::ReadOfficerRecaps,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -181,6 +199,8 @@ impl Action {
             Self::DraftSop => "draft_sop",
             Self::ReviewSop => "review_sop",
             Self::RatifySop => "ratify_sop",
+            Self::ReadRecaps => "read_recaps",
+            Self::ReadOfficerRecaps => "read_officer_recaps",
         }
     }
 }
@@ -197,12 +217,14 @@ pub enum Page {
     Audit,
     /// accounts, and the accounts waiting for a confirmation
     Admin,
+    /// the recaps (alat ukur)
+    Rekap,
     /// the SOP in force as a document, its versions, drafting, legal review and ratification
     Sop,
 }
 
 impl Page {
-    pub const ALL: [Page; 5] = [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin, Self::Sop];
+    pub const ALL: [Page; 6] = [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin, Self::Rekap, Self::Sop];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Konsol => "konsol",
@@ -210,6 +232,7 @@ impl Page {
             Self::Audit => "audit",
             Self::Admin => "admin",
             Self::Sop => "sop",
+            Self::Rekap => "rekap",
         }
     }
     /// Whether the page has something for `role`: what it shows is what the role may read or do.
@@ -220,6 +243,7 @@ impl Page {
             Self::Admin => role.may(Action::ManageUsers) || role.may(Action::ConfirmAccounts),
             // the SOP is every officer's guide, and Bid Hukum's and the auditors' work
             Self::Sop => true,
+            Self::Rekap => role.may(Action::ReadRecaps),
         }
     }
 }
@@ -251,12 +275,12 @@ mod tests {
         use Page::*;
         let table: [(Role, &[Page]); 9] = [
             (Role::Operator, &[Konsol, Pantau, Sop]),
-            (Role::PaSiaga, &[Konsol, Pantau, Sop]),
-            (Role::KaSiaga, &[Konsol, Pantau, Admin, Sop]),
-            (Role::UnitOfficer, &[Konsol, Pantau, Sop]),
-            (Role::Leader, &[Konsol, Pantau, Admin, Sop]),
-            (Role::Auditor, &[Konsol, Pantau, Audit, Sop]),
-            (Role::Propam, &[Konsol, Pantau, Sop]),
+            (Role::PaSiaga, &[Konsol, Pantau, Rekap, Sop]),
+            (Role::KaSiaga, &[Konsol, Pantau, Admin, Rekap, Sop]),
+            (Role::UnitOfficer, &[Konsol, Pantau, Rekap, Sop]),
+            (Role::Leader, &[Konsol, Pantau, Admin, Rekap, Sop]),
+            (Role::Auditor, &[Konsol, Pantau, Audit, Rekap, Sop]),
+            (Role::Propam, &[Konsol, Pantau, Rekap, Sop]),
             (Role::TikAdmin, &[Admin, Sop]),
             (Role::Legal, &[Sop]),
         ];

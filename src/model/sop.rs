@@ -141,6 +141,8 @@ pub struct Sop {
     pub reject_reasons: Vec<String>,
     pub categories: Vec<CategorySop>,
     pub prank: PrankPolicy,
+    /// the duty shifts (`[[shifts]]`, optional: `recap::default_shifts` when none)
+    pub shifts: Vec<super::recap::Shift>,
 }
 
 /// Why an SOP text was refused: the field at fault and, when it can be found, its line (1-based).
@@ -221,6 +223,16 @@ struct RawSop {
     reject_reasons: Vec<String>,
     category: Vec<RawCategory>,
     prank: RawPrank,
+    #[serde(default)]
+    shifts: Vec<RawShift>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShift {
+    name: String,
+    /// WIB start, `HH:MM`
+    start: String,
 }
 
 #[derive(Deserialize)]
@@ -492,7 +504,33 @@ impl Sop {
             mark_at: rp.mark_at.unwrap_or(40),
             weights,
         };
+        let mut shifts = Vec::new();
+        for sh in raw.shifts {
+            let start_min = sh
+                .start
+                .split_once(':')
+                .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
+                .filter(|(h, m)| *h < 24 && *m < 60 && sh.start.len() == 5)
+                .map(|(h, m)| h * 60 + m)
+                .ok_or_else(|| {
+                    invalid(
+                        "shifts.start",
+                        format!("shift {:?}: start {:?} is not a time like 07:00", sh.name, sh.start),
+                    )
+                })?;
+            if sh.name.trim().is_empty() || shifts.iter().any(|x: &super::recap::Shift| x.name == sh.name) {
+                return Err(invalid(
+                    "shifts.name",
+                    format!("shift names must be distinct and not empty: {:?}", sh.name),
+                ));
+            }
+            shifts.push(super::recap::Shift { name: sh.name, start_min });
+        }
+        if shifts.is_empty() {
+            shifts = super::recap::default_shifts();
+        }
         Ok(Sop {
+            shifts,
             version: raw.version,
             timezone: raw.timezone,
             offset,

@@ -5,13 +5,15 @@ use super::{App, ServiceError};
 use crate::metrics::{self, render_gauge, Metric, Metrics};
 use crate::model::State;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
     /// open cases by state
     pub open: Vec<(&'static str, usize)>,
     /// owned cases whose next escalation deadline has passed
     pub overdue: usize,
     pub cases_total: usize,
+    /// today's step compliance per unit (`none`: not dispatched yet): unit, step, share within
+    pub steps: Vec<(String, &'static str, f64)>,
 }
 
 pub fn figures(app: &App) -> Result<Figures, ServiceError> {
@@ -27,7 +29,26 @@ pub fn figures(app: &App) -> Result<Figures, ServiceError> {
         .filter(|s| s.is_open())
         .map(|s| (s.as_str(), by_state[usize::from(s.index())]))
         .collect();
-    Ok(Figures { open, overdue: app.store.tickets_due(super::now())?.len(), cases_total })
+    let now = super::now();
+    let from = super::recap::midnight_of(now);
+    let q = crate::model::recap::Query {
+        from,
+        to: from.plus(86_400_000),
+        now,
+        group_by: vec![crate::model::recap::Dim::Unit],
+        ..Default::default()
+    };
+    let recap = crate::model::recap::compute(&app.store.recap_facts(q.from, q.to)?, &q);
+    let mut steps = Vec::new();
+    for (key, f) in &recap.groups {
+        let unit = key.first().filter(|u| !u.is_empty()).cloned().unwrap_or_else(|| "none".into());
+        for s in &f.steps {
+            if let (Some(step), Some(share)) = (s.step, s.share_within()) {
+                steps.push((unit.clone(), step.as_str(), share));
+            }
+        }
+    }
+    Ok(Figures { open, overdue: app.store.tickets_due(now)?.len(), cases_total, steps })
 }
 
 /// Gauges the sync worker sets; shown as 0 until it does (no peer yet).
@@ -43,6 +64,9 @@ pub fn render(metrics: &Metrics, f: &Figures, outbox_pending: usize, outbox_olde
     render_gauge(&mut out, &metrics::CASES_OPEN, &values);
     render_gauge(&mut out, &metrics::CASES_OVERDUE, &[(&[], f.overdue as f64)]);
     render_gauge(&mut out, &metrics::CASES_TOTAL, &[(&[], f.cases_total as f64)]);
+    let labels: Vec<[&str; 2]> = f.steps.iter().map(|(u, s, _)| [u.as_str(), *s]).collect();
+    let values: Vec<(&[&str], f64)> = labels.iter().zip(&f.steps).map(|(l, (_, _, v))| (&l[..], *v)).collect();
+    render_gauge(&mut out, &metrics::STEP_WITHIN_SHARE, &values);
     render_gauge(&mut out, &metrics::OUTBOX_PENDING, &[(&[], outbox_pending as f64)]);
     render_gauge(&mut out, &metrics::OUTBOX_OLDEST_AGE, &[(&[], outbox_oldest_s)]);
     for m in SYNC_GAUGES {

@@ -13,6 +13,7 @@ pub mod intake;
 pub mod open311;
 pub mod photos;
 pub mod prank;
+pub mod recap;
 pub mod scheduler;
 pub mod sop;
 pub mod stpl;
@@ -142,6 +143,17 @@ pub enum ServiceError {
     NoSuchKey(String),
     #[error("{original} is itself a duplicate of {first}: link to {first}")]
     DuplicateOfDuplicate { original: Ticket, first: Ticket },
+    // ----- recaps
+    #[error("{0}")]
+    BadPeriod(String),
+    #[error("the period ends before it starts: swap from and to")]
+    PeriodInverted,
+    #[error("the period is longer than {max_days} days: ask for a shorter one")]
+    PeriodTooLong { max_days: u64 },
+    #[error("{0:?} is not a recap dimension: use node, unit, category, priority, channel or regency")]
+    UnknownGroup(String),
+    #[error("a unit officer sees only the recap of its own unit, not of {0}")]
+    OtherUnit(String),
     // ----- nodes and sync
     #[error("{0:?} is not a node code: {1}")]
     BadNodeCode(String, String),
@@ -204,8 +216,40 @@ pub enum StartError {
 }
 
 pub fn now() -> Millis {
+    #[cfg(feature = "test-hooks")]
+    if let Some(m) = test_clock::read() {
+        return m;
+    }
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     Millis(d.as_millis() as u64)
+}
+
+/// A frozen clock for tests (`BANPOL_TEST_CLOCK`): only in `test-hooks` builds, which a release
+/// build never is (`tests/release-binary.sh` checks the variable is unknown there).
+#[cfg(feature = "test-hooks")]
+pub mod test_clock {
+    use super::Millis;
+    use std::sync::OnceLock;
+    static FILE: OnceLock<std::path::PathBuf> = OnceLock::new();
+
+    pub fn set(path: std::path::PathBuf) {
+        let _ = FILE.set(path);
+    }
+
+    /// the last time read: a file caught mid-rewrite does not send the clock back to real time
+    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+    pub(super) fn read() -> Option<Millis> {
+        use std::sync::atomic::Ordering;
+        let file = FILE.get()?;
+        match std::fs::read_to_string(file).ok().and_then(|t| t.trim().parse::<u64>().ok()) {
+            Some(ms) => {
+                LAST.store(ms, Ordering::Relaxed);
+                Some(Millis(ms))
+            }
+            None => Some(Millis(LAST.load(Ordering::Relaxed))).filter(|m| m.0 > 0),
+        }
+    }
 }
 
 /// Random bytes as lowercase hex.

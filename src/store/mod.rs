@@ -25,6 +25,7 @@ pub use sync::{Applied, FeedEntry, Routing, SyncRefusal, Take};
 
 use crate::model::event::{hash_bytes, verify_log, Hash};
 use crate::model::prank::{fold16, trigram_hashes, BlockHistory, PastCase};
+use crate::model::recap::Fact;
 use crate::model::summary::{words, CaseSummary};
 use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, NodeCode, Sop, State, Ticket};
 use codec::{decode, encode, event_raw, key, pack_event};
@@ -95,12 +96,14 @@ pub(crate) enum Tree {
     Blocks,
     Recent,
     Summary,
+    /// per case, keyed by creation time: the row recaps are computed from (`model::recap::Fact`)
+    Recap,
     Kv(Kv),
 }
 
 impl Tree {
     /// The trees that are not channel trees, in slot order, with their sled names.
-    const FIXED: [(Tree, &'static str); 8] = [
+    const FIXED: [(Tree, &'static str); 9] = [
         (Tree::Events, "eventid_event"),
         (Tree::CaseEvents, "ticketevent_none"),
         (Tree::Deadline, "dueticket_none"),
@@ -109,6 +112,7 @@ impl Tree {
         (Tree::Blocks, "phone_blocks"),
         (Tree::Recent, "regencycreatedticket_trigrams"),
         (Tree::Summary, "ticket_summary"),
+        (Tree::Recap, "createdticket_recap"),
     ];
     const COUNT: usize = Self::FIXED.len() + KV_TREES;
 
@@ -246,7 +250,7 @@ impl Kv {
 /// The version of the derived index (`ticket_summary`, with each case's words) a store holds, in
 /// `name_meta`. A store written before them (or by an older version) gets them built from its
 /// case projections at open (`Store::ensure_indexes`).
-const INDEXES: u64 = 2;
+const INDEXES: u64 = 3;
 
 /// Where `register_sops` files the SOP in force (not a version string: those never start with a
 /// NUL).
@@ -490,7 +494,13 @@ fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(Tree, Vec<u8
         ));
     }
     v.push((Tree::Summary, t.to_vec(), index::encode(&CaseSummary::of(c, sop), &case_words(c))));
+    v.push((Tree::Recap, recap_key(c.created, t), encode(&Fact::of(c, sop))));
     v
+}
+
+/// A recap row's key: creation time (BE), NUL, ticket.
+fn recap_key(created: Millis, ticket: &[u8]) -> Vec<u8> {
+    key(&[&created.0.to_be_bytes(), ticket])
 }
 
 /// The words a case is found by: its description's and its reporter's name.
@@ -672,20 +682,24 @@ impl Store {
         // the writer lock keeps cases from changing meanwhile (this runs before serving)
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = sled::Batch::default();
+        let mut recaps = sled::Batch::default();
         let mut pending = 0;
         let n = fold_all(&self.t.events, |ticket, c| {
             let sop = self.sop_cached(&c.sop_version);
             let value = index::encode(&CaseSummary::of(&c, sop.as_deref()), &case_words(&c));
             self.index.load(ticket, &value)?;
             batch.insert(ticket, value);
+            recaps.insert(recap_key(c.created, ticket), encode(&Fact::of(&c, sop.as_deref())));
             pending += 1;
             if pending == 10_000 {
                 self.t[Tree::Summary].apply_batch(std::mem::take(&mut batch))?;
+                self.t[Tree::Recap].apply_batch(std::mem::take(&mut recaps))?;
                 pending = 0;
             }
             Ok(())
         })?;
         self.t[Tree::Summary].apply_batch(batch)?;
+        self.t[Tree::Recap].apply_batch(recaps)?;
         for name in RETIRED_TREES {
             self.db.drop_tree(name)?;
         }
@@ -995,6 +1009,27 @@ impl Store {
 
     pub fn kv_len(&self, kv: Kv) -> usize {
         self.t[Tree::Kv(kv)].len()
+    }
+
+    /// The recap rows of the cases created in `[from, to)` (committed), in creation order.
+    pub fn recap_facts(&self, from: Millis, to: Millis) -> Result<Vec<Fact>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.t[Tree::Recap].range(from.0.to_be_bytes()..to.0.to_be_bytes()) {
+            let (_, v) = kv?;
+            out.push(decode("recap", &v)?);
+        }
+        Ok(out)
+    }
+
+    /// The recap tree's size on disk is not separable in sled; its entry count and value bytes.
+    pub fn recap_bytes(&self) -> Result<(u64, u64), StoreError> {
+        let mut n = (0, 0);
+        for kv in self.t[Tree::Recap].iter() {
+            let (k, v) = kv?;
+            n.0 += 1;
+            n.1 += (k.len() + v.len()) as u64;
+        }
+        Ok(n)
     }
 
     /// How many cases there are (committed; from the summaries, without a scan).

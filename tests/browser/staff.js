@@ -87,10 +87,10 @@ export default [
     const table = [
       ['admin', ['/admin', '/sop'], '/konsol'],
       ['operator', ['/konsol', '/pantau', '/sop'], '/admin'],
-      ['pasiaga', ['/konsol', '/pantau', '/sop'], '/audit'],
-      ['kasiaga', ['/konsol', '/pantau', '/admin', '/sop'], '/audit'],
-      ['auditor', ['/konsol', '/pantau', '/audit', '/sop'], '/admin'],
-      ...(unit ? [[unit, ['/konsol', '/pantau', '/sop'], '/admin']] : []),
+      ['pasiaga', ['/konsol', '/pantau', '/rekap', '/sop'], '/audit'],
+      ['kasiaga', ['/konsol', '/pantau', '/admin', '/rekap', '/sop'], '/audit'],
+      ['auditor', ['/konsol', '/pantau', '/audit', '/rekap', '/sop'], '/admin'],
+      ...(unit ? [[unit, ['/konsol', '/pantau', '/rekap', '/sop'], '/admin']] : []),
     ];
     assert(unit, 'the demo post has a unit officer');
     for (const [user, pages, refused] of table) {

@@ -280,12 +280,12 @@ async fn me_says_which_pages_each_role_may_open() {
     let mut node = TestNode::spawn();
     let table: [(&str, Option<&str>, &[&str]); 9] = [
         ("operator", None, &["konsol", "pantau", "sop"]),
-        ("pa_siaga", None, &["konsol", "pantau", "sop"]),
-        ("ka_siaga", None, &["konsol", "pantau", "admin", "sop"]),
-        ("unit_officer", Some("PLG"), &["konsol", "pantau", "sop"]),
-        ("leader", None, &["konsol", "pantau", "admin", "sop"]),
-        ("auditor", None, &["konsol", "pantau", "audit", "sop"]),
-        ("propam", None, &["konsol", "pantau", "sop"]),
+        ("pa_siaga", None, &["konsol", "pantau", "rekap", "sop"]),
+        ("ka_siaga", None, &["konsol", "pantau", "admin", "rekap", "sop"]),
+        ("unit_officer", Some("PLG"), &["konsol", "pantau", "rekap", "sop"]),
+        ("leader", None, &["konsol", "pantau", "admin", "rekap", "sop"]),
+        ("auditor", None, &["konsol", "pantau", "audit", "rekap", "sop"]),
+        ("propam", None, &["konsol", "pantau", "rekap", "sop"]),
         ("tik_admin", None, &["admin", "sop"]),
         ("legal", None, &["sop"]),
     ];

@@ -21,6 +21,7 @@ mod pages;
 mod photos;
 mod prank;
 mod queue;
+mod rekap;
 mod session;
 mod smoke;
 mod sop_versions;
