@@ -15,6 +15,7 @@ pub mod summary;
 pub mod sync;
 pub mod time;
 pub mod units;
+pub mod wilayah;
 pub mod workflow;
 pub mod write;
 

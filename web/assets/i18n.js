@@ -231,8 +231,22 @@ const id = {
   'stpl.failed': 'STPL tidak dapat dibuat sekarang. Coba lagi.',
   'id.heading': 'Identitas petugas', 'id.full_name': 'Nama lengkap', 'id.pangkat': 'Pangkat', 'id.nrp': 'NRP', 'id.save': 'Simpan identitas', 'id.saved': 'Identitas tersimpan.',
   'id.invalid': 'Periksa isian: nama paling banyak 80 huruf, pangkat 40, NRP 8–18 angka.',
+  // --- wilayah ---
+  'wil.district': 'Kecamatan (boleh dikosongkan)', 'wil.village': 'Desa/Kelurahan (boleh dikosongkan)',
+  'wil.district.short': 'Kecamatan', 'wil.village.short': 'Desa/Kelurahan',
+  'wil.loading': 'Memuat daftar kecamatan…', 'wil.unavailable': 'Daftar kecamatan tidak dapat dimuat; ketik namanya saja.',
+  'wil.attribution': 'Data wilayah: idn-area-data (kode Kemendagri), lisensi Open Database License (ODbL)',
+  'wil.legend': 'Tanpa koordinat (jumlah, di kecamatan atau pusat kab./kota; titik perkiraan)',
+  'code.unknown_district': 'Kecamatan tidak ditemukan di kabupaten/kota ini. Pilih dari daftar.',
+  'code.unknown_village': 'Desa/kelurahan tidak ditemukan. Pilih dari daftar.',
+  'code.ambiguous_place': 'Nama itu cocok dengan beberapa tempat. Pilih salah satu dari daftar.',
+  'code.district_not_in_regency': 'Kecamatan itu berada di kabupaten/kota lain.',
+  'code.village_not_in_district': 'Desa/kelurahan itu berada di kecamatan lain.',
+  'code.invalid_polsek': 'Daftar Polsek ditolak: periksa kode, nama dan kecamatan yang disebut.',
+  'wil.polsek': 'Polsek', 'wil.polsek.heading': 'Polsek dan kecamatan', 'wil.polsek.hint': 'Satu baris per Polsek: KODE; Nama Polsek; kode kecamatan dipisah koma.',
+  'wil.polsek.save': 'Simpan daftar Polsek', 'wil.polsek.saved': 'Daftar Polsek tersimpan (versi {v}).', 'wil.polsek.example': 'contoh',
+  'audit.polsek_changed': 'Daftar Polsek diubah',
 };
-
 const en = {
   'app.title': 'Police Help Service', 'app.polda': 'South Sumatra Regional Police', 'lang.switch': 'Bahasa Indonesia',
   'nav.report': 'Report', 'nav.track': 'Track a report', 'nav.konsol': 'Console', 'nav.pantau': 'Board',
@@ -464,8 +478,22 @@ const en = {
   'stpl.failed': 'The STPL cannot be made right now. Try again.',
   'id.heading': 'Officer identity', 'id.full_name': 'Full name', 'id.pangkat': 'Rank (pangkat)', 'id.nrp': 'NRP', 'id.save': 'Save identity', 'id.saved': 'Identity saved.',
   'id.invalid': 'Check the fields: name at most 80 characters, rank 40, NRP 8–18 digits.',
+  // --- wilayah ---
+  'wil.district': 'Kecamatan (district, optional)', 'wil.village': 'Desa/Kelurahan (village, optional)',
+  'wil.district.short': 'Kecamatan', 'wil.village.short': 'Village',
+  'wil.loading': 'Loading the kecamatan list…', 'wil.unavailable': 'The kecamatan list cannot be loaded; just type the name.',
+  'wil.attribution': 'Area data: idn-area-data (Kemendagri codes), Open Database License (ODbL)',
+  'wil.legend': 'No coordinates (count, at the kecamatan or regency seat; approximate points)',
+  'code.unknown_district': 'No such kecamatan in this regency. Choose one from the list.',
+  'code.unknown_village': 'No such village. Choose one from the list.',
+  'code.ambiguous_place': 'That name fits several places. Choose one from the list.',
+  'code.district_not_in_regency': 'That kecamatan is in another regency.',
+  'code.village_not_in_district': 'That village is in another kecamatan.',
+  'code.invalid_polsek': 'The Polsek list was refused: check the codes, names and kecamatan it names.',
+  'wil.polsek': 'Polsek', 'wil.polsek.heading': 'Polsek and their kecamatan', 'wil.polsek.hint': 'One line per Polsek: CODE; Polsek name; kecamatan codes separated by commas.',
+  'wil.polsek.save': 'Save the Polsek list', 'wil.polsek.saved': 'Polsek list saved (version {v}).', 'wil.polsek.example': 'example',
+  'audit.polsek_changed': 'Polsek list changed',
 };
-
 export const lang = (() => {
   try { return localStorage.getItem('banpol.lang') === 'en' ? 'en' : 'id'; } catch { return 'id'; }
 })();
