@@ -318,6 +318,8 @@ pub struct CaseOut {
     /// the place with its official codes
     pub location: LocationOut,
     pub suggested_unit: Option<String>,
+    /// once its Polres has acknowledged it: the Polsek whose kecamatan holds the case
+    pub suggested_polsek: Option<String>,
     pub sop_version: String,
     pub verification: Option<String>,
     pub reject_reason: Option<String>,

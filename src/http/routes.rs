@@ -375,6 +375,7 @@ fn case_out(app: &App, v: cases::CaseView) -> CaseOut {
         lat: c.location.lat,
         lon: c.location.lon,
         location: dto::location(app, &c.location),
+        suggested_polsek: cases::suggested_polsek(app, c).map(|u| u.to_string()),
         suggested_unit: c.suggested_unit.as_ref().map(|u| u.to_string()),
         sop_version: c.sop_version.clone(),
         verification: c.verification.clone(),

@@ -90,6 +90,7 @@ pub struct RawPolsek {
     pub name: String,
     pub polres: String,
     pub districts: Vec<String>,
+    /// marks an entry shipped as an example, not a Polres's real list
     #[serde(default)]
     pub example: bool,
 }
@@ -161,9 +162,15 @@ impl Units {
             if !(-90.0..=90.0).contains(&p.lat) || !(-180.0..=180.0).contains(&p.lon) {
                 return Err(bad(format!("{}: coordinates out of range", p.code)));
             }
+            let by_name = areas.regency(&p.regency).ok();
+            if let (Some(c), Some(n)) = (&p.regency_code, by_name) {
+                if &n.code != c {
+                    return Err(bad(format!("{}: regency {:?} is {}, not {c}", p.code, p.regency, n.code)));
+                }
+            }
             let official = match &p.regency_code {
                 Some(c) => areas.regency_by_code(c),
-                None => areas.regency(&p.regency).ok(),
+                None => by_name,
             }
             .ok_or_else(|| {
                 bad(format!("{}: regency {:?} ({:?}) is not an official regency code or name", p.code, p.regency, p.regency_code))
@@ -245,22 +252,6 @@ impl Units {
         self.units.iter().filter(move |u| u.kind == UnitKind::Polsek && u.parent.as_ref() == Some(polres))
     }
 
-    /// These units with the Polsek of `polres` replaced by `list` (checked as the file is).
-    pub fn with_polsek(&self, polres: &UnitCode, list: &[RawPolsek]) -> Result<Units, String> {
-        if let Some(p) = list.iter().find(|p| p.polres != polres.as_str()) {
-            return Err(format!("polsek {}: polres {} is not {polres}", p.code, p.polres));
-        }
-        let mut units: Vec<Unit> =
-            self.units.iter().filter(|u| !(u.kind == UnitKind::Polsek && u.parent.as_ref() == Some(polres))).cloned().collect();
-        let new = check_polsek(&units, list, &self.areas)?;
-        for n in &new {
-            if units.iter().any(|u| u.code == n.code) {
-                return Err(format!("polsek {}: the unit code is taken", n.code));
-            }
-        }
-        units.extend(new);
-        Ok(Units { units, ..self.clone() })
-    }
 
     pub fn get(&self, code: &UnitCode) -> Option<&Unit> {
         self.units.iter().find(|u| &u.code == code)
@@ -349,6 +340,52 @@ pub fn check_polsek(units: &[Unit], list: &[RawPolsek], areas: &Areas) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polsek_lists_are_checked_item_by_item() {
+        let base = REFERENCE.split("[[polsek]]").next().unwrap().to_owned();
+        let with = |entries: &str| Units::parse(&format!("{base}{entries}"));
+        let u = Units::parse(REFERENCE).unwrap();
+        let oki = UnitCode::parse("OKI").unwrap();
+        let kag = u.polsek_for(&oki, "16.02.05").unwrap();
+        assert_eq!((kag.code.as_str(), kag.node.as_str(), kag.kind, kag.example), ("OKIKAG", "OKI", UnitKind::Polsek, true));
+        assert_eq!(u.polsek_of(&oki).count(), 2);
+        assert!(u.polsek_for(&oki, "16.02.13").is_none(), "a kecamatan no Polsek covers");
+        assert_eq!(u.regencies().count(), 17, "a Polsek adds no regency");
+        assert_eq!(u.unit_for_regency("Kabupaten Ogan Komering Ilir").unwrap().code.as_str(), "OKI");
+        let polsek = |code: &str, polres: &str, districts: &str| {
+            format!("[[polsek]]\ncode = \"{code}\"\nname = \"Polsek {code}\"\npolres = \"{polres}\"\ndistricts = [{districts}]\n")
+        };
+        let table: Vec<(String, &str)> = vec![
+            (polsek("KAG", "OKI", "\"16.02.05\"") + &polsek("JJW", "OKI", "\"16.02.05\""), "already covered by KAG"),
+            (polsek("KAG", "OKI", "\"16.02.05\", \"16.02.05\""), "listed twice"),
+            (polsek("KAG", "OKI", "\"16.71.09\""), "kecamatan 16.71.09 (Kemuning) is in regency 16.71"),
+            (polsek("KAG", "OKI", "\"16.02.99\""), "16.02.99 is not an official kecamatan code"),
+            (polsek("KAG", "XYZ", "\"16.02.05\""), "\"XYZ\" is not a Polres"),
+            (polsek("KAG", "DITLANTAS", "\"16.02.05\""), "is not a Polres"),
+            (polsek("PLG", "OKI", "\"16.02.05\""), "polsek PLG: the unit code appears twice"),
+            (polsek("KAG", "OKI", ""), "list the kecamatan"),
+        ];
+        for (entries, want) in table {
+            let e = with(&entries).unwrap_err().to_string();
+            assert!(e.contains(want), "{entries}: {e}");
+        }
+        // the same kecamatan under two Polres is not possible; two Polres may each have a Polsek
+        assert!(with(&(polsek("KAG", "OKI", "\"16.02.05\"") + &polsek("KMN", "PLG", "\"16.71.09\""))).is_ok());
+    }
+
+    #[test]
+    fn regencies_are_linked_to_their_official_codes() {
+        let u = Units::parse(REFERENCE).unwrap();
+        for p in u.units.iter().filter(|u| matches!(u.kind, UnitKind::Polres | UnitKind::Polrestabes)) {
+            let code = p.regency_code.as_deref().unwrap();
+            assert!(u.areas.regency_by_code(code).is_some(), "{}", p.code);
+            assert_eq!(u.unit_for_regency_code(code).unwrap().code, p.code);
+        }
+        assert_eq!(u.unit_for_regency("Kota Lubuklinggau").unwrap().regency_code.as_deref(), Some("16.73"));
+        let wrong = REFERENCE.replacen("regency_code = \"16.71\"", "regency_code = \"16.72\"", 1);
+        assert!(Units::parse(&wrong).unwrap_err().to_string().contains("is 16.71, not 16.72"));
+    }
 
     const REFERENCE: &str = include_str!("../../data/polda-sumsel-units.toml");
 

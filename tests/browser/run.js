@@ -15,8 +15,9 @@ import citizen2 from './citizen2.js';
 import lang from './lang.js';
 import admin from './admin.js';
 import board2, { wall } from './board2.js';
+import wilayah from './wilayah.js';
 
-const tests = process.env.BANPOL_SUITE === 'session' ? session : process.env.BANPOL_SUITE === 'wall' ? wall : [...citizen, ...console_, ...board, ...xss, ...staff, ...console2, ...citizen2, ...lang, ...admin, ...board2];
+const tests = process.env.BANPOL_SUITE === 'session' ? session : process.env.BANPOL_SUITE === 'wall' ? wall : [...citizen, ...console_, ...board, ...xss, ...staff, ...console2, ...citizen2, ...lang, ...admin, ...board2, ...wilayah];
 const filter = process.argv[2] || '';
 const browser = await launch();
 const ctx = {};

@@ -28,3 +28,4 @@ mod sync;
 mod update;
 mod wall;
 mod whatsapp;
+mod wilayah;

@@ -242,10 +242,6 @@ const id = {
   'code.ambiguous_place': 'Nama itu cocok dengan beberapa tempat. Pilih salah satu dari daftar.',
   'code.district_not_in_regency': 'Kecamatan itu berada di kabupaten/kota lain.',
   'code.village_not_in_district': 'Desa/kelurahan itu berada di kecamatan lain.',
-  'code.invalid_polsek': 'Daftar Polsek ditolak: periksa kode, nama dan kecamatan yang disebut.',
-  'wil.polsek': 'Polsek', 'wil.polsek.heading': 'Polsek dan kecamatan', 'wil.polsek.hint': 'Satu baris per Polsek: KODE; Nama Polsek; kode kecamatan dipisah koma.',
-  'wil.polsek.save': 'Simpan daftar Polsek', 'wil.polsek.saved': 'Daftar Polsek tersimpan (versi {v}).', 'wil.polsek.example': 'contoh',
-  'audit.polsek_changed': 'Daftar Polsek diubah',
 };
 const en = {
   'app.title': 'Police Help Service', 'app.polda': 'South Sumatra Regional Police', 'lang.switch': 'Bahasa Indonesia',
@@ -489,10 +485,6 @@ const en = {
   'code.ambiguous_place': 'That name fits several places. Choose one from the list.',
   'code.district_not_in_regency': 'That kecamatan is in another regency.',
   'code.village_not_in_district': 'That village is in another kecamatan.',
-  'code.invalid_polsek': 'The Polsek list was refused: check the codes, names and kecamatan it names.',
-  'wil.polsek': 'Polsek', 'wil.polsek.heading': 'Polsek and their kecamatan', 'wil.polsek.hint': 'One line per Polsek: CODE; Polsek name; kecamatan codes separated by commas.',
-  'wil.polsek.save': 'Save the Polsek list', 'wil.polsek.saved': 'Polsek list saved (version {v}).', 'wil.polsek.example': 'example',
-  'audit.polsek_changed': 'Polsek list changed',
 };
 export const lang = (() => {
   try { return localStorage.getItem('banpol.lang') === 'en' ? 'en' : 'id'; } catch { return 'id'; }
