@@ -465,14 +465,12 @@ pub async fn case_action(
 )]
 pub async fn areas(app: web::Data<App>, path: web::Path<String>) -> Result<HttpResponse> {
     let areas = &app.units.areas;
-    let r = areas
-        .regency(&path.into_inner())
-        .map_err(|e| match e {
-            crate::model::wilayah::PlaceError::Ambiguous { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "ambiguous_place", e.to_string())
-            }
-            _ => ApiError::new(StatusCode::NOT_FOUND, "unknown_regency", e.to_string()),
-        })?;
+    let r = areas.regency(&path.into_inner()).map_err(|e| match e {
+        crate::model::wilayah::PlaceError::Ambiguous { .. } => {
+            ApiError::new(StatusCode::NOT_FOUND, "ambiguous_place", e.to_string())
+        }
+        _ => ApiError::new(StatusCode::NOT_FOUND, "unknown_regency", e.to_string()),
+    })?;
     let out = AreasOut {
         regency: AreaOut { code: r.code.clone(), name: r.name.clone(), parent: None },
         districts: areas

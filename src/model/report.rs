@@ -92,14 +92,21 @@ fn place_error(e: PlaceError) -> FieldError {
 /// units directory names it), and the kecamatan and desa/kelurahan when given, as codes plus
 /// what was typed. A kecamatan of another regency, or a desa of another kecamatan, is refused
 /// naming both.
-pub fn place(units: &Units, regency: &str, district: Option<&str>, village: Option<&str>) -> Result<Location, FieldError> {
+pub fn place(
+    units: &Units,
+    regency: &str,
+    district: Option<&str>,
+    village: Option<&str>,
+) -> Result<Location, FieldError> {
     let areas = &units.areas;
     let unknown = |input: &str| FieldError {
         code: "unknown_regency",
         field: "location.regency",
         message: format!("regency {input:?} is not in South Sumatra; choose one from the list (GET /api/v1/units)"),
     };
-    let given = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(NAME_MAX).collect::<String>());
+    let given = |s: Option<&str>| {
+        s.map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(NAME_MAX).collect::<String>())
+    };
     let (district, village) = (given(district), given(village));
     let official = match areas.regency(regency) {
         Ok(a) => a,
@@ -111,7 +118,8 @@ pub fn place(units: &Units, regency: &str, district: Option<&str>, village: Opti
             _ => return Err(place_error(e)),
         },
     };
-    let name = units.unit_for_regency_code(&official.code).and_then(|u| u.regency.clone()).ok_or_else(|| unknown(regency))?;
+    let name =
+        units.unit_for_regency_code(&official.code).and_then(|u| u.regency.clone()).ok_or_else(|| unknown(regency))?;
     let d = match &district {
         Some(t) => Some(areas.district(official, t).map_err(place_error)?),
         None => None,

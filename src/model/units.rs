@@ -173,7 +173,10 @@ impl Units {
                 None => by_name,
             }
             .ok_or_else(|| {
-                bad(format!("{}: regency {:?} ({:?}) is not an official regency code or name", p.code, p.regency, p.regency_code))
+                bad(format!(
+                    "{}: regency {:?} ({:?}) is not an official regency code or name",
+                    p.code, p.regency, p.regency_code
+                ))
             })?;
             units.push(Unit {
                 code: UnitCode::parse(&p.code).map_err(|e| bad(e.to_string()))?,
@@ -219,8 +222,8 @@ impl Units {
             if units[..i].iter().any(|x| x.code == u.code) {
                 return Err(bad(format!("unit code {} appears twice", u.code)));
             }
-            if let Some(r) = &u.regency_code {
-                if units[..i].iter().any(|x| x.regency_code.as_ref() == Some(r)) {
+            if let Some(r) = u.regency_code.as_ref().filter(|_| u.kind != UnitKind::Polsek) {
+                if units[..i].iter().any(|x| x.kind != UnitKind::Polsek && x.regency_code.as_ref() == Some(r)) {
                     return Err(bad(format!("regency {r} has two Polres")));
                 }
             }
@@ -242,16 +245,15 @@ impl Units {
 
     /// The Polsek of `polres` that covers kecamatan `district`.
     pub fn polsek_for(&self, polres: &UnitCode, district: &str) -> Option<&Unit> {
-        self.units
-            .iter()
-            .find(|u| u.kind == UnitKind::Polsek && u.parent.as_ref() == Some(polres) && u.districts.iter().any(|d| d == district))
+        self.units.iter().find(|u| {
+            u.kind == UnitKind::Polsek && u.parent.as_ref() == Some(polres) && u.districts.iter().any(|d| d == district)
+        })
     }
 
     /// The Polsek of `polres`, in the order written.
     pub fn polsek_of<'a>(&'a self, polres: &'a UnitCode) -> impl Iterator<Item = &'a Unit> + 'a {
         self.units.iter().filter(move |u| u.kind == UnitKind::Polsek && u.parent.as_ref() == Some(polres))
     }
-
 
     pub fn get(&self, code: &UnitCode) -> Option<&Unit> {
         self.units.iter().find(|u| &u.code == code)
@@ -310,9 +312,15 @@ pub fn check_polsek(units: &[Unit], list: &[RawPolsek], areas: &Areas) -> Result
                     area.name, area.parent, regency, polres.code
                 ));
             }
-            let twice = units.iter().chain(out.iter()).find(|u| u.parent.as_ref() == Some(&polres.code) && u.districts.contains(d));
+            let twice = units
+                .iter()
+                .chain(out.iter())
+                .find(|u| u.parent.as_ref() == Some(&polres.code) && u.districts.contains(d));
             if let Some(other) = twice {
-                return Err(format!("polsek {code}: kecamatan {d} ({}) is already covered by {}", area.name, other.code));
+                return Err(format!(
+                    "polsek {code}: kecamatan {d} ({}) is already covered by {}",
+                    area.name, other.code
+                ));
             }
             if p.districts.iter().filter(|x| *x == d).count() > 1 {
                 return Err(format!("polsek {code}: kecamatan {d} ({}) is listed twice", area.name));
@@ -348,7 +356,10 @@ mod tests {
         let u = Units::parse(REFERENCE).unwrap();
         let oki = UnitCode::parse("OKI").unwrap();
         let kag = u.polsek_for(&oki, "16.02.05").unwrap();
-        assert_eq!((kag.code.as_str(), kag.node.as_str(), kag.kind, kag.example), ("OKIKAG", "OKI", UnitKind::Polsek, true));
+        assert_eq!(
+            (kag.code.as_str(), kag.node.as_str(), kag.kind, kag.example),
+            ("OKIKAG", "OKI", UnitKind::Polsek, true)
+        );
         assert_eq!(u.polsek_of(&oki).count(), 2);
         assert!(u.polsek_for(&oki, "16.02.13").is_none(), "a kecamatan no Polsek covers");
         assert_eq!(u.regencies().count(), 17, "a Polsek adds no regency");

@@ -279,12 +279,7 @@ impl Areas {
     pub fn village(&self, regency: &Area, district: Option<&Area>, input: &str) -> Result<&Area, PlaceError> {
         match district {
             Some(d) => self.find(Level::Village, input, |v| v.parent == d.code, Some(d)),
-            None => self.find(
-                Level::Village,
-                input,
-                |v| in_regency(&v.parent, &regency.code),
-                Some(regency),
-            ),
+            None => self.find(Level::Village, input, |v| in_regency(&v.parent, &regency.code), Some(regency)),
         }
     }
 
@@ -368,13 +363,12 @@ impl Areas {
         if max > 0 {
             let mut best = max + 1;
             let mut found: Vec<&Area> = Vec::new();
-            let keys = list
-                .iter()
-                .filter(|a| within(a))
-                .flat_map(|a| std::iter::once((a.key.as_str(), a)))
-                .chain(self.aliases.iter().filter_map(|(k, c)| {
-                    (level != Level::Village).then(|| list.iter().find(|a| &a.code == c && within(a)).map(|a| (k.as_str(), a)))?
-                }));
+            let keys = list.iter().filter(|a| within(a)).flat_map(|a| std::iter::once((a.key.as_str(), a))).chain(
+                self.aliases.iter().filter_map(|(k, c)| {
+                    (level != Level::Village)
+                        .then(|| list.iter().find(|a| &a.code == c && within(a)).map(|a| (k.as_str(), a)))?
+                }),
+            );
             for (k, a) in keys {
                 let d = distance(&key, k, max);
                 if d < best {

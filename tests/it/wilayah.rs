@@ -81,14 +81,24 @@ async fn reports_name_places_forgivingly_and_keep_official_codes() {
     let other_village = areas["villages"].as_array().unwrap().iter().find(|v| v["parent"] == "16.02.03").unwrap();
     let bad: Vec<(Value, &str, &str, &str)> = vec![
         (report("OKI", Some("16.02.99"), None), "unknown_district", "location.district", "16.02.99"),
-        (report("OKI", Some("kayu agung"), Some("16.02.05.9999")), "unknown_village", "location.village", "16.02.05.9999"),
+        (
+            report("OKI", Some("kayu agung"), Some("16.02.05.9999")),
+            "unknown_village",
+            "location.village",
+            "16.02.05.9999",
+        ),
         (
             report("OKI", Some("kayu agung"), other_village["code"].as_str()),
             "village_not_in_district",
             "location.village",
             "Pedamaran",
         ),
-        (report("OKI", Some("Kemuning"), None), "district_not_in_regency", "location.district", "Kota Palembang (16.71)"),
+        (
+            report("OKI", Some("Kemuning"), None),
+            "district_not_in_regency",
+            "location.district",
+            "Kota Palembang (16.71)",
+        ),
         (report("Musi", None, None), "ambiguous_place", "location.regency", "Kabupaten Musi Rawas"),
         (report("Kota Bandung", None, None), "unknown_regency", "location.regency", "Kota Bandung"),
         (report(&"x".repeat(200), None, None), "unknown_regency", "location.regency", "xxxx"),
@@ -149,7 +159,10 @@ async fn the_polres_hands_a_case_down_to_its_polsek_and_the_hub_sees_every_step(
     let (s, units) = siaga.get("/api/v1/units").await;
     assert_eq!(s, StatusCode::OK);
     let kag = units.as_array().unwrap().iter().find(|u| u["code"] == "OKIKAG").unwrap().clone();
-    assert_eq!((kag["kind"].as_str(), kag["parent"].as_str(), kag["example"].as_bool()), (Some("polsek"), Some("OKI"), Some(true)));
+    assert_eq!(
+        (kag["kind"].as_str(), kag["parent"].as_str(), kag["example"].as_bool()),
+        (Some("polsek"), Some("OKI"), Some(true))
+    );
 
     for body in [
         json!({"action": "verify", "method": "callback_confirmed"}),
@@ -163,9 +176,13 @@ async fn the_polres_hands_a_case_down_to_its_polsek_and_the_hub_sees_every_step(
     let (s, v) = polres.act(&ticket, json!({"action": "acknowledge", "note": "Diterima Polres OKI"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["suggested_polsek"], "OKIKAG", "the Polsek whose kecamatan holds the case");
-    let (s, v) = siaga.act(&ticket, json!({"action": "dispatch", "unit": "OKIKAG", "note": "Ke Polsek Kayu Agung"})).await;
+    let (s, v) =
+        siaga.act(&ticket, json!({"action": "dispatch", "unit": "OKIKAG", "note": "Ke Polsek Kayu Agung"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!((v["status"].as_str(), v["unit"].as_str(), v["owner"].as_str()), (Some("dispatched"), Some("OKIKAG"), Some("OKI")));
+    assert_eq!(
+        (v["status"].as_str(), v["unit"].as_str(), v["owner"].as_str()),
+        (Some("dispatched"), Some("OKIKAG"), Some("OKI"))
+    );
     assert_eq!(v["deadline"]["step"], "acknowledge", "the SOP's deadline applies to the Polsek leg: {v}");
     let (s, _) = polres.get(&format!("/api/v1/cases/{ticket}")).await;
     assert_ne!(s, StatusCode::OK, "the Polres officer no longer holds it");
@@ -257,11 +274,12 @@ fn a_bad_polsek_list_is_refused_naming_the_item() {
     for (extra, want) in cases {
         let file = dir.path().join("units.toml");
         std::fs::write(&file, format!("{reference}\n{extra}")).unwrap();
-        let out = crate::support::cli_in(
-            dir.path(),
-            &["--units-file", file.to_str().unwrap(), "--node-code", "OKI", "check-config"],
-            None,
-        );
+        let out = std::process::Command::new(crate::support::BIN)
+            .args(["--data-dir", dir.path().to_str().unwrap(), "check-config"])
+            .env("BANPOL_UNITS_FILE", &file)
+            .env("BANPOL_NODE_CODE", "OKI")
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
         assert!(!out.status.success(), "refused: {err}");
         assert!(err.contains(want), "{err}");

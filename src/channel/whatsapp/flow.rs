@@ -222,7 +222,9 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
         (Step::AskedLocation { category, story }, Input::Location { lat, lon, address }) => {
             let address = address.unwrap_or_else(|| format!("Lokasi dibagikan ({lat:.5}, {lon:.5})"));
             match regency_near(lat, lon, units) {
-                Some(regency) => confirm(Draft::new(category, story, regency, address, Some(lat), Some(lon)), units, &mut fx),
+                Some(regency) => {
+                    confirm(Draft::new(category, story, regency, address, Some(lat), Some(lon)), units, &mut fx)
+                }
                 None => {
                     fx.push(Effect::Reply(
                         "Lokasi tersebut di luar wilayah Polda Sumatera Selatan. Sebutkan kabupaten/kota kejadian."
@@ -242,8 +244,9 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
             }
         },
         (Step::AskedRegency { category, story, address, lat, lon }, Input::Text(t)) => match regency_in(&t, units)
-            .or_else(|| units.areas.regency(&t).ok().and_then(|a| units.unit_for_regency_code(&a.code)?.regency.clone()))
-        {
+            .or_else(|| {
+                units.areas.regency(&t).ok().and_then(|a| units.unit_for_regency_code(&a.code)?.regency.clone())
+            }) {
             Some(regency) => confirm(Draft::new(category, story, regency, address, lat, lon), units, &mut fx),
             None => {
                 fx.push(Effect::Reply(
@@ -253,7 +256,8 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
             }
         },
         (Step::AskedConfirm { category, story, regency, address, lat, lon, district, choices }, Input::Text(t)) => {
-            let picked = t.trim().parse::<usize>().ok().filter(|n| !choices.is_empty() && (1..=choices.len()).contains(n));
+            let picked =
+                t.trim().parse::<usize>().ok().filter(|n| !choices.is_empty() && (1..=choices.len()).contains(n));
             if let Some(n) = picked {
                 let district = Some(choices[n - 1].clone());
                 let draft = Draft { category, story, regency, district, address, lat, lon, attachments: Vec::new() };
@@ -296,9 +300,14 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
                     fx.push(Effect::Reply("Laporan tidak dikirim. Ketik apa saja untuk memulai lagi.".into()));
                     Step::Idle
                 }
+                _ if !choices.is_empty() && t.trim().parse::<usize>().is_ok() => {
+                    fx.push(Effect::Reply(format!("Mohon balas dengan angka 1 sampai {}.", choices.len())));
+                    Step::AskedConfirm { category, story, regency, address, lat, lon, district, choices }
+                }
                 _ => {
                     // any other text names the kecamatan
-                    let draft = Draft { category, story, regency, district, address, lat, lon, attachments: Vec::new() };
+                    let draft =
+                        Draft { category, story, regency, district, address, lat, lon, attachments: Vec::new() };
                     name_district(draft, &t, units, &mut fx)
                 }
             }
@@ -327,7 +336,14 @@ fn ask_story(cat: Category, fx: &mut Vec<Effect>) -> Step {
 }
 
 impl Draft {
-    fn new(category: Category, story: String, regency: String, address: String, lat: Option<f64>, lon: Option<f64>) -> Draft {
+    fn new(
+        category: Category,
+        story: String,
+        regency: String,
+        address: String,
+        lat: Option<f64>,
+        lon: Option<f64>,
+    ) -> Draft {
         Draft { category, story, regency, district: None, address, lat, lon, attachments: Vec::new() }
     }
 }
@@ -344,7 +360,11 @@ fn confirm(d: Draft, units: &Units, fx: &mut Vec<Effect>) -> Step {
         Some(a) => format!("{} (Kec. {}, {})", d.address, a.name, d.regency),
         None => format!("{} ({})", d.address, d.regency),
     };
-    let mut msg = format!("Mohon periksa laporan Anda:\nJenis: {}\nKejadian: {}\nLokasi: {place}\n\n", label(d.category), d.story);
+    let mut msg = format!(
+        "Mohon periksa laporan Anda:\nJenis: {}\nKejadian: {}\nLokasi: {place}\n\n",
+        label(d.category),
+        d.story
+    );
     if district_name.is_none() && official(&d.regency, units).is_some() {
         msg.push_str("Di kecamatan mana kejadiannya? Ketik nama kecamatan (contoh: Kemuning) agar laporan diteruskan ke Polsek terdekat.\n");
     }
@@ -479,7 +499,7 @@ mod tests {
         };
         assert!(reply(2).contains("Di kecamatan mana"), "{}", reply(2));
         assert!(reply(3).contains("1 Ilir Timur Satu\n2 Ilir Timur Dua\n3 Ilir Timur Tiga"), "{}", reply(3));
-        assert!(!reply(4).contains("Kec."), "7 is not a choice: {}", reply(4));
+        assert!(reply(4).contains("angka 1 sampai 3"), "7 is not a choice: {}", reply(4));
         assert!(reply(5).contains("Kec. Ilir Timur Dua"), "{}", reply(5));
         assert!(!reply(5).contains("Di kecamatan mana"));
         match &fx[6][0] {
@@ -488,10 +508,16 @@ mod tests {
         }
         assert_eq!(c.step, Step::Idle);
         // a kecamatan of another regency is named with both
-        let (_, fx) = run(vec![text("4"), text("Motor saya dicuri di depan rumah"), text("Pasar, Palembang"), text("Kayu Agung")]);
+        let (_, fx) = run(vec![
+            text("4"),
+            text("Motor saya dicuri di depan rumah"),
+            text("Pasar, Palembang"),
+            text("Kayu Agung"),
+        ]);
         assert!(matches!(&fx[3][0], Effect::Reply(m) if m.contains("Kabupaten Ogan Komering Ilir")), "{:?}", fx[3]);
         // the regency by a common name
-        let (_, fx) = run(vec![text("4"), text("Motor saya dicuri di depan rumah"), text("di depan pasar"), text("OKI")]);
+        let (_, fx) =
+            run(vec![text("4"), text("Motor saya dicuri di depan rumah"), text("di depan pasar"), text("OKI")]);
         assert!(matches!(&fx[3][0], Effect::Reply(m) if m.contains("Kabupaten Ogan Komering Ilir")), "{:?}", fx[3]);
     }
 
