@@ -415,6 +415,6 @@ live();
 const first = load(); // the queue first; the units (for dispatch and the call form) meanwhile
 allUnits = await units();
 await fillRegencies($('#ct-regency'));
-ctPlace = placeFields($('#ct-regency'), $('#ct-district'), $('#ct-village'));
+ctPlace = placeFields($('#ct-regency'), $('#ct-district'), $('#ct-village'), null, { lock: false });
 await first;
 if (location.hash.length > 1) openCase(decodeURIComponent(location.hash.slice(1)));

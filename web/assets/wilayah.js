@@ -80,14 +80,16 @@ export function combobox(input, items, onPick) {
 
 /** Wires a regency <select> to a kecamatan and a desa/kelurahan input: the list follows the
  * regency; a desa picked first fills its kecamatan. Returns `value()` -> {district, village}
- * for the request (the code when picked, else the text as typed; absent when empty). */
-export function placeFields(regency, district, village, status) {
+ * for the request (the code when picked, else the text as typed; absent when empty).
+ * `lock`: the inputs wait (disabled) for a regency; the call-taker form leaves them open so the
+ * keyboard order never depends on when the list arrives. */
+export function placeFields(regency, district, village, status, { lock = true } = {}) {
   let data = null;
   const names = new Map();
   const load = async () => {
     data = null;
     names.clear();
-    district.disabled = village.disabled = !regency.value;
+    district.disabled = village.disabled = lock && !regency.value;
     if (!regency.value) return;
     if (status) status.textContent = t('wil.loading');
     data = await areasOf(regency.value);
