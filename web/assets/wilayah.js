@@ -25,7 +25,8 @@ export async function areasOf(regency) {
 /** Makes `input` a combobox over `items()` ({code, name, hint, key}); `onPick(item)` on a choice.
  * The picked code is kept in `input.dataset.code` until the text is changed. */
 export function combobox(input, items, onPick) {
-  const box = el('ul', { role: 'listbox', id: `${input.id}-list`, class: 'typeahead' });
+  // never a tab stop (Chromium makes a scrolling list focusable): Tab goes on to the next field
+  const box = el('ul', { role: 'listbox', id: `${input.id}-list`, class: 'typeahead', tabindex: '-1' });
   box.hidden = true;
   input.after(box);
   input.setAttribute('role', 'combobox');
