@@ -80,6 +80,7 @@ fn seed(data: &std::path::Path, cases: u64) -> (f64, u64, (u64, u64)) {
                             address: format!("Jl. Contoh No. {i}"),
                             lat: None,
                             lon: None,
+                            ..Default::default()
                         },
                         channel: if i % 3 == 0 { Channel::Phone } else { Channel::Web },
                         token_hash: "00".into(),

@@ -23,8 +23,13 @@ pub struct ReporterIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationIn {
-    /// a kabupaten/kota of South Sumatra, as in GET /api/v1/units
+    /// a kabupaten/kota of South Sumatra: its code (`16.71`), official name or a common form
+    /// ("Palembang", "OKI", "Kab. Banyuasin")
     pub regency: Option<String>,
+    /// optional kecamatan of that regency, by code (`16.71.09`) or name
+    pub district: Option<String>,
+    /// optional desa/kelurahan, by code or name (of the kecamatan, if given)
+    pub village: Option<String>,
     pub address: Option<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -373,7 +378,11 @@ pub struct CaseOut {
     pub address: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// the place with its official codes
+    pub location: LocationOut,
     pub suggested_unit: Option<String>,
+    /// once its Polres has acknowledged it: the Polsek whose kecamatan holds the case
+    pub suggested_polsek: Option<String>,
     pub sop_version: String,
     /// what the SOP says to do now: instruction, checklist, deadline, the rung that follows
     pub sop_step: SopStepOut,
@@ -401,10 +410,76 @@ pub struct UnitOut {
     pub kind: String,
     pub node: String,
     pub regency: Option<String>,
+    /// the regency's official code (`16.71`)
+    pub regency_code: Option<String>,
+    /// a Polsek's Polres
+    pub parent: Option<String>,
+    /// the kecamatan codes a Polsek covers
+    pub districts: Vec<String>,
+    /// an example entry of the data, not a real list
+    pub example: bool,
     pub seat: Option<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub handles: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaOut {
+    pub code: String,
+    pub name: String,
+    /// a desa/kelurahan's kecamatan code
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+/// One regency's kecamatan and desa/kelurahan, in code order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreasOut {
+    pub regency: AreaOut,
+    pub districts: Vec<AreaOut>,
+    pub villages: Vec<AreaOut>,
+    /// the data's source and license (ODbL)
+    pub attribution: String,
+}
+
+/// Where a case happened: the names and the official codes (null when not given; reports filed
+/// before the codes were kept have only the regency's name).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocationOut {
+    pub regency: String,
+    pub regency_code: Option<String>,
+    /// the kecamatan's official name
+    pub district: Option<String>,
+    pub district_code: Option<String>,
+    /// the kecamatan as the reporter typed it
+    pub district_typed: Option<String>,
+    pub village: Option<String>,
+    pub village_code: Option<String>,
+    pub village_typed: Option<String>,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+pub fn location(app: &App, l: &crate::model::event::Location) -> LocationOut {
+    use crate::model::wilayah::Level;
+    let name = |level, code: &Option<String>| {
+        code.as_deref().and_then(|c| app.units.areas.get(level, c)).map(|a| a.name.clone())
+    };
+    LocationOut {
+        regency: l.regency.clone(),
+        regency_code: l.regency_code.clone(),
+        district: name(Level::District, &l.district_code),
+        district_code: l.district_code.clone(),
+        district_typed: l.district.clone(),
+        village: name(Level::Village, &l.village_code),
+        village_code: l.village_code.clone(),
+        village_typed: l.village.clone(),
+        address: l.address.clone(),
+        lat: l.lat,
+        lon: l.lon,
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -579,11 +654,18 @@ pub struct BoardCaseOut {
     pub alarm: bool,
 }
 
-/// Open cases without coordinates in a regency, placed at its seat (approximate, from the units
-/// directory; `null` for a regency the directory does not know).
+/// Open cases without coordinates in a regency, or in one of its kecamatan: placed at the
+/// regency's seat (approximate, from the units directory; `null` for a regency the directory
+/// does not know), or at a stable approximate point near it for the kecamatan
+/// (`model::wilayah::approximate_point`: the data has no kecamatan coordinates).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnlocatedOut {
     pub regency: String,
+    /// the kecamatan's code and name (null: the reports named none)
+    pub district_code: Option<String>,
+    pub district: Option<String>,
+    /// the point is computed, not measured
+    pub approximate: bool,
     pub seat: Option<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -620,8 +702,22 @@ pub struct BoardOut {
     pub units: Vec<UnitShareOut>,
     /// open cases with coordinates, newest first (bounded)
     pub points: Vec<BoardCaseOut>,
-    /// open cases without coordinates, per regency, at the regency's seat
+    /// open cases without coordinates, per regency and kecamatan
     pub unlocated: Vec<UnlocatedOut>,
+    /// open cases per kecamatan (those that name one), most first
+    pub open_by_district: Vec<DistrictCountOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DistrictCountOut {
+    pub code: String,
+    pub name: String,
+    pub regency_code: String,
+    pub open: u32,
+}
+
+fn district_name(app: &App, code: &str) -> Option<String> {
+    app.units.areas.get(crate::model::wilayah::Level::District, code).map(|a| a.name.clone())
 }
 
 fn unit_name(app: &App, code: &str) -> Option<String> {
@@ -674,18 +770,40 @@ pub fn board(app: &App, b: &crate::model::board::Board, now: Millis) -> BoardOut
         unlocated: b
             .unlocated
             .iter()
-            .map(|(regency, n)| {
+            .map(|((regency, district), n)| {
                 let seat = app.units.unit_for_regency(regency);
+                let at = seat.and_then(|u| u.lat.zip(u.lon));
+                let point = match (at, district) {
+                    (Some((lat, lon)), Some(d)) => Some(crate::model::wilayah::approximate_point(lat, lon, d)),
+                    _ => at,
+                };
                 UnlocatedOut {
                     regency: regency.clone(),
+                    district_code: district.clone(),
+                    district: district.as_deref().and_then(|d| district_name(app, d)),
+                    approximate: true,
                     seat: seat.and_then(|u| u.seat.clone()),
-                    lat: seat.and_then(|u| u.lat),
-                    lon: seat.and_then(|u| u.lon),
+                    lat: point.map(|p| p.0),
+                    lon: point.map(|p| p.1),
                     open: n.open,
                     alarm: n.alarm,
                 }
             })
             .collect(),
+        open_by_district: {
+            let mut v: Vec<DistrictCountOut> = b
+                .open_by_district
+                .iter()
+                .map(|(code, open)| DistrictCountOut {
+                    code: code.clone(),
+                    name: district_name(app, code).unwrap_or_else(|| code.clone()),
+                    regency_code: code.get(..5).unwrap_or_default().to_owned(),
+                    open: *open,
+                })
+                .collect();
+            v.sort_by(|a, b| b.open.cmp(&a.open).then_with(|| a.code.cmp(&b.code)));
+            v
+        },
     }
 }
 

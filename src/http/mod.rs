@@ -105,6 +105,7 @@ pub fn configure(
                     .default_service(na()),
             )
             .service(web::resource("/api/v1/units").route(web::get().to(units)).default_service(na()))
+            .service(web::resource("/api/v1/areas/{regency}").route(web::get().to(areas)).default_service(na()))
             .service(web::resource("/api/v1/board").route(web::get().to(board)).default_service(na()))
             .service(web::resource("/api/v1/integrity").route(web::get().to(integrity)).default_service(na()))
             .service(web::resource("/api/v1/sync/status").route(web::get().to(sync_status)).default_service(na()))

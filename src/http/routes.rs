@@ -78,6 +78,8 @@ pub async fn create_report(app: web::Data<App>, who: IntakeGate, body: ReportBod
         reporter_name: reporter.name,
         reporter_phone: reporter.phone,
         regency: location.as_ref().and_then(|l| l.regency.clone()),
+        district: location.as_ref().and_then(|l| l.district.clone()),
+        village: location.as_ref().and_then(|l| l.village.clone()),
         address: location.as_ref().and_then(|l| l.address.clone()),
         lat: location.as_ref().and_then(|l| l.lat),
         lon: location.as_ref().and_then(|l| l.lon),
@@ -372,6 +374,8 @@ fn case_out(app: &App, v: cases::CaseView) -> CaseOut {
         address: c.location.address.clone(),
         lat: c.location.lat,
         lon: c.location.lon,
+        location: dto::location(app, &c.location),
+        suggested_polsek: cases::suggested_polsek(app, c).map(|u| u.to_string()),
         suggested_unit: c.suggested_unit.as_ref().map(|u| u.to_string()),
         sop_version: c.sop_version.clone(),
         sop_step: dto::sop_step(app, c),
@@ -452,6 +456,38 @@ pub async fn case_action(
     Ok(HttpResponse::Ok().json(case_out(&app, v)))
 }
 
+/// The kecamatan and desa/kelurahan of one regency (official codes, ODbL: see the README), for
+/// the forms' type-ahead. `regency` is a code (`16.71`) or any form a report accepts. Public and
+/// cacheable: the list is built into the release.
+#[utoipa::path(
+    get,
+    path = "/api/v1/areas/{regency}",
+    params(("regency" = String, Path, description = "regency code or name")),
+    responses((status = 200, body = AreasOut), (status = 404, body = ErrorBody))
+)]
+pub async fn areas(app: web::Data<App>, path: web::Path<String>) -> Result<HttpResponse> {
+    let areas = &app.units.areas;
+    let r = areas.regency(&path.into_inner()).map_err(|e| match e {
+        crate::model::wilayah::PlaceError::Ambiguous { .. } => {
+            ApiError::new(StatusCode::NOT_FOUND, "ambiguous_place", e.to_string())
+        }
+        _ => ApiError::new(StatusCode::NOT_FOUND, "unknown_regency", e.to_string()),
+    })?;
+    let out = AreasOut {
+        regency: AreaOut { code: r.code.clone(), name: r.name.clone(), parent: None },
+        districts: areas
+            .districts_of(&r.code)
+            .map(|d| AreaOut { code: d.code.clone(), name: d.name.clone(), parent: None })
+            .collect(),
+        villages: areas
+            .villages_of_regency(&r.code)
+            .map(|v| AreaOut { code: v.code.clone(), name: v.name.clone(), parent: Some(v.parent.clone()) })
+            .collect(),
+        attribution: crate::model::wilayah::ATTRIBUTION.to_owned(),
+    };
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=86400")).json(out))
+}
+
 /// Units that can receive a disposition, and the regencies of the Polda.
 #[utoipa::path(get, path = "/api/v1/units", responses((status = 200, body = [UnitOut])))]
 pub async fn units(app: web::Data<App>) -> HttpResponse {
@@ -465,6 +501,10 @@ pub async fn units(app: web::Data<App>) -> HttpResponse {
             kind: u.kind.as_str().to_owned(),
             node: u.node.to_string(),
             regency: u.regency.clone(),
+            regency_code: u.regency_code.clone(),
+            parent: u.parent.as_ref().map(|p| p.to_string()),
+            districts: u.districts.clone(),
+            example: u.example,
             seat: u.seat.clone(),
             lat: u.lat,
             lon: u.lon,
@@ -1122,6 +1162,7 @@ pub async fn whatsapp_outbox(
         case_photo,
         case_action,
         units,
+        areas,
         board,
         integrity,
         sync_status,

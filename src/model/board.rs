@@ -65,8 +65,11 @@ pub struct Board {
     pub units: BTreeMap<String, UnitShare>,
     /// open cases with coordinates, newest first, at most `max_points`
     pub points: Vec<Mark>,
-    /// open cases without coordinates (phone calls, web reports without GPS), by regency
-    pub unlocated: BTreeMap<String, Unlocated>,
+    /// open cases without coordinates (phone calls, web reports without GPS), by regency and
+    /// kecamatan (`None`: the report named none)
+    pub unlocated: BTreeMap<(String, Option<String>), Unlocated>,
+    /// open cases by kecamatan code (those that name one)
+    pub open_by_district: BTreeMap<String, u32>,
 }
 
 /// Whether an open case needs attention now: overdue, or raised up the escalation ladder.
@@ -124,6 +127,9 @@ pub fn tally<'a>(
             continue;
         }
         b.open += 1;
+        if let Some(d) = &c.district {
+            *b.open_by_district.entry(d.clone()).or_default() += 1;
+        }
         if overdue {
             overdue_list.push(c);
         }
@@ -133,10 +139,7 @@ pub fn tally<'a>(
         if c.lat.is_some() && c.lon.is_some() {
             points.push(c);
         } else {
-            let r = match b.unlocated.get_mut(c.regency.as_str()) {
-                Some(r) => r,
-                None => b.unlocated.entry(c.regency.clone()).or_default(),
-            };
+            let r = b.unlocated.entry((c.regency.clone(), c.district.clone())).or_default();
             r.open += 1;
             r.alarm += u32::from(alarm(c, now));
         }
@@ -186,6 +189,7 @@ mod tests {
                 address: "Pasar 16".into(),
                 lat: Some(-2.9),
                 lon: Some(104.7),
+                ..Default::default()
             },
             channel: Channel::Web,
             token_hash: "00".into(),
@@ -266,12 +270,22 @@ mod tests {
             c.location.lon = None;
         }
         cases[2].location.regency = "Kabupaten Lahat".into();
-        let summaries: Vec<CaseSummary> = cases.iter().map(|c| CaseSummary::of(c, None)).collect();
+        let mut summaries: Vec<CaseSummary> = cases.iter().map(|c| CaseSummary::of(c, None)).collect();
         let b = tally(&summaries, now, 10, 10);
         assert!(b.points.is_empty());
-        assert_eq!(b.unlocated.get("Kota Palembang"), Some(&Unlocated { open: 2, alarm: 1 }));
-        assert_eq!(b.unlocated.get("Kabupaten Lahat"), Some(&Unlocated { open: 1, alarm: 0 }));
+        let at = |r: &str, d: Option<&str>| b.unlocated.get(&(r.to_owned(), d.map(str::to_owned))).copied();
+        assert_eq!(at("Kota Palembang", None), Some(Unlocated { open: 2, alarm: 1 }));
+        assert_eq!(at("Kabupaten Lahat", None), Some(Unlocated { open: 1, alarm: 0 }));
         assert_eq!(b.unlocated.len(), 2, "the closed case is not on the map");
+        assert!(b.open_by_district.is_empty());
+        // by kecamatan, when the reports name one
+        summaries[0].district = Some("16.71.09".into());
+        summaries[3].district = Some("16.71.09".into());
+        let b = tally(&summaries, now, 10, 10);
+        let at = |r: &str, d: Option<&str>| b.unlocated.get(&(r.to_owned(), d.map(str::to_owned))).copied();
+        assert_eq!(at("Kota Palembang", Some("16.71.09")), Some(Unlocated { open: 1, alarm: 0 }));
+        assert_eq!(at("Kota Palembang", None), Some(Unlocated { open: 1, alarm: 1 }));
+        assert_eq!(b.open_by_district.get("16.71.09"), Some(&1), "the closed one is not counted");
     }
 
     #[test]

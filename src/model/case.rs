@@ -428,8 +428,7 @@ mod tests {
                 location: Location {
                     regency: "Kota Palembang".into(),
                     address: "Pasar 16".into(),
-                    lat: None,
-                    lon: None,
+                    ..Default::default()
                 },
                 channel: Channel::Web,
                 token_hash: "00".into(),

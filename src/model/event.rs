@@ -78,12 +78,27 @@ pub struct Reporter {
     pub phone: Phone,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Location {
+    /// the regency's name as the units directory writes it
     pub regency: String,
     pub address: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// the official codes (`model::wilayah`) and what the reporter typed; absent in reports
+    /// filed before they were kept, and when not given
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regency_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district_code: Option<String>,
+    /// the kecamatan as typed
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub village_code: Option<String>,
+    /// the desa/kelurahan as typed
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub village: Option<String>,
 }
 
 /// The first event of every case.

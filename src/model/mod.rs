@@ -17,6 +17,7 @@ pub mod summary;
 pub mod sync;
 pub mod time;
 pub mod units;
+pub mod wilayah;
 pub mod workflow;
 pub mod write;
 

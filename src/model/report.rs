@@ -5,6 +5,7 @@ use super::event::{Channel, Location, Reporter};
 use super::ids::Phone;
 use super::sop::{Category, Priority, Sop};
 use super::units::Units;
+use super::wilayah::{Level, PlaceError};
 
 pub const DESCRIPTION_MIN: usize = 10;
 pub const DESCRIPTION_MAX: usize = 4000;
@@ -20,6 +21,10 @@ pub struct RawReport {
     pub reporter_name: Option<String>,
     pub reporter_phone: Option<String>,
     pub regency: Option<String>,
+    /// kecamatan, by code or name (optional)
+    pub district: Option<String>,
+    /// desa/kelurahan, by code or name (optional)
+    pub village: Option<String>,
     pub address: Option<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -39,7 +44,9 @@ pub struct NewReport {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct FieldError {
-    /// stable error code: missing_field, invalid_field, unknown_category, unknown_regency, invalid_phone
+    /// stable error code: missing_field, invalid_field, unknown_category, unknown_regency,
+    /// unknown_district, unknown_village, ambiguous_place, district_not_in_regency,
+    /// village_not_in_district, invalid_phone
     pub code: &'static str,
     /// the JSON path of the field, e.g. `reporter.phone`
     pub field: &'static str,
@@ -73,6 +80,67 @@ fn text(field: &'static str, v: Option<String>, min: usize, max: usize) -> Resul
     Ok(t.to_owned())
 }
 
+fn place_error(e: PlaceError) -> FieldError {
+    let mut message = e.to_string();
+    if e.level() == Level::Regency && e.code() == "unknown_regency" {
+        message.push_str("; choose one from the list (GET /api/v1/units)");
+    }
+    FieldError { code: e.code(), field: e.level().field(), message }
+}
+
+/// The location's place: the regency (by code, official name, alias or a close typo, as the
+/// units directory names it), and the kecamatan and desa/kelurahan when given, as codes plus
+/// what was typed. A kecamatan of another regency, or a desa of another kecamatan, is refused
+/// naming both.
+pub fn place(
+    units: &Units,
+    regency: &str,
+    district: Option<&str>,
+    village: Option<&str>,
+) -> Result<Location, FieldError> {
+    let areas = &units.areas;
+    let unknown = |input: &str| FieldError {
+        code: "unknown_regency",
+        field: "location.regency",
+        message: format!("regency {input:?} is not in South Sumatra; choose one from the list (GET /api/v1/units)"),
+    };
+    let given = |s: Option<&str>| {
+        s.map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(NAME_MAX).collect::<String>())
+    };
+    let (district, village) = (given(district), given(village));
+    let official = match areas.regency(regency) {
+        Ok(a) => a,
+        // a units file may name a regency the official list does not hold: by its exact name
+        Err(e) => match units.regency(regency) {
+            Some(name) if district.is_none() && village.is_none() => {
+                return Ok(Location { regency: name.to_owned(), ..Location::default() })
+            }
+            _ => return Err(place_error(e)),
+        },
+    };
+    let name =
+        units.unit_for_regency_code(&official.code).and_then(|u| u.regency.clone()).ok_or_else(|| unknown(regency))?;
+    let d = match &district {
+        Some(t) => Some(areas.district(official, t).map_err(place_error)?),
+        None => None,
+    };
+    let v = match &village {
+        Some(t) => Some(areas.village(official, d, t).map_err(place_error)?),
+        None => None,
+    };
+    // a desa found without its kecamatan gives the kecamatan
+    let district_code = d.map(|d| d.code.clone()).or_else(|| v.map(|v| v.parent.clone()));
+    Ok(Location {
+        regency: name,
+        regency_code: Some(official.code.clone()),
+        district_code,
+        district,
+        village_code: v.map(|v| v.code.clone()),
+        village,
+        ..Location::default()
+    })
+}
+
 /// Checks a report. `staff_priority` is honoured only for call-takers (a citizen cannot set it).
 pub fn check(raw: RawReport, channel: Channel, sop: &Sop, units: &Units) -> Result<NewReport, FieldError> {
     let category_s = raw.category.ok_or_else(|| missing("category"))?;
@@ -93,11 +161,7 @@ pub fn check(raw: RawReport, channel: Channel, sop: &Sop, units: &Units) -> Resu
         message: e.to_string(),
     })?;
     let regency_s = raw.regency.ok_or_else(|| missing("location.regency"))?;
-    let regency = units.regency(&regency_s).ok_or_else(|| FieldError {
-        code: "unknown_regency",
-        field: "location.regency",
-        message: format!("regency {regency_s:?} is not in South Sumatra; choose one from the list (GET /api/v1/units)"),
-    })?;
+    let place = place(units, &regency_s, raw.district.as_deref(), raw.village.as_deref())?;
     let address = text("location.address", raw.address, 3, ADDRESS_MAX)?;
     match (raw.lat, raw.lon) {
         (None, None) => {}
@@ -133,7 +197,7 @@ pub fn check(raw: RawReport, channel: Channel, sop: &Sop, units: &Units) -> Resu
         priority,
         description,
         reporter: Reporter { name, phone },
-        location: Location { regency: regency.to_owned(), address, lat: raw.lat, lon: raw.lon },
+        location: Location { address, lat: raw.lat, lon: raw.lon, ..place },
         channel,
     })
 }

@@ -27,6 +27,8 @@ pub struct CaseSummary {
     pub due: Option<Millis>,
     pub unit: Option<UnitCode>,
     pub regency: String,
+    /// the kecamatan's official code, when the report named it
+    pub district: Option<String>,
     /// `phone_key` of the reporter's number (0: not known, a summary written before it was kept):
     /// the reporter's cases are found by it without keeping 100,000 numbers as text in memory
     pub phone_key: u64,
@@ -67,6 +69,7 @@ impl CaseSummary {
             due: sop.and_then(|s| c.step_due(s)).map(|(_, d)| d),
             unit: c.unit.clone(),
             regency: c.location.regency.clone(),
+            district: c.location.district_code.clone(),
             phone_key: phone_key(c.reporter.phone.as_str()),
             lat: c.location.lat,
             lon: c.location.lon,

@@ -3,13 +3,17 @@
 
 use super::ids::{NodeCode, UnitCode};
 use super::sop::Category;
+use super::wilayah::Areas;
 use serde::Deserialize;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnitKind {
     Polda,
     Polres,
     Polrestabes,
+    /// a sector police station under a Polres: a unit on its Polres's node
+    Polsek,
     Satker,
 }
 
@@ -19,6 +23,7 @@ impl UnitKind {
             Self::Polda => "polda",
             Self::Polres => "polres",
             Self::Polrestabes => "polrestabes",
+            Self::Polsek => "polsek",
             Self::Satker => "satker",
         }
     }
@@ -32,10 +37,18 @@ pub struct Unit {
     /// the node that holds this unit's cases
     pub node: NodeCode,
     pub regency: Option<String>,
+    /// the regency's official code (`16.71`), for a Polres
+    pub regency_code: Option<String>,
     pub seat: Option<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub handles: Vec<Category>,
+    /// a Polsek's Polres
+    pub parent: Option<UnitCode>,
+    /// the kecamatan (codes) a Polsek covers
+    pub districts: Vec<String>,
+    /// marked as an example in the data: not a real list
+    pub example: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +58,8 @@ pub struct Units {
     pub command_center: String,
     pub whatsapp: String,
     pub units: Vec<Unit>,
+    /// the official areas (embedded), which the regencies and Polsek refer to
+    pub areas: Arc<Areas>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +68,8 @@ pub enum UnitsError {
     Toml(#[from] toml::de::Error),
     #[error("the units file is inconsistent: {0}")]
     Invalid(String),
+    #[error("the official areas: {0}")]
+    Areas(#[from] super::wilayah::AreasError),
 }
 
 #[derive(Deserialize)]
@@ -61,6 +78,21 @@ struct Raw {
     polda: RawPolda,
     polres: Vec<RawPolres>,
     satker: Vec<RawSatker>,
+    #[serde(default)]
+    polsek: Vec<RawPolsek>,
+}
+
+/// A Polsek: its Polres (a unit code) and the kecamatan it covers (official codes).
+#[derive(Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolsek {
+    pub code: String,
+    pub name: String,
+    pub polres: String,
+    pub districts: Vec<String>,
+    /// marks an entry shipped as an example, not a Polres's real list
+    #[serde(default)]
+    pub example: bool,
 }
 
 #[derive(Deserialize)]
@@ -80,6 +112,9 @@ struct RawPolres {
     name: String,
     kind: String,
     regency: String,
+    /// the official code of the regency; found from the name when left out
+    #[serde(default)]
+    regency_code: Option<String>,
     seat: String,
     lat: f64,
     lon: f64,
@@ -95,6 +130,10 @@ struct RawSatker {
 
 impl Units {
     pub fn parse(text: &str) -> Result<Units, UnitsError> {
+        Units::parse_with(text, Arc::new(Areas::embedded()?))
+    }
+
+    pub fn parse_with(text: &str, areas: Arc<Areas>) -> Result<Units, UnitsError> {
         let raw: Raw = toml::from_str(text)?;
         let bad = |m: String| UnitsError::Invalid(m);
         let polda_code = NodeCode::parse(&raw.polda.code).map_err(|e| bad(e.to_string()))?;
@@ -104,10 +143,14 @@ impl Units {
             kind: UnitKind::Polda,
             node: polda_code.clone(),
             regency: None,
+            regency_code: None,
             seat: Some(raw.polda.seat),
             lat: None,
             lon: None,
             handles: Category::ALL.to_vec(),
+            parent: None,
+            districts: Vec::new(),
+            example: false,
         }];
         for p in raw.polres {
             let kind = match p.kind.as_str() {
@@ -119,16 +162,36 @@ impl Units {
             if !(-90.0..=90.0).contains(&p.lat) || !(-180.0..=180.0).contains(&p.lon) {
                 return Err(bad(format!("{}: coordinates out of range", p.code)));
             }
+            let by_name = areas.regency(&p.regency).ok();
+            if let (Some(c), Some(n)) = (&p.regency_code, by_name) {
+                if &n.code != c {
+                    return Err(bad(format!("{}: regency {:?} is {}, not {c}", p.code, p.regency, n.code)));
+                }
+            }
+            let official = match &p.regency_code {
+                Some(c) => areas.regency_by_code(c),
+                None => by_name,
+            }
+            .ok_or_else(|| {
+                bad(format!(
+                    "{}: regency {:?} ({:?}) is not an official regency code or name",
+                    p.code, p.regency, p.regency_code
+                ))
+            })?;
             units.push(Unit {
                 code: UnitCode::parse(&p.code).map_err(|e| bad(e.to_string()))?,
                 name: p.name,
                 kind,
                 node,
                 regency: Some(p.regency),
+                regency_code: Some(official.code.clone()),
                 seat: Some(p.seat),
                 lat: Some(p.lat),
                 lon: Some(p.lon),
                 handles: Category::ALL.to_vec(),
+                parent: None,
+                districts: Vec::new(),
+                example: false,
             });
         }
         for s in raw.satker {
@@ -143,18 +206,24 @@ impl Units {
                 kind: UnitKind::Satker,
                 node: polda_code.clone(),
                 regency: None,
+                regency_code: None,
                 seat: None,
                 lat: None,
                 lon: None,
                 handles,
+                parent: None,
+                districts: Vec::new(),
+                example: false,
             });
         }
+        let polsek = check_polsek(&units, &raw.polsek, &areas).map_err(UnitsError::Invalid)?;
+        units.extend(polsek);
         for (i, u) in units.iter().enumerate() {
             if units[..i].iter().any(|x| x.code == u.code) {
                 return Err(bad(format!("unit code {} appears twice", u.code)));
             }
-            if let Some(r) = &u.regency {
-                if units[..i].iter().any(|x| x.regency.as_ref() == Some(r)) {
+            if let Some(r) = u.regency_code.as_ref().filter(|_| u.kind != UnitKind::Polsek) {
+                if units[..i].iter().any(|x| x.kind != UnitKind::Polsek && x.regency_code.as_ref() == Some(r)) {
                     return Err(bad(format!("regency {r} has two Polres")));
                 }
             }
@@ -165,7 +234,25 @@ impl Units {
             command_center: raw.polda.command_center,
             whatsapp: raw.polda.whatsapp,
             units,
+            areas,
         })
+    }
+
+    /// The Polres of an official regency code.
+    pub fn unit_for_regency_code(&self, code: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| u.regency_code.as_deref() == Some(code) && u.kind != UnitKind::Polsek)
+    }
+
+    /// The Polsek of `polres` that covers kecamatan `district`.
+    pub fn polsek_for(&self, polres: &UnitCode, district: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| {
+            u.kind == UnitKind::Polsek && u.parent.as_ref() == Some(polres) && u.districts.iter().any(|d| d == district)
+        })
+    }
+
+    /// The Polsek of `polres`, in the order written.
+    pub fn polsek_of<'a>(&'a self, polres: &'a UnitCode) -> impl Iterator<Item = &'a Unit> + 'a {
+        self.units.iter().filter(move |u| u.kind == UnitKind::Polsek && u.parent.as_ref() == Some(polres))
     }
 
     pub fn get(&self, code: &UnitCode) -> Option<&Unit> {
@@ -176,16 +263,16 @@ impl Units {
     /// surrounding spaces.
     pub fn regency(&self, name: &str) -> Option<&str> {
         let want = name.trim();
-        self.units.iter().filter_map(|u| u.regency.as_deref()).find(|r| r.eq_ignore_ascii_case(want))
+        self.regencies().find(|r| r.eq_ignore_ascii_case(want))
     }
 
     pub fn regencies(&self) -> impl Iterator<Item = &str> {
-        self.units.iter().filter_map(|u| u.regency.as_deref())
+        self.units.iter().filter(|u| u.kind != UnitKind::Polsek).filter_map(|u| u.regency.as_deref())
     }
 
     /// The Polres whose territory is `regency`.
     pub fn unit_for_regency(&self, regency: &str) -> Option<&Unit> {
-        self.units.iter().find(|u| u.regency.as_deref() == Some(regency))
+        self.units.iter().find(|u| u.regency.as_deref() == Some(regency) && u.kind != UnitKind::Polsek)
     }
 
     /// Whether a node of this code exists in the directory (the Polda or a Polres).
@@ -194,9 +281,122 @@ impl Units {
     }
 }
 
+/// Checks Polsek entries against the units so far (their Polres) and the official areas: each
+/// names a Polres, covers kecamatan of its regency, and no kecamatan is covered twice within a
+/// Polres. The error names the item.
+pub fn check_polsek(units: &[Unit], list: &[RawPolsek], areas: &Areas) -> Result<Vec<Unit>, String> {
+    let mut out: Vec<Unit> = Vec::new();
+    for p in list {
+        let code = UnitCode::parse(&p.code).map_err(|e| format!("polsek {:?}: {e}", p.code))?;
+        if units.iter().chain(out.iter()).any(|u| u.code == code) {
+            return Err(format!("polsek {code}: the unit code appears twice"));
+        }
+        if p.name.trim().is_empty() || p.name.chars().count() > 100 {
+            return Err(format!("polsek {code}: give a name of 1-100 characters"));
+        }
+        let polres = units
+            .iter()
+            .find(|u| u.code.as_str() == p.polres && matches!(u.kind, UnitKind::Polres | UnitKind::Polrestabes))
+            .ok_or_else(|| format!("polsek {code}: {:?} is not a Polres", p.polres))?;
+        let regency = polres.regency_code.as_deref().unwrap_or_default();
+        if p.districts.is_empty() {
+            return Err(format!("polsek {code}: list the kecamatan it covers"));
+        }
+        for d in &p.districts {
+            let area = areas
+                .get(super::wilayah::Level::District, d)
+                .ok_or_else(|| format!("polsek {code}: kecamatan {d} is not an official kecamatan code"))?;
+            if area.parent != regency {
+                return Err(format!(
+                    "polsek {code}: kecamatan {d} ({}) is in regency {}, not in {} of {}",
+                    area.name, area.parent, regency, polres.code
+                ));
+            }
+            let twice = units
+                .iter()
+                .chain(out.iter())
+                .find(|u| u.parent.as_ref() == Some(&polres.code) && u.districts.contains(d));
+            if let Some(other) = twice {
+                return Err(format!(
+                    "polsek {code}: kecamatan {d} ({}) is already covered by {}",
+                    area.name, other.code
+                ));
+            }
+            if p.districts.iter().filter(|x| *x == d).count() > 1 {
+                return Err(format!("polsek {code}: kecamatan {d} ({}) is listed twice", area.name));
+            }
+        }
+        out.push(Unit {
+            code,
+            name: p.name.trim().to_owned(),
+            kind: UnitKind::Polsek,
+            node: polres.node.clone(),
+            regency: polres.regency.clone(),
+            regency_code: polres.regency_code.clone(),
+            seat: None,
+            lat: None,
+            lon: None,
+            handles: Category::ALL.to_vec(),
+            parent: Some(polres.code.clone()),
+            districts: p.districts.clone(),
+            example: p.example,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polsek_lists_are_checked_item_by_item() {
+        let base = REFERENCE.split("[[polsek]]").next().unwrap().to_owned();
+        let with = |entries: &str| Units::parse(&format!("{base}{entries}"));
+        let u = Units::parse(REFERENCE).unwrap();
+        let oki = UnitCode::parse("OKI").unwrap();
+        let kag = u.polsek_for(&oki, "16.02.05").unwrap();
+        assert_eq!(
+            (kag.code.as_str(), kag.node.as_str(), kag.kind, kag.example),
+            ("OKIKAG", "OKI", UnitKind::Polsek, true)
+        );
+        assert_eq!(u.polsek_of(&oki).count(), 2);
+        assert!(u.polsek_for(&oki, "16.02.13").is_none(), "a kecamatan no Polsek covers");
+        assert_eq!(u.regencies().count(), 17, "a Polsek adds no regency");
+        assert_eq!(u.unit_for_regency("Kabupaten Ogan Komering Ilir").unwrap().code.as_str(), "OKI");
+        let polsek = |code: &str, polres: &str, districts: &str| {
+            format!("[[polsek]]\ncode = \"{code}\"\nname = \"Polsek {code}\"\npolres = \"{polres}\"\ndistricts = [{districts}]\n")
+        };
+        let table: Vec<(String, &str)> = vec![
+            (polsek("KAG", "OKI", "\"16.02.05\"") + &polsek("JJW", "OKI", "\"16.02.05\""), "already covered by KAG"),
+            (polsek("KAG", "OKI", "\"16.02.05\", \"16.02.05\""), "listed twice"),
+            (polsek("KAG", "OKI", "\"16.71.09\""), "kecamatan 16.71.09 (Kemuning) is in regency 16.71"),
+            (polsek("KAG", "OKI", "\"16.02.99\""), "16.02.99 is not an official kecamatan code"),
+            (polsek("KAG", "XYZ", "\"16.02.05\""), "\"XYZ\" is not a Polres"),
+            (polsek("KAG", "DITLANTAS", "\"16.02.05\""), "is not a Polres"),
+            (polsek("PLG", "OKI", "\"16.02.05\""), "polsek PLG: the unit code appears twice"),
+            (polsek("KAG", "OKI", ""), "list the kecamatan"),
+        ];
+        for (entries, want) in table {
+            let e = with(&entries).unwrap_err().to_string();
+            assert!(e.contains(want), "{entries}: {e}");
+        }
+        // the same kecamatan under two Polres is not possible; two Polres may each have a Polsek
+        assert!(with(&(polsek("KAG", "OKI", "\"16.02.05\"") + &polsek("KMN", "PLG", "\"16.71.09\""))).is_ok());
+    }
+
+    #[test]
+    fn regencies_are_linked_to_their_official_codes() {
+        let u = Units::parse(REFERENCE).unwrap();
+        for p in u.units.iter().filter(|u| matches!(u.kind, UnitKind::Polres | UnitKind::Polrestabes)) {
+            let code = p.regency_code.as_deref().unwrap();
+            assert!(u.areas.regency_by_code(code).is_some(), "{}", p.code);
+            assert_eq!(u.unit_for_regency_code(code).unwrap().code, p.code);
+        }
+        assert_eq!(u.unit_for_regency("Kota Lubuklinggau").unwrap().regency_code.as_deref(), Some("16.73"));
+        let wrong = REFERENCE.replacen("regency_code = \"16.71\"", "regency_code = \"16.72\"", 1);
+        assert!(Units::parse(&wrong).unwrap_err().to_string().contains("is 16.71, not 16.72"));
+    }
 
     const REFERENCE: &str = include_str!("../../data/polda-sumsel-units.toml");
 

@@ -464,3 +464,16 @@ pub fn visible_change(app: &App, staff: &Staff, ticket: &Ticket) -> Result<Optio
 pub fn pending(app: &App, c: &Case) -> Option<(Step, Millis)> {
     c.step_due(&app.sop_for(&c.sop_version))
 }
+
+/// The Polsek a case goes down to next: once the Polres holding it has acknowledged it (or works
+/// on it), the Polsek of that Polres whose kecamatan the report named.
+pub fn suggested_polsek(app: &App, c: &crate::model::Case) -> Option<UnitCode> {
+    if !matches!(c.state, State::Acknowledged | State::InProgress) {
+        return None;
+    }
+    let unit = app.units.get(c.unit.as_ref()?)?;
+    if !matches!(unit.kind, crate::model::UnitKind::Polres | crate::model::UnitKind::Polrestabes) {
+        return None;
+    }
+    Some(app.units.polsek_for(&unit.code, c.location.district_code.as_deref()?)?.code.clone())
+}

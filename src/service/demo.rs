@@ -172,6 +172,8 @@ async fn seed_cases(app: &App) -> Result<(), ServiceError> {
             reporter_name: Some(d.name.into()),
             reporter_phone: Some(d.phone.into()),
             regency: Some(regency.clone()),
+            district: None,
+            village: None,
             address: Some(d.address.into()),
             lat: None,
             lon: None,

@@ -307,6 +307,9 @@ pub async fn submit(app: &App, partner: &Partner, r: NewRequest, from: &str) -> 
         reporter_name: Some(if name.is_empty() { format!("Pelapor mitra {}", partner.name) } else { name }),
         reporter_phone: r.phone.clone(),
         regency: Some(regency),
+        // the GeoReport fields name no kecamatan or desa
+        district: None,
+        village: None,
         address: Some(address),
         lat: point.map(|p| p.0),
         lon: point.map(|p| p.1),

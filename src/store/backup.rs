@@ -642,7 +642,7 @@ mod tests {
             priority: Priority::Normal,
             description: format!("Pencurian motor nomor {n}"),
             reporter: Reporter { name: "Budi".into(), phone: Phone::parse("081234567890").unwrap() },
-            location: Location { regency: "Kota Palembang".into(), address: "Pasar 16".into(), lat: None, lon: None },
+            location: Location { regency: "Kota Palembang".into(), address: "Pasar 16".into(), ..Default::default() },
             channel: Channel::Web,
             token_hash: "00".into(),
             suggested_unit: None,

@@ -22,12 +22,14 @@ const F_PRANK: u8 = 4;
 const F_UNVERIFIED: u8 = 8;
 const F_DUE: u8 = 16;
 const F_POINT: u8 = 32;
+/// a kecamatan code follows the regency (added with the official areas; older values lack it)
+const F_DISTRICT: u8 = 64;
 
 const CHANNELS: [Channel; 5] = [Channel::Web, Channel::Phone, Channel::WalkIn, Channel::Whatsapp, Channel::Open311];
 
 /// `[V2, state, category, priority, channel, flags, rung, escalations u32, created u64,
-/// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency len, regency, phone key
-/// u64, words]`,
+/// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency len, regency, (district
+/// len, district), phone key u64, words]`,
 /// integers big-endian, the words separated by spaces.
 pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
     let mut v = Vec::with_capacity(64 + s.regency.len() + words.iter().map(|w| w.len() + 1).sum::<usize>());
@@ -39,6 +41,7 @@ pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
         (s.dispatched_unverified, F_UNVERIFIED),
         (s.due.is_some(), F_DUE),
         (s.lat.is_some() && s.lon.is_some(), F_POINT),
+        (s.district.is_some(), F_DISTRICT),
     ] {
         if on {
             flags |= f;
@@ -69,6 +72,11 @@ pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
     let regency = &s.regency.as_bytes()[..s.regency.len().min(255)];
     v.push(regency.len() as u8);
     v.extend_from_slice(regency);
+    if let Some(d) = &s.district {
+        let d = &d.as_bytes()[..d.len().min(255)];
+        v.push(d.len() as u8);
+        v.extend_from_slice(d);
+    }
     v.extend_from_slice(&s.phone_key.to_be_bytes());
     for (i, w) in words.iter().enumerate() {
         if i > 0 {
@@ -112,6 +120,12 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), S
     };
     let regency_len = usize::from(r.u8()?);
     let regency = std::str::from_utf8(r.bytes(regency_len)?).map_err(|_| bad("regency"))?.to_owned();
+    let district = if flags & F_DISTRICT != 0 {
+        let n = usize::from(r.u8()?);
+        Some(std::str::from_utf8(r.bytes(n)?).map_err(|_| bad("district"))?.to_owned())
+    } else {
+        None
+    };
     let phone_key = if version == V1 { 0 } else { u64::from_be_bytes(r.take()?) };
     let words = std::str::from_utf8(r.0).map_err(|_| bad("words"))?.to_owned();
     let summary = CaseSummary {
@@ -127,6 +141,7 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), S
         due,
         unit,
         regency,
+        district,
         phone_key,
         lat,
         lon,
@@ -296,6 +311,7 @@ mod tests {
             due: Some(Millis(1_764_000_000_000)),
             unit: Some(UnitCode::parse("OKI").unwrap()),
             regency: "Kabupaten Ogan Komering Ilir".into(),
+            district: Some("16.02.05".into()),
             phone_key: crate::model::summary::phone_key("+6281234567890"),
             lat: Some(-3.4),
             lon: Some(104.8),
@@ -312,7 +328,7 @@ mod tests {
         let words = vec!["curanmor".to_owned(), "pasar".to_owned()];
         let bytes = encode(&s, &words);
         assert_eq!(decode(s.ticket.as_str().as_bytes(), &bytes).unwrap(), (s.clone(), "curanmor pasar".to_owned()));
-        let bare = CaseSummary { due: None, lat: None, lon: None, unit: None, ..sample() };
+        let bare = CaseSummary { due: None, lat: None, lon: None, unit: None, district: None, ..sample() };
         let bytes = encode(&bare, &[]);
         assert_eq!(decode(bare.ticket.as_str().as_bytes(), &bytes).unwrap(), (bare.clone(), String::new()));
         assert!(bytes.len() < 72, "{} bytes (28 of them the regency)", bytes.len());

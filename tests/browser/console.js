@@ -77,6 +77,7 @@ export default [
     await type(phone);
     await type('Pak Joko (penelepon 110)');
     await op.keyboard.type('Kota Palembang'); await op.keyboard.press('Tab');
+    await type('Kemuning'); await op.keyboard.press('Tab'); // kecamatan typed; desa left empty
     await type('Jl. Kolonel Atmo, depan toko emas');
     await op.keyboard.type('Penelepon melaporkan perampokan toko emas sedang berlangsung, tiga pelaku bersenjata.');
     await shot(op, '08-call-taker-form');

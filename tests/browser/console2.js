@@ -74,6 +74,8 @@ export default [
     // Enter moves field to field
     for (const s of [caller, 'Pak Herman']) { await op.keyboard.type(s); await op.keyboard.press('Enter'); }
     await op.keyboard.type('Kota Palembang'); await op.keyboard.press('Enter');
+    await op.keyboard.type('ilir timur 2'); await op.keyboard.press('Enter'); // kecamatan
+    await op.keyboard.press('Enter'); // desa: left empty
     await op.keyboard.type('Jl. Merdeka depan kantor pos'); await op.keyboard.press('Enter');
     assert(await op.evaluate(() => document.activeElement.id) === 'ct-description', 'Enter led to the description');
     await op.keyboard.type('Penelepon melihat perkelahian dengan senjata tajam, satu orang terluka, pelaku masih di lokasi.');
@@ -86,6 +88,7 @@ export default [
     const ticket = (await op.textContent('#case-title')).trim();
     const facts = await op.textContent('#detail .facts');
     assert(facts.includes('Dikonfirmasi: penelepon di saluran'), `verified on the line: ${facts}`);
+    assert(facts.includes('Kec. Ilir Timur Dua'), `the kecamatan the call-taker typed, matched: ${facts}`);
     assert((await op.textContent('#detail .st')) === 'Terverifikasi', 'verified');
     assert(!(await op.textContent('#detail')).includes('tanpa koordinat'), 'a 110 call gets no prank points for missing coordinates');
     const tel = await op.getAttribute('#detail a.tel', 'href');

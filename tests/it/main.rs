@@ -31,3 +31,4 @@ mod sync;
 mod update;
 mod wall;
 mod whatsapp;
+mod wilayah;

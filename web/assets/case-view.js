@@ -168,10 +168,10 @@ export function renderCase(box, c, { act, units = [], may = [], reporter, saved 
       ['c.reporter', el('span', {}, c.reporter_name, c.reporter_phone ? [' · ', phoneLink(c.reporter_phone)] : null)],
       ['c.channel', t(`ch.${c.channel}`)],
       ['c.created', fmtTime(c.created_at)],
-      ['c.location', `${c.address}, ${c.regency}`],
+      ['c.location', [c.address, c.location?.village, c.location?.district && `Kec. ${c.location.district}`, c.regency].filter(Boolean).join(', ')],
       ['c.coords', c.lat !== null && c.lat !== undefined ? `${c.lat}, ${c.lon}` : null],
       ['c.unit', c.unit],
-      ['c.suggested', c.unit ? null : c.suggested_unit],
+      ['c.suggested', c.suggested_polsek || (c.unit ? null : c.suggested_unit)],
       ['c.deadline', c.deadline ? el('span', {}, `${t(`step.${c.deadline.step}`)} · ${fmtTime(c.deadline.due_at)} `, countdown(c.deadline.due_at, c.updated_at)) : null],
       ['c.verification', c.verification ? t(`m.${c.verification}`) : null],
       ['c.reject_reason', c.reject_reason ? detailText('reason', c.reject_reason) : null],
@@ -256,7 +256,7 @@ function actionForm(action, c, act, units, ticks = () => []) {
     case 'dispatch': {
       const opts = units.filter((u) => u.handles.length === 0 || u.handles.includes(c.category) || u.kind !== 'satker')
         .map((u) => [u.code, `${u.code} — ${u.name}${u.regency ? ` (${u.regency})` : ''}`]);
-      fields.push(input('a.unit', select('unit', opts, c.suggested_unit || c.unit)), input('a.note_field', text('note')));
+      fields.push(input('a.unit', select('unit', opts, c.suggested_polsek || c.suggested_unit || c.unit)), input('a.note_field', text('note')));
       break;
     }
     case 'progress': fields.push(input('a.note_field', text('note', true)), publicBox()); break;

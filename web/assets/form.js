@@ -3,17 +3,19 @@
 // of this page (reload, Back and Forward show it, never a refilled form).
 import { t, lang, errText, applyI18n } from './i18n.js';
 import { $, $$, api, el, fieldError, fillRegencies, phoneOk } from './util.js';
+import { placeFields } from './wilayah.js';
 
 applyI18n();
 const form = $('#report');
 const coords = { lat: null, lon: null };
 const DRAFT = 'banpol.draft.report';
-const TEXTS = ['description', 'regency', 'address', 'name', 'phone'];
+const TEXTS = ['description', 'regency', 'district', 'village', 'address', 'name', 'phone'];
 // the server's limits (model::photo)
 const PHOTOS_MAX = 3;
 const PHOTO_MAX_BYTES = 5 << 20;
 let photos = []; // File objects, in the order they will be sent
 let csrf = '';
+let place = { value: () => ({}) }; // the kecamatan and desa fields, once the regencies are in
 
 const category = () => $$('input[name=category]').find((r) => r.checked)?.value ?? '';
 for (const r of $$('input[name=category]')) {
@@ -23,7 +25,7 @@ for (const r of $$('input[name=category]')) {
 // the field ids of the page for the server's field paths
 const FIELD = {
   category: 'category', description: 'description', 'reporter.name': 'name', 'reporter.phone': 'phone',
-  'location.regency': 'regency', 'location.address': 'address', 'location.lat': 'gps', 'location.lon': 'gps',
+  'location.regency': 'regency', 'location.district': 'district', 'location.village': 'village', 'location.address': 'address', 'location.lat': 'gps', 'location.lon': 'gps',
 };
 
 /** Characters as the server counts them: Unicode scalar values of the trimmed text. */
@@ -225,7 +227,7 @@ form.addEventListener('submit', async (ev) => {
     category: category(),
     description: $('#description').value.trim(),
     reporter: { name: $('#name').value.trim(), phone: $('#phone').value.trim() },
-    location: { regency: $('#regency').value, address: $('#address').value.trim() },
+    location: { regency: $('#regency').value, ...place.value(), address: $('#address').value.trim() },
   };
   if (coords.lat !== null) Object.assign(body.location, coords);
   let r = await post(body);
@@ -257,12 +259,14 @@ async function start() {
   const receipt = history.state?.receipt;
   if (receipt) { showReceipt(receipt); return; }
   await fillRegencies($('#regency'));
+  place = placeFields($('#regency'), $('#district'), $('#village'), $('#place-status'));
   const d = readDraft();
   if (d) {
     for (const r of $$('input[name=category]')) r.checked = r.value === d.category;
     $('#life').hidden = d.category !== 'crime';
     for (const id of TEXTS) if (typeof d[id] === 'string' && !$(`#${id}`).value) $(`#${id}`).value = d[id];
     if (typeof d.lat === 'number' && typeof d.lon === 'number') setCoords(d.lat, d.lon);
+    place.reload();
     $('#draft-note').hidden = false;
   }
   count();

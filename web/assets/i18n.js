@@ -303,8 +303,18 @@ const id = {
   'code.unknown_group': 'Pengelompokan tidak dikenal: pos, satuan, kategori, prioritas, saluran atau kabupaten/kota.',
   'code.unknown_format': 'Format tidak dikenal: json, csv atau xlsx.',
   'code.other_unit': 'Petugas satuan hanya melihat rekap satuannya sendiri.',
+  // --- wilayah ---
+  'wil.district': 'Kecamatan (boleh dikosongkan)', 'wil.village': 'Desa/Kelurahan (boleh dikosongkan)',
+  'wil.district.short': 'Kecamatan', 'wil.village.short': 'Desa/Kelurahan',
+  'wil.loading': 'Memuat daftar kecamatan…', 'wil.unavailable': 'Daftar kecamatan tidak dapat dimuat; ketik namanya saja.',
+  'wil.attribution': 'Data wilayah: idn-area-data (kode Kemendagri), lisensi Open Database License (ODbL)',
+  'wil.legend': 'Tanpa koordinat (jumlah, di kecamatan atau pusat kab./kota; titik perkiraan)',
+  'code.unknown_district': 'Kecamatan tidak ditemukan di kabupaten/kota ini. Pilih dari daftar.',
+  'code.unknown_village': 'Desa/kelurahan tidak ditemukan. Pilih dari daftar.',
+  'code.ambiguous_place': 'Nama itu cocok dengan beberapa tempat. Pilih salah satu dari daftar.',
+  'code.district_not_in_regency': 'Kecamatan itu berada di kabupaten/kota lain.',
+  'code.village_not_in_district': 'Desa/kelurahan itu berada di kecamatan lain.',
 };
-
 const en = {
   'app.title': 'Police Help Service', 'app.polda': 'South Sumatra Regional Police', 'lang.switch': 'Bahasa Indonesia',
   'nav.report': 'Report', 'nav.track': 'Track a report', 'nav.konsol': 'Console', 'nav.pantau': 'Board',
@@ -608,8 +618,18 @@ const en = {
   'code.unknown_group': 'Unknown grouping: post, unit, category, priority, channel or regency.',
   'code.unknown_format': 'Unknown format: json, csv or xlsx.',
   'code.other_unit': 'A unit officer sees only the recap of its own unit.',
+  // --- wilayah ---
+  'wil.district': 'Kecamatan (district, optional)', 'wil.village': 'Desa/Kelurahan (village, optional)',
+  'wil.district.short': 'Kecamatan', 'wil.village.short': 'Village',
+  'wil.loading': 'Loading the kecamatan list…', 'wil.unavailable': 'The kecamatan list cannot be loaded; just type the name.',
+  'wil.attribution': 'Area data: idn-area-data (Kemendagri codes), Open Database License (ODbL)',
+  'wil.legend': 'No coordinates (count, at the kecamatan or regency seat; approximate points)',
+  'code.unknown_district': 'No such kecamatan in this regency. Choose one from the list.',
+  'code.unknown_village': 'No such village. Choose one from the list.',
+  'code.ambiguous_place': 'That name fits several places. Choose one from the list.',
+  'code.district_not_in_regency': 'That kecamatan is in another regency.',
+  'code.village_not_in_district': 'That village is in another kecamatan.',
 };
-
 export const lang = (() => {
   try { return localStorage.getItem('banpol.lang') === 'en' ? 'en' : 'id'; } catch { return 'id'; }
 })();

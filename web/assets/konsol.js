@@ -4,6 +4,7 @@
 // what was typed and the "saved" confirmation. On a phone the queue and the case are two views.
 import { t, tn, errText, applyI18n, lang } from './i18n.js';
 import { $, el, api, debounce, fieldError, fillRegencies, fmtTime, phoneOk, units } from './util.js';
+import { placeFields } from './wilayah.js';
 import { staffSession, may, sessionEnded, onRelogin } from './staff.js';
 import { renderCase, statusBadge, priorityBadge, badge, sopText } from './case-view.js';
 import { countdown } from './countdown.js';
@@ -281,7 +282,9 @@ async function act(ticket, body) {
 
 // the call-taker form: keyboard first
 const CT_FIELDS = { category: 'ct-category', priority: 'ct-priority', 'reporter.phone': 'ct-phone', 'reporter.name': 'ct-name',
-  'location.regency': 'ct-regency', 'location.address': 'ct-address', description: 'ct-description' };
+  'location.regency': 'ct-regency', 'location.district': 'ct-district', 'location.village': 'ct-village',
+  'location.address': 'ct-address', description: 'ct-description' };
+let ctPlace = { value: () => ({}), reload() {} }; // the kecamatan and desa fields (wilayah.js)
 function priorities() {
   const sel = $('#ct-priority');
   const crime = $('#ct-category').value === 'crime';
@@ -311,6 +314,8 @@ $('#ct-priority').addEventListener('change', dispatchButton);
 function openCall() {
   if (!me || !may(me, 'take_call')) return;
   $('#call-form').reset();
+  for (const id of ['#ct-district', '#ct-village']) delete $(id).dataset.code;
+  ctPlace.reload();
   priorities();
   dispatchButton();
   intakeList();
@@ -375,7 +380,7 @@ async function fileCall(dispatchNow) {
   const v = (id) => $(`#${id}`).value.trim();
   const body = {
     channel: v('ct-channel'), category: v('ct-category'), priority: v('ct-priority'), description: v('ct-description'),
-    reporter: { name: v('ct-name'), phone: v('ct-phone') }, location: { regency: v('ct-regency'), address: v('ct-address') },
+    reporter: { name: v('ct-name'), phone: v('ct-phone') }, location: { regency: v('ct-regency'), ...ctPlace.value(), address: v('ct-address') },
   };
   const buttons = [$('#ct-submit'), $('#ct-dispatch')];
   for (const b of buttons) b.disabled = true;
@@ -424,6 +429,7 @@ $('#call-open').hidden = !may(me, 'take_call');
 live();
 const first = load(); // the queue first; the units (for dispatch and the call form) meanwhile
 allUnits = await units();
-fillRegencies($('#ct-regency'));
+await fillRegencies($('#ct-regency'));
+ctPlace = placeFields($('#ct-regency'), $('#ct-district'), $('#ct-village'), null, { lock: false });
 await first;
 if (location.hash.length > 1) openCase(decodeURIComponent(location.hash.slice(1)));

@@ -79,13 +79,15 @@ export function drawMap(box, units) {
       return c;
     }));
     // above the seat's square, so the seat's name stays readable
+    // a kecamatan's disc sits on its own (approximate) point; a regency's above its seat's square
     seated.replaceChildren(...unlocated.filter((u) => u.lat !== null && u.lon !== null).map((u) => {
       const [x, y] = xy(u.lon, u.lat);
       const r = 11 + 3 * Math.sqrt(u.open);
-      const g = svg('g', { class: `unl${u.alarm ? ' alarm' : ''}`, 'data-regency': u.regency, 'data-count': u.open });
-      g.append(svg('circle', { cx: x.toFixed(1), cy: (y - r - 4).toFixed(1), r: r.toFixed(1) }),
-        svg('text', { x: x.toFixed(1), y: (y - r + 1).toFixed(1), 'text-anchor': 'middle' }, String(u.open)),
-        svg('title', {}, `${u.regency}: ${u.open}`));
+      const cy = u.district_code ? y : y - r - 4;
+      const g = svg('g', { class: `unl${u.alarm ? ' alarm' : ''}`, 'data-regency': u.regency, 'data-district': u.district_code ?? '', 'data-count': u.open });
+      g.append(svg('circle', { cx: x.toFixed(1), cy: cy.toFixed(1), r: r.toFixed(1) }),
+        svg('text', { x: x.toFixed(1), y: (cy + 5).toFixed(1), 'text-anchor': 'middle' }, String(u.open)),
+        svg('title', {}, `${u.district ? `Kec. ${u.district}, ` : ''}${u.regency}: ${u.open}`));
       return g;
     }));
   };

@@ -35,6 +35,12 @@ pub enum Step {
         address: String,
         lat: Option<f64>,
         lon: Option<f64>,
+        /// the kecamatan (official code), once named
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        district: Option<String>,
+        /// kecamatan codes offered as numbered choices (the name fitted several)
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<String>,
     },
 }
 
@@ -72,6 +78,8 @@ pub struct Draft {
     pub category: Category,
     pub story: String,
     pub regency: String,
+    /// the kecamatan's official code, if the reporter named it
+    pub district: Option<String>,
     pub address: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -214,7 +222,9 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
         (Step::AskedLocation { category, story }, Input::Location { lat, lon, address }) => {
             let address = address.unwrap_or_else(|| format!("Lokasi dibagikan ({lat:.5}, {lon:.5})"));
             match regency_near(lat, lon, units) {
-                Some(regency) => confirm(category, story, regency, address, Some(lat), Some(lon), &mut fx),
+                Some(regency) => {
+                    confirm(Draft::new(category, story, regency, address, Some(lat), Some(lon)), units, &mut fx)
+                }
                 None => {
                     fx.push(Effect::Reply(
                         "Lokasi tersebut di luar wilayah Polda Sumatera Selatan. Sebutkan kabupaten/kota kejadian."
@@ -225,7 +235,7 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
             }
         }
         (Step::AskedLocation { category, story }, Input::Text(t)) => match regency_in(&t, units) {
-            Some(regency) => confirm(category, story, regency, t, None, None, &mut fx),
+            Some(regency) => confirm(Draft::new(category, story, regency, t, None, None), units, &mut fx),
             None => {
                 fx.push(Effect::Reply(
                     "Di kabupaten/kota mana kejadiannya? (contoh: Palembang, Banyuasin, Lahat)".into(),
@@ -233,8 +243,11 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
                 Step::AskedRegency { category, story, address: t, lat: None, lon: None }
             }
         },
-        (Step::AskedRegency { category, story, address, lat, lon }, Input::Text(t)) => match regency_in(&t, units) {
-            Some(regency) => confirm(category, story, regency, address, lat, lon, &mut fx),
+        (Step::AskedRegency { category, story, address, lat, lon }, Input::Text(t)) => match regency_in(&t, units)
+            .or_else(|| {
+                units.areas.regency(&t).ok().and_then(|a| units.unit_for_regency_code(&a.code)?.regency.clone())
+            }) {
+            Some(regency) => confirm(Draft::new(category, story, regency, address, lat, lon), units, &mut fx),
             None => {
                 fx.push(Effect::Reply(
                     "Nama kabupaten/kota tidak dikenali. Contoh: Palembang, Banyuasin, Ogan Ilir.".into(),
@@ -242,13 +255,21 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
                 Step::AskedRegency { category, story, address, lat, lon }
             }
         },
-        (Step::AskedConfirm { category, story, regency, address, lat, lon }, Input::Text(t)) => {
+        (Step::AskedConfirm { category, story, regency, address, lat, lon, district, choices }, Input::Text(t)) => {
+            let picked =
+                t.trim().parse::<usize>().ok().filter(|n| !choices.is_empty() && (1..=choices.len()).contains(n));
+            if let Some(n) = picked {
+                let district = Some(choices[n - 1].clone());
+                let draft = Draft { category, story, regency, district, address, lat, lon, attachments: Vec::new() };
+                return (Conversation { step: confirm(draft, units, &mut fx), ..c }, fx);
+            }
             match t.trim().to_uppercase().as_str() {
-                "YA" | "Y" | "1" => {
+                "YA" | "Y" => {
                     fx.push(Effect::File(Draft {
                         category,
                         story,
                         regency,
+                        district,
                         address,
                         lat,
                         lon,
@@ -256,14 +277,38 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
                     }));
                     Step::Idle
                 }
-                "TIDAK" | "T" | "2" => {
+                "1" if choices.is_empty() => {
+                    fx.push(Effect::File(Draft {
+                        category,
+                        story,
+                        regency,
+                        district,
+                        address,
+                        lat,
+                        lon,
+                        attachments: std::mem::take(&mut c.attachments),
+                    }));
+                    Step::Idle
+                }
+                "TIDAK" | "T" => {
                     c.attachments.clear();
                     fx.push(Effect::Reply("Laporan tidak dikirim. Ketik apa saja untuk memulai lagi.".into()));
                     Step::Idle
                 }
+                "2" if choices.is_empty() => {
+                    c.attachments.clear();
+                    fx.push(Effect::Reply("Laporan tidak dikirim. Ketik apa saja untuk memulai lagi.".into()));
+                    Step::Idle
+                }
+                _ if !choices.is_empty() && t.trim().parse::<usize>().is_ok() => {
+                    fx.push(Effect::Reply(format!("Mohon balas dengan angka 1 sampai {}.", choices.len())));
+                    Step::AskedConfirm { category, story, regency, address, lat, lon, district, choices }
+                }
                 _ => {
-                    fx.push(Effect::Reply("Balas YA untuk mengirim laporan, atau TIDAK untuk membatalkan.".into()));
-                    Step::AskedConfirm { category, story, regency, address, lat, lon }
+                    // any other text names the kecamatan
+                    let draft =
+                        Draft { category, story, regency, district, address, lat, lon, attachments: Vec::new() };
+                    name_district(draft, &t, units, &mut fx)
                 }
             }
         }
@@ -290,20 +335,105 @@ fn ask_story(cat: Category, fx: &mut Vec<Effect>) -> Step {
     Step::AskedStory { category: cat }
 }
 
-fn confirm(
-    category: Category,
-    story: String,
-    regency: String,
-    address: String,
-    lat: Option<f64>,
-    lon: Option<f64>,
-    fx: &mut Vec<Effect>,
-) -> Step {
-    fx.push(Effect::Reply(format!(
-        "Mohon periksa laporan Anda:\nJenis: {}\nKejadian: {story}\nLokasi: {address} ({regency})\n\nBalas YA untuk mengirim, TIDAK untuk membatalkan.",
-        label(category)
-    )));
-    Step::AskedConfirm { category, story, regency, address, lat, lon }
+impl Draft {
+    fn new(
+        category: Category,
+        story: String,
+        regency: String,
+        address: String,
+        lat: Option<f64>,
+        lon: Option<f64>,
+    ) -> Draft {
+        Draft { category, story, regency, district: None, address, lat, lon, attachments: Vec::new() }
+    }
+}
+
+/// The official regency of a units-directory regency name.
+fn official<'a>(regency: &str, units: &'a Units) -> Option<&'a crate::model::wilayah::Area> {
+    units.areas.regency_by_code(units.unit_for_regency(regency)?.regency_code.as_deref()?)
+}
+
+/// Asks to confirm the draft; while the kecamatan is not named, the message asks for it.
+fn confirm(d: Draft, units: &Units, fx: &mut Vec<Effect>) -> Step {
+    let district_name = d.district.as_deref().and_then(|c| units.areas.get(crate::model::wilayah::Level::District, c));
+    let place = match district_name {
+        Some(a) => format!("{} (Kec. {}, {})", d.address, a.name, d.regency),
+        None => format!("{} ({})", d.address, d.regency),
+    };
+    let mut msg = format!(
+        "Mohon periksa laporan Anda:\nJenis: {}\nKejadian: {}\nLokasi: {place}\n\n",
+        label(d.category),
+        d.story
+    );
+    if district_name.is_none() && official(&d.regency, units).is_some() {
+        msg.push_str("Di kecamatan mana kejadiannya? Ketik nama kecamatan (contoh: Kemuning) agar laporan diteruskan ke Polsek terdekat.\n");
+    }
+    msg.push_str("Balas YA untuk mengirim, TIDAK untuk membatalkan.");
+    fx.push(Effect::Reply(msg));
+    Step::AskedConfirm {
+        category: d.category,
+        story: d.story,
+        regency: d.regency,
+        address: d.address,
+        lat: d.lat,
+        lon: d.lon,
+        district: d.district,
+        choices: Vec::new(),
+    }
+}
+
+/// The reporter typed a kecamatan at the confirmation: found, it is added and the report shown
+/// again; several fit, they are offered by number; otherwise the reporter is told why.
+fn name_district(d: Draft, t: &str, units: &Units, fx: &mut Vec<Effect>) -> Step {
+    use crate::model::wilayah::PlaceError;
+    let again = |d: Draft, choices: Vec<String>| Step::AskedConfirm {
+        category: d.category,
+        story: d.story,
+        regency: d.regency,
+        address: d.address,
+        lat: d.lat,
+        lon: d.lon,
+        district: d.district,
+        choices,
+    };
+    let Some(regency) = official(&d.regency, units) else {
+        fx.push(Effect::Reply("Balas YA untuk mengirim laporan, atau TIDAK untuk membatalkan.".into()));
+        return again(d, Vec::new());
+    };
+    match units.areas.district(regency, t) {
+        Ok(a) => {
+            let code = a.code.clone();
+            confirm(Draft { district: Some(code), ..d }, units, fx)
+        }
+        Err(PlaceError::Ambiguous { candidates, .. }) => {
+            let fits: Vec<&crate::model::wilayah::Area> =
+                units.areas.districts_of(&regency.code).filter(|a| candidates.contains(&a.name)).collect();
+            let mut msg = String::from("Ada beberapa kecamatan dengan nama itu. Balas dengan angka:\n");
+            for (i, a) in fits.iter().enumerate() {
+                msg.push_str(&format!("{} {}\n", i + 1, a.name));
+            }
+            msg.push_str("Atau ketik nama kecamatan yang lebih lengkap.");
+            fx.push(Effect::Reply(msg));
+            let choices = fits.iter().map(|a| a.code.clone()).collect();
+            again(d, choices)
+        }
+        Err(e @ PlaceError::NotIn { .. }) => {
+            let PlaceError::NotIn { name, actual, .. } = &e else { unreachable!() };
+            fx.push(Effect::Reply(format!(
+                "Kecamatan {name} ada di {actual}, bukan di {}. Ketik kecamatan di {}, atau balas YA untuk mengirim tanpa kecamatan.",
+                d.regency, d.regency
+            )));
+            again(d, Vec::new())
+        }
+        Err(_) => {
+            fx.push(Effect::Reply(format!(
+                "Kecamatan \"{}\" tidak dikenali di {}. Ketik lagi nama kecamatan, atau balas YA untuk mengirim, TIDAK untuk membatalkan.",
+                t.trim().chars().take(60).collect::<String>(),
+                d.regency
+            )));
+            again(d, Vec::new())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -350,6 +480,45 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(c.step, Step::Idle);
+    }
+
+    #[test]
+    fn the_kecamatan_is_asked_at_the_confirmation_with_numbered_choices() {
+        let (c, fx) = run(vec![
+            text("4"),
+            text("Motor saya dicuri di depan rumah tadi malam"),
+            text("Jl. Merdeka No. 5, Palembang"),
+            text("ilir timur"),
+            text("7"),
+            text("2"),
+            text("ya"),
+        ]);
+        let reply = |i: usize| match &fx[i][0] {
+            Effect::Reply(m) => m.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(reply(2).contains("Di kecamatan mana"), "{}", reply(2));
+        assert!(reply(3).contains("1 Ilir Timur Satu\n2 Ilir Timur Dua\n3 Ilir Timur Tiga"), "{}", reply(3));
+        assert!(reply(4).contains("angka 1 sampai 3"), "7 is not a choice: {}", reply(4));
+        assert!(reply(5).contains("Kec. Ilir Timur Dua"), "{}", reply(5));
+        assert!(!reply(5).contains("Di kecamatan mana"));
+        match &fx[6][0] {
+            Effect::File(d) => assert_eq!(d.district.as_deref(), Some("16.71.06")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.step, Step::Idle);
+        // a kecamatan of another regency is named with both
+        let (_, fx) = run(vec![
+            text("4"),
+            text("Motor saya dicuri di depan rumah"),
+            text("Pasar, Palembang"),
+            text("Kayu Agung"),
+        ]);
+        assert!(matches!(&fx[3][0], Effect::Reply(m) if m.contains("Kabupaten Ogan Komering Ilir")), "{:?}", fx[3]);
+        // the regency by a common name
+        let (_, fx) =
+            run(vec![text("4"), text("Motor saya dicuri di depan rumah"), text("di depan pasar"), text("OKI")]);
+        assert!(matches!(&fx[3][0], Effect::Reply(m) if m.contains("Kabupaten Ogan Komering Ilir")), "{:?}", fx[3]);
     }
 
     #[test]

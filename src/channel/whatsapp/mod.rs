@@ -209,6 +209,8 @@ async fn handle_message(app: &App, m: &wire::Message, name: &str, received: Mill
             }),
             reporter_phone: Some(format!("+{wa_id}")),
             regency: Some(d.regency),
+            district: d.district,
+            village: None,
             address: Some(d.address),
             lat: d.lat,
             lon: d.lon,

@@ -1,0 +1,72 @@
+// Issue 17: official areas. The form's kecamatan/desa type-ahead works from the list fetched when
+// the regency is chosen (then offline), the first load stays small, and the board places a case
+// without GPS at its kecamatan.
+import { BASE, newPage, shot, clean, assert, login, fileReport, report } from './lib.js';
+
+export default [
+  ['wilayah: the form stays small, and its type-ahead picks a kelurahan offline', async (browser) => {
+    const page = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    let bytes = 0;
+    const urls = [];
+    cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
+    cdp.on('Network.requestWillBeSent', (e) => urls.push(e.request.url));
+    await page.goto(`${BASE}/`, { waitUntil: 'networkidle' });
+    console.log(`  form page first load: ${bytes} bytes transferred (${urls.length} requests)`);
+    assert(bytes > 0 && bytes <= 100 * 1024, `the form page transfers at most 100 KB, got ${bytes}`);
+    assert(!urls.some((u) => u.includes('/api/v1/areas/')), 'no kecamatan list before a regency is chosen');
+    assert(await page.isDisabled('#district'), 'the kecamatan waits for the regency');
+    assert((await page.textContent('footer')).includes('ODbL'), 'the footer credits the area data (ODbL)');
+
+    await page.selectOption('#regency', 'Kota Palembang');
+    await page.waitForFunction(() => !document.querySelector('#village').disabled && document.querySelector('#place-status').textContent === '');
+    assert(urls.some((u) => u.endsWith('/api/v1/areas/16.71')), 'the list of the chosen regency is fetched');
+    const want = await page.evaluate(async () => {
+      const d = await (await fetch('/api/v1/areas/16.71')).json();
+      return d.villages.find((v) => v.parent === '16.71.09');
+    });
+    await page.context().setOffline(true);
+    await page.click('#village');
+    await page.keyboard.type(want.name.slice(0, 5).toLowerCase());
+    const option = page.locator('#village-list li', { hasText: want.name }).first();
+    await option.waitFor();
+    await shot(page, 'wilayah-typeahead');
+    await option.dispatchEvent('mousedown');
+    assert(await page.inputValue('#village') === want.name, `the kelurahan is picked: ${await page.inputValue('#village')}`);
+    assert(await page.inputValue('#district') === 'Kemuning', 'its kecamatan is filled in');
+    await page.context().setOffline(false);
+
+    let sent = null;
+    page.on('request', (r) => { if (r.url().endsWith('/api/v1/reports') && r.method() === 'POST') sent = r.postData(); });
+    await page.check('input[name=category][value=information]');
+    await page.fill('#description', 'Bagaimana cara melapor kehilangan KTP di kelurahan ini?');
+    await page.fill('#address', 'Jl. Kemuning, dekat pasar');
+    await page.fill('#name', 'Dewi Lestari');
+    await page.fill('#phone', '0812-7311-9017');
+    await page.click('#send');
+    await page.waitForSelector('#done:not([hidden])');
+    const loc = JSON.parse(sent.includes('"location"') ? sent : '{}').location;
+    assert(loc && loc.village === want.code && loc.district === '16.71.09', `the codes are sent: ${sent}`);
+    clean(page);
+    await page.context().close();
+  }],
+
+  ['wilayah: the board shows a case without GPS at its kecamatan at 1920x1080', async (browser) => {
+    await fileReport(report({ location: { regency: 'Palembang', district: 'kemuning', address: 'Jl. Kemuning Raya, depan toko' } }));
+    const page = await newPage(browser, { viewport: { width: 1920, height: 1080 } });
+    await login(page, 'pasiaga', '/pantau');
+    const disc = page.locator('svg.map g.unl[data-district="16.71.09"]');
+    await disc.waitFor();
+    const box = await disc.boundingBox();
+    assert(box && box.width > 0 && box.x >= 0 && box.y >= 0 && box.x + box.width <= 1920 && box.y + box.height <= 1080,
+      `the kecamatan's disc is on screen: ${JSON.stringify(box)}`);
+    assert(Number(await disc.getAttribute('data-count')) >= 1, 'it counts the case');
+    assert((await disc.textContent()).includes('Kemuning'), 'its title names the kecamatan');
+    const legend = await page.textContent('#c-map .legend');
+    assert(/perkiraan|approximate/.test(legend), `the legend says the points are approximate: ${legend}`);
+    await shot(page, 'wilayah-board-1920x1080');
+    clean(page);
+    await page.context().close();
+  }],
+];
