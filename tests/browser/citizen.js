@@ -87,7 +87,7 @@ export default [
     const page = await newPage(browser);
     await page.goto(`${BASE}/`);
     await page.click('#lang');
-    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    await page.waitForFunction(() => document.documentElement?.lang === 'en');
     assert((await page.textContent('h1')).includes('Report to the police'), 'English heading');
     await page.check('input[name=category][value=crime]');
     assert((await page.textContent('#life')).includes('call 110'), 'the 110 warning in English');

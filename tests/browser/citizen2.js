@@ -60,14 +60,14 @@ export default [
     assert(await page.inputValue('#phone') === '0812-6600-1122', 'the phone survives a reload');
 
     await page.click('#lang');
-    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    await page.waitForFunction(() => document.documentElement?.lang === 'en');
     await page.waitForSelector('#draft-note:not([hidden])');
     assert(await page.inputValue('#description') === DESCRIPTION, 'the description survives the language switch');
     assert(await page.inputValue('#name') === 'Yusuf Maulana', 'the name survives the language switch');
     assert((await page.textContent('#draft-note')).includes('restored'), 'the draft note in English');
     await shot(page, 'c2-01-draft-after-language-switch');
     await page.click('#lang');
-    await page.waitForFunction(() => document.documentElement.lang === 'id');
+    await page.waitForFunction(() => document.documentElement?.lang === 'id');
     // the draft comes back after the regencies are fetched, as on the first switch
     await page.waitForSelector('#draft-note:not([hidden])');
     assert(await page.inputValue('#address') === 'Lorong Sei Tawar, Kelurahan 2 Ilir', 'and back in Indonesian');
