@@ -393,15 +393,6 @@ fn sync_node(code: &str, hub_port: Option<u16>) -> TestNode {
     n
 }
 
-fn enroll(hub: &TestNode, post: &TestNode, code: &str) {
-    let out = hub.cli(&["node", "invite", code], None);
-    assert!(out.status.success(), "invite: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let token = text.lines().find(|l| l.starts_with("banpol1.")).expect("a token line").trim().to_owned();
-    let out = post.cli(&["node", "join", &hub.sync_url, &token], None);
-    assert!(out.status.success(), "join: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// A hub and two posts: the hub's recap of PLG equals PLG's own over the same synced events, and
 /// the Polda's total is the sum of its posts.
 #[tokio::test]

@@ -21,15 +21,6 @@ fn node(code: &str, hub: bool) -> TestNode {
     })
 }
 
-fn enroll(hub: &TestNode, post: &TestNode, code: &str) {
-    let out = hub.cli(&["node", "invite", code], None);
-    assert!(out.status.success(), "invite: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let token = text.lines().find(|l| l.starts_with("banpol1.")).expect("a token line").trim().to_owned();
-    let out = post.cli(&["node", "join", &hub.sync_url, &token], None);
-    assert!(out.status.success(), "join: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 fn ratifier(hub: &mut TestNode, name: &str) {
     let pw = format!("pw-{name}-0123456789");
     let out = hub.cli(&["user", "add", name, "--role", "leader", "--ratifier", "--password-stdin"], Some(&pw));

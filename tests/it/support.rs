@@ -368,3 +368,22 @@ where
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+/// A one-time enrollment token for the child `code` from the parent `hub` (`banpol node invite`).
+pub fn invite(hub: &TestNode, code: &str) -> String {
+    let out = hub.cli(&["node", "invite", code], None);
+    assert!(out.status.success(), "invite: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines().find(|l| l.starts_with("banpol1.")).expect("a token line").trim().to_owned()
+}
+
+/// Enrolls `post` with the hub at `url` (the hub's sync URL, or a proxy in front of it).
+pub fn join(post: &TestNode, url: &str, token: &str) {
+    let out = post.cli(&["node", "join", url, token], None);
+    assert!(out.status.success(), "join: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Enrolls `post` as the hub's child `code`.
+pub fn enroll(hub: &TestNode, post: &TestNode, code: &str) {
+    join(post, &hub.sync_url, &invite(hub, code));
+}

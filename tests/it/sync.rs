@@ -41,23 +41,6 @@ fn post_via(code: &str, upstream: Option<&str>) -> TestNode {
     TestNode::spawn_with(Options { args, env: unlimited_env(), ..Default::default() })
 }
 
-fn invite(hub: &TestNode, code: &str) -> String {
-    let out = hub.cli(&["node", "invite", code], None);
-    assert!(out.status.success(), "invite: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.lines().find(|l| l.starts_with("banpol1.")).expect("a token line").trim().to_owned()
-}
-
-/// Enrolls `post` with the hub at `url` (the hub's sync URL, or a proxy in front of it).
-fn join(post: &TestNode, url: &str, token: &str) {
-    let out = post.cli(&["node", "join", url, token], None);
-    assert!(out.status.success(), "join: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn enroll(hub: &TestNode, post: &TestNode, code: &str) {
-    join(post, &hub.sync_url, &invite(hub, code));
-}
-
 /// `origin`'s event count as `banpol verify` reports it (and that its chain is ok).
 fn events_of(node: &TestNode, origin: &str) -> u64 {
     let out = node.cli(&["verify"], None);

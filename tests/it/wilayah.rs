@@ -2,7 +2,7 @@
 //! name the item, the per-regency lists, a Polres handing a case down to its Polsek with the hub
 //! seeing every step, and a WhatsApp conversation that picks a kecamatan from numbered choices.
 
-use crate::support::{eventually, free_port, Options, TestNode};
+use crate::support::{enroll, eventually, free_port, Options, TestNode};
 use crate::whatsapp::{self, replies, say, text, Stand};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -124,15 +124,6 @@ fn hub() -> TestNode {
     });
     h.add_user("aud", "auditor", None);
     h
-}
-
-fn enroll(hub: &TestNode, post: &TestNode, code: &str) {
-    let out = hub.cli(&["node", "invite", code], None);
-    assert!(out.status.success(), "invite: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let token = text.lines().find(|l| l.starts_with("banpol1.")).expect("a token line").trim().to_owned();
-    let out = post.cli(&["node", "join", &hub.sync_url, &token], None);
-    assert!(out.status.success(), "join: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// "OKI" / "kayu agung" is stored with its codes; the Polres acknowledges, dispatches down to the

@@ -264,20 +264,8 @@ pub fn step(mut c: Conversation, input: Input, now: Millis, units: &Units) -> (C
                 return (Conversation { step: confirm(draft, units, &mut fx), ..c }, fx);
             }
             match t.trim().to_uppercase().as_str() {
-                "YA" | "Y" => {
-                    fx.push(Effect::File(Draft {
-                        category,
-                        story,
-                        regency,
-                        district,
-                        address,
-                        lat,
-                        lon,
-                        attachments: std::mem::take(&mut c.attachments),
-                    }));
-                    Step::Idle
-                }
-                "1" if choices.is_empty() => {
+                // "1" means yes only when no kecamatan choices are listed
+                a if matches!(a, "YA" | "Y") || (a == "1" && choices.is_empty()) => {
                     fx.push(Effect::File(Draft {
                         category,
                         story,
