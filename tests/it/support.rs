@@ -203,6 +203,10 @@ impl TestNode {
             .tls_built_in_root_certs(false)
             .cookie_store(true)
             .timeout(Duration::from_secs(30))
+            // the node closes a keep-alive connection after 5 idle seconds (actix's default):
+            // never reuse one that old, or a request can race its close (a test that waits on a
+            // slow subprocess between requests saw "connection closed before message completed")
+            .pool_idle_timeout(Duration::from_secs(3))
             .build()
             .unwrap()
     }
