@@ -26,6 +26,9 @@ fn http(tls: rustls::ClientConfig) -> Result<reqwest::Client, SyncError> {
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(WINDOW + 2)
+        // the parent closes a keep-alive connection after 5 idle seconds and hellos come every
+        // 5: a connection that old could be closed under the next request
+        .pool_idle_timeout(Duration::from_secs(3))
         .build()?)
 }
 
