@@ -160,6 +160,7 @@ fn measure(bin: &str, cases: usize) -> Figures {
                 total = v["total"].as_u64().unwrap_or(0);
             }
             f.rows.push((what, median_ms(times), total));
+            eprintln!("  RSS after {what}: {:.0} MiB", rss_mib(pid));
         }
         let mut times = Vec::new();
         for _ in 0..5 {
