@@ -162,20 +162,7 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut rows_out = Vec::new();
     rt.block_on(async {
-        let pem = std::fs::read(data.join("tls-cert.pem")).unwrap();
-        let client = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-            .tls_built_in_root_certs(false)
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r = client
-            .post(format!("{base}/api/v1/session"))
-            .json(&serde_json::json!({"username": "lead", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        let client = common::login(&data, &base, "lead", PASSWORD).await;
         for (what, q) in [
             ("month (June), JSON", "from=2026-06-01&to=2026-06-30&group_by=category"),
             ("year, JSON", "from=2025-11-01&to=2026-10-31&group_by=category"),

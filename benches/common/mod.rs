@@ -68,22 +68,28 @@ impl Node {
 impl Node {
     /// A staff client with its own cookie jar, logged in as `user`.
     pub async fn login(&self, user: &str, password: &str) -> reqwest::Client {
-        let pem = std::fs::read(self.data.join("tls-cert.pem")).unwrap();
-        let client = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-            .tls_built_in_root_certs(false)
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r = client
-            .post(format!("{}/api/v1/session", self.base))
-            .json(&serde_json::json!({"username": user, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "login {user}");
-        client
+        login(&self.data, &self.base, user, password).await
     }
+}
+
+/// A staff client with its own cookie jar, logged in as `user` at the node serving `base` from
+/// `data` (whose certificate it trusts, and only that one).
+pub async fn login(data: &std::path::Path, base: &str, user: &str, password: &str) -> reqwest::Client {
+    let pem = std::fs::read(data.join("tls-cert.pem")).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .tls_built_in_root_certs(false)
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "login {user}");
+    client
 }
 
 impl Drop for Node {

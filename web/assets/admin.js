@@ -4,7 +4,7 @@
 // listed for tik_admin, confirmed by a ka_siaga or leader (who see only that part of the page).
 // Refusals show the text of their error code, never the server's message.
 import { t, errText, applyI18n } from './i18n.js';
-import { $, el, api, fieldError, fmtTime, units } from './util.js';
+import { $, el, api, ask, fieldError, fmtTime, units } from './util.js';
 import { staffSession, may } from './staff.js';
 import { integrityButton } from './integrity.js';
 
@@ -33,17 +33,6 @@ function fail(r) {
   $('#ad-error').hidden = false;
 }
 
-/** Asks in the page's dialog; resolves true when the person confirms. Esc or "Batal" cancels. */
-function ask(text, yes) {
-  const d = $('#confirm');
-  $('#confirm-text').textContent = text;
-  $('#confirm-yes').textContent = yes;
-  d.showModal();
-  $('#confirm-no').focus();
-  return new Promise((resolve) => {
-    d.addEventListener('close', () => resolve(d.returnValue === 'yes'), { once: true });
-  });
-}
 $('#confirm-no').addEventListener('click', () => $('#confirm').close('no'));
 $('#confirm-yes').addEventListener('click', () => $('#confirm').close('yes'));
 $('#confirm').addEventListener('cancel', () => { $('#confirm').returnValue = 'no'; });

@@ -2,18 +2,7 @@
 // once), revoke (confirmed first, in the page's dialog). Drawn with the accounts table that
 // admin.js draws only for tik_admin, like identity.js. Refusals show the text of their code.
 import { t, errText } from './i18n.js';
-import { $, el, api, fieldError, fmtTime } from './util.js';
-
-function ask(text, yes) {
-  const d = $('#confirm');
-  $('#confirm-text').textContent = text;
-  $('#confirm-yes').textContent = yes;
-  d.showModal();
-  $('#confirm-no').focus();
-  return new Promise((resolve) => {
-    d.addEventListener('close', () => resolve(d.returnValue === 'yes'), { once: true });
-  });
-}
+import { $, el, api, ask, fieldError, fmtTime } from './util.js';
 
 function say(text, secret) {
   $('#o3-error').hidden = true;

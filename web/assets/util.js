@@ -122,3 +122,15 @@ export async function fillRegencies(select) {
   const names = [...new Set((await units()).map((u) => u.regency).filter(Boolean))].sort((a, b) => a.localeCompare(b, 'id'));
   for (const n of names) select.append(el('option', { value: n, text: n }));
 }
+
+/** Asks in the page's `#confirm` dialog; resolves true when the person confirms. Esc or "Batal" cancels. */
+export function ask(text, yes) {
+  const d = $('#confirm');
+  $('#confirm-text').textContent = text;
+  $('#confirm-yes').textContent = yes;
+  d.showModal();
+  $('#confirm-no').focus();
+  return new Promise((resolve) => {
+    d.addEventListener('close', () => resolve(d.returnValue === 'yes'), { once: true });
+  });
+}

@@ -358,6 +358,11 @@ fn confirm(d: Draft, units: &Units, fx: &mut Vec<Effect>) -> Step {
     }
     msg.push_str("Balas YA untuk mengirim, TIDAK untuk membatalkan.");
     fx.push(Effect::Reply(msg));
+    asked_confirm(d, Vec::new())
+}
+
+/// Waiting for YA/TIDAK (or a kecamatan, or the number of one of `choices`) on draft `d`.
+fn asked_confirm(d: Draft, choices: Vec<String>) -> Step {
     Step::AskedConfirm {
         category: d.category,
         story: d.story,
@@ -366,7 +371,7 @@ fn confirm(d: Draft, units: &Units, fx: &mut Vec<Effect>) -> Step {
         lat: d.lat,
         lon: d.lon,
         district: d.district,
-        choices: Vec::new(),
+        choices,
     }
 }
 
@@ -374,19 +379,9 @@ fn confirm(d: Draft, units: &Units, fx: &mut Vec<Effect>) -> Step {
 /// again; several fit, they are offered by number; otherwise the reporter is told why.
 fn name_district(d: Draft, t: &str, units: &Units, fx: &mut Vec<Effect>) -> Step {
     use crate::model::wilayah::PlaceError;
-    let again = |d: Draft, choices: Vec<String>| Step::AskedConfirm {
-        category: d.category,
-        story: d.story,
-        regency: d.regency,
-        address: d.address,
-        lat: d.lat,
-        lon: d.lon,
-        district: d.district,
-        choices,
-    };
     let Some(regency) = official(&d.regency, units) else {
         fx.push(Effect::Reply("Balas YA untuk mengirim laporan, atau TIDAK untuk membatalkan.".into()));
-        return again(d, Vec::new());
+        return asked_confirm(d, Vec::new());
     };
     match units.areas.district(regency, t) {
         Ok(a) => {
@@ -403,7 +398,7 @@ fn name_district(d: Draft, t: &str, units: &Units, fx: &mut Vec<Effect>) -> Step
             msg.push_str("Atau ketik nama kecamatan yang lebih lengkap.");
             fx.push(Effect::Reply(msg));
             let choices = fits.iter().map(|a| a.code.clone()).collect();
-            again(d, choices)
+            asked_confirm(d, choices)
         }
         Err(e @ PlaceError::NotIn { .. }) => {
             let PlaceError::NotIn { name, actual, .. } = &e else { unreachable!() };
@@ -411,7 +406,7 @@ fn name_district(d: Draft, t: &str, units: &Units, fx: &mut Vec<Effect>) -> Step
                 "Kecamatan {name} ada di {actual}, bukan di {}. Ketik kecamatan di {}, atau balas YA untuk mengirim tanpa kecamatan.",
                 d.regency, d.regency
             )));
-            again(d, Vec::new())
+            asked_confirm(d, Vec::new())
         }
         Err(_) => {
             fx.push(Effect::Reply(format!(
@@ -419,7 +414,7 @@ fn name_district(d: Draft, t: &str, units: &Units, fx: &mut Vec<Effect>) -> Step
                 t.trim().chars().take(60).collect::<String>(),
                 d.regency
             )));
-            again(d, Vec::new())
+            asked_confirm(d, Vec::new())
         }
     }
 }
