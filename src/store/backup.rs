@@ -29,9 +29,7 @@
 //! (`store.replaced-<ms>`), and verifies every chain before it reports success.
 
 use super::codec::{decode, encode};
-use super::{
-    index_keys, recent_value, seq_key, ChainReport, Durable, Head, Kv, Store, StoreError, Tree, FORMAT, INDEXES,
-};
+use super::{index_keys, seq_key, ChainReport, Durable, Head, Kv, Store, StoreError, Tree, FORMAT, INDEXES};
 use crate::model::{Event, NodeCode, Sop};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -610,16 +608,15 @@ fn rebuild(
         }
     }
     let mut idx: HashMap<Tree, sled::Tree> = HashMap::new();
-    for t in [Tree::Deadline, Tree::Recent, Tree::Summary, Tree::Recap] {
+    for t in [Tree::Deadline, Tree::Summary, Tree::Recap] {
         idx.insert(t, db.open_tree(t.name())?);
     }
     let mut count = 0u64;
     super::fold_all(events, |_, case| {
         let sop = sops.get(&case.sop_version).map(|s| s.as_ref());
         for (i, k, v) in index_keys(&case, node, sop) {
-            let value = if i == Tree::Recent { recent_value(&case) } else { v };
             if let Some(t) = idx.get(&i) {
-                t.insert(k, value)?;
+                t.insert(k, v)?;
             }
         }
         count += 1;

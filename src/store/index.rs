@@ -193,6 +193,9 @@ pub struct Mirror {
     /// `phone_key` -> position of the first case of that number; `more_phones`: the others
     phones: HashMap<u64, u32>,
     more_phones: HashMap<u64, Vec<u32>>,
+    /// regency -> positions of its cases by creation time (oldest first): a new report's
+    /// near-duplicate check reads the newest open ones
+    by_regency: HashMap<Box<str>, Vec<u32>>,
 }
 
 impl Mirror {
@@ -222,6 +225,39 @@ impl Mirror {
         out
     }
 
+    /// The newest `limit` open cases of a regency (not yet resolved) created at or after
+    /// `since`, newest first, as (ticket, created, state).
+    pub fn recent_open(&self, regency: &str, since: Millis, limit: usize) -> Vec<(Ticket, Millis, State)> {
+        let Some(at) = self.by_regency.get(regency) else { return Vec::new() };
+        at.iter()
+            .rev()
+            .map(|i| &self.all[*i as usize])
+            .take_while(|s| s.created >= since)
+            .filter(|s| s.state.is_open() && s.state != State::Resolved)
+            .take(limit)
+            .map(|s| (s.ticket.clone(), s.created, s.state))
+            .collect()
+    }
+
+    /// Puts position `i` in its regency's list, in creation order (cases mostly arrive in it).
+    fn index_regency(&mut self, i: u32) {
+        let s = &self.all[i as usize];
+        let created = s.created;
+        let all = &self.all;
+        if !self.by_regency.contains_key(s.regency.as_str()) {
+            self.by_regency.insert(s.regency.as_str().into(), Vec::new());
+        }
+        let at = self.by_regency.get_mut(s.regency.as_str()).expect("inserted above");
+        let pos = at.partition_point(|j| all[*j as usize].created <= created);
+        at.insert(pos, i);
+    }
+
+    fn unindex_regency(&mut self, i: u32, regency: &str) {
+        if let Some(at) = self.by_regency.get_mut(regency) {
+            at.retain(|j| *j != i);
+        }
+    }
+
     fn index_phone(&mut self, key: u64, i: u32) {
         if key == 0 {
             return;
@@ -244,12 +280,17 @@ impl Mirror {
                 if old.phone_key != key {
                     self.index_phone(key, i);
                 }
+                if old.regency != self.all[i as usize].regency || old.created != self.all[i as usize].created {
+                    self.unindex_regency(i, &old.regency);
+                    self.index_regency(i);
+                }
             }
             None => {
                 let i = self.all.len() as u32;
                 self.at.insert(s.ticket.clone(), i);
                 self.index_phone(s.phone_key, i);
                 self.all.push(s);
+                self.index_regency(i);
                 for w in words.split(' ').filter(|w| !w.is_empty()) {
                     let at = self.words.entry(w.into()).or_default();
                     if at.last() != Some(&i) {
@@ -358,6 +399,46 @@ mod tests {
             assert!(found("x").is_empty());
             assert_eq!(m.with_word("lalu").next().unwrap().state, State::Resolved);
         });
+    }
+
+    /// The near-duplicate check's view: a regency's open cases from `since`, newest first,
+    /// whatever order they arrived in (a hub receives posts' cases late).
+    #[test]
+    fn recent_open_cases_of_a_regency_newest_first() {
+        let idx = CaseIndex::default();
+        let at = |n: u32, created: u64, state: State, regency: &str| CaseSummary {
+            ticket: Ticket::parse(&format!("PLG-261128-{n:04}")).unwrap(),
+            created: Millis(created),
+            state,
+            regency: regency.into(),
+            ..sample()
+        };
+        for s in [
+            at(1, 100, State::New, "Kota Palembang"),
+            at(2, 300, State::Verified, "Kota Palembang"),
+            at(3, 200, State::Closed, "Kota Palembang"),
+            at(4, 250, State::Resolved, "Kota Palembang"),
+            at(5, 150, State::New, "Kota Palembang"),
+            at(6, 400, State::New, "Kabupaten Banyuasin"),
+        ] {
+            idx.load(s.ticket.as_str().as_bytes(), &encode(&s, &[])).unwrap();
+        }
+        let found = |since: u64, limit: usize| {
+            idx.read(|m| m.recent_open("Kota Palembang", Millis(since), limit))
+                .into_iter()
+                .map(|(t, c, _)| (t.as_str()[11..].to_owned(), c.0))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found(0, 10), [("0002".into(), 300), ("0005".into(), 150), ("0001".into(), 100)]);
+        assert_eq!(found(120, 10), [("0002".to_owned(), 300), ("0005".to_owned(), 150)]);
+        assert_eq!(found(0, 1), [("0002".to_owned(), 300)]);
+        // a case that closes leaves the view; one that moves in time moves in the order
+        let closed = at(2, 300, State::Closed, "Kota Palembang");
+        idx.load(closed.ticket.as_str().as_bytes(), &encode(&closed, &[])).unwrap();
+        let later = at(1, 500, State::New, "Kota Palembang");
+        idx.load(later.ticket.as_str().as_bytes(), &encode(&later, &[])).unwrap();
+        assert_eq!(found(0, 10), [("0001".to_owned(), 500), ("0005".to_owned(), 150)]);
+        assert!(idx.read(|m| m.recent_open("Kota Prabumulih", Millis(0), 10)).is_empty());
     }
 
     #[test]

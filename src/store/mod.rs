@@ -24,7 +24,7 @@ pub use flush::Durable;
 pub use sync::{Applied, FeedEntry, Routing, SyncRefusal, Take};
 
 use crate::model::event::{hash_bytes, verify_log, Hash};
-use crate::model::prank::{fold16, trigram_hashes, BlockHistory, PastCase};
+use crate::model::prank::{trigram_hashes, BlockHistory, PastCase};
 use crate::model::recap::Fact;
 use crate::model::summary::{words, CaseSummary};
 use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, NodeCode, Sop, State, Ticket};
@@ -94,7 +94,6 @@ pub(crate) enum Tree {
     Heads,
     Counters,
     Blocks,
-    Recent,
     Summary,
     /// per case, keyed by creation time: the row recaps are computed from (`model::recap::Fact`)
     Recap,
@@ -103,14 +102,13 @@ pub(crate) enum Tree {
 
 impl Tree {
     /// The trees that are not channel trees, in slot order, with their sled names.
-    const FIXED: [(Tree, &'static str); 9] = [
+    const FIXED: [(Tree, &'static str); 8] = [
         (Tree::Events, "eventid_event"),
         (Tree::CaseEvents, "ticketevent_none"),
         (Tree::Deadline, "dueticket_none"),
         (Tree::Heads, "origin_head"),
         (Tree::Counters, "name_counter"),
         (Tree::Blocks, "phone_blocks"),
-        (Tree::Recent, "regencycreatedticket_trigrams"),
         (Tree::Summary, "ticket_summary"),
         (Tree::Recap, "createdticket_recap"),
     ];
@@ -124,6 +122,12 @@ impl Tree {
     /// The tree named `name` (the journal stores names: they never change meaning).
     fn by_name(name: &[u8]) -> Option<Tree> {
         Tree::all().find(|t| t.name().as_bytes() == name)
+    }
+
+    /// Whether `name` is a tree an older format wrote through the journal and this one no longer
+    /// keeps (a journal written by it replays without those ops).
+    fn retired(name: &[u8]) -> bool {
+        RETIRED_JOURNALED.iter().any(|r| r.as_bytes() == name)
     }
 
     fn slot(self) -> usize {
@@ -178,6 +182,37 @@ impl std::ops::Index<Tree> for Trees {
 /// events) and the status, unit and phone indexes (the case summaries in memory answer them).
 /// `Store::ensure_indexes` removes them from an older store.
 const RETIRED_TREES: [&str; 4] = ["ticket_case", "statusticket_none", "unitticket_none", "phoneticket_none"];
+
+/// Journaled trees earlier formats kept: the open cases of each regency with their description's
+/// trigram hashes (now `index::Mirror::recent_open` and `Trigrams`). Dropped at open.
+const RETIRED_JOURNALED: [&str; 1] = ["regencycreatedticket_trigrams"];
+
+/// The trigram hashes of the descriptions of recently written cases (a bounded map, oldest out
+/// first), so a new report's near-duplicate check decodes no case in the common path.
+#[derive(Default)]
+struct Trigrams {
+    of: HashMap<Ticket, Arc<[u16]>>,
+    order: std::collections::VecDeque<Ticket>,
+}
+
+impl Trigrams {
+    const CAP: usize = 4096;
+
+    fn put(&mut self, t: Ticket, hashes: Arc<[u16]>) {
+        if self.of.insert(t.clone(), hashes).is_none() {
+            self.order.push_back(t);
+            while self.order.len() > Self::CAP {
+                if let Some(old) = self.order.pop_front() {
+                    self.of.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+fn trigrams16(description: &str) -> Arc<[u16]> {
+    trigram_hashes(description).into_iter().map(|h| h as u16).collect()
+}
 
 /// Channel data kept with the cases (same transactions, same flush): named trees for the
 /// WhatsApp inbox, dedupe marks, conversations, outbox and media.
@@ -452,6 +487,7 @@ pub struct Store {
     /// bumped whenever a session may have ended (see `accounts.rs`); live streams wait on it
     sessions_changed: tokio::sync::watch::Sender<u64>,
     index: CaseIndex,
+    trigrams: Mutex<Trigrams>,
 }
 
 /// Staged writes of one `Store::write` call, applied in one sled transaction.
@@ -476,22 +512,12 @@ fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
 }
 
 /// Index entries a case projection has, as (tree, key, value); the writer diffs old against new.
-/// Only cases this node owns are in the deadline index: escalation happens at the owner. Open
-/// cases are in the recent-by-regency index with their description's trigram hashes, so a new
-/// report is checked for near-duplicates without decoding old cases.
+/// Only cases this node owns are in the deadline index: escalation happens at the owner.
 fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
     let t = c.ticket.as_str().as_bytes();
     let mut v = Vec::with_capacity(3);
     if let Some(d) = sop.filter(|_| &c.owner == here).and_then(|s| c.next_deadline(s)) {
         v.push((Tree::Deadline, key(&[&d.due.0.to_be_bytes(), t]), Vec::new()));
-    }
-    if c.state.is_open() && c.state != State::Resolved {
-        // the trigram hashes follow in `recent_value`, computed only when the entry is written
-        v.push((
-            Tree::Recent,
-            key(&[c.location.regency.as_bytes(), &c.created.0.to_be_bytes(), t]),
-            vec![codec::V2, c.state.index()],
-        ));
     }
     v.push((Tree::Summary, t.to_vec(), index::encode(&CaseSummary::of(c, sop), &case_words(c))));
     v.push((Tree::Recap, recap_key(c.created, t), encode(&Fact::of(c, sop))));
@@ -510,18 +536,6 @@ fn case_words(c: &Case) -> Vec<String> {
     w.sort();
     w.dedup();
     w
-}
-
-/// The full value of a recent-index entry: version, state, the description's trigram hashes
-/// (16 bits each, little-endian; `V1` entries of older stores hold them as 32-bit values).
-fn recent_value(c: &Case) -> Vec<u8> {
-    let hashes = trigram_hashes(&c.description);
-    let mut value = Vec::with_capacity(2 + 2 * hashes.len());
-    value.extend_from_slice(&[codec::V2, c.state.index()]);
-    for h in hashes {
-        value.extend_from_slice(&(h as u16).to_le_bytes());
-    }
-    value
 }
 
 /// Folds every case from its events (in ticket order) and hands each to `f` with its
@@ -618,6 +632,11 @@ impl Store {
         if moved > 0 {
             tracing::info!(events = moved, "events moved into the event log (store format 2)");
         }
+        for name in RETIRED_JOURNALED {
+            if db.drop_tree(name)? {
+                tracing::info!(tree = name, "a tree this version derives in memory was removed");
+            }
+        }
         let mut heads = HashMap::new();
         let mut clock = HlcClock::default();
         for kv in t[Tree::Heads].iter() {
@@ -668,6 +687,7 @@ impl Store {
             sops: Mutex::new(HashMap::new()),
             sessions_changed: tokio::sync::watch::channel(0).0,
             index,
+            trigrams: Mutex::new(Trigrams::default()),
         })
     }
 
@@ -746,6 +766,10 @@ impl Store {
             return Ok((out, Durable(0)));
         }
         for (before, after) in cases.values() {
+            if before.is_none() && after.state.is_open() {
+                let hashes = trigrams16(&after.description);
+                self.trigrams.lock().unwrap_or_else(|e| e.into_inner()).put(after.ticket.clone(), hashes);
+            }
             let sop_of = |c: &Case| self.sop_cached(&c.sop_version);
             let old = before.as_ref().map(|c| index_keys(c, &self.node, sop_of(c).as_deref())).unwrap_or_default();
             let new = index_keys(after, &self.node, sop_of(after).as_deref());
@@ -753,8 +777,7 @@ impl Store {
                 ops.push(Op::remove(k.0, k.1.clone()));
             }
             for k in new.iter().filter(|n| !old.contains(n)) {
-                let value = if k.0 == Tree::Recent { recent_value(after) } else { k.2.clone() };
-                ops.push(Op::put(k.0, k.1.clone(), value));
+                ops.push(Op::put(k.0, k.1.clone(), k.2.clone()));
             }
         }
         for (k, v) in &counters {
@@ -933,44 +956,30 @@ impl Store {
             .collect()
     }
 
-    /// Open cases of a regency filed at or after `since`, newest first, at most `limit`.
+    /// Open cases of a regency filed at or after `since`, newest first, at most `limit`
+    /// (committed), with their description's trigram hashes.
     pub fn recent_in_regency(&self, regency: &str, since: Millis, limit: usize) -> Result<Vec<PastCase>, StoreError> {
-        let start = key(&[regency.as_bytes(), &since.0.to_be_bytes()]);
-        let end = key(&[regency.as_bytes(), &[0xff; 9]]);
-        let plen = regency.len() + 1;
-        let mut out = Vec::new();
-        for kv in self.t[Tree::Recent].range(start..end).rev().take(limit) {
-            let (k, v) = kv?;
-            let bad = || StoreError::Corrupt("recent index".into());
-            let created = u64::from_be_bytes(k.get(plen..plen + 8).ok_or_else(bad)?.try_into().map_err(|_| bad())?);
-            let ticket = Ticket::parse(std::str::from_utf8(k.get(plen + 9..).ok_or_else(bad)?).map_err(|_| bad())?)
-                .map_err(|_| bad())?;
-            let (version, rest) = v.split_first().ok_or_else(bad)?;
-            if rest.is_empty() {
-                return Err(bad());
-            }
-            let state = State::ALL.get(usize::from(rest[0])).copied().ok_or_else(bad)?;
-            let trigrams = match *version {
-                codec::V2 => rest[1..].chunks_exact(2).map(|c| u32::from(u16::from_le_bytes([c[0], c[1]]))).collect(),
-                codec::V1 => {
-                    let mut t: Vec<u32> = rest[1..]
-                        .chunks_exact(4)
-                        .map(|c| fold16(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-                        .collect();
-                    t.sort_unstable();
-                    t.dedup();
-                    t
+        let found = self.index.read(|m| m.recent_open(regency, since, limit));
+        let mut out = Vec::with_capacity(found.len());
+        for (ticket, created, state) in found {
+            let cached = self.trigrams.lock().unwrap_or_else(|e| e.into_inner()).of.get(&ticket).cloned();
+            let hashes = match cached {
+                Some(h) => h,
+                None => {
+                    let Some(c) = self.case(&ticket)? else { continue };
+                    let h = trigrams16(&c.description);
+                    self.trigrams.lock().unwrap_or_else(|e| e.into_inner()).put(ticket.clone(), h.clone());
+                    h
                 }
-                _ => return Err(bad()),
             };
             out.push(PastCase {
                 ticket,
-                created: Millis(created),
+                created,
                 state,
                 reject_reason: None,
-                closed_at: Millis(created),
+                closed_at: created,
                 regency: regency.to_owned(),
-                trigrams,
+                trigrams: hashes.iter().map(|h| u32::from(*h)).collect(),
             });
         }
         Ok(out)
