@@ -81,7 +81,13 @@ impl CaseSummary {
     }
 
     pub fn urgency(&self) -> Urgency {
-        (self.priority as u8, self.marked, self.due.map(|d| d.0).unwrap_or(u64::MAX), self.ticket.clone())
+        let (p, m, d, t) = self.urgency_key();
+        (p, m, d, t.clone())
+    }
+
+    /// `urgency` borrowed: orders the same, allocates nothing.
+    pub fn urgency_key(&self) -> (u8, bool, u64, &Ticket) {
+        (self.priority as u8, self.marked, self.due.map(|d| d.0).unwrap_or(u64::MAX), &self.ticket)
     }
 
     /// Whether the pending step's deadline has passed at `now` (open cases only).

@@ -156,49 +156,59 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
             }
             common.unwrap_or_default()
         });
-        let mut matching: Vec<(Urgency, &Ticket)> = m
-            .all()
-            .iter()
-            .filter(|s| {
-                let state_ok = match f.status {
-                    Some(st) => s.state == st,
-                    None => f.any_state || s.state.is_open(),
-                };
-                let scope_ok = match staff.role {
-                    Role::UnitOfficer => staff.unit.is_some() && s.unit == staff.unit,
-                    _ => true,
-                };
-                state_ok
-                    && f.lane.holds(s.blocked, s.category)
-                    && scope_ok
-                    && unit.as_ref().is_none_or(|u| s.unit.as_ref() == Some(u))
-                    && f.category.is_none_or(|c| c == s.category)
-                    && (!f.overdue || s.overdue(now))
-                    && match (&q, &worded) {
-                        (Some(q), Some(worded)) => {
-                            worded.contains(&s.ticket)
-                                || phone_hits.contains(&s.ticket)
-                                || s.ticket.as_str().to_lowercase().contains(q.as_str())
-                        }
-                        _ => true,
-                    }
-            })
-            .map(|s| (s.urgency(), &s.ticket))
-            .collect();
-        let total = matching.len();
-        if let Some(Cursor(after)) = &f.after {
-            matching.retain(|(u, _)| u > after);
-        }
         let skip = if f.after.is_some() { 0 } else { (page - 1) * per_page };
-        // only the page needs to be in order: select it, then sort it
-        let end = (skip + per_page).min(matching.len());
-        let more = matching.len() > end;
-        if more {
-            matching.select_nth_unstable_by(end, |a, b| a.0.cmp(&b.0));
-            matching.truncate(end);
+        // only the page is kept: the `keep` most urgent matches in a max-heap (bounded memory
+        // whatever matches), then sorted
+        let keep = skip + per_page;
+        let mut top: std::collections::BinaryHeap<(u8, bool, u64, &Ticket)> =
+            std::collections::BinaryHeap::with_capacity(keep + 1);
+        let after = f.after.as_ref().map(|Cursor(a)| (a.0, a.1, a.2, &a.3));
+        let (mut total, mut eligible) = (0usize, 0usize);
+        let matching = m.all().iter().filter(|s| {
+            let state_ok = match f.status {
+                Some(st) => s.state == st,
+                None => f.any_state || s.state.is_open(),
+            };
+            let scope_ok = match staff.role {
+                Role::UnitOfficer => staff.unit.is_some() && s.unit == staff.unit,
+                _ => true,
+            };
+            state_ok
+                && f.lane.holds(s.blocked, s.category)
+                && scope_ok
+                && unit.as_ref().is_none_or(|u| s.unit.as_ref() == Some(u))
+                && f.category.is_none_or(|c| c == s.category)
+                && (!f.overdue || s.overdue(now))
+                && match (&q, &worded) {
+                    (Some(q), Some(worded)) => {
+                        worded.contains(&s.ticket)
+                            || phone_hits.contains(&s.ticket)
+                            || s.ticket.as_str().to_lowercase().contains(q.as_str())
+                    }
+                    _ => true,
+                }
+        });
+        for s in matching {
+            total += 1;
+            let u = s.urgency_key();
+            if after.is_some_and(|a| u <= a) {
+                continue;
+            }
+            eligible += 1;
+            if top.len() < keep {
+                top.push(u);
+            } else if top.peek().is_some_and(|worst| u < *worst) {
+                top.pop();
+                top.push(u);
+            }
         }
-        matching.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let chosen: Vec<(Urgency, Ticket)> = matching.into_iter().skip(skip).map(|(u, t)| (u, t.clone())).collect();
+        let more = eligible > keep;
+        let chosen: Vec<(Urgency, Ticket)> = top
+            .into_sorted_vec()
+            .into_iter()
+            .skip(skip)
+            .map(|(p, m, d, t)| ((p, m, d, t.clone()), t.clone()))
+            .collect();
         let next = if more { chosen.last().map(|(u, _)| Cursor(u.clone())) } else { None };
         (total, chosen, next)
     });
