@@ -31,6 +31,7 @@
 use super::codec::{decode, encode};
 use super::{
     index_keys, recent_value, seq_key, ChainReport, Durable, Head, Kv, Store, StoreError, Tree, FORMAT, INDEXES,
+    RECAP_ROWS,
 };
 use crate::model::{Event, NodeCode, Sop};
 use serde::{Deserialize, Serialize};
@@ -536,6 +537,7 @@ pub fn restore(
     meta.insert("node", node.as_str().as_bytes())?;
     // the re-fold below writes the derived indexes too
     meta.insert("indexes", &INDEXES.to_be_bytes())?;
+    meta.insert(RECAP_ROWS.0, &RECAP_ROWS.1.to_be_bytes())?;
     let heads = db.open_tree(Tree::Heads.name())?;
     // the log goes on in a new epoch, at a seq above any the lost copy used (DESIGN §5)
     let mut own = header.heads.get(node.as_str()).cloned().unwrap_or(Head::empty());
