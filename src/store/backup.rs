@@ -430,7 +430,7 @@ pub struct RestoreReport {
     pub moved_aside: Option<PathBuf>,
 }
 
-const RESTORED_TREES: [&str; 16] = [
+const RESTORED_TREES: [&str; 17] = [
     "eventid_event",
     "version_sop",
     "username_user",
@@ -447,6 +447,7 @@ const RESTORED_TREES: [&str; 16] = [
     "childseq_eventid",
     "origin_child",
     "name_syncstate",
+    "nodestart_shiftrecap",
 ];
 
 /// Restores the backup at `file` as the store of `node` in `data_dir`; see the module doc.
