@@ -334,7 +334,7 @@ impl Acc {
 }
 
 /// What one case contributes, computed once and added to the total and its group.
-struct Contribution {
+struct Contribution<'a> {
     state: State,
     verified: bool,
     rejected: Option<String>,
@@ -344,12 +344,12 @@ struct Contribution {
     reopened: u64,
     conflicts: u64,
     /// step index, duration, within, by
-    done: Vec<(usize, u64, bool, String)>,
+    done: Vec<(usize, u64, bool, &'a str)>,
     /// step index, overdue
     pending: Option<(usize, bool)>,
 }
 
-fn contribution(f: &Fact, end: Millis) -> Contribution {
+fn contribution(f: &Fact, end: Millis) -> Contribution<'_> {
     let state_of = |i: u8| State::ALL.get(usize::from(i)).copied().unwrap_or(State::New);
     let entries: Vec<(State, u64, &str)> =
         f.entries.iter().filter(|e| e.1 <= end.0).map(|(s, at, by)| (state_of(*s), *at, by.as_str())).collect();
@@ -364,7 +364,7 @@ fn contribution(f: &Fact, end: Millis) -> Contribution {
             let i = step_index(step);
             let d = t1.saturating_sub(t0);
             let within = f.deadlines[i].is_none_or(|dl| d <= dl);
-            done.push((i, d, within, by.to_owned()));
+            done.push((i, d, within, by));
         }
     }
     let (state, since) = entries.last().map(|(s, t, _)| (*s, *t)).unwrap_or((State::New, f.created));
@@ -390,7 +390,7 @@ fn contribution(f: &Fact, end: Millis) -> Contribution {
 }
 
 /// Whether a case's contribution stands so on step `i`.
-fn stands(c: &Contribution, i: usize, st: StepStatus) -> bool {
+fn stands(c: &Contribution<'_>, i: usize, st: StepStatus) -> bool {
     let done = |within: Option<bool>| c.done.iter().any(|d| d.0 == i && within.is_none_or(|w| w == d.2));
     match st {
         StepStatus::Done => done(None),
@@ -406,7 +406,7 @@ fn step_index(s: Step) -> usize {
     Step::ALL.iter().position(|x| *x == s).unwrap_or(0)
 }
 
-fn add(a: &mut Acc, c: &Contribution) {
+fn add(a: &mut Acc, c: &Contribution<'_>) {
     let f = &mut a.f;
     f.received += 1;
     *f.by_state.entry(c.state.as_str()).or_default() += 1;
@@ -447,7 +447,8 @@ pub fn compute<'a>(facts: impl IntoIterator<Item = &'a Fact>, q: &Query) -> Reca
     let end = q.end();
     let mut total = Acc::default();
     let mut groups: BTreeMap<Vec<String>, Acc> = BTreeMap::new();
-    let mut officers: BTreeMap<String, (std::collections::BTreeSet<String>, [Vec<u64>; 5])> = BTreeMap::new();
+    // per officer: the cases they completed a step of, and each step's durations
+    let mut officers: BTreeMap<&str, (u64, [Vec<u64>; 5])> = BTreeMap::new();
     let mut tickets = Vec::new();
     for f in facts.into_iter().filter(|f| q.matches(f)) {
         let c = contribution(f, end);
@@ -460,23 +461,27 @@ pub fn compute<'a>(facts: impl IntoIterator<Item = &'a Fact>, q: &Query) -> Reca
             add(groups.entry(key).or_default(), &c);
         }
         if q.officers {
+            let mut counted: Vec<&str> = Vec::new();
             for (i, d, _, by) in c.done.iter().filter(|x| !x.3.is_empty()) {
-                let o = officers.entry(by.clone()).or_default();
-                o.0.insert(f.ticket.clone());
+                let o = officers.entry(by).or_default();
+                if !counted.contains(by) {
+                    counted.push(by);
+                    o.0 += 1;
+                }
                 o.1[*i].push(*d);
             }
         }
-        tickets.push(f.ticket.clone());
+        tickets.push(f.ticket.as_str());
     }
-    tickets.sort();
+    tickets.sort_unstable();
     Recap {
         total: total.finish(),
         groups: groups.into_iter().map(|(k, a)| (k, a.finish())).collect(),
         officers: officers
             .into_iter()
             .map(|(user, (cases, mut ds))| OfficerFigures {
-                user,
-                cases: cases.len() as u64,
+                user: user.to_owned(),
+                cases,
                 steps: ds
                     .iter_mut()
                     .map(|d| {
@@ -486,7 +491,7 @@ pub fn compute<'a>(facts: impl IntoIterator<Item = &'a Fact>, q: &Query) -> Reca
                     .collect(),
             })
             .collect(),
-        tickets,
+        tickets: tickets.into_iter().map(str::to_owned).collect(),
     }
 }
 
