@@ -200,6 +200,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::PeriodTooLong { .. } => ApiError::field("period_too_long", "to", e.to_string()),
             ServiceError::UnknownGroup(_) => ApiError::field("unknown_group", "group_by", e.to_string()),
             ServiceError::OtherUnit(_) => ApiError::new(S::FORBIDDEN, "other_unit", e.to_string()),
+            ServiceError::NoShiftRecap => ApiError::new(S::NOT_FOUND, "shift_recap_not_found", e.to_string()),
+            ServiceError::ShiftNotAllowed(_) => ApiError::new(S::FORBIDDEN, "shift_not_allowed", e.to_string()),
             ServiceError::FeedRefused(_) => ApiError::new(S::CONFLICT, "feed_refused", e.to_string()),
             ServiceError::ChainBroken(_) => ApiError::new(S::CONFLICT, "chain_broken", e.to_string()),
             ServiceError::Crashed(_) => ApiError::internal(&e),

@@ -133,6 +133,13 @@ pub fn configure(
             .service(web::resource("/api/v1/blocklist").route(web::get().to(blocklist)).default_service(na()))
             .service(web::resource("/api/v1/stats/prank").route(web::get().to(prank_figures)).default_service(na()))
             .service(web::resource("/api/v1/rekap").route(web::get().to(rekap)).default_service(na()))
+            .service(web::resource("/api/v1/rekap/shifts").route(web::get().to(rekap_shifts)).default_service(na()))
+            .service(
+                web::resource("/api/v1/rekap/shifts/{from}/note")
+                    .app_data(BodyLimit(SMALL_LIMIT))
+                    .route(web::post().to(rekap_shift_note))
+                    .default_service(na()),
+            )
             .service(
                 web::resource("/webhooks/whatsapp")
                     .route(web::get().to(whatsapp_verify))

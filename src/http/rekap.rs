@@ -3,7 +3,7 @@
 //! formats). Converted by hand from `service::recap::RecapView`.
 
 use super::dto::wib;
-use crate::model::recap::{Figures, StepFigures, DEFINITIONS};
+use crate::model::recap::{Dim, Figures, ShiftRecap, StepFigures, DEFINITIONS};
 use crate::model::Step;
 use crate::service::recap::RecapView;
 use serde::Serialize;
@@ -52,8 +52,10 @@ pub struct FiguresOut {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GroupOut {
-    /// dimension -> value, one per `group_by`
+    /// dimension -> value, one per `group_by` (a kecamatan by its code; empty: not given)
     pub key: BTreeMap<String, String>,
+    /// dimension -> the value's name, where it has one (`district`: the kecamatan's name)
+    pub names: BTreeMap<String, String>,
     pub figures: FiguresOut,
 }
 
@@ -89,6 +91,11 @@ pub struct RecapOut {
     /// numbers blocked and lifted in the period (not for a unit officer: 0)
     pub numbers_blocked: u64,
     pub numbers_lifted: u64,
+    /// reporter notices (WhatsApp) to the reporters of the cases covered, queued before `end`:
+    /// handed to WhatsApp, failed, still waiting. Only the node that runs WhatsApp has them.
+    pub notices_sent: u64,
+    pub notices_failed: u64,
+    pub notices_pending: u64,
     /// the SOP's shifts, for the period picker
     pub shifts: Vec<String>,
     /// the tickets behind the figures (drill-down), when `tickets=true`
@@ -150,6 +157,13 @@ pub fn recap_out(node: &str, v: &RecapView, now: crate::model::Millis, tickets: 
             .iter()
             .map(|(k, f)| GroupOut {
                 key: dims.iter().cloned().zip(k.iter().cloned()).collect(),
+                names: v
+                    .group_by
+                    .iter()
+                    .zip(k)
+                    .filter(|(d, _)| **d == Dim::District)
+                    .filter_map(|(d, code)| Some((d.as_str().to_owned(), v.district_names.get(code)?.clone())))
+                    .collect(),
                 figures: figures_out(f),
             })
             .collect(),
@@ -175,6 +189,9 @@ pub fn recap_out(node: &str, v: &RecapView, now: crate::model::Millis, tickets: 
         }),
         numbers_blocked: v.blocked,
         numbers_lifted: v.lifted,
+        notices_sent: v.notices.sent,
+        notices_failed: v.notices.failed,
+        notices_pending: v.notices.pending,
         shifts: v.shifts.clone(),
         tickets: tickets.then(|| v.recap.tickets.clone()),
     }
@@ -196,7 +213,13 @@ const STATES: [&str; 8] =
 
 /// The export table: a header, then a row per group and a last row `total`.
 pub fn table(v: &RecapView) -> (Vec<String>, Vec<Vec<Cell>>) {
-    let mut head: Vec<String> = v.group_by.iter().map(|d| d.as_str().to_owned()).collect();
+    let mut head: Vec<String> = Vec::new();
+    for d in &v.group_by {
+        head.push(d.as_str().to_owned());
+        if *d == Dim::District {
+            head.push("district_name".into());
+        }
+    }
     if head.is_empty() {
         head.push("group".into());
     }
@@ -222,7 +245,15 @@ pub fn table(v: &RecapView) -> (Vec<String>, Vec<Vec<Cell>>) {
         }
     }
     let row = |key: Vec<String>, f: &Figures| -> Vec<Cell> {
-        let mut r: Vec<Cell> = key.into_iter().map(Cell::Text).collect();
+        let mut r: Vec<Cell> = Vec::new();
+        for (i, k) in key.into_iter().enumerate() {
+            let district = v.group_by.get(i) == Some(&Dim::District);
+            let name = v.district_names.get(&k).cloned().unwrap_or_default();
+            r.push(Cell::Text(k));
+            if district {
+                r.push(Cell::Text(name));
+            }
+        }
         let esc = |n: u8| f.escalations.get(&n).copied().unwrap_or(0);
         r.extend([
             Cell::Int(f.received),
@@ -334,6 +365,11 @@ pub fn xlsx(v: &RecapView, node: &str, now: crate::model::Millis) -> Result<Vec<
         ("to", wib(v.to)),
         ("end", wib(v.end)),
         ("generated_at", wib(now)),
+        ("numbers_blocked", v.blocked.to_string()),
+        ("numbers_lifted", v.lifted.to_string()),
+        ("notices_sent", v.notices.sent.to_string()),
+        ("notices_failed", v.notices.failed.to_string()),
+        ("notices_pending", v.notices.pending.to_string()),
         ("definitions", DEFINITIONS.to_owned()),
     ]
     .iter()
@@ -343,4 +379,114 @@ pub fn xlsx(v: &RecapView, node: &str, now: crate::model::Millis) -> Result<Vec<
         d.write_string(r as u32, 1, val)?;
     }
     wb.save_to_buffer()
+}
+
+// ----- shift handover ----------------------------------------------------------------------------
+
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftNoteIn {
+    /// 1 to 1,000 characters
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShiftStepOut {
+    pub step: String,
+    pub done: u64,
+    pub within: u64,
+    pub late: u64,
+    pub overdue: u64,
+    pub not_yet: u64,
+    pub median_s: Option<u64>,
+    pub p90_s: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandoverNoteOut {
+    pub text: String,
+    pub by: String,
+    pub at: String,
+}
+
+/// One shift's handover snapshot: the figures of the reports received in the shift (followed
+/// to its end), and the open and overdue cases handed over.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShiftOut {
+    pub node: String,
+    pub shift: String,
+    /// the shift's start as Unix ms: the snapshot's id for the note
+    pub from_ms: u64,
+    pub from: String,
+    pub to: String,
+    pub taken_at: String,
+    pub received: u64,
+    pub by_state: BTreeMap<String, u64>,
+    pub verified: u64,
+    pub rejected: u64,
+    pub pranks: u64,
+    pub duplicates: u64,
+    pub escalations: u64,
+    pub emergency_unverified: u64,
+    pub reopened: u64,
+    pub conflicts: u64,
+    pub steps: Vec<ShiftStepOut>,
+    pub open_total: u64,
+    /// the most urgent first, at most 100
+    pub open: Vec<String>,
+    pub overdue_total: u64,
+    pub overdue: Vec<String>,
+    pub note: Option<HandoverNoteOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShiftsOut {
+    /// whose snapshots these are
+    pub node: String,
+    /// the nodes with snapshots here (this one first if it has any)
+    pub nodes: Vec<String>,
+    /// the viewer may add the handover note (ka_siaga, on this node's snapshots)
+    pub may_note: bool,
+    pub shifts: Vec<ShiftOut>,
+}
+
+pub fn shift_out(r: &ShiftRecap) -> ShiftOut {
+    let f = &r.figures;
+    ShiftOut {
+        node: r.node.clone(),
+        shift: r.shift.clone(),
+        from_ms: r.from.0,
+        from: wib(r.from),
+        to: wib(r.to),
+        taken_at: wib(r.taken_at),
+        received: f.received,
+        by_state: f.by_state.clone(),
+        verified: f.verified,
+        rejected: f.rejected,
+        pranks: f.pranks,
+        duplicates: f.duplicates,
+        escalations: f.escalations,
+        emergency_unverified: f.emergency_unverified,
+        reopened: f.reopened,
+        conflicts: f.conflicts,
+        steps: f
+            .steps
+            .iter()
+            .map(|s| ShiftStepOut {
+                step: s.step.clone(),
+                done: s.done,
+                within: s.within,
+                late: s.late,
+                overdue: s.overdue,
+                not_yet: s.not_yet,
+                median_s: secs(s.median_ms),
+                p90_s: secs(s.p90_ms),
+            })
+            .collect(),
+        open_total: r.open_total,
+        open: r.open.clone(),
+        overdue_total: r.overdue_total,
+        overdue: r.overdue.clone(),
+        note: r.note.as_ref().map(|n| HandoverNoteOut { text: n.text.clone(), by: n.by.clone(), at: wib(n.at) }),
+    }
 }

@@ -250,6 +250,10 @@ pub struct QueueQuery {
     /// start after this case (the `next` of the previous page) instead of at `page`: stable
     /// while cases change
     pub after: Option<String>,
+    /// only the cases behind a recap figure: the recap's query string (`/api/v1/rekap`'s
+    /// parameters, URL-encoded), e.g. `from=2026-11-01&to=2026-11-30&step=dispatch&step_status=missed`;
+    /// every state unless `status` says otherwise
+    pub rekap: Option<String>,
 }
 
 /// The queue, most urgent first.
@@ -259,7 +263,7 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
     let q = web::Query::<QueueQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")))?
         .into_inner();
-    let any_state = q.status.as_deref() == Some("all");
+    let any_state = q.status.as_deref() == Some("all") || (q.rekap.is_some() && q.status.is_none());
     let status = match q.status.as_deref() {
         None | Some("open") | Some("") | Some("all") => None,
         Some(s) => Some(
@@ -306,8 +310,19 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
                 ApiError::field("invalid_field", "after", "after must be the `next` value of a queue page")
             })?),
         },
+        only: None,
     };
     let n = now();
+    let filter = match q.rekap.as_deref() {
+        Some(r) => {
+            let rq = web::Query::<RekapQuery>::from_query(r)
+                .map_err(|e| ApiError::field("invalid_field", "rekap", format!("rekap: {e}")))?
+                .into_inner();
+            let only = crate::service::recap::tickets(&app, &who.staff, &rekap_ask(&rq), n)?;
+            QueueFilter { only: Some(only.into_iter().collect()), ..filter }
+        }
+        None => filter,
+    };
     let page = cases::queue(&app, &who.staff, &filter, n, &client_addr(&req))?;
     Ok(HttpResponse::Ok().json(QueueOut {
         items: page.items.iter().map(|c| dto::summary(&app, c, n)).collect(),
@@ -651,6 +666,76 @@ pub async fn prank_figures(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+pub struct ShiftsQuery {
+    /// whose snapshots (a hub holds its posts'); default: this node
+    pub node: Option<String>,
+}
+
+/// The recap request of a recap query (also the queue's `rekap`, the drill-down).
+fn rekap_ask(q: &RekapQuery) -> crate::service::recap::Ask {
+    let filter = [
+        ("node", &q.node),
+        ("unit", &q.unit),
+        ("category", &q.category),
+        ("priority", &q.priority),
+        ("channel", &q.channel),
+        ("regency", &q.regency),
+        ("district", &q.district),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.clone().map(|v| (k.to_owned(), v)))
+    .collect();
+    crate::service::recap::Ask {
+        from: q.from.clone(),
+        to: q.to.clone(),
+        shift: q.shift.clone(),
+        date: q.date.clone(),
+        group_by: q.group_by.clone(),
+        filter,
+        state: q.state.clone(),
+        step: q.step.clone(),
+        step_status: q.step_status.clone(),
+    }
+}
+
+/// Shift handover snapshots (taken at each shift's end): the last 30 of a node, newest first,
+/// and the nodes that have snapshots here.
+#[utoipa::path(get, path = "/api/v1/rekap/shifts", params(ShiftsQuery),
+    responses((status = 200, body = super::rekap::ShiftsOut), (status = 403, body = ErrorBody)))]
+pub async fn rekap_shifts(app: web::Data<App>, who: Authed<ReadRecaps>, req: HttpRequest) -> Result<HttpResponse> {
+    let q = web::Query::<ShiftsQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")))?
+        .into_inner();
+    let (node, list, nodes) = crate::service::recap::shift_recaps(&app, &who.staff, q.node.as_deref())?;
+    let may_note = who.staff.role.may(crate::model::Action::NoteHandover) && node == app.node.as_str();
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(super::rekap::ShiftsOut {
+        node,
+        nodes,
+        may_note,
+        shifts: list.iter().map(super::rekap::shift_out).collect(),
+    }))
+}
+
+/// Ka Siaga's handover note on this node's snapshot of the shift that began at `from` (Unix ms,
+/// as listed); replaces an earlier note; audited (`shift_note`).
+#[utoipa::path(post, path = "/api/v1/rekap/shifts/{from}/note", params(("from" = u64, Path)),
+    request_body = super::rekap::ShiftNoteIn,
+    responses((status = 200, body = super::rekap::ShiftOut), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rekap_shift_note(
+    app: web::Data<App>,
+    who: Authed<ReadRecaps>,
+    path: web::Path<u64>,
+    body: JsonBody<super::rekap::ShiftNoteIn>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let from = crate::model::Millis(path.into_inner());
+    let r = crate::service::recap::note_shift(&app, &who.staff, from, &body.0.text, &client_addr(&req)).await?;
+    Ok(HttpResponse::Ok().json(super::rekap::shift_out(&r)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct RekapQuery {
     /// `YYYY-MM-DD` (WIB day) or `YYYY-MM-DDTHH:MM` (WIB); with `to`. Neither: today.
     pub from: Option<String>,
@@ -659,7 +744,7 @@ pub struct RekapQuery {
     /// a shift of the SOP (e.g. `Pagi`), on `date` (default today), instead of from/to
     pub shift: Option<String>,
     pub date: Option<String>,
-    /// comma-separated: node, unit, category, priority, channel, regency
+    /// comma-separated: node, unit, category, priority, channel, regency, district (kecamatan)
     pub group_by: Option<String>,
     pub node: Option<String>,
     pub unit: Option<String>,
@@ -667,6 +752,14 @@ pub struct RekapQuery {
     pub priority: Option<String>,
     pub channel: Option<String>,
     pub regency: Option<String>,
+    /// a kecamatan's code (e.g. `16.71.09`)
+    pub district: Option<String>,
+    /// only the cases in this state at the period end
+    pub state: Option<String>,
+    /// only the cases standing on this step (verify, dispatch, acknowledge, first_action,
+    /// resolve) as `step_status` says: done (default), within, late, overdue, not_yet, missed
+    pub step: Option<String>,
+    pub step_status: Option<String>,
     /// json (default), csv or xlsx
     pub format: Option<String>,
     /// csv only: `;` (Indonesian Excel) instead of `,`
@@ -676,7 +769,7 @@ pub struct RekapQuery {
 }
 
 /// SOP compliance figures (alat ukur) for a period: reports received in it, followed to its end;
-/// grouped and filtered by node, unit, category, priority, channel, regency. As JSON, CSV (UTF-8
+/// grouped and filtered by node, unit, category, priority, channel, regency, kecamatan. As JSON, CSV (UTF-8
 /// with BOM) or XLSX. The definitions are in the answer (`definitions`).
 #[utoipa::path(get, path = "/api/v1/rekap", params(RekapQuery),
     responses((status = 200, body = super::rekap::RecapOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -693,25 +786,7 @@ pub async fn rekap(app: web::Data<App>, who: Authed<ReadRecaps>, req: HttpReques
         Some(";") | Some("semicolon") => true,
         Some(s) => return Err(ApiError::field("invalid_field", "sep", format!("sep {s:?}: use , or ;"))),
     };
-    let filter = [
-        ("node", &q.node),
-        ("unit", &q.unit),
-        ("category", &q.category),
-        ("priority", &q.priority),
-        ("channel", &q.channel),
-        ("regency", &q.regency),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.clone().map(|v| (k.to_owned(), v)))
-    .collect();
-    let ask = crate::service::recap::Ask {
-        from: q.from.clone(),
-        to: q.to.clone(),
-        shift: q.shift.clone(),
-        date: q.date.clone(),
-        group_by: q.group_by.clone(),
-        filter,
-    };
+    let ask = rekap_ask(&q);
     let n = now();
     let app2 = app.clone();
     let v = web::block(move || crate::service::recap::recap(&app2, &who.staff, &ask, n))
@@ -1173,6 +1248,8 @@ pub async fn whatsapp_outbox(
         blocklist,
         prank_figures,
         rekap,
+        rekap_shifts,
+        rekap_shift_note,
         whatsapp_verify,
         whatsapp_receive,
         whatsapp_outbox,

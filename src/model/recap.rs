@@ -80,6 +80,10 @@ pub struct Fact {
     pub channel: Channel,
     #[serde(rename = "r")]
     pub regency: String,
+    /// the kecamatan's official code (`model::wilayah`), when the report gave one; absent in
+    /// rows written before it was kept
+    #[serde(rename = "dc", default)]
+    pub district: Option<String>,
     #[serde(rename = "at")]
     pub created: u64,
     /// state index, when (ms), by whom
@@ -113,6 +117,7 @@ impl Fact {
             priority: c.priority,
             channel: c.channel,
             regency: c.location.regency.clone(),
+            district: c.location.district_code.clone(),
             created: c.created.0,
             entries: c.trail.entries.iter().map(|(s, at, by)| (s.index(), at.0, by.clone())).collect(),
             verified_at: c.trail.verified_at.map(|m| m.0),
@@ -133,12 +138,13 @@ impl Fact {
             Dim::Priority => self.priority.as_str().to_owned(),
             Dim::Channel => self.channel.as_str().to_owned(),
             Dim::Regency => self.regency.clone(),
+            Dim::District => self.district.clone().unwrap_or_default(),
         }
     }
 }
 
-/// What a recap may be grouped and filtered by. A new dimension (e.g. kecamatan) is one more
-/// variant here, in `ALL`, `as_str` and `Fact::dim`.
+/// What a recap may be grouped and filtered by. A new dimension is one more variant here, in
+/// `ALL`, `as_str` and `Fact::dim`. `District` is the kecamatan's code (empty when not given).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Dim {
     Node,
@@ -147,10 +153,12 @@ pub enum Dim {
     Priority,
     Channel,
     Regency,
+    District,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 6] = [Dim::Node, Dim::Unit, Dim::Category, Dim::Priority, Dim::Channel, Dim::Regency];
+    pub const ALL: [Dim; 7] =
+        [Dim::Node, Dim::Unit, Dim::Category, Dim::Priority, Dim::Channel, Dim::Regency, Dim::District];
     pub fn as_str(self) -> &'static str {
         match self {
             Dim::Node => "node",
@@ -159,6 +167,7 @@ impl Dim {
             Dim::Priority => "priority",
             Dim::Channel => "channel",
             Dim::Regency => "regency",
+            Dim::District => "district",
         }
     }
     pub fn parse(s: &str) -> Option<Dim> {
@@ -166,8 +175,38 @@ impl Dim {
     }
 }
 
+/// Where a case stands on one step at the period end (the drill-down from a step's figure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    Done,
+    Within,
+    Late,
+    Overdue,
+    NotYet,
+    /// late or overdue
+    Missed,
+}
+
+impl StepStatus {
+    pub const ALL: [StepStatus; 6] = [Self::Done, Self::Within, Self::Late, Self::Overdue, Self::NotYet, Self::Missed];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Within => "within",
+            Self::Late => "late",
+            Self::Overdue => "overdue",
+            Self::NotYet => "not_yet",
+            Self::Missed => "missed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<StepStatus> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 /// What to compute: the period, the grouping, the filters (all must match), and whether to
-/// compute the per-officer figures.
+/// compute the per-officer figures. `state` and `step` narrow the cases to those in that state at
+/// the period end, or standing so on that step (the cases behind one figure).
 #[derive(Debug, Clone, Default)]
 pub struct Query {
     pub from: Millis,
@@ -176,6 +215,8 @@ pub struct Query {
     pub group_by: Vec<Dim>,
     pub filter: Vec<(Dim, String)>,
     pub officers: bool,
+    pub state: Option<State>,
+    pub step: Option<(Step, StepStatus)>,
 }
 
 impl Query {
@@ -293,7 +334,7 @@ impl Acc {
 }
 
 /// What one case contributes, computed once and added to the total and its group.
-struct Contribution {
+struct Contribution<'a> {
     state: State,
     verified: bool,
     rejected: Option<String>,
@@ -303,12 +344,12 @@ struct Contribution {
     reopened: u64,
     conflicts: u64,
     /// step index, duration, within, by
-    done: Vec<(usize, u64, bool, String)>,
+    done: Vec<(usize, u64, bool, &'a str)>,
     /// step index, overdue
     pending: Option<(usize, bool)>,
 }
 
-fn contribution(f: &Fact, end: Millis) -> Contribution {
+fn contribution(f: &Fact, end: Millis) -> Contribution<'_> {
     let state_of = |i: u8| State::ALL.get(usize::from(i)).copied().unwrap_or(State::New);
     let entries: Vec<(State, u64, &str)> =
         f.entries.iter().filter(|e| e.1 <= end.0).map(|(s, at, by)| (state_of(*s), *at, by.as_str())).collect();
@@ -323,7 +364,7 @@ fn contribution(f: &Fact, end: Millis) -> Contribution {
             let i = step_index(step);
             let d = t1.saturating_sub(t0);
             let within = f.deadlines[i].is_none_or(|dl| d <= dl);
-            done.push((i, d, within, by.to_owned()));
+            done.push((i, d, within, by));
         }
     }
     let (state, since) = entries.last().map(|(s, t, _)| (*s, *t)).unwrap_or((State::New, f.created));
@@ -348,11 +389,24 @@ fn contribution(f: &Fact, end: Millis) -> Contribution {
     }
 }
 
+/// Whether a case's contribution stands so on step `i`.
+fn stands(c: &Contribution<'_>, i: usize, st: StepStatus) -> bool {
+    let done = |within: Option<bool>| c.done.iter().any(|d| d.0 == i && within.is_none_or(|w| w == d.2));
+    match st {
+        StepStatus::Done => done(None),
+        StepStatus::Within => done(Some(true)),
+        StepStatus::Late => done(Some(false)),
+        StepStatus::Overdue => c.pending == Some((i, true)),
+        StepStatus::NotYet => c.pending == Some((i, false)),
+        StepStatus::Missed => done(Some(false)) || c.pending == Some((i, true)),
+    }
+}
+
 fn step_index(s: Step) -> usize {
     Step::ALL.iter().position(|x| *x == s).unwrap_or(0)
 }
 
-fn add(a: &mut Acc, c: &Contribution) {
+fn add(a: &mut Acc, c: &Contribution<'_>) {
     let f = &mut a.f;
     f.received += 1;
     *f.by_state.entry(c.state.as_str()).or_default() += 1;
@@ -393,33 +447,41 @@ pub fn compute<'a>(facts: impl IntoIterator<Item = &'a Fact>, q: &Query) -> Reca
     let end = q.end();
     let mut total = Acc::default();
     let mut groups: BTreeMap<Vec<String>, Acc> = BTreeMap::new();
-    let mut officers: BTreeMap<String, (std::collections::BTreeSet<String>, [Vec<u64>; 5])> = BTreeMap::new();
+    // per officer: the cases they completed a step of, and each step's durations
+    let mut officers: BTreeMap<&str, (u64, [Vec<u64>; 5])> = BTreeMap::new();
     let mut tickets = Vec::new();
     for f in facts.into_iter().filter(|f| q.matches(f)) {
         let c = contribution(f, end);
+        if q.state.is_some_and(|s| s != c.state) || q.step.is_some_and(|(s, st)| !stands(&c, step_index(s), st)) {
+            continue;
+        }
         add(&mut total, &c);
         if !q.group_by.is_empty() {
             let key: Vec<String> = q.group_by.iter().map(|d| f.dim(*d)).collect();
             add(groups.entry(key).or_default(), &c);
         }
         if q.officers {
+            let mut counted: Vec<&str> = Vec::new();
             for (i, d, _, by) in c.done.iter().filter(|x| !x.3.is_empty()) {
-                let o = officers.entry(by.clone()).or_default();
-                o.0.insert(f.ticket.clone());
+                let o = officers.entry(by).or_default();
+                if !counted.contains(by) {
+                    counted.push(by);
+                    o.0 += 1;
+                }
                 o.1[*i].push(*d);
             }
         }
-        tickets.push(f.ticket.clone());
+        tickets.push(f.ticket.as_str());
     }
-    tickets.sort();
+    tickets.sort_unstable();
     Recap {
         total: total.finish(),
         groups: groups.into_iter().map(|(k, a)| (k, a.finish())).collect(),
         officers: officers
             .into_iter()
             .map(|(user, (cases, mut ds))| OfficerFigures {
-                user,
-                cases: cases.len() as u64,
+                user: user.to_owned(),
+                cases,
                 steps: ds
                     .iter_mut()
                     .map(|d| {
@@ -429,7 +491,7 @@ pub fn compute<'a>(facts: impl IntoIterator<Item = &'a Fact>, q: &Query) -> Reca
                     .collect(),
             })
             .collect(),
-        tickets,
+        tickets: tickets.into_iter().map(str::to_owned).collect(),
     }
 }
 
@@ -460,6 +522,110 @@ pub fn shift_range(shifts: &[Shift], name: &str, midnight: Millis) -> Option<(Mi
     Some((midnight.plus(start), midnight.plus(end)))
 }
 
+/// The most tickets a handover snapshot lists of its open and of its overdue cases (the counts
+/// are whole).
+pub const HANDOVER_LIST: usize = 100;
+
+/// A shift handover snapshot (`shift_recap`): the figures of the shift just ended, the cases
+/// handed over, and the Ka Siaga's note. Taken by the node at the shift's end; synced up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShiftRecap {
+    pub node: String,
+    pub shift: String,
+    pub from: Millis,
+    pub to: Millis,
+    /// when the node took it (at or after `to`)
+    pub taken_at: Millis,
+    pub figures: ShiftFigures,
+    /// open cases at `taken_at`, most urgent first (at most `HANDOVER_LIST`), and how many
+    pub open_total: u64,
+    pub open: Vec<String>,
+    /// the open cases whose pending step was past its deadline at `to`
+    pub overdue_total: u64,
+    pub overdue: Vec<String>,
+    #[serde(default)]
+    pub note: Option<HandoverNote>,
+    /// the node's revision of this record (a note raises it); sync sends what the parent lacks
+    pub rev: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoverNote {
+    pub text: String,
+    pub by: String,
+    pub at: Millis,
+}
+
+/// The figures a handover snapshot keeps (those of `Figures`, in a stored form).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShiftFigures {
+    pub received: u64,
+    pub by_state: BTreeMap<String, u64>,
+    pub verified: u64,
+    pub rejected: u64,
+    pub pranks: u64,
+    pub duplicates: u64,
+    pub escalations: u64,
+    pub emergency_unverified: u64,
+    pub reopened: u64,
+    pub conflicts: u64,
+    pub steps: Vec<ShiftStep>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShiftStep {
+    pub step: String,
+    pub done: u64,
+    pub within: u64,
+    pub late: u64,
+    pub overdue: u64,
+    pub not_yet: u64,
+    pub median_ms: Option<u64>,
+    pub p90_ms: Option<u64>,
+}
+
+impl ShiftFigures {
+    pub fn of(f: &Figures) -> ShiftFigures {
+        ShiftFigures {
+            received: f.received,
+            by_state: f.by_state.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            verified: f.verified,
+            rejected: f.rejected_total(),
+            pranks: f.pranks,
+            duplicates: f.duplicates,
+            escalations: f.escalations.values().sum(),
+            emergency_unverified: f.emergency_unverified,
+            reopened: f.reopened,
+            conflicts: f.conflicts,
+            steps: f
+                .steps
+                .iter()
+                .map(|s| ShiftStep {
+                    step: s.step.map(Step::as_str).unwrap_or_default().to_owned(),
+                    done: s.done,
+                    within: s.within,
+                    late: s.late,
+                    overdue: s.overdue,
+                    not_yet: s.not_yet,
+                    median_ms: s.median_ms,
+                    p90_ms: s.p90_ms,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The shift that ended last at or before `now`: its name and `[start, end)`. `midnight` is the
+/// local midnight of `now`'s day (a shift that began yesterday may end today).
+pub fn last_ended(shifts: &[Shift], midnight: Millis, now: Millis) -> Option<(String, Millis, Millis)> {
+    let yesterday = Millis(midnight.0.saturating_sub(86_400_000));
+    shifts
+        .iter()
+        .flat_map(|s| [yesterday, midnight].map(|day| (s, shift_range(shifts, &s.name, day))))
+        .filter_map(|(s, r)| r.filter(|(_, end)| *end <= now).map(|(a, b)| (s.name.clone(), a, b)))
+        .max_by_key(|(_, _, end)| *end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,6 +639,7 @@ mod tests {
             priority: Priority::Normal,
             channel: Channel::Web,
             regency: "Kota Palembang".into(),
+            district: None,
             created: entries[0].1,
             entries: entries.iter().map(|(s, t, b)| (s.index(), *t, (*b).to_owned())).collect(),
             verified_at: None,
@@ -517,8 +684,22 @@ mod tests {
         let r = compute([&a, &b], &Query { now: Millis(14 * m), ..q.clone() });
         assert_eq!(r.total.by_state.get("verified"), Some(&1));
         assert_eq!((r.total.steps[1].not_yet, r.total.steps[1].overdue), (1, 0));
-        let r = compute([&a, &b], &Query { now: Millis(16 * m), ..q });
+        let r = compute([&a, &b], &Query { now: Millis(16 * m), ..q.clone() });
         assert_eq!((r.total.steps[1].not_yet, r.total.steps[1].overdue), (0, 1));
+        // the cases behind a figure: verify missed is b (overdue), verify within is a
+        let behind = |state: Option<State>, step: Option<(Step, StepStatus)>| {
+            compute([&a, &b], &Query { state, step, ..q.clone() }).tickets.len()
+        };
+        let b_only = Fact { ticket: "PLG-261101-0002".into(), ..b.clone() };
+        let r = compute([&a, &b_only], &Query { step: Some((Step::Verify, StepStatus::Missed)), ..q.clone() });
+        assert_eq!(r.tickets, vec!["PLG-261101-0002".to_owned()]);
+        assert_eq!(r.total.received, 1);
+        assert_eq!(behind(None, Some((Step::Verify, StepStatus::Within))), 1);
+        assert_eq!(behind(None, Some((Step::Dispatch, StepStatus::Late))), 1);
+        assert_eq!(behind(None, Some((Step::Dispatch, StepStatus::Within))), 0);
+        assert_eq!(behind(None, Some((Step::Acknowledge, StepStatus::Overdue))), 1);
+        assert_eq!(behind(Some(State::New), None), 1);
+        assert_eq!(behind(Some(State::Closed), None), 0);
     }
 
     #[test]
@@ -528,5 +709,11 @@ mod tests {
         assert_eq!(shift_range(&s, "Pagi", Millis(0)), Some((Millis(7 * h), Millis(19 * h))));
         assert_eq!(shift_range(&s, "Malam", Millis(0)), Some((Millis(19 * h), Millis(31 * h))));
         assert_eq!(shift_range(&s, "Siang", Millis(0)), None);
+        // local midnight at 24 h: at 06:00 the night shift of the day before has not ended yet,
+        // so the last to end is the day shift before it; at 07:00 the night shift has
+        let day = Millis(24 * h);
+        assert_eq!(last_ended(&s, day, Millis(30 * h)), Some(("Pagi".into(), Millis(7 * h), Millis(19 * h))));
+        assert_eq!(last_ended(&s, day, Millis(31 * h)), Some(("Malam".into(), Millis(19 * h), Millis(31 * h))));
+        assert_eq!(last_ended(&s, day, Millis(43 * h)), Some(("Pagi".into(), Millis(31 * h), Millis(43 * h))));
     }
 }

@@ -59,6 +59,8 @@ pub enum Action {
     ReadRecaps,
     /// the recaps' figures per duty officer
     ReadOfficerRecaps,
+    /// add the handover note to a shift's recap snapshot
+    NoteHandover,
 }
 
 impl Role {
@@ -118,6 +120,7 @@ impl Role {
                     | DraftSop
                     | ReadRecaps
                     | ReadOfficerRecaps
+                    | NoteHandover
             ),
             UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note | ReadRecaps),
             Leader => matches!(
@@ -153,7 +156,7 @@ impl Role {
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Self::ReadCases,
         Self::TakeCall,
         Self::Verify,
@@ -176,6 +179,7 @@ impl Action {
         Self::RatifySop,
         Self::ReadRecaps,
         Self::ReadOfficerRecaps,
+        Self::NoteHandover,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -201,6 +205,7 @@ impl Action {
             Self::RatifySop => "ratify_sop",
             Self::ReadRecaps => "read_recaps",
             Self::ReadOfficerRecaps => "read_officer_recaps",
+            Self::NoteHandover => "note_handover",
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct QueueFilter {
     pub per_page: usize,
     /// start after this case instead of at `page`
     pub after: Option<Cursor>,
+    /// only these cases (the drill-down from a recap figure, `recap::tickets`)
+    pub only: Option<HashSet<Ticket>>,
 }
 
 /// Reports from blocked numbers have their own lane; a crime report from a blocked number is in
@@ -178,6 +180,7 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
                 && scope_ok
                 && unit.as_ref().is_none_or(|u| s.unit.as_ref() == Some(u))
                 && f.category.is_none_or(|c| c == s.category)
+                && f.only.as_ref().is_none_or(|o| o.contains(&s.ticket))
                 && (!f.overdue || s.overdue(now))
                 && match (&q, &worded) {
                     (Some(q), Some(worded)) => {

@@ -150,10 +150,14 @@ pub enum ServiceError {
     PeriodInverted,
     #[error("the period is longer than {max_days} days: ask for a shorter one")]
     PeriodTooLong { max_days: u64 },
-    #[error("{0:?} is not a recap dimension: use node, unit, category, priority, channel or regency")]
+    #[error("{0:?} is not a recap dimension: use node, unit, category, priority, channel, regency or district")]
     UnknownGroup(String),
     #[error("a unit officer sees only the recap of its own unit, not of {0}")]
     OtherUnit(String),
+    #[error("this node has no recent shift handover snapshot that starts then (see GET /api/v1/rekap/shifts)")]
+    NoShiftRecap,
+    #[error("a child may not send the shift handovers of node {0}")]
+    ShiftNotAllowed(String),
     // ----- nodes and sync
     #[error("{0:?} is not a node code: {1}")]
     BadNodeCode(String, String),

@@ -1,5 +1,6 @@
 //! The deadline scheduler: at the owner node, appends `escalated` events when SOP deadlines pass.
 //! Escalations are events, so they sync, show in history and count in measurement like any other.
+//! At each shift's end it takes the shift's handover snapshot (`recap::take_shift_snapshot`).
 
 use super::{cases, App};
 use std::sync::Arc;
@@ -35,6 +36,10 @@ pub async fn run(app: Arc<App>, tick: Duration, mut shutdown: watch::Receiver<bo
                     tracing::error!(case = %t, error = %e, "escalation failed; retrying next tick")
                 }
             }
+        }
+        // at a shift's end: its handover snapshot (once; a read when there is nothing to do)
+        if let Err(e) = super::recap::take_shift_snapshot(&app, now).await {
+            tracing::error!(error = %e, "taking the shift handover snapshot failed; retrying next tick");
         }
         if now.0 >= last_purge.0 + PURGE_EVERY_MS {
             last_purge = now;

@@ -64,6 +64,10 @@ pub struct OutMsg {
     /// sent as the template (outside the 24-hour window)
     #[serde(default)]
     pub as_template: bool,
+    /// the case whose reporter notice this is (`queue_notice`); absent in other messages and in
+    /// those queued before it was kept
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Ticket>,
 }
 
 impl OutMsg {
@@ -78,6 +82,7 @@ impl OutMsg {
             last_error: None,
             wamid: None,
             as_template: false,
+            notice: None,
         }
     }
 }
@@ -260,10 +265,54 @@ pub async fn queue_notice(app: &App, ticket: &Ticket) -> Result<(), ServiceError
     let t = now();
     let (_, d) = app.store.write(t, |tx| -> Result<(), ServiceError> {
         tx.kv_put(Kv::WaSeen, key.as_bytes(), Some(&Seen { at: t, note: String::new() }));
-        stage_out(tx, &OutMsg::new(&to, OutBody::Text { text: text.clone() }, t))?;
+        let msg =
+            OutMsg { notice: Some(c.ticket.clone()), ..OutMsg::new(&to, OutBody::Text { text: text.clone() }, t) };
+        stage_out(tx, &msg)?;
         Ok(())
     })?;
     settle(app, d).await
+}
+
+/// Reporter notices (WhatsApp) by outcome, for the recaps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoticeFigures {
+    /// handed to WhatsApp (sent, delivered or read)
+    pub sent: u64,
+    pub failed: u64,
+    /// still in the outbox
+    pub pending: u64,
+}
+
+/// The notices queued in `[from, to)` to the reporters of the cases `covered` says.
+pub fn notice_figures(
+    app: &App,
+    from: Millis,
+    to: Millis,
+    covered: impl Fn(&str) -> bool,
+) -> Result<NoticeFigures, ServiceError> {
+    let mut f = NoticeFigures::default();
+    let mut count = |m: &OutMsg| {
+        if !m.notice.as_ref().is_some_and(|t| covered(t.as_str())) || m.created < from || m.created >= to {
+            return;
+        }
+        match m.state {
+            OutState::Pending => f.pending += 1,
+            OutState::Failed => f.failed += 1,
+            OutState::Sent | OutState::Delivered | OutState::Read | OutState::Done => f.sent += 1,
+        }
+    };
+    for (_, m) in app.store.kv_scan::<OutMsg>(Kv::WaOutbox, &[], usize::MAX)? {
+        count(&m);
+    }
+    for (k, m) in app.store.kv_scan::<serde_json::Value>(Kv::WaSeen, b"sent:", usize::MAX)? {
+        if !k.starts_with(b"sent:") {
+            break;
+        }
+        if let Ok(m) = serde_json::from_value::<OutMsg>(m) {
+            count(&m);
+        }
+    }
+    Ok(f)
 }
 
 // ----- outbox -------------------------------------------------------------------------------------

@@ -29,7 +29,9 @@
 //! (`store.replaced-<ms>`), and verifies every chain before it reports success.
 
 use super::codec::{decode, encode};
-use super::{index_keys, seq_key, ChainReport, Durable, Head, Kv, Store, StoreError, Tree, FORMAT, INDEXES};
+use super::{
+    index_keys, seq_key, ChainReport, Durable, Head, Kv, Store, StoreError, Tree, FORMAT, INDEXES, RECAP_ROWS,
+};
 use crate::model::{Event, NodeCode, Sop};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -427,7 +429,7 @@ pub struct RestoreReport {
     pub moved_aside: Option<PathBuf>,
 }
 
-const RESTORED_TREES: [&str; 16] = [
+const RESTORED_TREES: [&str; 17] = [
     "eventid_event",
     "version_sop",
     "username_user",
@@ -444,6 +446,7 @@ const RESTORED_TREES: [&str; 16] = [
     "childseq_eventid",
     "origin_child",
     "name_syncstate",
+    "nodestart_shiftrecap",
 ];
 
 /// Restores the backup at `file` as the store of `node` in `data_dir`; see the module doc.
@@ -534,6 +537,7 @@ pub fn restore(
     meta.insert("node", node.as_str().as_bytes())?;
     // the re-fold below writes the derived indexes too
     meta.insert("indexes", &INDEXES.to_be_bytes())?;
+    meta.insert(RECAP_ROWS.0, &RECAP_ROWS.1.to_be_bytes())?;
     let heads = db.open_tree(Tree::Heads.name())?;
     // the log goes on in a new epoch, at a seq above any the lost copy used (DESIGN §5)
     let mut own = header.heads.get(node.as_str()).cloned().unwrap_or(Head::empty());

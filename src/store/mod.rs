@@ -16,6 +16,7 @@ mod flush;
 pub mod index;
 mod journal;
 mod pack;
+mod recap;
 mod sync;
 
 pub use crate::model::sync::{Head, Segment};
@@ -243,9 +244,12 @@ pub enum Kv {
     Open311,
     /// SOP version -> its life (draft, review, ratification) and, once ratified, the hub's seal
     SopDoc,
+    /// node code, NUL, shift start (BE) -> a shift handover snapshot (`model::recap::ShiftRecap`),
+    /// this node's and, at a parent, those its children sent up
+    ShiftRecap,
 }
 
-const KV_TREES: usize = 12;
+const KV_TREES: usize = 13;
 const KV_NAMES: [&str; KV_TREES] = [
     "seq_wainbox",
     "msgid_waseen",
@@ -259,6 +263,7 @@ const KV_NAMES: [&str; KV_TREES] = [
     "name_syncstate",
     "name_open311",
     "version_sopdoc",
+    "nodestart_shiftrecap",
 ];
 
 impl Kv {
@@ -275,6 +280,7 @@ impl Kv {
         Kv::SyncState,
         Kv::Open311,
         Kv::SopDoc,
+        Kv::ShiftRecap,
     ];
 
     fn index(self) -> usize {
@@ -286,6 +292,10 @@ impl Kv {
 /// `name_meta`. A store written before them (or by an older version) gets them built from its
 /// case projections at open (`Store::ensure_indexes`).
 const INDEXES: u64 = 3;
+
+/// The form of the recap rows a store holds (`name_meta` key, version): 2 is the binary row
+/// with the kecamatan (`recap`); `Store::ensure_indexes` rewrites older (JSON) rows once.
+pub(crate) const RECAP_ROWS: (&str, u64) = ("recap_rows", 2);
 
 /// Where `register_sops` files the SOP in force (not a version string: those never start with a
 /// NUL).
@@ -520,13 +530,8 @@ fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(Tree, Vec<u8
         v.push((Tree::Deadline, key(&[&d.due.0.to_be_bytes(), t]), Vec::new()));
     }
     v.push((Tree::Summary, t.to_vec(), index::encode(&CaseSummary::of(c, sop), &case_words(c))));
-    v.push((Tree::Recap, recap_key(c.created, t), encode(&Fact::of(c, sop))));
+    v.push((Tree::Recap, recap::key(c.created.0, t), recap::encode(&Fact::of(c, sop))));
     v
-}
-
-/// A recap row's key: creation time (BE), NUL, ticket.
-fn recap_key(created: Millis, ticket: &[u8]) -> Vec<u8> {
-    key(&[&created.0.to_be_bytes(), ticket])
 }
 
 /// The words a case is found by: its description's and its reporter's name.
@@ -595,6 +600,7 @@ impl Store {
                 t.meta.insert("format", &FORMAT.to_be_bytes())?;
                 t.meta.insert("node", node.as_str().as_bytes())?;
                 t.meta.insert("indexes", &INDEXES.to_be_bytes())?;
+                t.meta.insert(RECAP_ROWS.0, &RECAP_ROWS.1.to_be_bytes())?;
                 let epoch: u64 = rand::random();
                 let head = Head { epoch, ..Head::empty() };
                 t[Tree::Heads].insert(node.as_str().as_bytes(), encode(&head))?;
@@ -695,37 +701,46 @@ impl Store {
     /// their deadlines need): one pass over the case projections, in batches. Nothing to do on a
     /// store that has them.
     pub fn ensure_indexes(&self) -> Result<u64, StoreError> {
-        let have = self.t.meta.get("indexes")?.and_then(|v| v.as_ref().try_into().ok()).map(u64::from_be_bytes);
-        if have.is_some_and(|v| v >= INDEXES) {
+        let version = |name: &str| -> Result<u64, StoreError> {
+            Ok(self.t.meta.get(name)?.and_then(|v| v.as_ref().try_into().ok()).map(u64::from_be_bytes).unwrap_or(0))
+        };
+        let summaries = version("indexes")? < INDEXES;
+        let recaps = version(RECAP_ROWS.0)? < RECAP_ROWS.1;
+        if !summaries && !recaps {
             return Ok(0);
         }
         // the writer lock keeps cases from changing meanwhile (this runs before serving)
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = sled::Batch::default();
-        let mut recaps = sled::Batch::default();
+        let mut rows = sled::Batch::default();
         let mut pending = 0;
         let n = fold_all(&self.t.events, |ticket, c| {
             let sop = self.sop_cached(&c.sop_version);
-            let value = index::encode(&CaseSummary::of(&c, sop.as_deref()), &case_words(&c));
-            self.index.load(ticket, &value)?;
-            batch.insert(ticket, value);
-            recaps.insert(recap_key(c.created, ticket), encode(&Fact::of(&c, sop.as_deref())));
+            if summaries {
+                let value = index::encode(&CaseSummary::of(&c, sop.as_deref()), &case_words(&c));
+                self.index.load(ticket, &value)?;
+                batch.insert(ticket, value);
+            }
+            rows.insert(recap::key(c.created.0, ticket), recap::encode(&Fact::of(&c, sop.as_deref())));
             pending += 1;
             if pending == 10_000 {
                 self.t[Tree::Summary].apply_batch(std::mem::take(&mut batch))?;
-                self.t[Tree::Recap].apply_batch(std::mem::take(&mut recaps))?;
+                self.t[Tree::Recap].apply_batch(std::mem::take(&mut rows))?;
                 pending = 0;
             }
             Ok(())
         })?;
         self.t[Tree::Summary].apply_batch(batch)?;
-        self.t[Tree::Recap].apply_batch(recaps)?;
-        for name in RETIRED_TREES {
-            self.db.drop_tree(name)?;
+        self.t[Tree::Recap].apply_batch(rows)?;
+        if summaries {
+            for name in RETIRED_TREES {
+                self.db.drop_tree(name)?;
+            }
+            self.t.meta.insert("indexes", &INDEXES.to_be_bytes())?;
         }
-        self.t.meta.insert("indexes", &INDEXES.to_be_bytes())?;
+        self.t.meta.insert(RECAP_ROWS.0, &RECAP_ROWS.1.to_be_bytes())?;
         self.db.flush()?;
-        tracing::info!(cases = n, "case summaries built");
+        tracing::info!(cases = n, summaries, recaps, "case summaries and recap rows built");
         Ok(n)
     }
 
@@ -1016,6 +1031,21 @@ impl Store {
         Ok(out)
     }
 
+    /// The last `limit` values whose keys start with `prefix`, highest key first (committed).
+    pub fn kv_last<T: serde::de::DeserializeOwned>(
+        &self,
+        kv: Kv,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, T)>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.t[Tree::Kv(kv)].scan_prefix(prefix).rev().take(limit) {
+            let (k, v) = r?;
+            out.push((k.to_vec(), decode("channel value", &v)?));
+        }
+        Ok(out)
+    }
+
     pub fn kv_len(&self, kv: Kv) -> usize {
         self.t[Tree::Kv(kv)].len()
     }
@@ -1024,8 +1054,8 @@ impl Store {
     pub fn recap_facts(&self, from: Millis, to: Millis) -> Result<Vec<Fact>, StoreError> {
         let mut out = Vec::new();
         for kv in self.t[Tree::Recap].range(from.0.to_be_bytes()..to.0.to_be_bytes()) {
-            let (_, v) = kv?;
-            out.push(decode("recap", &v)?);
+            let (k, v) = kv?;
+            out.push(recap::decode(&k, &v)?);
         }
         Ok(out)
     }

@@ -154,6 +154,7 @@ async fn session(app: &Arc<App>, up: &mut Upstream, progress: &AtomicBool) -> Re
     crate::update::supervise::upstream_reached(app);
     check_release(app, up, &client).await;
     check_sop(app, up, &client).await;
+    send_shifts(app, up, &client).await;
     app.sync.update(&up.parent, "parent", |p| {
         p.connected = true;
         p.last_contact = Some(service::now());
@@ -214,6 +215,7 @@ async fn upward(
             call(client.post(format!("{}{}/hello", up.url, wire::API)).json(&hello), &up.url).await?;
             check_release(app, up, client).await;
             check_sop(app, up, client).await;
+            send_shifts(app, up, client).await;
         }
         // a local write wakes us; the flush it waits for follows within milliseconds
         if waiting == 0 {
@@ -370,6 +372,26 @@ async fn check_sop(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) {
     }
     let running = app.sop().version.clone();
     app.sync.update(&up.parent, "parent", |p| p.sop_version = Some(running));
+}
+
+/// Sends this node's shift handover snapshots the parent lacks (a new one, or a new note), in
+/// batches; a failure is logged and retried at the next hello.
+async fn send_shifts(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) {
+    let sent = async {
+        loop {
+            let shifts = service::recap::shifts_to_send(app, wire::SHIFT_BATCH)?;
+            if shifts.is_empty() {
+                return Ok::<_, SyncError>(());
+            }
+            let url = format!("{}{}/shifts", up.url, wire::API);
+            let ack: wire::ShiftAck =
+                call(client.post(url).json(&wire::ShiftBatch { shifts }), &up.url).await?.json().await?;
+            service::recap::shifts_sent(app, ack.rev).await?;
+        }
+    };
+    if let Err(e) = sent.await {
+        tracing::warn!(error = %e.chain(), "shift handovers not sent to the parent; retrying at the next hello");
+    }
 }
 
 /// Asks the parent whether a release is meant for this node; if so fetches it, verifies it

@@ -215,6 +215,7 @@ pub fn serve(server: Arc<Server>, listener: std::net::TcpListener) -> Result<act
                             .route("/feed", web::get().to(feed))
                             .route("/hello", web::post().to(hello))
                             .route("/sop", web::get().to(sop_offer))
+                            .route("/shifts", web::post().to(shifts))
                             .route("/release", web::get().to(release_offer))
                             .route("/release/archive", web::get().to(release_archive)),
                     ),
@@ -439,6 +440,26 @@ async fn hello(s: web::Data<Server>, req: HttpRequest, body: web::Json<Hello>) -
         }
     });
     HttpResponse::Ok().json(HelloReply { node: s.app.node.to_string(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+/// Shift handover snapshots a child sends up (`wire::ShiftBatch`): kept where the child may speak
+/// for their node; answers the highest revision taken.
+async fn shifts(s: web::Data<Server>, req: HttpRequest, body: web::Json<wire::ShiftBatch>) -> HttpResponse {
+    let Some(child) = enrolled(&req) else {
+        return no_certificate();
+    };
+    let recs = body.into_inner().shifts;
+    let rev = recs.iter().map(|r| r.rev).max().unwrap_or(0);
+    match crate::service::recap::receive_shifts(&s.app, &child, recs).await {
+        Ok(_) => HttpResponse::Ok().json(wire::ShiftAck { rev }),
+        Err(e @ service::ServiceError::ShiftNotAllowed(_)) => {
+            error(actix_web::http::StatusCode::FORBIDDEN, "sync_not_allowed", e.to_string())
+        }
+        Err(e @ service::ServiceError::BadNodeCode(..)) => {
+            error(actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_request", e.to_string())
+        }
+        Err(e) => internal(e),
+    }
 }
 
 #[derive(Deserialize)]

@@ -207,3 +207,18 @@ mod tests {
         assert_eq!(unpack(&packed).unwrap()[0].len(), noise.len());
     }
 }
+
+/// Shift handover snapshots sent up (`POST /sync/v1/shifts`), at most `SHIFT_BATCH`, oldest
+/// revision first; they fit `MAX_CONTROL_BODY` (each lists at most 100 + 100 tickets).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ShiftBatch {
+    pub shifts: Vec<crate::model::recap::ShiftRecap>,
+}
+
+pub const SHIFT_BATCH: usize = 8;
+
+/// The highest revision of the batch the parent holds now.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ShiftAck {
+    pub rev: u64,
+}

@@ -49,10 +49,38 @@ async function rekapFlow(browser) {
   assert(statSync(pdf).size > 5000, 'a PDF was written');
   console.log(`  pdf ${pdf}`);
   await page.emulateMedia({ media: 'screen' });
-  await page.locator('#drill-list li a').first().click();
-  await page.waitForURL(`${BASE}/konsol#${ticket}`);
+  // into the queue: the same period and filters, every case behind the count and no other
+  await page.click('#drill-queue');
+  await page.waitForURL((u) => u.pathname === '/konsol' && u.searchParams.has('rekap'));
+  await page.waitForSelector('#rekap-filter');
+  await page.waitForSelector('#rows tr[data-ticket]');
+  const queued = await page.locator('#rows tr[data-ticket]').count();
+  assert(queued === first.figures.received, `the queue shows the ${first.figures.received} cases behind the count: ${queued}`);
+  assert(await page.locator(`#rows tr[data-ticket="${ticket}"]`).count() === 1, `the queue holds ${ticket}`);
+  await shot(page, 'rekap-queue');
+  await page.locator(`#rows tr[data-ticket="${ticket}"] a`).click();
   await page.waitForSelector('#detail .tk, #detail h2');
   assert((await page.locator('#detail').textContent()).includes(ticket), 'the queue opens the case');
+  // a step's figure: the cases whose verification is done, in the queue
+  await page.goto(`${BASE}/rekap`);
+  await page.waitForSelector('body[data-ready="1"]');
+  const verified = Number(await page.locator('#steps tr[data-step="verify"] td').first().textContent());
+  await page.locator('#steps tr[data-step="verify"] td a').first().click();
+  await page.waitForURL((u) => u.pathname === '/konsol' && u.searchParams.get('rekap').includes('step=verify'));
+  await page.waitForSelector('#rekap-filter');
+  if (verified > 0) await page.waitForSelector('#rows tr[data-ticket]');
+  else await page.waitForFunction(() => !document.querySelector('#rows tr[data-ticket]'));
+  const rows2 = await page.locator('#rows tr[data-ticket]').count();
+  assert(rows2 === verified, `the queue shows the ${verified} verified cases: ${rows2}`);
+  // the shift handover: the snapshot of the last shift (taken at start), and Ka Siaga's note
+  await page.goto(`${BASE}/rekap`);
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.waitForSelector('#shifts-card:not([hidden]) #shifts tbody tr');
+  await page.locator('#shifts tbody tr').first().locator('button.link').click();
+  await page.fill('#note-text', 'Dua laporan menunggu verifikasi ulang.');
+  await page.click('#note-save');
+  await page.waitForFunction(() => document.querySelector('#shifts tbody tr .rk-note')?.textContent.includes('Dua laporan'));
+  await shot(page, 'rekap-handover');
   clean(page);
   await page.context().close();
 }
@@ -66,6 +94,6 @@ async function operatorHasNoRekap(browser) {
 }
 
 export default [
-  ['rekap: period, grouping, drill-down, A4 print', rekapFlow],
+  ['rekap: period, grouping, drill-down to the queue, A4 print, shift handover', rekapFlow],
   ['rekap: not for an operator', operatorHasNoRekap],
 ];

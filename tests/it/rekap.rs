@@ -307,6 +307,42 @@ async fn a_scripted_shift_gives_the_hand_computed_figures_in_json_csv_and_xlsx()
         assert_eq!(r["tickets"], json!(want), "drill-down lists the cases behind the figures");
         assert!(r["definitions"].as_str().unwrap().contains("Within deadline"));
     }
+    // drill-down: the queue shows the cases behind a figure (every state, the recap's filters)
+    let behind = |q: &str| format!("/api/v1/cases?per_page=50&rekap={}", q.replace('&', "%26").replace('=', "%3D"));
+    let tickets_of = |v: &Value| -> Vec<String> {
+        let mut t: Vec<String> =
+            v["items"].as_array().unwrap().iter().map(|c| c["ticket"].as_str().unwrap().to_owned()).collect();
+        t.sort();
+        t
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    for (q, want) in [
+        ("from=2026-11-02&to=2026-11-02", all.clone()),
+        ("from=2026-11-02&to=2026-11-02&step=verify&step_status=missed", vec![b.clone(), c.clone(), f.clone()]),
+        ("from=2026-11-02&to=2026-11-02&step=verify&step_status=late", vec![b.clone(), c.clone()]),
+        ("from=2026-11-02&to=2026-11-02&step=dispatch&step_status=not_yet", vec![g.clone()]),
+        ("from=2026-11-02&to=2026-11-02&step=first_action&step_status=overdue", vec![h.clone()]),
+        ("from=2026-11-02&to=2026-11-02&state=rejected", vec![d.clone(), e.clone()]),
+        ("from=2026-11-02&to=2026-11-02&channel=phone", vec![h.clone()]),
+        ("from=2026-11-02&to=2026-11-02&category=information&step=verify&step_status=within", vec![g.clone()]),
+        ("shift=Malam&date=2026-11-02", vec![]),
+    ] {
+        let (s, v) = lead.get(&behind(q)).await;
+        assert_eq!(s, StatusCode::OK, "{q}: {v}");
+        assert_eq!(tickets_of(&v), sorted(want), "{q}");
+        assert_eq!(v["total"].as_u64().unwrap() as usize, v["items"].as_array().unwrap().len());
+    }
+    // the queue's own filters still apply on top; bad recap filters are refused
+    let (_, v) = lead.get(&format!("{}&status=rejected", behind("from=2026-11-02&to=2026-11-02"))).await;
+    assert_eq!(tickets_of(&v), sorted(vec![d.clone(), e.clone()]));
+    for (q, code) in [("from=2026-11-02&to=2026-11-02&step=fly", "invalid_field"), ("group_by=x", "unknown_group")] {
+        let (s, v) = lead.get(&behind(q)).await;
+        assert_eq!((s, v["code"].as_str().unwrap_or("")), (StatusCode::UNPROCESSABLE_ENTITY, code), "{q}: {v}");
+    }
+
     // the evening shift and the next day hold nothing; a pa_siaga sees no per-officer figures
     let pa = node.login("pa").await;
     let (s, r) = pa.get("/api/v1/rekap?shift=Malam&date=2026-11-02").await;
@@ -379,6 +415,153 @@ async fn a_scripted_shift_gives_the_hand_computed_figures_in_json_csv_and_xlsx()
     let admin = node.login("tik").await;
     let (s, v) = admin.get("/api/v1/rekap").await;
     assert_eq!((s, v["code"].as_str().unwrap()), (StatusCode::FORBIDDEN, "role_may_not"), "tik_admin: {v}");
+}
+
+/// Reports with a kecamatan group by it, with its official name in JSON and in the exports; a
+/// report without one is its own group; the kecamatan filters too.
+#[tokio::test]
+async fn the_recap_groups_by_kecamatan_with_names() {
+    let mut node = TestNode::spawn_with(Options::unlimited());
+    node.add_user("lead", "leader", None);
+    let lead = node.login("lead").await;
+    let place = |d: &str| json!({"location": {"regency": "Kota Palembang", "district": d, "address": "Jl. Merdeka", "lat": -2.97, "lon": 104.76}});
+    file(&node, None, 301, "crime", place("Ilir Timur Satu")).await;
+    file(&node, None, 302, "crime", place("kec. ilir timur satu")).await;
+    file(&node, None, 303, "information", place("Seberang Ulu Dua")).await;
+    file(&node, None, 304, "crime", json!({})).await;
+    let (s, r) = lead.get("/api/v1/rekap?group_by=district").await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let groups: Vec<(String, Value, u64)> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let key = g["key"]["district"].as_str().unwrap().to_owned();
+            (key, g["names"]["district"].clone(), g["figures"]["received"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (String::new(), Value::Null, 1),
+            ("16.71.03".to_owned(), json!("Seberang Ulu Dua"), 1),
+            ("16.71.05".to_owned(), json!("Ilir Timur Satu"), 2)
+        ]
+    );
+    let (_, r) = lead.get("/api/v1/rekap?district=16.71.05&group_by=category").await;
+    assert_eq!(r["total"]["received"], 2, "{r}");
+    let csv = lead.client.get(node.url("/api/v1/rekap?group_by=district&format=csv")).send().await.unwrap();
+    let rows = csv_rows(&csv.text().await.unwrap(), ',');
+    assert_eq!(&rows[0][..3], ["district", "district_name", "received"]);
+    assert_eq!(&rows[3][..3], ["16.71.05", "Ilir Timur Satu", "2"]);
+    assert_eq!(&rows[4][..3], ["total", "", "4"]);
+}
+
+/// At a shift's end the post takes its handover snapshot (the shift's figures, the open and
+/// overdue cases handed over); Ka Siaga adds a note (audited); the hub lists the post's
+/// snapshots as the post does. The post runs on a frozen test clock.
+#[tokio::test]
+async fn each_shift_end_leaves_a_handover_snapshot_that_syncs_up_with_its_note() {
+    let hub = sync_node("SUMSEL", Some(free_port()));
+    let (mut plg, clock) = frozen_node();
+    plg.add_user("kasiaga", "ka_siaga", None);
+    plg.add_user("audit", "auditor", None);
+    enroll(&hub, &plg, "PLG");
+    let (op, lead, ka) = (plg.login("op").await, plg.login("lead").await, plg.login("kasiaga").await);
+    // started at 07:59: the night shift before ended at 07:00, its snapshot is taken at once
+    let night = eventually(20, || async {
+        let (s, v) = lead.get("/api/v1/rekap/shifts").await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        (v["shifts"].as_array().unwrap().len() == 1).then_some(v)
+    })
+    .await;
+    assert_eq!(night["shifts"][0]["shift"], "Malam");
+    assert_eq!(night["shifts"][0]["from"], "2026-11-01T19:00:00+07:00");
+    assert_eq!(night["shifts"][0]["received"], 0);
+    assert_eq!(night["may_note"], false, "a leader may not write the handover note");
+    // the morning shift: A verified after 5 min and dispatched; B never verified; C (information)
+    // verified after 30 min, its dispatch (2 h) pending
+    clock.set(0);
+    let a = file(&plg, None, 401, "crime", json!({})).await;
+    let b = file(&plg, None, 402, "crime", json!({})).await;
+    let c = file(&plg, None, 403, "information", json!({})).await;
+    clock.set(5);
+    act(&op, &a, json!({"action": "verify", "method": "callback_confirmed"})).await;
+    clock.set(10);
+    act(&op, &a, json!({"action": "dispatch", "unit": "PLG"})).await;
+    clock.set(30);
+    act(&op, &c, json!({"action": "verify", "method": "callback_confirmed"})).await;
+    // 19:01: the morning shift (07:00-19:00) has ended
+    clock.set(11 * 60 + 1);
+    let list = eventually(20, || async {
+        let (_, v) = ka.get("/api/v1/rekap/shifts").await;
+        (v["shifts"].as_array().unwrap().len() == 2).then_some(v)
+    })
+    .await;
+    assert_eq!(list["may_note"], true);
+    let day = &list["shifts"][0];
+    assert_eq!((day["shift"].clone(), day["node"].clone()), (json!("Pagi"), json!("PLG")));
+    assert_eq!(
+        (day["from"].clone(), day["to"].clone()),
+        (json!("2026-11-02T07:00:00+07:00"), json!("2026-11-02T19:00:00+07:00"))
+    );
+    assert_eq!((day["received"].clone(), day["verified"].clone()), (json!(3), json!(2)));
+    assert_eq!(day["by_state"], json!({"new": 1, "verified": 1, "dispatched": 1}));
+    assert_eq!(
+        step(day, "verify"),
+        &json!({"step": "verify", "done": 2, "within": 2, "late": 0, "overdue": 1, "not_yet": 0,
+            "median_s": 300, "p90_s": 1800})
+    );
+    // handed over: all three are open; all three are past their step's deadline at 19:00
+    let mut open: Vec<String> = serde_json::from_value(day["open"].clone()).unwrap();
+    open.sort();
+    assert_eq!((day["open_total"].clone(), open), (json!(3), vec![a.clone(), b.clone(), c.clone()]));
+    assert_eq!(day["overdue_total"], 3);
+    assert_eq!(day["note"], Value::Null);
+
+    // the note: ka_siaga only, on a snapshot listed here, 1-1000 characters; audited
+    let from = day["from_ms"].as_u64().unwrap();
+    let path = format!("/api/v1/rekap/shifts/{from}/note");
+    let text = "B belum terverifikasi: nomor tidak aktif, coba lagi pukul 20.00. C menunggu disposisi.";
+    for (who, body, status, code) in [
+        (&lead, json!({"text": text}), StatusCode::FORBIDDEN, "role_may_not"),
+        (&ka, json!({"text": "  "}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        (&ka, json!({"text": "x".repeat(1001)}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+    ] {
+        let (s, v) = who.post(&path, &body).await;
+        assert_eq!((s, v["code"].as_str().unwrap_or("")), (status, code), "{v}");
+    }
+    let (s, v) = ka.post(&format!("/api/v1/rekap/shifts/{}/note", from + 1), &json!({"text": text})).await;
+    assert_eq!((s, v["code"].as_str().unwrap_or("")), (StatusCode::NOT_FOUND, "shift_recap_not_found"), "{v}");
+    let (s, v) = ka.post(&path, &json!({"text": text})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["note"]["text"].clone(), v["note"]["by"].clone()), (json!(text), json!("kasiaga")));
+    let auditor = plg.login("audit").await;
+    let (_, log) = auditor.get("/api/v1/access-log?action=shift_note").await;
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{log}");
+    assert_eq!(entries[0]["actor"], "kasiaga");
+    // the next shift's snapshot is not taken before it ends; the listing stays at two
+    clock.set(11 * 60 + 30);
+    let (_, v) = ka.get("/api/v1/rekap/shifts").await;
+    assert_eq!(v["shifts"].as_array().unwrap().len(), 2);
+
+    // the hub holds the post's snapshots, the note included, as the post lists them
+    let (_, own) = ka.get("/api/v1/rekap/shifts").await;
+    let hub_lead = hub.login("lead").await;
+    let at_hub = eventually(30, || async {
+        let (s, v) = hub_lead.get("/api/v1/rekap/shifts?node=PLG").await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        (v["shifts"].as_array().unwrap().len() == 2 && !v["shifts"][0]["note"].is_null()).then_some(v)
+    })
+    .await;
+    assert_eq!(at_hub["shifts"], own["shifts"], "the hub's copy equals the post's");
+    assert_eq!(at_hub["may_note"], false, "nobody at the hub writes a post's note");
+    assert!(at_hub["nodes"].as_array().unwrap().contains(&json!("PLG")), "{at_hub}");
+    // a unit officer has no handover list
+    let unit = plg.login("unit").await;
+    let (s, v) = unit.get("/api/v1/rekap/shifts").await;
+    assert_eq!((s, v["code"].as_str().unwrap_or("")), (StatusCode::FORBIDDEN, "role_may_not"));
 }
 
 fn sync_node(code: &str, hub_port: Option<u16>) -> TestNode {

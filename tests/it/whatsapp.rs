@@ -312,6 +312,17 @@ async fn a_signed_conversation_files_a_case_and_replies_with_the_ticket() {
     );
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(stand.texts_to(who).len(), 8, "each notice once");
+    // the recap counts them: two notices to the reporter of today's case, both sent
+    n.add_user("lead", "leader", None);
+    let lead = n.login("lead").await;
+    let figures = eventually(10, || async {
+        let (_, r) = lead.get("/api/v1/rekap").await;
+        (r["notices_sent"] == 2).then_some(r)
+    })
+    .await;
+    assert_eq!((figures["notices_failed"].clone(), figures["notices_pending"].clone()), (json!(0), json!(0)));
+    let (_, r) = lead.get("/api/v1/rekap?category=information").await;
+    assert_eq!(r["notices_sent"], 0, "only the notices of the cases the recap covers");
 
     // conversation state survives a restart
     say(&n, &c, who, "wamid.B1", text("2")).await;

@@ -27,6 +27,14 @@ let missed = null; // live changes seen while a load is in flight
 let filing = false; // a call-taker report is being saved
 let me;
 let allUnits = [];
+// the drill-down from /rekap: only the cases behind a recap figure (`?rekap=<the recap's query>`)
+const rekap = new URLSearchParams(location.search).get('rekap');
+const inRekap = new Set();
+if (rekap) {
+  $('#filters').before(el('p', { class: 'alert info', id: 'rekap-filter' }, `${t('q.from_rekap')} `,
+    el('code', { text: rekap }), ' ', el('a', { href: '/konsol', text: t('q.clear_rekap') })));
+  $('#f-lane').value = 'all';
+}
 
 for (const s of [...OPEN, 'rejected', 'closed']) $('#f-status').append(el('option', { value: s, text: t(`st.${s}`) }));
 for (const c of ['crime', 'information', 'feedback', 'appreciation']) {
@@ -51,6 +59,7 @@ async function load(background = false) {
   if (f.category) p.set('category', f.category);
   if (f.overdue) p.set('overdue', 'true');
   if (f.q) p.set('q', f.q);
+  if (rekap) p.set('rekap', rekap);
   const seq = ++loads;
   missed = [];
   const r = await api(`/api/v1/cases?${p}`, { background });
@@ -60,6 +69,7 @@ async function load(background = false) {
   if (!r.ok) { $('#rows').replaceChildren(el('tr', {}, el('td', { colspan: 5, text: errText(r.data, r.status) }))); return; }
   state.items = r.data.items;
   state.total = r.data.total;
+  if (rekap) for (const c of state.items) inRekap.add(c.ticket);
   for (const c of state.items) {
     state.known.add(c.ticket);
     if (unread.has(c.ticket) && c.status !== 'new') unread.delete(c.ticket); // handled elsewhere meanwhile
@@ -79,6 +89,7 @@ function cmp(a, b) {
 }
 
 function matches(c, f) {
+  if (rekap) return inRekap.has(c.ticket) && (!f.status || c.status === f.status);
   if (f.status ? c.status !== f.status : !OPEN.includes(c.status)) return false;
   if (f.category && c.category !== f.category) return false;
   if (f.lane === 'main' && c.prank.blocked && c.category !== 'crime') return false;
