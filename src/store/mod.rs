@@ -208,9 +208,11 @@ pub enum Kv {
     Open311,
     /// SOP version -> its life (draft, review, ratification) and, once ratified, the hub's seal
     SopDoc,
+    /// Polres code, version (BE) -> that saved Polsek list of the Polres (`service::polsek`)
+    Polsek,
 }
 
-const KV_TREES: usize = 12;
+const KV_TREES: usize = 13;
 const KV_NAMES: [&str; KV_TREES] = [
     "seq_wainbox",
     "msgid_waseen",
@@ -224,6 +226,7 @@ const KV_NAMES: [&str; KV_TREES] = [
     "name_syncstate",
     "name_open311",
     "version_sopdoc",
+    "polresversion_polsek",
 ];
 
 impl Kv {
@@ -240,6 +243,7 @@ impl Kv {
         Kv::SyncState,
         Kv::Open311,
         Kv::SopDoc,
+        Kv::Polsek,
     ];
 
     fn index(self) -> usize {
