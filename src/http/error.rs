@@ -248,7 +248,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Polsek(ref p) => {
                 use crate::model::units::PolsekError as P;
                 let (item, msg) = (p.item(), e.to_string());
-                match p {
+                match p.as_ref() {
                     P::BadCode { .. } => ApiError::field("polsek_bad_code", item, msg),
                     P::CodeTaken { .. } => ApiError::field("polsek_code_taken", item, msg),
                     P::BadName { .. } => ApiError::field("polsek_bad_name", item, msg),

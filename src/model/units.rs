@@ -333,17 +333,12 @@ pub enum PolsekError {
     NoDistricts { index: usize, code: String },
     #[error("polsek {code}: kecamatan {district} is not an official kecamatan code")]
     UnknownDistrict { index: usize, code: String, at: usize, district: String },
-    #[error("polsek {code}: kecamatan {district} ({name}) is in regency {in_regency}, not in {regency} of {polres}")]
-    OtherRegency {
-        index: usize,
-        code: String,
-        at: usize,
-        district: String,
-        name: String,
-        in_regency: String,
-        regency: String,
-        polres: String,
-    },
+    /// `home`: the Polres's regency and code, `16.02 of OKI`
+    #[error(
+        "polsek {code}: kecamatan {district} ({name}) is in regency {}, not in {home}",
+        .district.rsplit_once('.').map_or("?", |(r, _)| r)
+    )]
+    OtherRegency { index: usize, code: String, at: usize, district: String, name: String, home: String },
     /// covered by another Polsek of the same Polres (`by`), or listed twice in one entry
     #[error(
         "polsek {code}: kecamatan {district} ({name}) is {}",
@@ -413,9 +408,7 @@ pub fn check_polsek(units: &[Unit], list: &[RawPolsek], areas: &Areas) -> Result
                     at,
                     district: d.clone(),
                     name: area.name.clone(),
-                    in_regency: area.parent.clone(),
-                    regency: regency.to_owned(),
-                    polres: polres.code.to_string(),
+                    home: format!("{regency} of {}", polres.code),
                 });
             }
             let twice = |by: Option<String>| PolsekError::Twice {

@@ -203,8 +203,9 @@ pub enum ServiceError {
     #[error("the SOP signing key {0} is unreadable: restore it from the backup of the hub's data dir")]
     SopKey(String),
     // ----- Polsek lists
+    /// a Polsek list refused, naming the item (boxed: it is the largest refusal)
     #[error(transparent)]
-    Polsek(#[from] crate::model::units::PolsekError),
+    Polsek(Box<crate::model::units::PolsekError>),
     #[error(
         "this node is not the post of Polres {0:?}: each post edits its own Polres's Polsek list; the hub shows them"
     )]
@@ -229,6 +230,12 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("node {0} is not in the units directory; set node_code to a Polres code or the Polda code")]
     UnknownNode(String),
+}
+
+impl From<crate::model::units::PolsekError> for ServiceError {
+    fn from(e: crate::model::units::PolsekError) -> Self {
+        ServiceError::Polsek(Box::new(e))
+    }
 }
 
 pub fn now() -> Millis {
