@@ -51,6 +51,9 @@ enum Cmd {
     /// Manage the keys of Open311 partners (civic apps, city complaint systems)
     #[command(subcommand)]
     Open311(Open311Cmd),
+    /// The Polsek of this post's Polres and the kecamatan each covers (versioned, synced up)
+    #[command(subcommand)]
+    Polsek(PolsekCmd),
     /// Check the config, the SOP and the units file, then exit
     CheckConfig,
     /// Verify the hash chains of the event log
@@ -147,6 +150,22 @@ enum NodeCmd {
     /// Start a new epoch of this node's log: run it after restoring the data directory from an
     /// old copy by hand (`banpol restore` does it by itself), so the parent takes a full resend
     NewEpoch,
+}
+
+#[derive(Subcommand)]
+enum PolsekCmd {
+    /// Show each Polres's list in force, where it came from, and its versions
+    Show {
+        /// one Polres only (e.g. OKI)
+        #[arg(long)]
+        polres: Option<String>,
+    },
+    /// Save FILE (`[[polsek]]` entries as in the units file) as the next version of POLRES's list
+    Set {
+        #[arg(long)]
+        polres: String,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -275,6 +294,13 @@ fn main() -> anyhow::Result<()> {
                 Open311KeyCmd::Revoke { name } => Request::Open311KeyRevoke { name },
             },
         )),
+        Cmd::Polsek(PolsekCmd::Show { polres }) => {
+            rt.block_on(admin_command(&config, Request::PolsekShow { polres: polres.map(|p| p.to_ascii_uppercase()) }))
+        }
+        Cmd::Polsek(PolsekCmd::Set { polres, file }) => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("while reading {}", file.display()))?;
+            rt.block_on(admin_command(&config, Request::PolsekSet { polres: polres.to_ascii_uppercase(), text }))
+        }
         Cmd::Node(NodeCmd::NewEpoch) => rt.block_on(admin_command(&config, Request::NodeNewEpoch)),
         Cmd::Node(NodeCmd::Join { url, token }) => {
             banpol::prepare_data_dir(&config.data_dir)?;

@@ -383,6 +383,8 @@ pub struct CaseOut {
     pub suggested_unit: Option<String>,
     /// once its Polres has acknowledged it: the Polsek whose kecamatan holds the case
     pub suggested_polsek: Option<String>,
+    /// the name of the unit holding the case (a Polsek's as its post's list says)
+    pub unit_name: Option<String>,
     pub sop_version: String,
     /// what the SOP says to do now: instruction, checklist, deadline, the rung that follows
     pub sop_step: SopStepOut,
@@ -720,8 +722,8 @@ fn district_name(app: &App, code: &str) -> Option<String> {
     app.units.areas.get(crate::model::wilayah::Level::District, code).map(|a| a.name.clone())
 }
 
-fn unit_name(app: &App, code: &str) -> Option<String> {
-    app.units.units.iter().find(|u| u.code.as_str() == code).map(|u| u.name.clone())
+pub fn unit_name(app: &App, code: &str) -> Option<String> {
+    app.directory().units.iter().find(|u| u.code.as_str() == code).map(|u| u.name.clone())
 }
 
 fn board_case(app: &App, m: &crate::model::board::Mark) -> BoardCaseOut {

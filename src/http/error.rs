@@ -247,6 +247,23 @@ impl From<ServiceError> for ApiError {
             ServiceError::SopVersionExists(_) => ApiError::new(S::CONFLICT, "sop_version_exists", e.to_string()),
             ServiceError::NoSopVersion(_) => ApiError::new(S::NOT_FOUND, "no_sop_version", e.to_string()),
             ServiceError::SopKey(_) => ApiError::internal(&e),
+            ServiceError::Polsek(ref p) => {
+                use crate::model::units::PolsekError as P;
+                let (item, msg) = (p.item(), e.to_string());
+                match p.as_ref() {
+                    P::BadCode { .. } => ApiError::field("polsek_bad_code", item, msg),
+                    P::CodeTaken { .. } => ApiError::field("polsek_code_taken", item, msg),
+                    P::BadName { .. } => ApiError::field("polsek_bad_name", item, msg),
+                    P::NotPolres { .. } | P::NotHere { .. } => ApiError::field("polsek_not_polres", item, msg),
+                    P::NoDistricts { .. } => ApiError::field("polsek_no_districts", item, msg),
+                    P::UnknownDistrict { .. } => ApiError::field("polsek_unknown_district", item, msg),
+                    P::OtherRegency { .. } => ApiError::field("polsek_district_other_regency", item, msg),
+                    P::Twice { .. } => ApiError::field("polsek_district_twice", item, msg),
+                }
+            }
+            ServiceError::PolsekNotHere(_) => ApiError::new(S::FORBIDDEN, "polsek_not_here", e.to_string()),
+            ServiceError::PolsekStale { .. } => ApiError::new(S::CONFLICT, "polsek_stale", e.to_string()),
+            ServiceError::PolsekToml(_) => ApiError::field("polsek_invalid", "polsek", e.to_string()),
         }
     }
 }

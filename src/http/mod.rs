@@ -10,6 +10,7 @@ pub mod multipart;
 pub mod open311;
 pub mod origin;
 pub mod pages;
+pub mod polsek;
 pub mod rekap;
 pub mod routes;
 
@@ -179,6 +180,13 @@ pub fn configure(
                 web::resource("/api/v1/users/{name}/password")
                     .app_data(BodyLimit(SMALL_LIMIT))
                     .route(web::post().to(set_user_password))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/polsek")
+                    .app_data(polsek::LIMIT)
+                    .route(web::get().to(polsek::get_polsek))
+                    .route(web::put().to(polsek::put_polsek))
                     .default_service(na()),
             )
             // Open311 GeoReport v2 (http/open311.rs)

@@ -391,6 +391,7 @@ fn case_out(app: &App, v: cases::CaseView) -> CaseOut {
         lon: c.location.lon,
         location: dto::location(app, &c.location),
         suggested_polsek: cases::suggested_polsek(app, c).map(|u| u.to_string()),
+        unit_name: c.unit.as_ref().and_then(|u| dto::unit_name(app, u.as_str())),
         suggested_unit: c.suggested_unit.as_ref().map(|u| u.to_string()),
         sop_version: c.sop_version.clone(),
         sop_step: dto::sop_step(app, c),
@@ -503,11 +504,12 @@ pub async fn areas(app: web::Data<App>, path: web::Path<String>) -> Result<HttpR
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=86400")).json(out))
 }
 
-/// Units that can receive a disposition, and the regencies of the Polda.
+/// Units that can receive a disposition (each Polres's Polsek as its post's list says), and the
+/// regencies of the Polda.
 #[utoipa::path(get, path = "/api/v1/units", responses((status = 200, body = [UnitOut])))]
 pub async fn units(app: web::Data<App>) -> HttpResponse {
     let out: Vec<UnitOut> = app
-        .units
+        .directory()
         .units
         .iter()
         .map(|u| UnitOut {
@@ -526,7 +528,7 @@ pub async fn units(app: web::Data<App>) -> HttpResponse {
             handles: u.handles.iter().map(|c| c.as_str().to_owned()).collect(),
         })
         .collect();
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(out)
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-cache")).json(out)
 }
 
 /// The Command Center board: today's counts (WIB) by status and category, overdue and escalated
@@ -1281,7 +1283,8 @@ pub struct ApiDoc;
 #[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "the OpenAPI 3 document of this API")))]
 pub async fn openapi() -> HttpResponse {
     use utoipa::OpenApi;
-    HttpResponse::Ok().json(ApiDoc::openapi().merge_from(super::open311::Open311Doc::openapi()))
+    let doc = ApiDoc::openapi().merge_from(super::open311::Open311Doc::openapi());
+    HttpResponse::Ok().json(doc.merge_from(super::polsek::PolsekDoc::openapi()))
 }
 
 /// Each sync link of this node: the parent (if any) and every child that has connected, with

@@ -4,7 +4,7 @@
 use super::ids::{NodeCode, UnitCode};
 use super::sop::Category;
 use super::wilayah::Areas;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ struct Raw {
 }
 
 /// A Polsek: its Polres (a unit code) and the kecamatan it covers (official codes).
-#[derive(Deserialize, Clone, Debug, PartialEq)]
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawPolsek {
     pub code: String,
@@ -216,7 +216,7 @@ impl Units {
                 example: false,
             });
         }
-        let polsek = check_polsek(&units, &raw.polsek, &areas).map_err(UnitsError::Invalid)?;
+        let polsek = check_polsek(&units, &raw.polsek, &areas).map_err(|e| bad(e.to_string()))?;
         units.extend(polsek);
         for (i, u) in units.iter().enumerate() {
             if units[..i].iter().any(|x| x.code == u.code) {
@@ -255,6 +255,40 @@ impl Units {
         self.units.iter().filter(move |u| u.kind == UnitKind::Polsek && u.parent.as_ref() == Some(polres))
     }
 
+    /// These units with the Polsek of `polres` replaced by `list` (a Polres's saved list; an
+    /// empty list leaves it without Polsek). Checked as the units file's entries are; entries
+    /// naming another Polres are refused.
+    pub fn with_polsek(&self, polres: &UnitCode, list: &[RawPolsek]) -> Result<Units, PolsekError> {
+        if let Some((index, p)) = list.iter().enumerate().find(|(_, p)| p.polres != polres.as_str()) {
+            let code = p.code.clone();
+            return Err(PolsekError::NotHere { index, code, polres: p.polres.clone() });
+        }
+        let kept: Vec<Unit> = self
+            .units
+            .iter()
+            .filter(|u| !(u.kind == UnitKind::Polsek && u.parent.as_ref() == Some(polres)))
+            .cloned()
+            .collect();
+        let added = check_polsek(&kept, list, &self.areas)?;
+        let mut next = self.clone();
+        next.units = kept;
+        next.units.extend(added);
+        Ok(next)
+    }
+
+    /// The Polsek of `polres` as entries of a list (what `with_polsek` takes).
+    pub fn polsek_list(&self, polres: &UnitCode) -> Vec<RawPolsek> {
+        self.polsek_of(polres)
+            .map(|u| RawPolsek {
+                code: u.code.to_string(),
+                name: u.name.clone(),
+                polres: polres.to_string(),
+                districts: u.districts.clone(),
+                example: u.example,
+            })
+            .collect()
+    }
+
     pub fn get(&self, code: &UnitCode) -> Option<&Unit> {
         self.units.iter().find(|u| &u.code == code)
     }
@@ -281,49 +315,119 @@ impl Units {
     }
 }
 
-/// Checks Polsek entries against the units so far (their Polres) and the official areas: each
-/// names a Polres, covers kecamatan of its regency, and no kecamatan is covered twice within a
-/// Polres. The error names the item.
-pub fn check_polsek(units: &[Unit], list: &[RawPolsek], areas: &Areas) -> Result<Vec<Unit>, String> {
+/// Why a Polsek list is refused: each names the entry (`index` in the list, its code) and, for a
+/// kecamatan, which one (`district`: its index in the entry's `districts`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PolsekError {
+    #[error("polsek {code:?}: {why}")]
+    BadCode { index: usize, code: String, why: String },
+    #[error("polsek {code}: the unit code appears twice")]
+    CodeTaken { index: usize, code: String },
+    #[error("polsek {code}: give a name of 1-100 characters")]
+    BadName { index: usize, code: String },
+    #[error("polsek {code}: {polres:?} is not a Polres")]
+    NotPolres { index: usize, code: String, polres: String },
+    #[error("polsek {code}: {polres} is not the Polres of this list: each list is one Polres's")]
+    NotHere { index: usize, code: String, polres: String },
+    #[error("polsek {code}: list the kecamatan it covers")]
+    NoDistricts { index: usize, code: String },
+    #[error("polsek {code}: kecamatan {district} is not an official kecamatan code")]
+    UnknownDistrict { index: usize, code: String, at: usize, district: String },
+    /// `home`: the Polres's regency and code, `16.02 of OKI`
+    #[error(
+        "polsek {code}: kecamatan {district} ({name}) is in regency {}, not in {home}",
+        .district.rsplit_once('.').map_or("?", |(r, _)| r)
+    )]
+    OtherRegency { index: usize, code: String, at: usize, district: String, name: String, home: String },
+    /// covered by another Polsek of the same Polres (`by`), or listed twice in one entry
+    #[error(
+        "polsek {code}: kecamatan {district} ({name}) is {}",
+        .by.as_ref().map_or_else(|| "listed twice".to_owned(), |b| format!("already covered by {b}"))
+    )]
+    Twice { index: usize, code: String, at: usize, district: String, name: String, by: Option<String> },
+}
+
+impl PolsekError {
+    /// The item at fault as a path into the list: `polsek[1]`, `polsek[1].districts[0]`.
+    pub fn item(&self) -> String {
+        use PolsekError as E;
+        match self {
+            E::UnknownDistrict { index, at, .. } | E::OtherRegency { index, at, .. } | E::Twice { index, at, .. } => {
+                format!("polsek[{index}].districts[{at}]")
+            }
+            E::BadCode { index, .. } | E::CodeTaken { index, .. } => format!("polsek[{index}].code"),
+            E::BadName { index, .. } => format!("polsek[{index}].name"),
+            E::NotPolres { index, .. } | E::NotHere { index, .. } => format!("polsek[{index}].polres"),
+            E::NoDistricts { index, .. } => format!("polsek[{index}].districts"),
+        }
+    }
+}
+
+/// Checks Polsek entries against the units so far (their Polres, every unit code) and the
+/// official areas: each has a code of its own that starts with its Polres's code (so two posts
+/// never pick the same one), names a Polres, covers kecamatan of its regency, and no kecamatan is
+/// covered twice within a Polres. The error names the item.
+pub fn check_polsek(units: &[Unit], list: &[RawPolsek], areas: &Areas) -> Result<Vec<Unit>, PolsekError> {
     let mut out: Vec<Unit> = Vec::new();
-    for p in list {
-        let code = UnitCode::parse(&p.code).map_err(|e| format!("polsek {:?}: {e}", p.code))?;
+    for (index, p) in list.iter().enumerate() {
+        let code = UnitCode::parse(&p.code).map_err(|e| PolsekError::BadCode {
+            index,
+            code: p.code.clone(),
+            why: e.to_string(),
+        })?;
+        let c = code.to_string();
         if units.iter().chain(out.iter()).any(|u| u.code == code) {
-            return Err(format!("polsek {code}: the unit code appears twice"));
+            return Err(PolsekError::CodeTaken { index, code: c });
         }
         if p.name.trim().is_empty() || p.name.chars().count() > 100 {
-            return Err(format!("polsek {code}: give a name of 1-100 characters"));
+            return Err(PolsekError::BadName { index, code: c });
         }
         let polres = units
             .iter()
             .find(|u| u.code.as_str() == p.polres && matches!(u.kind, UnitKind::Polres | UnitKind::Polrestabes))
-            .ok_or_else(|| format!("polsek {code}: {:?} is not a Polres", p.polres))?;
+            .ok_or_else(|| PolsekError::NotPolres { index, code: c.clone(), polres: p.polres.clone() })?;
+        if !(c.starts_with(polres.code.as_str()) && c.len() > polres.code.as_str().len()) {
+            let why = format!("the code starts with its Polres's code and goes on (e.g. {}KAG)", polres.code);
+            return Err(PolsekError::BadCode { index, code: c, why });
+        }
         let regency = polres.regency_code.as_deref().unwrap_or_default();
         if p.districts.is_empty() {
-            return Err(format!("polsek {code}: list the kecamatan it covers"));
+            return Err(PolsekError::NoDistricts { index, code: c });
         }
-        for d in &p.districts {
-            let area = areas
-                .get(super::wilayah::Level::District, d)
-                .ok_or_else(|| format!("polsek {code}: kecamatan {d} is not an official kecamatan code"))?;
+        for (at, d) in p.districts.iter().enumerate() {
+            let area = areas.get(super::wilayah::Level::District, d).ok_or_else(|| PolsekError::UnknownDistrict {
+                index,
+                code: c.clone(),
+                at,
+                district: d.clone(),
+            })?;
             if area.parent != regency {
-                return Err(format!(
-                    "polsek {code}: kecamatan {d} ({}) is in regency {}, not in {} of {}",
-                    area.name, area.parent, regency, polres.code
-                ));
+                return Err(PolsekError::OtherRegency {
+                    index,
+                    code: c,
+                    at,
+                    district: d.clone(),
+                    name: area.name.clone(),
+                    home: format!("{regency} of {}", polres.code),
+                });
             }
-            let twice = units
+            let twice = |by: Option<String>| PolsekError::Twice {
+                index,
+                code: c.clone(),
+                at,
+                district: d.clone(),
+                name: area.name.clone(),
+                by,
+            };
+            let other = units
                 .iter()
                 .chain(out.iter())
                 .find(|u| u.parent.as_ref() == Some(&polres.code) && u.districts.contains(d));
-            if let Some(other) = twice {
-                return Err(format!(
-                    "polsek {code}: kecamatan {d} ({}) is already covered by {}",
-                    area.name, other.code
-                ));
+            if let Some(other) = other {
+                return Err(twice(Some(other.code.to_string())));
             }
-            if p.districts.iter().filter(|x| *x == d).count() > 1 {
-                return Err(format!("polsek {code}: kecamatan {d} ({}) is listed twice", area.name));
+            if p.districts[..at].contains(d) {
+                return Err(twice(None));
             }
         }
         out.push(Unit {
@@ -368,21 +472,65 @@ mod tests {
             format!("[[polsek]]\ncode = \"{code}\"\nname = \"Polsek {code}\"\npolres = \"{polres}\"\ndistricts = [{districts}]\n")
         };
         let table: Vec<(String, &str)> = vec![
-            (polsek("KAG", "OKI", "\"16.02.05\"") + &polsek("JJW", "OKI", "\"16.02.05\""), "already covered by KAG"),
-            (polsek("KAG", "OKI", "\"16.02.05\", \"16.02.05\""), "listed twice"),
-            (polsek("KAG", "OKI", "\"16.71.09\""), "kecamatan 16.71.09 (Kemuning) is in regency 16.71"),
-            (polsek("KAG", "OKI", "\"16.02.99\""), "16.02.99 is not an official kecamatan code"),
-            (polsek("KAG", "XYZ", "\"16.02.05\""), "\"XYZ\" is not a Polres"),
-            (polsek("KAG", "DITLANTAS", "\"16.02.05\""), "is not a Polres"),
+            (
+                polsek("OKIKAG", "OKI", "\"16.02.05\"") + &polsek("OKIJJW", "OKI", "\"16.02.05\""),
+                "already covered by OKIKAG",
+            ),
+            (polsek("OKIKAG", "OKI", "\"16.02.05\", \"16.02.05\""), "listed twice"),
+            (polsek("OKIKAG", "OKI", "\"16.71.09\""), "kecamatan 16.71.09 (Kemuning) is in regency 16.71"),
+            (polsek("OKIKAG", "OKI", "\"16.02.99\""), "16.02.99 is not an official kecamatan code"),
+            (polsek("OKIKAG", "XYZ", "\"16.02.05\""), "\"XYZ\" is not a Polres"),
+            (polsek("OKIKAG", "DITLANTAS", "\"16.02.05\""), "is not a Polres"),
+            (
+                polsek("OKIKAG", "OKI", "\"16.02.05\"") + &polsek("OKIKAG", "OKI", "\"16.02.03\""),
+                "polsek OKIKAG: the unit code appears twice",
+            ),
             (polsek("PLG", "OKI", "\"16.02.05\""), "polsek PLG: the unit code appears twice"),
-            (polsek("KAG", "OKI", ""), "list the kecamatan"),
+            (polsek("KAG", "OKI", "\"16.02.05\""), "starts with its Polres's code"),
+            (polsek("OKI", "OKI", "\"16.02.05\""), "the unit code appears twice"),
+            (polsek("OKIKAG", "OKI", ""), "list the kecamatan"),
         ];
         for (entries, want) in table {
             let e = with(&entries).unwrap_err().to_string();
             assert!(e.contains(want), "{entries}: {e}");
         }
         // the same kecamatan under two Polres is not possible; two Polres may each have a Polsek
-        assert!(with(&(polsek("KAG", "OKI", "\"16.02.05\"") + &polsek("KMN", "PLG", "\"16.71.09\""))).is_ok());
+        assert!(with(&(polsek("OKIKAG", "OKI", "\"16.02.05\"") + &polsek("PLGKMN", "PLG", "\"16.71.09\""))).is_ok());
+    }
+
+    /// A Polres's saved list replaces its Polsek only; every refusal names the item, and the
+    /// units it was asked of do not change.
+    #[test]
+    fn a_saved_list_replaces_one_polres_polsek_and_names_the_item_it_refuses() {
+        let u = Units::parse(REFERENCE).unwrap();
+        let oki = UnitCode::parse("OKI").unwrap();
+        let entry = |code: &str, districts: &[&str]| RawPolsek {
+            code: code.into(),
+            name: format!("Polsek {code}"),
+            polres: "OKI".into(),
+            districts: districts.iter().map(|d| d.to_string()).collect(),
+            example: false,
+        };
+        let next = u.with_polsek(&oki, &[entry("OKIJJW", &["16.02.05", "16.02.17"])]).unwrap();
+        assert_eq!(next.polsek_for(&oki, "16.02.05").unwrap().code.as_str(), "OKIJJW");
+        assert!(next.get(&UnitCode::parse("OKIKAG").unwrap()).is_none(), "the old entries are gone");
+        assert_eq!(next.polsek_list(&oki), vec![entry("OKIJJW", &["16.02.05", "16.02.17"])]);
+        assert_eq!(next.units.len(), u.units.len() - 1);
+        assert_eq!(u.with_polsek(&oki, &[]).unwrap().polsek_of(&oki).count(), 0);
+        let table: Vec<(Vec<RawPolsek>, &str)> = vec![
+            (vec![entry("OKIA", &["16.02.05"]), entry("OKIB", &["16.02.03", "16.02.05"])], "polsek[1].districts[1]"),
+            (vec![entry("OKIA", &["16.02.05", "16.71.09"])], "polsek[0].districts[1]"),
+            (vec![entry("OKIA", &["16.02.99"])], "polsek[0].districts[0]"),
+            (vec![entry("OKIA", &["16.02.05"]), entry("PLGA", &["16.02.03"])], "polsek[1].code"),
+            (vec![entry("DITLANTAS", &["16.02.05"])], "polsek[0].code"),
+            (vec![entry("OKIA", &[])], "polsek[0].districts"),
+            (vec![RawPolsek { polres: "PLG".into(), ..entry("PLGA", &["16.71.09"]) }], "polsek[0].polres"),
+        ];
+        for (list, item) in table {
+            let e = u.with_polsek(&oki, &list).unwrap_err();
+            assert_eq!(e.item(), item, "{e}");
+        }
+        assert_eq!(u, Units::parse(REFERENCE).unwrap());
     }
 
     #[test]

@@ -62,6 +62,17 @@ pub enum Request {
     Restart,
     /// a consistent backup, streamed back as raw bytes after the response line
     Backup,
+    /// the Polsek lists in force and their versions (`polres`: one Polres's)
+    PolsekShow {
+        #[serde(default)]
+        polres: Option<String>,
+    },
+    /// saves a new version of this post's Polres's list: `text` holds `[[polsek]]` entries in
+    /// the units file's form (none: the Polres has no Polsek)
+    PolsekSet {
+        polres: String,
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,6 +83,9 @@ pub struct Response {
 
 /// Runs one admin command against an open store; returns what to print.
 pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, ServiceError> {
+    // each Polres's saved Polsek list, as the node works with them (accounts of a Polsek unit)
+    let file = units;
+    let units = &super::polsek::directory_of(store, file)?;
     let out = match req {
         Request::UserAdd { name, role, unit, password, ratifier } => {
             let r = Role::parse(&role).ok_or_else(|| ServiceError::UnknownRole(role.clone()))?;
@@ -124,6 +138,25 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
             enable_user(store, &name)?;
             store.log_access(super::now(), "cli", "user_enable", &name, "admin-socket")?;
             format!("user {name} enabled")
+        }
+        Request::PolsekShow { polres } => super::polsek::show(store, file, polres.as_deref())?,
+        Request::PolsekSet { polres, text } => {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct List {
+                #[serde(default)]
+                polsek: Vec<crate::model::units::RawPolsek>,
+            }
+            let list: List = toml::from_str(&text).map_err(|e| ServiceError::PolsekToml(e.to_string()))?;
+            if let Some((index, p)) = list.polsek.iter().enumerate().find(|(_, p)| p.polres != polres) {
+                let (code, polres) = (p.code.clone(), p.polres.clone());
+                return Err(crate::model::units::PolsekError::NotHere { index, code, polres }.into());
+            }
+            let (s, _, durable) = super::polsek::save(store, file, "cli", &polres, None, list.polsek)?;
+            store.durable_blocking(durable)?;
+            let what = format!("{} v{}", s.polres, s.version);
+            store.log_access(super::now(), "cli", "polsek_save", &what, "admin-socket")?;
+            format!("Polsek list of {} saved as version {} ({} Polsek)", s.polres, s.version, s.polsek.len())
         }
         Request::Open311KeyAdd { name, all } => {
             let (p, key, durable) = super::open311::add_key(store, &name, all)?;
@@ -258,10 +291,17 @@ async fn handle(app: Arc<super::App>, stream: UnixStream) -> std::io::Result<()>
         Ok(Request::Backup) => return stream_backup(app, w).await,
         Ok(req) => {
             let invite = matches!(req, Request::NodeInvite { .. });
+            let polsek = matches!(req, Request::PolsekSet { .. });
             let app2 = app.clone();
-            let res = tokio::task::spawn_blocking(move || execute(&app2.store, &app2.units, req))
+            let mut res = tokio::task::spawn_blocking(move || execute(&app2.store, &app2.units, req))
                 .await
                 .unwrap_or_else(|e| Err(ServiceError::Crashed(e.to_string())));
+            if polsek && res.is_ok() {
+                // the saved list is in force on the running node at once
+                if let Err(e) = super::polsek::reload(&app) {
+                    res = Err(e);
+                }
+            }
             match res {
                 // an invitation needs a listener the child can reach: open it if it is on demand
                 Ok(output) if invite => match app.sync_gate.open().await {

@@ -562,7 +562,7 @@ pub fn api_add_user(
     may_manage(staff)?;
     let r = Role::parse(role).ok_or_else(|| ServiceError::UnknownRole(role.to_owned()))?;
     let pw = password.unwrap_or_else(generate_password);
-    let u = add_user(&app.store, &app.units, name, r, unit, &pw, needs_confirmation(r))?;
+    let u = add_user(&app.store, &app.directory(), name, r, unit, &pw, needs_confirmation(r))?;
     let target = if u.pending { format!("{name} (pending)") } else { name.to_owned() };
     app.store.log_access(super::now(), &staff.username, "user_add", &target, from)?;
     app.store.flush_now()?;

@@ -346,7 +346,7 @@ pub async fn act_checked(
             }
         }
         let is_note = matches!(cmd, Command::Note { .. });
-        let kind = case.decide_at(cmd, &app.node, app.is_root(), &sop, &app.units)?;
+        let kind = case.decide_at(cmd, &app.node, app.is_root(), &sop, &app.directory())?;
         let prank = matches!(&kind, crate::model::EventKind::Rejected { reason, .. } if reason == "prank");
         let checked = if is_note { Vec::new() } else { checked.clone() };
         let ev = tx.append_checked(ticket, actor, &case.sop_version, kind, checked);
@@ -479,14 +479,16 @@ pub fn pending(app: &App, c: &Case) -> Option<(Step, Millis)> {
 }
 
 /// The Polsek a case goes down to next: once the Polres holding it has acknowledged it (or works
-/// on it), the Polsek of that Polres whose kecamatan the report named.
+/// on it), the Polsek of that Polres whose kecamatan the report named, as the Polres's list in
+/// force says (`App::directory`).
 pub fn suggested_polsek(app: &App, c: &crate::model::Case) -> Option<UnitCode> {
     if !matches!(c.state, State::Acknowledged | State::InProgress) {
         return None;
     }
-    let unit = app.units.get(c.unit.as_ref()?)?;
+    let units = app.directory();
+    let unit = units.get(c.unit.as_ref()?)?;
     if !matches!(unit.kind, crate::model::UnitKind::Polres | crate::model::UnitKind::Polrestabes) {
         return None;
     }
-    Some(app.units.polsek_for(&unit.code, c.location.district_code.as_deref()?)?.code.clone())
+    Some(units.polsek_for(&unit.code, c.location.district_code.as_deref()?)?.code.clone())
 }

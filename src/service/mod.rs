@@ -12,6 +12,7 @@ pub mod figures;
 pub mod intake;
 pub mod open311;
 pub mod photos;
+pub mod polsek;
 pub mod prank;
 pub mod recap;
 pub mod scheduler;
@@ -34,7 +35,11 @@ pub struct App {
     /// the store, for the use cases only: every other layer goes through `service` functions
     pub(in crate::service) store: Store,
     pub node: NodeCode,
+    /// the units file as loaded; its `[[polsek]]` are defaults (`App::directory` has the lists
+    /// in force)
     pub units: Units,
+    /// the units with each Polres's newest saved Polsek list (`service::polsek`)
+    directory: std::sync::RwLock<Arc<Units>>,
     /// every SOP version this node holds, and which governs new cases when (`App::sop`)
     pub sops: sop::Book,
     pub session_ttl_ms: u64,
@@ -201,6 +206,18 @@ pub enum ServiceError {
     NoSopVersion(String),
     #[error("the SOP signing key {0} is unreadable: restore it from the backup of the hub's data dir")]
     SopKey(String),
+    // ----- Polsek lists
+    /// a Polsek list refused, naming the item (boxed: it is the largest refusal)
+    #[error(transparent)]
+    Polsek(Box<crate::model::units::PolsekError>),
+    #[error(
+        "this node is not the post of Polres {0:?}: each post edits its own Polres's Polsek list; the hub shows them"
+    )]
+    PolsekNotHere(String),
+    #[error("the list was saved again meanwhile (version {held}, not {base}): reload it and make the change again")]
+    PolsekStale { base: u64, held: u64 },
+    #[error("the Polsek list is not valid TOML ([[polsek]] entries with code, name, polres, districts): {0}")]
+    PolsekToml(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +234,12 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("node {0} is not in the units directory; set node_code to a Polres code or the Polda code")]
     UnknownNode(String),
+}
+
+impl From<crate::model::units::PolsekError> for ServiceError {
+    fn from(e: crate::model::units::PolsekError) -> Self {
+        ServiceError::Polsek(Box::new(e))
+    }
 }
 
 pub fn now() -> Millis {
@@ -303,6 +326,9 @@ impl App {
         }
         let (changes, _) = broadcast::channel(1024);
         let (opened, _) = broadcast::channel(256);
+        let directory = std::sync::RwLock::new(Arc::new(
+            polsek::directory_of(&store, &units).map_err(|e| StoreError::Io(format!("Polsek lists: {e}")))?,
+        ));
         let territory = crate::model::prank::Territory::around(units.units.iter().filter_map(|u| u.lat.zip(u.lon)));
         let app = App {
             territory,
@@ -313,6 +339,7 @@ impl App {
             store,
             node: config.node_code.clone(),
             units,
+            directory,
             sops: book,
             session_ttl_ms: config.session_ttl_ms,
             throttle: Mutex::new(auth::Throttle::default()),

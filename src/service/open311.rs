@@ -361,7 +361,8 @@ fn public(app: &App, c: &Case) -> PublicRequest {
         status_notes: c.public_notes.last().map(|n| n.text.clone()),
         category: c.category,
         service_name: app.sop().category(c.category).label.clone(),
-        agency: unit.and_then(|u| app.units.get(&u)).map(|u| u.name.clone()),
+        // a Polsek's name as its post's list says
+        agency: unit.and_then(|u| app.directory().get(&u).map(|u| u.name.clone())),
         requested: c.created,
         updated: c.updated,
         expected: (status == "open").then(|| super::cases::pending(app, c).map(|(_, due)| due)).flatten(),

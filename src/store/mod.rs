@@ -247,9 +247,11 @@ pub enum Kv {
     /// node code, NUL, shift start (BE) -> a shift handover snapshot (`model::recap::ShiftRecap`),
     /// this node's and, at a parent, those its children sent up
     ShiftRecap,
+    /// Polres code, version (BE) -> that saved Polsek list of the Polres (`service::polsek`)
+    Polsek,
 }
 
-const KV_TREES: usize = 13;
+const KV_TREES: usize = 14;
 const KV_NAMES: [&str; KV_TREES] = [
     "seq_wainbox",
     "msgid_waseen",
@@ -264,6 +266,7 @@ const KV_NAMES: [&str; KV_TREES] = [
     "name_open311",
     "version_sopdoc",
     "nodestart_shiftrecap",
+    "polresversion_polsek",
 ];
 
 impl Kv {
@@ -281,6 +284,7 @@ impl Kv {
         Kv::Open311,
         Kv::SopDoc,
         Kv::ShiftRecap,
+        Kv::Polsek,
     ];
 
     fn index(self) -> usize {

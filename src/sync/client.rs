@@ -185,7 +185,9 @@ async fn upward(
     let mut held: Held = held_by_parent(&mine, &vector.heads);
     let mut last_hello = tokio::time::Instant::now();
     let mut reported = ss::subtree(app);
+    let mut polsek_sent = std::collections::BTreeMap::new();
     loop {
+        push_polsek(app, up, client, &mut polsek_sent).await?;
         let heads = ss::flushed_heads(app);
         // a node enrolled below since the last hello: tell the parent before sending its events
         if heads.keys().any(|o| o != &app.node && !reported.contains_key(o.as_str())) {
@@ -333,6 +335,44 @@ fn hello_now(app: &App, events_waiting: u64, lag_ms: Option<u64>) -> Hello {
         update: crate::update::status(&app.data_dir, &app.supervision).ok().and_then(|s| serde_json::to_value(s).ok()),
         sop: Some(app.sop().version.clone()),
     }
+}
+
+/// Sends the parent each Polsek list newer than what it took in this session (one list a
+/// request; the parent skips versions it holds). A list the parent refuses is logged and not
+/// sent again in this session.
+async fn push_polsek(
+    app: &Arc<App>,
+    up: &Upstream,
+    client: &reqwest::Client,
+    sent: &mut std::collections::BTreeMap<String, u64>,
+) -> Result<(), SyncError> {
+    let lists = match service::polsek::lists_after(app, sent) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "Polsek lists not read");
+            return Ok(());
+        }
+    };
+    for s in lists {
+        let r = client.post(format!("{}{}/polsek", up.url, wire::API)).json(&s).send().await;
+        match r {
+            Ok(r) if r.status().is_success() => {
+                tracing::info!(polres = %s.polres, version = s.version, "Polsek list sent to the parent");
+            }
+            Ok(r) if r.status() == reqwest::StatusCode::UNPROCESSABLE_ENTITY => {
+                let why = r.text().await.unwrap_or_default();
+                tracing::warn!(polres = %s.polres, version = s.version, %why, "the parent refused a Polsek list");
+            }
+            // an older parent without the route, or a passing failure: the next round tries again
+            Ok(r) => {
+                tracing::debug!(status = %r.status(), "Polsek list not taken by the parent yet");
+                return Ok(());
+            }
+            Err(source) => return Err(SyncError::Unreachable { url: up.url.clone(), source }),
+        }
+        sent.insert(s.polres.clone(), s.version);
+    }
+    Ok(())
 }
 
 /// Fetches the SOP versions the parent holds above this node's newest and takes each the hub

@@ -216,6 +216,7 @@ pub fn serve(server: Arc<Server>, listener: std::net::TcpListener) -> Result<act
                             .route("/hello", web::post().to(hello))
                             .route("/sop", web::get().to(sop_offer))
                             .route("/shifts", web::post().to(shifts))
+                            .route("/polsek", web::post().to(polsek_push))
                             .route("/release", web::get().to(release_offer))
                             .route("/release/archive", web::get().to(release_archive)),
                     ),
@@ -476,6 +477,25 @@ async fn sop_offer(s: web::Data<Server>, req: HttpRequest, q: web::Query<SopQuer
     }
     match crate::service::sop::signed_after(&s.app, q.after) {
         Ok(v) => HttpResponse::Ok().json(v),
+        Err(e) => internal(e),
+    }
+}
+
+/// A Polsek list a child's post saved (or one from below it): kept if it is newer than the one
+/// held and fits the units here (`service::polsek::receive`); a refusal names it.
+async fn polsek_push(
+    s: web::Data<Server>,
+    req: HttpRequest,
+    body: web::Json<crate::service::polsek::Saved>,
+) -> HttpResponse {
+    let Some(child) = enrolled(&req) else {
+        return no_certificate();
+    };
+    match crate::service::polsek::receive(&s.app, &child, vec![body.into_inner()]).await {
+        Ok(taken) => HttpResponse::Ok().json(serde_json::json!({ "taken": taken })),
+        Err(e @ (crate::service::ServiceError::Polsek(_) | crate::service::ServiceError::PolsekNotHere(_))) => {
+            error(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "sync_polsek_refused", e.to_string())
+        }
         Err(e) => internal(e),
     }
 }

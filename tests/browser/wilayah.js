@@ -1,6 +1,7 @@
 // Issue 17: official areas. The form's kecamatan/desa type-ahead works from the list fetched when
 // the regency is chosen (then offline), the first load stays small, and the board places a case
-// without GPS at its kecamatan.
+// without GPS at its kecamatan; tik_admin edits the post's Polsek list in /admin (it runs last:
+// the Polsek it adds stay in the demo post's units).
 import { BASE, newPage, shot, clean, assert, login, fileReport, report } from './lib.js';
 
 export default [
@@ -66,6 +67,50 @@ export default [
     const legend = await page.textContent('#c-map .legend');
     assert(/perkiraan|approximate/.test(legend), `the legend says the points are approximate: ${legend}`);
     await shot(page, 'wilayah-board-1920x1080');
+    clean(page);
+    await page.context().close();
+  }],
+  ['wilayah: tik_admin edits the Polsek list of the post in /admin; a bad entry is refused naming its row; each save is a version', async (browser) => {
+    const page = await newPage(browser);
+    await login(page, 'admin', '/admin');
+    await page.waitForSelector('#po-districts tr[data-district="16.71.09"]');
+    const before = await page.evaluate(async () => (await (await fetch('/api/v1/polsek')).json()).polres[0]);
+    assert(before.polres === 'PLG' && before.districts.length > 10, `the post's Polres and its kecamatan: ${before.polres}`);
+    // a new Polsek covering Kemuning and Kalidoni
+    await page.click('#po-add');
+    const row = `#po-rows tr[data-row="${before.polsek.length}"]`;
+    await page.fill(`${row} .po-code`, 'PLGKMN');
+    await page.fill(`${row} .po-name`, 'Polsek Kemuning');
+    await page.press(`${row} .po-name`, 'Tab');
+    const pick = (code) => page.selectOption(`#po-districts select[data-district="${code}"]`, String(before.polsek.length));
+    await pick('16.71.09');
+    await pick('16.71.10');
+    assert((await page.textContent('#po-districts select[data-district="16.71.09"] option:checked')) === 'PLGKMN — Polsek Kemuning', 'the picker names the new Polsek');
+    await page.click('#po-save');
+    await page.waitForSelector('#po-done:not([hidden])');
+    const saved = before.version + 1;
+    assert((await page.textContent('#po-done')) === `Tersimpan sebagai versi ${saved}.`, await page.textContent('#po-done'));
+    assert((await page.textContent('#po-edit-source')).startsWith(`Versi ${saved}, disimpan oleh admin`), await page.textContent('#po-edit-source'));
+    await shot(page, 'admin-polsek-saved');
+
+    // a code that does not start with the Polres's code: refused, its row named and marked, nothing saved
+    await page.click('#po-add');
+    const bad = `#po-rows tr[data-row="${before.polsek.length + 1}"]`;
+    await page.fill(`${bad} .po-code`, 'KLD');
+    await page.fill(`${bad} .po-name`, 'Polsek Kalidoni');
+    await page.press(`${bad} .po-name`, 'Tab');
+    await page.selectOption('#po-districts select[data-district="16.71.10"]', String(before.polsek.length + 1));
+    await page.click('#po-save');
+    await page.waitForSelector('#po-error:not([hidden])');
+    const said = await page.textContent('#po-error');
+    assert(said.startsWith('Kode Polsek tidak sah') && said.includes(`baris ${before.polsek.length + 2} (KLD)`), `the refusal names the row: ${said}`);
+    assert(await page.getAttribute(`${bad} .po-code`, 'aria-invalid') === 'true', 'the code field is marked');
+    await shot(page, 'admin-polsek-refused');
+    page.problems.length = 0; // the 422 above is expected
+    const after = await page.evaluate(async () => (await (await fetch('/api/v1/polsek')).json()).polres[0]);
+    assert(after.version === saved && after.polsek.at(-1).code === 'PLGKMN', `still version ${saved}: ${after.version}`);
+    assert(JSON.stringify(after.polsek.at(-1).districts.map((d) => d.code)) === '["16.71.09","16.71.10"]', 'the saved kecamatan');
+    assert(after.versions.length === saved, 'every version is listed');
     clean(page);
     await page.context().close();
   }],

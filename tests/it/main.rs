@@ -19,6 +19,7 @@ mod metrics;
 mod open311;
 mod pages;
 mod photos;
+mod polsek;
 mod prank;
 mod queue;
 mod rekap;

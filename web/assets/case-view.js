@@ -170,7 +170,7 @@ export function renderCase(box, c, { act, units = [], may = [], reporter, saved 
       ['c.created', fmtTime(c.created_at)],
       ['c.location', [c.address, c.location?.village, c.location?.district && `Kec. ${c.location.district}`, c.regency].filter(Boolean).join(', ')],
       ['c.coords', c.lat !== null && c.lat !== undefined ? `${c.lat}, ${c.lon}` : null],
-      ['c.unit', c.unit],
+      ['c.unit', c.unit && (c.unit_name ? `${c.unit} — ${c.unit_name}` : c.unit)],
       ['c.suggested', c.suggested_polsek || (c.unit ? null : c.suggested_unit)],
       ['c.deadline', c.deadline ? el('span', {}, `${t(`step.${c.deadline.step}`)} · ${fmtTime(c.deadline.due_at)} `, countdown(c.deadline.due_at, c.updated_at)) : null],
       ['c.verification', c.verification ? t(`m.${c.verification}`) : null],
