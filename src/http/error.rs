@@ -245,6 +245,15 @@ impl From<ServiceError> for ApiError {
             ServiceError::SopVersionExists(_) => ApiError::new(S::CONFLICT, "sop_version_exists", e.to_string()),
             ServiceError::NoSopVersion(_) => ApiError::new(S::NOT_FOUND, "no_sop_version", e.to_string()),
             ServiceError::SopKey(_) => ApiError::internal(&e),
+            // Latihan (drills)
+            ServiceError::ScenarioInvalid(x) => {
+                let mut a = ApiError::field("scenario_invalid", x.field.clone(), x.to_string());
+                a.body.line = x.line;
+                a
+            }
+            ServiceError::ScenarioExists(_) => ApiError::new(S::CONFLICT, "scenario_exists", e.to_string()),
+            ServiceError::DrillRunning(_) => ApiError::new(S::CONFLICT, "drill_running", e.to_string()),
+            ServiceError::DrillState(_) => ApiError::new(S::CONFLICT, "drill_state", e.to_string()),
         }
     }
 }

@@ -36,6 +36,8 @@ pub async fn run(app: Arc<App>, tick: Duration, mut shutdown: watch::Receiver<bo
                 }
             }
         }
+        // Latihan: the running drills' injects that came due
+        super::drill::tick(&app, now).await;
         if now.0 >= last_purge.0 + PURGE_EVERY_MS {
             last_purge = now;
             if let Err(e) = app.store.purge_sessions(now) {

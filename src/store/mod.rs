@@ -208,9 +208,11 @@ pub enum Kv {
     Open311,
     /// SOP version -> its life (draft, review, ratification) and, once ratified, the hub's seal
     SopDoc,
+    /// Latihan: `scn:ID` -> an uploaded scenario, `drill:ID` -> a drill's record
+    Drill,
 }
 
-const KV_TREES: usize = 12;
+const KV_TREES: usize = 13;
 const KV_NAMES: [&str; KV_TREES] = [
     "seq_wainbox",
     "msgid_waseen",
@@ -224,6 +226,7 @@ const KV_NAMES: [&str; KV_TREES] = [
     "name_syncstate",
     "name_open311",
     "version_sopdoc",
+    "name_drill",
 ];
 
 impl Kv {
@@ -240,6 +243,7 @@ impl Kv {
         Kv::SyncState,
         Kv::Open311,
         Kv::SopDoc,
+        Kv::Drill,
     ];
 
     fn index(self) -> usize {
@@ -494,7 +498,10 @@ fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(Tree, Vec<u8
         ));
     }
     v.push((Tree::Summary, t.to_vec(), index::encode(&CaseSummary::of(c, sop), &case_words(c))));
-    v.push((Tree::Recap, recap_key(c.created, t), encode(&Fact::of(c, sop))));
+    // Latihan: drill cases are never in the recaps
+    if !c.ticket.is_drill() {
+        v.push((Tree::Recap, recap_key(c.created, t), encode(&Fact::of(c, sop))));
+    }
     v
 }
 
@@ -689,7 +696,9 @@ impl Store {
             let value = index::encode(&CaseSummary::of(&c, sop.as_deref()), &case_words(&c));
             self.index.load(ticket, &value)?;
             batch.insert(ticket, value);
-            recaps.insert(recap_key(c.created, ticket), encode(&Fact::of(&c, sop.as_deref())));
+            if !c.ticket.is_drill() {
+                recaps.insert(recap_key(c.created, ticket), encode(&Fact::of(&c, sop.as_deref())));
+            }
             pending += 1;
             if pending == 10_000 {
                 self.t[Tree::Summary].apply_batch(std::mem::take(&mut batch))?;
@@ -1220,6 +1229,33 @@ impl<'a> Txn<'a> {
         kind: EventKind,
         checked: Vec<String>,
     ) -> Event {
+        // Latihan: every event of a drill case carries its drill id, from the case's first event
+        let drill = if case.is_drill() { self.case(case).ok().flatten().and_then(|c| c.drill) } else { None };
+        self.append_in(case, actor, sop_version, kind, checked, drill)
+    }
+
+    /// The `reported` event of a drill case (Latihan): it names the drill, which every later
+    /// event of the case then carries.
+    pub fn append_drill_report(
+        &mut self,
+        case: &Ticket,
+        actor: Actor,
+        sop_version: &str,
+        kind: EventKind,
+        drill: &str,
+    ) -> Event {
+        self.append_in(case, actor, sop_version, kind, Vec::new(), Some(drill.to_owned()))
+    }
+
+    fn append_in(
+        &mut self,
+        case: &Ticket,
+        actor: Actor,
+        sop_version: &str,
+        kind: EventKind,
+        checked: Vec<String>,
+        drill: Option<String>,
+    ) -> Event {
         let node = self.store.node.clone();
         let head = self.heads.get(&node).or_else(|| self.w.heads.get(&node)).cloned().unwrap_or(Head::empty());
         let mut prev_hash = [0u8; 32];
@@ -1233,6 +1269,7 @@ impl<'a> Txn<'a> {
             prev_hash,
             kind,
             checked,
+            drill,
         };
         let bytes = encode(&ev);
         let hash = hash_bytes(&bytes);
