@@ -633,7 +633,10 @@ fn staff_of(a: &Actor) -> Option<String> {
 fn guide_rule(sop: &Sop, c: Category, state: super::workflow::State) -> String {
     let label = &sop.category(c).label;
     match sop.guide(c, state) {
-        Some(g) => format!("SOP {}, {label}, langkah {}: {}", sop.version, state.label_id(), g.instruction.id),
+        Some(g) => {
+            let what = g.instruction.id.trim_end_matches('.');
+            format!("SOP {}, {label}, langkah {}: {what}", sop.version, state.label_id())
+        }
         None => format!("SOP {}, {label}", sop.version),
     }
 }
