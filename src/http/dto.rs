@@ -240,6 +240,9 @@ pub struct CaseSummaryOut {
     pub prank: PrankOut,
     /// an emergency dispatched before it was verified
     pub dispatched_unverified: bool,
+    /// Latihan: the drill this case belongs to (absent on real cases); shown marked LATIHAN
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drill: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -561,6 +564,7 @@ pub fn summary(app: &App, c: &Case, now: Millis) -> CaseSummaryOut {
             duplicate_candidates: c.assessment.duplicate_candidates.iter().map(|t| t.to_string()).collect(),
         },
         dispatched_unverified: c.dispatched_unverified,
+        drill: c.drill.clone(),
     }
 }
 

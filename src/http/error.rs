@@ -264,6 +264,15 @@ impl From<ServiceError> for ApiError {
             ServiceError::PolsekNotHere(_) => ApiError::new(S::FORBIDDEN, "polsek_not_here", e.to_string()),
             ServiceError::PolsekStale { .. } => ApiError::new(S::CONFLICT, "polsek_stale", e.to_string()),
             ServiceError::PolsekToml(_) => ApiError::field("polsek_invalid", "polsek", e.to_string()),
+            // Latihan (drills)
+            ServiceError::ScenarioInvalid(x) => {
+                let mut a = ApiError::field("scenario_invalid", x.field.clone(), x.to_string());
+                a.body.line = x.line;
+                a
+            }
+            ServiceError::ScenarioExists(_) => ApiError::new(S::CONFLICT, "scenario_exists", e.to_string()),
+            ServiceError::DrillRunning(_) => ApiError::new(S::CONFLICT, "drill_running", e.to_string()),
+            ServiceError::DrillState(_) => ApiError::new(S::CONFLICT, "drill_state", e.to_string()),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! (`pages`).
 
 pub mod csv;
+pub mod drill;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -255,6 +256,28 @@ pub fn configure(
                 web::resource("/api/v1/sop/signed")
                     .app_data(BodyLimit(SOP_LIMIT))
                     .route(web::post().to(install_signed_sop))
+                    .default_service(na()),
+            )
+            // Latihan (drills): http/drill.rs
+            .service(
+                web::resource("/api/v1/drills/scenarios")
+                    .app_data(BodyLimit(crate::model::drill::SCENARIO_MAX))
+                    .route(web::get().to(drill::scenarios))
+                    .route(web::post().to(drill::upload_scenario))
+                    .default_service(na()),
+            )
+            .service(
+                web::resource("/api/v1/drills")
+                    .app_data(BodyLimit(SMALL_LIMIT))
+                    .route(web::get().to(drill::list))
+                    .route(web::post().to(drill::start))
+                    .default_service(na()),
+            )
+            .service(web::resource("/api/v1/drills/{id}").route(web::get().to(drill::get)).default_service(na()))
+            .service(
+                web::resource("/api/v1/drills/{id}/actions")
+                    .app_data(BodyLimit(SMALL_LIMIT))
+                    .route(web::post().to(drill::action))
                     .default_service(na()),
             )
             .configure(pages::configure)

@@ -21,6 +21,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("/audit", "audit.html"),
     ("/sop", "sop.html"),
     ("/rekap", "rekap.html"),
+    ("/latihan", "latihan.html"),
 ];
 
 /// Registers the pages and `/assets/{file}`.
@@ -37,6 +38,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/stpl/{ticket}")
             .route(read().to(|req: HttpRequest| async move { serve(&req, "stpl.html", "no-cache") }))
+            .default_service(web::to(method_not_allowed)),
+    );
+    // Latihan: one drill's scorecard (printable A4); the page reads the id from its address
+    cfg.service(
+        web::resource("/latihan/{id}")
+            .route(read().to(|req: HttpRequest| async move { serve(&req, "latihan.html", "no-cache") }))
             .default_service(web::to(method_not_allowed)),
     );
     cfg.service(

@@ -243,7 +243,8 @@ pub struct QueueQuery {
     pub overdue: Option<bool>,
     /// ticket, phone number or words of the description
     pub q: Option<String>,
-    /// main (default: everything but non-crime reports from blocked numbers), blocked, or all
+    /// main (default: everything but non-crime reports from blocked numbers and ended drills'
+    /// cases), blocked, all, or drill (Latihan: drill cases only)
     pub lane: Option<String>,
     pub page: Option<usize>,
     pub per_page: Option<usize>,
@@ -286,11 +287,12 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
         None | Some("") | Some("main") => Lane::Main,
         Some("blocked") => Lane::Blocked,
         Some("all") => Lane::All,
+        Some("drill") => Lane::Drill,
         Some(s) => {
             return Err(ApiError::field(
                 "invalid_field",
                 "lane",
-                format!("lane {s:?} is unknown: main, blocked or all"),
+                format!("lane {s:?} is unknown: main, blocked, all or drill"),
             ))
         }
     };
@@ -1284,7 +1286,9 @@ pub struct ApiDoc;
 pub async fn openapi() -> HttpResponse {
     use utoipa::OpenApi;
     let doc = ApiDoc::openapi().merge_from(super::open311::Open311Doc::openapi());
-    HttpResponse::Ok().json(doc.merge_from(super::polsek::PolsekDoc::openapi()))
+    HttpResponse::Ok().json(
+        doc.merge_from(super::polsek::PolsekDoc::openapi()).merge_from(super::drill::DrillDoc::openapi()),
+    )
 }
 
 /// Each sync link of this node: the parent (if any) and every child that has connected, with

@@ -206,6 +206,7 @@ mod tests {
             prev_hash: [0; 32],
             kind: reported,
             checked: Vec::new(),
+            drill: None,
         };
         let mut c = Case::fold(&[ev]).unwrap();
         c.state = state;

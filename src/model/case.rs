@@ -82,6 +82,9 @@ pub struct Case {
     /// state entries, verification and escalations with their times, for recaps
     #[serde(default)]
     pub trail: super::recap::Trail,
+    /// the drill (Latihan) the case belongs to (its `LAT-` ticket); absent on real cases
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<String>,
 }
 
 /// How a report was verified (DESIGN §7): recorded on every verification. `caller_on_line`: the
@@ -176,6 +179,7 @@ impl Case {
                 entries: vec![(State::New, at, super::recap::actor_user(&ev.actor))],
                 ..Default::default()
             },
+            drill: ev.drill.clone(),
         })
     }
 
@@ -451,6 +455,7 @@ mod tests {
                 prev_hash: [0; 32],
                 kind,
                 checked: Vec::new(),
+                drill: None,
             });
         }
         fn case(&self) -> Case {

@@ -28,6 +28,10 @@ pub struct Event {
     /// completes; absent in events without ticks (and in every event written before them)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checked: Vec<String>,
+    /// the drill (Latihan) this event belongs to: set on every event of a drill case (`LAT-`
+    /// ticket), absent on real work
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<String>,
 }
 
 impl Event {

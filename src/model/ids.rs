@@ -69,11 +69,23 @@ impl Ticket {
     pub fn new(origin: &NodeCode, yymmdd: &str, counter: u64) -> Self {
         Self(format!("{}-{}-{:04}", origin.as_str(), yymmdd, counter))
     }
+    /// A drill case's ticket (Latihan): `LAT-PLG-261202-0001`, its own counter.
+    pub fn drill(origin: &NodeCode, yymmdd: &str, counter: u64) -> Self {
+        Self(format!("{}{}-{}-{:04}", super::drill::TICKET_PREFIX, origin.as_str(), yymmdd, counter))
+    }
+    /// Whether this is a drill case (`LAT-` prefix): never mixed with real work.
+    pub fn is_drill(&self) -> bool {
+        self.0.starts_with(super::drill::TICKET_PREFIX) && self.0.matches('-').count() == 3
+    }
     /// Accepts any case; tickets are read over the phone and typed by hand.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let err = || IdError::Ticket(s.to_owned());
         let up = s.trim().to_ascii_uppercase();
-        let mut parts = up.split('-');
+        let rest = match up.strip_prefix(super::drill::TICKET_PREFIX) {
+            Some(r) if r.matches('-').count() == 2 => r,
+            _ => &up,
+        };
+        let mut parts = rest.split('-');
         let (node, date, counter) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
             (Some(n), Some(d), Some(c), None) => (n, d, c),
             _ => return Err(err()),
@@ -90,7 +102,8 @@ impl Ticket {
     }
     /// The node that created the case.
     pub fn origin(&self) -> NodeCode {
-        NodeCode(self.0.split('-').next().unwrap_or_default().to_owned())
+        let rest = if self.is_drill() { &self.0[super::drill::TICKET_PREFIX.len()..] } else { &self.0 };
+        NodeCode(rest.split('-').next().unwrap_or_default().to_owned())
     }
 }
 
@@ -212,7 +225,21 @@ mod tests {
         assert_eq!(Ticket::new(&plg, "261128", 12345).as_str(), "PLG-261128-12345");
         assert_eq!(Ticket::parse("plg-261128-0042").unwrap().as_str(), "PLG-261128-0042");
         assert_eq!(Ticket::parse("PLG-261128-0042").unwrap().origin(), plg);
-        for bad in ["PLG-26112-0042", "PLG-261128-42", "P-261128-0042", "PLG261128", "PLG-261128-0042-1", "../etc"] {
+        let drill = Ticket::drill(&plg, "261202", 7);
+        assert_eq!((drill.as_str(), drill.is_drill()), ("LAT-PLG-261202-0007", true));
+        assert_eq!(Ticket::parse("lat-plg-261202-0007").unwrap(), drill);
+        assert_eq!(drill.origin(), plg);
+        assert!(!Ticket::parse("PLG-261202-0007").unwrap().is_drill());
+        for bad in [
+            "LAT-PLG-26120-0007",
+            "LAT-LAT-PLG-261202-0007",
+            "PLG-26112-0042",
+            "PLG-261128-42",
+            "P-261128-0042",
+            "PLG261128",
+            "PLG-261128-0042-1",
+            "../etc",
+        ] {
             assert!(Ticket::parse(bad).is_err(), "{bad}");
         }
     }

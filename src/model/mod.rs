@@ -4,6 +4,7 @@
 
 pub mod board;
 pub mod case;
+pub mod drill;
 pub mod event;
 pub mod ids;
 pub mod open311;

@@ -61,6 +61,12 @@ pub enum Action {
     ReadOfficerRecaps,
     /// add the handover note to a shift's recap snapshot
     NoteHandover,
+    /// Latihan: start, pause, resume and abort a drill at this post
+    RunDrill,
+    /// Latihan: upload a drill scenario
+    WriteScenario,
+    /// Latihan: the drills' scorecards and their history (per post, per officer)
+    ReadDrills,
 }
 
 impl Role {
@@ -103,7 +109,18 @@ impl Role {
             Operator => matches!(action, ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note),
             PaSiaga => matches!(
                 action,
-                ReadCases | TakeCall | Verify | Reject | Dispatch | Close | Reopen | Note | BlockNumber | ReadRecaps
+                ReadCases
+                    | TakeCall
+                    | Verify
+                    | Reject
+                    | Dispatch
+                    | Close
+                    | Reopen
+                    | Note
+                    | BlockNumber
+                    | ReadRecaps
+                    | RunDrill
+                    | ReadDrills
             ),
             KaSiaga => matches!(
                 action,
@@ -121,6 +138,9 @@ impl Role {
                     | ReadRecaps
                     | ReadOfficerRecaps
                     | NoteHandover
+                    | RunDrill
+                    | WriteScenario
+                    | ReadDrills
             ),
             UnitOfficer => matches!(action, ReadCases | Acknowledge | Progress | Resolve | Note | ReadRecaps),
             Leader => matches!(
@@ -136,10 +156,16 @@ impl Role {
                     | RatifySop
                     | ReadRecaps
                     | ReadOfficerRecaps
+                    | ReadDrills
             ),
-            Auditor => matches!(action, ReadCases | VerifyIntegrity | ReadAccessLog | ReadRecaps | ReadOfficerRecaps),
+            Auditor => matches!(
+                action,
+                ReadCases | VerifyIntegrity | ReadAccessLog | ReadRecaps | ReadOfficerRecaps | ReadDrills
+            ),
             Propam => matches!(action, ReadCases | Note | BlockNumber | LiftBlock | ReadRecaps | ReadOfficerRecaps),
-            TikAdmin => matches!(action, ManageUsers | VerifyIntegrity),
+            // Bid TIK guides the shifts in using the system: it runs drills (drill cases hold no
+            // real personal data) but still reads no real case
+            TikAdmin => matches!(action, ManageUsers | VerifyIntegrity | RunDrill | WriteScenario | ReadDrills),
             Legal => matches!(action, ReviewSop),
         }
     }
@@ -156,7 +182,7 @@ impl Role {
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 26] = [
         Self::ReadCases,
         Self::TakeCall,
         Self::Verify,
@@ -180,6 +206,9 @@ impl Action {
         Self::ReadRecaps,
         Self::ReadOfficerRecaps,
         Self::NoteHandover,
+        Self::RunDrill,
+        Self::WriteScenario,
+        Self::ReadDrills,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -206,6 +235,9 @@ impl Action {
             Self::ReadRecaps => "read_recaps",
             Self::ReadOfficerRecaps => "read_officer_recaps",
             Self::NoteHandover => "note_handover",
+            Self::RunDrill => "run_drill",
+            Self::WriteScenario => "write_scenario",
+            Self::ReadDrills => "read_drills",
         }
     }
 }
@@ -226,10 +258,13 @@ pub enum Page {
     Rekap,
     /// the SOP in force as a document, its versions, drafting, legal review and ratification
     Sop,
+    /// Latihan: drills, their trainer's screen and scorecards
+    Latihan,
 }
 
 impl Page {
-    pub const ALL: [Page; 6] = [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin, Self::Rekap, Self::Sop];
+    pub const ALL: [Page; 7] =
+        [Self::Konsol, Self::Pantau, Self::Audit, Self::Admin, Self::Rekap, Self::Sop, Self::Latihan];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Konsol => "konsol",
@@ -238,6 +273,7 @@ impl Page {
             Self::Admin => "admin",
             Self::Sop => "sop",
             Self::Rekap => "rekap",
+            Self::Latihan => "latihan",
         }
     }
     /// Whether the page has something for `role`: what it shows is what the role may read or do.
@@ -249,6 +285,7 @@ impl Page {
             // the SOP is every officer's guide, and Bid Hukum's and the auditors' work
             Self::Sop => true,
             Self::Rekap => role.may(Action::ReadRecaps),
+            Self::Latihan => role.may(Action::ReadDrills),
         }
     }
 }
@@ -280,13 +317,13 @@ mod tests {
         use Page::*;
         let table: [(Role, &[Page]); 9] = [
             (Role::Operator, &[Konsol, Pantau, Sop]),
-            (Role::PaSiaga, &[Konsol, Pantau, Rekap, Sop]),
-            (Role::KaSiaga, &[Konsol, Pantau, Admin, Rekap, Sop]),
+            (Role::PaSiaga, &[Konsol, Pantau, Rekap, Sop, Latihan]),
+            (Role::KaSiaga, &[Konsol, Pantau, Admin, Rekap, Sop, Latihan]),
             (Role::UnitOfficer, &[Konsol, Pantau, Rekap, Sop]),
-            (Role::Leader, &[Konsol, Pantau, Admin, Rekap, Sop]),
-            (Role::Auditor, &[Konsol, Pantau, Audit, Rekap, Sop]),
+            (Role::Leader, &[Konsol, Pantau, Admin, Rekap, Sop, Latihan]),
+            (Role::Auditor, &[Konsol, Pantau, Audit, Rekap, Sop, Latihan]),
             (Role::Propam, &[Konsol, Pantau, Rekap, Sop]),
-            (Role::TikAdmin, &[Admin, Sop]),
+            (Role::TikAdmin, &[Admin, Sop, Latihan]),
             (Role::Legal, &[Sop]),
         ];
         for (role, want) in table {
@@ -304,5 +341,8 @@ mod tests {
         );
         let lifts: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(Action::LiftBlock)).collect();
         assert_eq!(lifts, [Role::Propam], "only Propam lifts a block");
+        let drills: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(Action::RunDrill)).collect();
+        assert_eq!(drills, [Role::PaSiaga, Role::KaSiaga, Role::TikAdmin], "the shift's heads and Bid TIK run drills");
+        assert!(!Role::TikAdmin.may(Action::ReadCases), "a drill does not open real cases to tik_admin");
     }
 }

@@ -49,7 +49,7 @@ pub fn phone_key(phone: &str) -> u64 {
     h.max(1)
 }
 
-/// The queue's order: priority first; within it, reports the prank score marks as suspect go
+/// The queue's order: priority first (a drill case after the real ones, `urgency`); within it, reports the prank score marks as suspect go
 /// after the others (never out of the queue); then the nearest deadline; then the ticket.
 pub type Urgency = (u8, bool, u64, Ticket);
 
@@ -80,6 +80,7 @@ impl CaseSummary {
         }
     }
 
+    /// Latihan: a drill case sorts after every real case of its priority (`2p + 1`).
     pub fn urgency(&self) -> Urgency {
         let (p, m, d, t) = self.urgency_key();
         (p, m, d, t.clone())
@@ -87,7 +88,12 @@ impl CaseSummary {
 
     /// `urgency` borrowed: orders the same, allocates nothing.
     pub fn urgency_key(&self) -> (u8, bool, u64, &Ticket) {
-        (self.priority as u8, self.marked, self.due.map(|d| d.0).unwrap_or(u64::MAX), &self.ticket)
+        (
+            self.priority as u8 * 2 + u8::from(self.ticket.is_drill()),
+            self.marked,
+            self.due.map(|d| d.0).unwrap_or(u64::MAX),
+            &self.ticket,
+        )
     }
 
     /// Whether the pending step's deadline has passed at `now` (open cases only).

@@ -94,6 +94,7 @@ mod tests {
             prev_hash: [0; 32],
             kind,
             checked: Vec::new(),
+            drill: None,
         }
     }
 

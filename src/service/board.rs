@@ -21,7 +21,8 @@ pub fn board(app: &App, staff: &Staff, now: Millis) -> Result<Board, ServiceErro
         _ => None,
     };
     Ok(app.store.summaries(|all| {
-        let seen = all.all().iter().filter(|s| match &unit_only {
+        // Latihan: drill cases are never in the board's figures
+        let seen = all.all().iter().filter(|s| !s.ticket.is_drill()).filter(|s| match &unit_only {
             Some(u) => u.is_some() && &s.unit == u,
             None => true,
         });

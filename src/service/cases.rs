@@ -38,14 +38,18 @@ pub enum Lane {
     Main,
     Blocked,
     All,
+    /// Latihan: drill cases only, finished drills' too
+    Drill,
 }
 
 impl Lane {
-    fn holds(self, blocked: bool, category: Category) -> bool {
+    /// `drill`: a drill case (`LAT-`); `over`: its drill has ended (it left the queue).
+    fn holds(self, blocked: bool, category: Category, drill: bool, over: bool) -> bool {
         match self {
-            Lane::Main => !blocked || category == Category::Crime,
-            Lane::Blocked => blocked,
-            Lane::All => true,
+            Lane::Main => (!blocked || category == Category::Crime) && !over,
+            Lane::Blocked => blocked && !drill,
+            Lane::All => !over,
+            Lane::Drill => drill,
         }
     }
 }
@@ -145,6 +149,7 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
     };
     let per_page = f.per_page.clamp(1, 200);
     let page = f.page.max(1);
+    let over = super::drill::ended_tickets(app);
     let (total, chosen, next) = app.store.summaries(|m| {
         // cases with every word (each the start of a word of the description or the name)
         let worded: Option<HashSet<&Ticket>> = q.as_deref().map(|q| {
@@ -176,7 +181,7 @@ pub fn queue(app: &App, staff: &Staff, f: &QueueFilter, now: Millis, from: &str)
                 _ => true,
             };
             state_ok
-                && f.lane.holds(s.blocked, s.category)
+                && f.lane.holds(s.blocked, s.category, s.ticket.is_drill(), over.contains(&s.ticket))
                 && scope_ok
                 && unit.as_ref().is_none_or(|u| s.unit.as_ref() == Some(u))
                 && f.category.is_none_or(|c| c == s.category)
@@ -352,7 +357,8 @@ pub async fn act_checked(
         let ev = tx.append_checked(ticket, actor, &case.sop_version, kind, checked);
         case.apply(&ev);
         tx.put_case(case.clone())?;
-        if prank {
+        // Latihan: a drill's prank never reaches the blocklist
+        if prank && !ticket.is_drill() {
             auto_block(app, tx, &case)?;
         }
         Ok(case)
@@ -452,6 +458,10 @@ pub async fn escalate(app: &App, ticket: &Ticket, now: Millis) -> Result<usize, 
 
 /// Public tracking: the case if `token` matches. A wrong token looks exactly like an unknown ticket.
 pub fn public_status(app: &App, ticket: &Ticket, token: &str) -> Result<PublicStatus, ServiceError> {
+    // Latihan: drill cases have no public tracking, whatever the token
+    if ticket.is_drill() {
+        return Err(ServiceError::NotFound);
+    }
     let case = app.store.case(ticket)?.ok_or(ServiceError::NotFound)?;
     let given = sha256_hex(token.trim().to_ascii_uppercase().as_str());
     if given.as_bytes().ct_eq(case.token_hash.as_bytes()).into() {

@@ -19,10 +19,14 @@ pub struct Figures {
 pub fn figures(app: &App) -> Result<Figures, ServiceError> {
     let (by_state, cases_total) = app.store.summaries(|all| {
         let mut n = [0usize; State::ALL.len()];
-        for s in all.all().iter() {
+        // Latihan: drill cases are never in the figures
+        let real = all.all().iter().filter(|s| !s.ticket.is_drill());
+        let mut total = 0;
+        for s in real {
             n[usize::from(s.state.index())] += 1;
+            total += 1;
         }
-        (n, all.all().len())
+        (n, total)
     });
     let open = State::ALL
         .into_iter()
@@ -48,7 +52,8 @@ pub fn figures(app: &App) -> Result<Figures, ServiceError> {
             }
         }
     }
-    Ok(Figures { open, overdue: app.store.tickets_due(now)?.len(), cases_total, steps })
+    let overdue = app.store.tickets_due(now)?.iter().filter(|t| !t.is_drill()).count();
+    Ok(Figures { open, overdue, cases_total, steps })
 }
 
 /// Gauges the sync worker sets; shown as 0 until it does (no peer yet).

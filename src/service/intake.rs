@@ -79,15 +79,39 @@ pub async fn submit_with(
     attachments: Vec<String>,
     also: impl FnOnce(&mut crate::store::Txn, &Ticket, &str) -> Result<(), ServiceError>,
 ) -> Result<Receipt, ServiceError> {
+    submit_in(app, raw, channel, actor, attachments, also, None).await
+}
+
+/// Latihan: a drill's inject through the same intake, with the drill id on its events, a `LAT-`
+/// ticket of its own counter, no rate limit and a prank score from drill cases only.
+pub async fn submit_drill(
+    app: &App,
+    raw: RawReport,
+    channel: Channel,
+    drill: &str,
+    also: impl FnOnce(&mut crate::store::Txn, &Ticket, &str) -> Result<(), ServiceError>,
+) -> Result<Receipt, ServiceError> {
+    submit_in(app, raw, channel, Actor::Citizen, Vec::new(), also, Some(drill)).await
+}
+
+async fn submit_in(
+    app: &App,
+    raw: RawReport,
+    channel: Channel,
+    actor: Actor,
+    attachments: Vec<String>,
+    also: impl FnOnce(&mut crate::store::Txn, &Ticket, &str) -> Result<(), ServiceError>,
+    drill: Option<&str>,
+) -> Result<Receipt, ServiceError> {
     let report = check(raw, channel, &app.sop(), &app.units)?;
     let now = super::now();
-    if matches!(channel, Channel::Web | Channel::Whatsapp | Channel::Open311) {
+    if drill.is_none() && matches!(channel, Channel::Web | Channel::Whatsapp | Channel::Open311) {
         if let Some(l) = &app.limit_per_phone {
             l.take(report.reporter.phone.as_str(), now)
                 .map_err(|s| ServiceError::RateLimited { what: "phone number", retry_after_s: s })?;
         }
     }
-    let assessment = super::prank::assess_new(app, &report, now)?;
+    let assessment = super::prank::assess_in(app, &report, now, drill.is_some())?;
     let token = new_token();
     let suggested_unit = app.units.unit_for_regency(&report.location.regency).map(|u| u.code.clone());
     let reported = ReportedCase {
@@ -105,9 +129,21 @@ pub async fn submit_with(
     let sop = app.sop();
     let (ticket, durable) = app.store.write(now, |tx| -> Result<Ticket, ServiceError> {
         let day = tx.now().yymmdd(sop.offset);
-        let n = tx.next_counter(&format!("ticket:{day}"))?;
-        let ticket = Ticket::new(&app.node, &day, n);
-        let ev = tx.append(&ticket, actor, &sop.version, EventKind::Reported(Box::new(reported)));
+        let kind = EventKind::Reported(Box::new(reported));
+        let (ticket, ev) = match drill {
+            None => {
+                let n = tx.next_counter(&format!("ticket:{day}"))?;
+                let ticket = Ticket::new(&app.node, &day, n);
+                let ev = tx.append(&ticket, actor, &sop.version, kind);
+                (ticket, ev)
+            }
+            Some(d) => {
+                let n = tx.next_counter(&format!("drill-ticket:{day}"))?;
+                let ticket = Ticket::drill(&app.node, &day, n);
+                let ev = tx.append_drill_report(&ticket, actor, &sop.version, kind, d);
+                (ticket, ev)
+            }
+        };
         let case = Case::open(&ev).expect("a reported event opens a case");
         tx.put_case(case)?;
         also(tx, &ticket, &token)?;

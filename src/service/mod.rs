@@ -8,6 +8,7 @@ pub mod auth;
 pub mod board;
 pub mod cases;
 pub mod demo;
+pub mod drill;
 pub mod figures;
 pub mod intake;
 pub mod open311;
@@ -77,6 +78,8 @@ pub struct App {
     pub upstream_reached: std::sync::atomic::AtomicBool,
     /// who read which case lately: one access-log entry per opening of a case
     pub(in crate::service) case_reads: audit::Reads,
+    /// Latihan: the running drills and the tickets of ended ones (`service::drill`)
+    pub(in crate::service) drills: drill::Live,
 }
 
 /// Why a use case refused or failed. Every variant has its own stable `code` and status in
@@ -218,6 +221,16 @@ pub enum ServiceError {
     PolsekStale { base: u64, held: u64 },
     #[error("the Polsek list is not valid TOML ([[polsek]] entries with code, name, polres, districts): {0}")]
     PolsekToml(String),
+    // ----- Latihan (drills)
+    /// a drill scenario refused: the field and line at fault
+    #[error("{0}")]
+    ScenarioInvalid(crate::model::drill::ScenarioError),
+    #[error("scenario {0} is built in: give the uploaded one another id")]
+    ScenarioExists(String),
+    #[error("drill {0} is still running here: end it before starting another")]
+    DrillRunning(String),
+    #[error("the drill is {0}: that action does not apply")]
+    DrillState(&'static str),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -356,9 +369,11 @@ impl App {
             upstream_reached: Default::default(),
             sync_gate: sync::SyncGate::default(),
             case_reads: audit::Reads::default(),
+            drills: drill::Live::default(),
         };
         // the ratified versions this node holds take over from the file on their dates
         sop::load(&app).map_err(|e| StartError::Store(StoreError::Io(format!("SOP versions: {e}"))))?;
+        drill::load(&app).map_err(|e| StartError::Store(StoreError::Io(format!("drills: {e}"))))?;
         Ok(app)
     }
 

@@ -30,12 +30,24 @@ pub fn past(c: &Case) -> PastCase {
 
 /// Scores a checked report against what the store holds now.
 pub fn assess_new(app: &App, r: &NewReport, now: Millis) -> Result<Assessment, ServiceError> {
+    assess_in(app, r, now, false)
+}
+
+/// `assess_new` for real work (`drill` false) or a drill's inject: each sees only its own kind
+/// of cases, and a drill never the blocklist (Latihan is never mixed with real work).
+pub fn assess_in(app: &App, r: &NewReport, now: Millis, drill: bool) -> Result<Assessment, ServiceError> {
     let p = &app.sop().prank;
-    let history: Vec<PastCase> =
-        app.store.recent_of_phone(r.reporter.phone.as_str(), HISTORY_LIMIT)?.iter().map(past).collect();
+    let history: Vec<PastCase> = app
+        .store
+        .recent_of_phone(r.reporter.phone.as_str(), HISTORY_LIMIT)?
+        .iter()
+        .filter(|c| c.ticket.is_drill() == drill)
+        .map(past)
+        .collect();
     let since = Millis(now.0.saturating_sub(p.duplicate_window_ms));
-    let nearby = app.store.recent_in_regency(&r.location.regency, since, NEARBY_LIMIT)?;
-    let blocked = app.store.blocks(r.reporter.phone.as_str())?.active(now).is_some();
+    let mut nearby = app.store.recent_in_regency(&r.location.regency, since, NEARBY_LIMIT)?;
+    nearby.retain(|c| c.ticket.is_drill() == drill);
+    let blocked = !drill && app.store.blocks(r.reporter.phone.as_str())?.active(now).is_some();
     let report = crate::model::prank::Report {
         now,
         description: &r.description,
@@ -69,7 +81,7 @@ pub fn reporter(app: &App, staff: &Staff, phone: &Phone, from: &str) -> Result<R
     may_read(staff)?;
     let now = super::now();
     let mut cases = Vec::new();
-    for t in app.store.tickets_by_phone(phone.as_str()) {
+    for t in app.store.tickets_by_phone(phone.as_str()).into_iter().filter(|t| !t.is_drill()) {
         if let Some(c) = app.store.case(&t)? {
             cases.push(c);
         }
@@ -86,11 +98,14 @@ pub fn reporter(app: &App, staff: &Staff, phone: &Phone, from: &str) -> Result<R
 /// The record line shown with every case: computed from the number's cases.
 pub fn record_of(app: &App, c: &Case) -> Result<(ReporterRecord, Option<Block>), ServiceError> {
     let now = super::now();
-    let cases = app.store.recent_of_phone(c.reporter.phone.as_str(), HISTORY_LIMIT)?;
+    let mut cases = app.store.recent_of_phone(c.reporter.phone.as_str(), HISTORY_LIMIT)?;
+    // Latihan: a drill case's record counts drill cases only, a real one real cases only
+    cases.retain(|x| x.ticket.is_drill() == c.ticket.is_drill());
     let folded: Vec<(PastCase, bool, bool)> =
         cases.iter().map(|c| (past(c), c.verification.is_some(), c.duplicate_of.is_some())).collect();
     let blocks = app.store.blocks(c.reporter.phone.as_str())?;
-    Ok((reporter_record(&folded, now, &app.sop().prank), blocks.active(now).cloned()))
+    let block = blocks.active(now).cloned().filter(|_| !c.ticket.is_drill());
+    Ok((reporter_record(&folded, now, &app.sop().prank), block))
 }
 
 /// Blocks a number by hand for `days` (default: the SOP's block_for). Duty officers and Propam.
@@ -197,7 +212,12 @@ pub fn figures(app: &App, staff: &Staff, days: u32) -> Result<Figures, ServiceEr
     // from the case summaries: no case is read whole, except a unit officer's own (for the
     // numbers that reported them)
     app.store.summaries(|all| {
-        let seen = all.all().iter().filter(|s| whole_node || (staff.unit.is_some() && s.unit == staff.unit));
+        // Latihan: drill cases are not in the prank figures
+        let seen = all
+            .all()
+            .iter()
+            .filter(|s| !s.ticket.is_drill())
+            .filter(|s| whole_node || (staff.unit.is_some() && s.unit == staff.unit));
         for s in seen {
             out.emergency_dispatched_unverified += u32::from(s.dispatched_unverified);
             if s.created < since {

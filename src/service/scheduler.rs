@@ -41,6 +41,8 @@ pub async fn run(app: Arc<App>, tick: Duration, mut shutdown: watch::Receiver<bo
         if let Err(e) = super::recap::take_shift_snapshot(&app, now).await {
             tracing::error!(error = %e, "taking the shift handover snapshot failed; retrying next tick");
         }
+        // Latihan: the running drills' injects that came due
+        super::drill::tick(&app, now).await;
         if now.0 >= last_purge.0 + PURGE_EVERY_MS {
             last_purge = now;
             if let Err(e) = app.store.purge_sessions(now) {

@@ -244,7 +244,9 @@ pub fn update_status(app: &App, wamid: &str, state: OutState) -> Result<(), Serv
 /// notice to its reporter, once per state; returns once it is on disk.
 pub async fn queue_notice(app: &App, ticket: &Ticket) -> Result<(), ServiceError> {
     let Some(c) = app.store.case(ticket)? else { return Ok(()) };
-    if c.channel != Channel::Whatsapp
+    // Latihan: drill messages never leave the node (the trainer's simulated chat shows them)
+    if ticket.is_drill()
+        || c.channel != Channel::Whatsapp
         || !app.sop_for(&c.sop_version).category(c.category).notify_reporter_on.contains(&c.state)
     {
         return Ok(());

@@ -429,7 +429,7 @@ pub struct RestoreReport {
     pub moved_aside: Option<PathBuf>,
 }
 
-const RESTORED_TREES: [&str; 17] = [
+const RESTORED_TREES: [&str; 21] = [
     "eventid_event",
     "version_sop",
     "username_user",
@@ -447,6 +447,10 @@ const RESTORED_TREES: [&str; 17] = [
     "origin_child",
     "name_syncstate",
     "nodestart_shiftrecap",
+    "name_open311",
+    "version_sopdoc",
+    "polresversion_polsek",
+    "name_drill",
 ];
 
 /// Restores the backup at `file` as the store of `node` in `data_dir`; see the module doc.

@@ -249,9 +249,11 @@ pub enum Kv {
     ShiftRecap,
     /// Polres code, version (BE) -> that saved Polsek list of the Polres (`service::polsek`)
     Polsek,
+    /// Latihan: `scn:ID` -> an uploaded scenario, `drill:ID` -> a drill's record
+    Drill,
 }
 
-const KV_TREES: usize = 14;
+const KV_TREES: usize = 15;
 const KV_NAMES: [&str; KV_TREES] = [
     "seq_wainbox",
     "msgid_waseen",
@@ -267,6 +269,7 @@ const KV_NAMES: [&str; KV_TREES] = [
     "version_sopdoc",
     "nodestart_shiftrecap",
     "polresversion_polsek",
+    "name_drill",
 ];
 
 impl Kv {
@@ -285,6 +288,7 @@ impl Kv {
         Kv::SopDoc,
         Kv::ShiftRecap,
         Kv::Polsek,
+        Kv::Drill,
     ];
 
     fn index(self) -> usize {
@@ -534,7 +538,10 @@ fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(Tree, Vec<u8
         v.push((Tree::Deadline, key(&[&d.due.0.to_be_bytes(), t]), Vec::new()));
     }
     v.push((Tree::Summary, t.to_vec(), index::encode(&CaseSummary::of(c, sop), &case_words(c))));
-    v.push((Tree::Recap, recap::key(c.created.0, t), recap::encode(&Fact::of(c, sop))));
+    // Latihan: drill cases are never in the recaps
+    if !c.ticket.is_drill() {
+        v.push((Tree::Recap, recap::key(c.created.0, t), recap::encode(&Fact::of(c, sop))));
+    }
     v
 }
 
@@ -725,7 +732,9 @@ impl Store {
                 self.index.load(ticket, &value)?;
                 batch.insert(ticket, value);
             }
-            rows.insert(recap::key(c.created.0, ticket), recap::encode(&Fact::of(&c, sop.as_deref())));
+            if !c.ticket.is_drill() {
+                rows.insert(recap::key(c.created.0, ticket), recap::encode(&Fact::of(&c, sop.as_deref())));
+            }
             pending += 1;
             if pending == 10_000 {
                 self.t[Tree::Summary].apply_batch(std::mem::take(&mut batch))?;
@@ -1263,6 +1272,33 @@ impl<'a> Txn<'a> {
         kind: EventKind,
         checked: Vec<String>,
     ) -> Event {
+        // Latihan: every event of a drill case carries its drill id, from the case's first event
+        let drill = if case.is_drill() { self.case(case).ok().flatten().and_then(|c| c.drill) } else { None };
+        self.append_in(case, actor, sop_version, kind, checked, drill)
+    }
+
+    /// The `reported` event of a drill case (Latihan): it names the drill, which every later
+    /// event of the case then carries.
+    pub fn append_drill_report(
+        &mut self,
+        case: &Ticket,
+        actor: Actor,
+        sop_version: &str,
+        kind: EventKind,
+        drill: &str,
+    ) -> Event {
+        self.append_in(case, actor, sop_version, kind, Vec::new(), Some(drill.to_owned()))
+    }
+
+    fn append_in(
+        &mut self,
+        case: &Ticket,
+        actor: Actor,
+        sop_version: &str,
+        kind: EventKind,
+        checked: Vec<String>,
+        drill: Option<String>,
+    ) -> Event {
         let node = self.store.node.clone();
         let head = self.heads.get(&node).or_else(|| self.w.heads.get(&node)).cloned().unwrap_or(Head::empty());
         let mut prev_hash = [0u8; 32];
@@ -1276,6 +1312,7 @@ impl<'a> Txn<'a> {
             prev_hash,
             kind,
             checked,
+            drill,
         };
         let bytes = encode(&ev);
         let hash = hash_bytes(&bytes);

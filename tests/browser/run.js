@@ -19,8 +19,9 @@ import open311 from './open311.js';
 import sop from './sop.js';
 import rekap from './rekap.js';
 import wilayah from './wilayah.js';
+import drill from './drill.js';
 
-const tests = process.env.BANPOL_SUITE === 'session' ? session : process.env.BANPOL_SUITE === 'wall' ? wall : [...citizen, ...console_, ...board, ...xss, ...staff, ...console2, ...citizen2, ...lang, ...admin, ...board2, ...open311, ...sop, ...rekap, ...wilayah];
+const tests = process.env.BANPOL_SUITE === 'session' ? session : process.env.BANPOL_SUITE === 'wall' ? wall : [...citizen, ...console_, ...board, ...xss, ...staff, ...console2, ...citizen2, ...lang, ...admin, ...board2, ...open311, ...sop, ...rekap, ...wilayah, ...drill];
 const filter = process.argv[2] || '';
 const browser = await launch();
 const ctx = {};

@@ -85,11 +85,11 @@ export default [
     // the demo post's accounts; the pages each role may open (Role::pages, sent in `me.pages`)
     const unit = Object.keys(LOGINS).find((u) => u.startsWith('unit.'));
     const table = [
-      ['admin', ['/admin', '/sop'], '/konsol'],
+      ['admin', ['/admin', '/sop', '/latihan'], '/konsol'],
       ['operator', ['/konsol', '/pantau', '/sop'], '/admin'],
-      ['pasiaga', ['/konsol', '/pantau', '/rekap', '/sop'], '/audit'],
-      ['kasiaga', ['/konsol', '/pantau', '/admin', '/rekap', '/sop'], '/audit'],
-      ['auditor', ['/konsol', '/pantau', '/audit', '/rekap', '/sop'], '/admin'],
+      ['pasiaga', ['/konsol', '/pantau', '/rekap', '/sop', '/latihan'], '/audit'],
+      ['kasiaga', ['/konsol', '/pantau', '/admin', '/rekap', '/sop', '/latihan'], '/audit'],
+      ['auditor', ['/konsol', '/pantau', '/audit', '/rekap', '/sop', '/latihan'], '/admin'],
       ...(unit ? [[unit, ['/konsol', '/pantau', '/rekap', '/sop'], '/admin']] : []),
     ];
     assert(unit, 'the demo post has a unit officer');

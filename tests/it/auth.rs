@@ -280,13 +280,13 @@ async fn me_says_which_pages_each_role_may_open() {
     let mut node = TestNode::spawn();
     let table: [(&str, Option<&str>, &[&str]); 9] = [
         ("operator", None, &["konsol", "pantau", "sop"]),
-        ("pa_siaga", None, &["konsol", "pantau", "rekap", "sop"]),
-        ("ka_siaga", None, &["konsol", "pantau", "admin", "rekap", "sop"]),
+        ("pa_siaga", None, &["konsol", "pantau", "rekap", "sop", "latihan"]),
+        ("ka_siaga", None, &["konsol", "pantau", "admin", "rekap", "sop", "latihan"]),
         ("unit_officer", Some("PLG"), &["konsol", "pantau", "rekap", "sop"]),
-        ("leader", None, &["konsol", "pantau", "admin", "rekap", "sop"]),
-        ("auditor", None, &["konsol", "pantau", "audit", "rekap", "sop"]),
+        ("leader", None, &["konsol", "pantau", "admin", "rekap", "sop", "latihan"]),
+        ("auditor", None, &["konsol", "pantau", "audit", "rekap", "sop", "latihan"]),
         ("propam", None, &["konsol", "pantau", "rekap", "sop"]),
-        ("tik_admin", None, &["admin", "sop"]),
+        ("tik_admin", None, &["admin", "sop", "latihan"]),
         ("legal", None, &["sop"]),
     ];
     for (role, unit, pages) in table {
@@ -306,5 +306,7 @@ async fn me_says_which_pages_each_role_may_open() {
         assert_eq!(may.contains(&"manage_users"), role == "tik_admin", "{role}: {may:?}");
         assert_eq!(may.contains(&"confirm_accounts"), matches!(role, "ka_siaga" | "leader"), "{role}: {may:?}");
         assert_eq!(may.contains(&"lift_block"), role == "propam", "{role}: {may:?}");
+        let runs_drills = matches!(role, "pa_siaga" | "ka_siaga" | "tik_admin");
+        assert_eq!(may.contains(&"run_drill"), runs_drills, "{role}: {may:?}");
     }
 }

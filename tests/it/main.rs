@@ -10,6 +10,7 @@ mod board;
 mod browser;
 mod cli;
 mod crash;
+mod drill;
 mod escalation;
 mod files;
 mod hardening;

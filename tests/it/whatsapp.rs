@@ -163,14 +163,19 @@ async fn media_file(req: HttpRequest, path: web::Path<String>, data: Shared) -> 
 
 pub fn node(stand: &Stand) -> TestNode {
     let mut o = Options::unlimited();
-    o.env.extend([
+    o.env.extend(env(stand));
+    TestNode::spawn_with(o)
+}
+
+/// The environment of a node whose WhatsApp channel talks to `stand`.
+pub fn env(stand: &Stand) -> Vec<(String, String)> {
+    vec![
         ("BANPOL_WHATSAPP_VERIFY_TOKEN".into(), VERIFY.into()),
         ("BANPOL_WHATSAPP_APP_SECRET".into(), SECRET.into()),
         ("BANPOL_WHATSAPP_ACCESS_TOKEN".into(), TOKEN.into()),
         ("BANPOL_WHATSAPP_PHONE_NUMBER_ID".into(), PNID.into()),
         ("BANPOL_WHATSAPP_GRAPH_URL".into(), stand.url.clone()),
-    ]);
-    TestNode::spawn_with(o)
+    ]
 }
 
 fn now_s() -> u64 {

@@ -148,6 +148,7 @@ export function renderCase(box, c, { act, units = [], may = [], reporter, saved 
   if (c.prank.marked) marks.push(badge('suspect', t('q.suspect')));
   if (c.prank.blocked) marks.push(badge('blocked', t('q.blocked')));
   if (c.dispatched_unverified) marks.push(badge('pr-high', t('c.unverified')));
+  if (c.drill) marks.unshift(badge('latihan', t('lat.mark')));
   const rec = c.reporter_record;
   const main = act ? mainAction(c) : null;
   const done = dispatchDone(c, units);
@@ -156,6 +157,8 @@ export function renderCase(box, c, { act, units = [], may = [], reporter, saved 
   const step = sopStep(c, main ? null : list);
   const ticks = () => [...box.querySelectorAll('input[name=sop-check]:checked')].map((i) => i.value);
   const parts = [
+    // Latihan: a drill case says so above everything else
+    c.drill ? el('p', { class: 'latihan-banner', role: 'note', id: 'latihan-banner', text: t('lat.banner', { id: c.drill }) }) : null,
     el('h2', { id: 'case-title', tabindex: '-1', text: c.ticket }),
     el('p', { class: 'row' }, marks),
     saved ? el('p', { class: 'alert ok', role: 'status', id: 'saved', tabindex: '-1', text: saved }) : null,
@@ -203,6 +206,7 @@ export function renderCase(box, c, { act, units = [], may = [], reporter, saved 
   }
   parts.push(el('h3', { text: t('c.history') }), timeline(c.history));
   box.replaceChildren(...parts.filter(Boolean));
+  box.classList.toggle('drill', !!c.drill);
 }
 
 /** The photos sent with the report (served to staff only, each view access-logged). */

@@ -81,7 +81,8 @@ async function load(background = false) {
 }
 
 // the server's order: priority, then suspect reports after the others, then the nearest deadline
-const key = (c) => [RANK[c.priority] ?? 9, c.prank.marked ? 1 : 0, c.deadline ? Date.parse(c.deadline.due_at) : Infinity, c.ticket];
+// (Latihan: a drill case after every real case of its priority)
+const key = (c) => [(RANK[c.priority] ?? 9) * 2 + (c.drill ? 1 : 0), c.prank.marked ? 1 : 0, c.deadline ? Date.parse(c.deadline.due_at) : Infinity, c.ticket];
 function cmp(a, b) {
   const [x, y] = [key(a), key(b)];
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
@@ -101,10 +102,10 @@ function matches(c, f) {
 function row(c) {
   const link = el('a', { href: `#${c.ticket}`, text: c.ticket });
   const fresh = unread.has(c.ticket);
-  const tr = el('tr', { 'data-ticket': c.ticket, class: `${c.ticket === state.selected ? 'sel' : ''}${fresh ? ' unread' : ''}` },
+  const tr = el('tr', { 'data-ticket': c.ticket, class: `${c.ticket === state.selected ? 'sel' : ''}${fresh ? ' unread' : ''}${c.drill ? ' drill' : ''}` },
     el('td', {}, priorityBadge(c.priority)),
     el('td', { class: 'tk' }, link, el('span', { class: 'excerpt', text: fmtTime(c.created_at) })),
-    el('td', {}, el('span', { class: 'line' }, fresh ? [badge('unread', t('q.unread')), ' '] : null, el('b', { text: t(`cat.${c.category}`) }), ' ', t(`ch.${c.channel}`),
+    el('td', {}, el('span', { class: 'line' }, c.drill ? [badge('latihan', t('lat.mark')), ' '] : null, fresh ? [badge('unread', t('q.unread')), ' '] : null, el('b', { text: t(`cat.${c.category}`) }), ' ', t(`ch.${c.channel}`),
       c.prank.marked ? [' ', badge('suspect', t('q.suspect'))] : null, c.prank.blocked ? [' ', badge('blocked', t('q.blocked'))] : null,
       el('span', { class: 'rep', text: ` · ${c.reporter_name} · ${c.regency}` })),
     el('span', { class: 'excerpt line', text: c.excerpt })),

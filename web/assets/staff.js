@@ -6,8 +6,8 @@
 import { t, applyI18n } from './i18n.js';
 import { $, el, api, setCsrf, watchSession, fmtDur } from './util.js';
 
-// this page's name, as `me.pages` lists it: `/konsol` -> `konsol`
-const PAGE = location.pathname.replace(/^\/+|\/+$/g, '');
+// this page's name, as `me.pages` lists it: `/konsol` -> `konsol` (`/latihan/ID` -> `latihan`)
+const PAGE = location.pathname.split('/').filter(Boolean)[0] || '';
 
 // the dark theme for the night shift: a header toggle, remembered in this browser, on every staff page
 const THEME = 'banpol.theme';
