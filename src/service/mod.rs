@@ -8,6 +8,7 @@ pub mod auth;
 pub mod board;
 pub mod cases;
 pub mod demo;
+pub mod export;
 pub mod figures;
 pub mod intake;
 pub mod open311;
@@ -72,6 +73,8 @@ pub struct App {
     pub upstream_reached: std::sync::atomic::AtomicBool,
     /// who read which case lately: one access-log entry per opening of a case
     pub(in crate::service) case_reads: audit::Reads,
+    /// the export to PostgreSQL: its status, and `export rebuild` requests (`src/export/`)
+    pub export: export::Export,
 }
 
 /// Why a use case refused or failed. Every variant has its own stable `code` and status in
@@ -178,6 +181,10 @@ pub enum ServiceError {
     NoDemoUnit,
     #[error("a backup is streamed, not executed")]
     NotExecutable,
+    #[error("the export to PostgreSQL runs inside the serving node: start it (with export_postgres set)")]
+    ExportNotServing,
+    #[error("export_postgres is not set on this node: there is no export to rebuild")]
+    ExportOff,
     #[error("a worker failed: {0}")]
     Crashed(String),
     #[error(transparent)]
@@ -325,6 +332,7 @@ impl App {
             upstream_reached: Default::default(),
             sync_gate: sync::SyncGate::default(),
             case_reads: audit::Reads::default(),
+            export: export::Export::default(),
         };
         // the ratified versions this node holds take over from the file on their dates
         sop::load(&app).map_err(|e| StartError::Store(StoreError::Io(format!("SOP versions: {e}"))))?;
