@@ -600,7 +600,10 @@ mod tests {
         assert!(!e.personal_data);
         assert_eq!(e.url.expose(), "postgres://banpol:s3cret-pw@db/banpol");
         assert!(!format!("{c:?}").contains("s3cret-pw"), "the password shows in Debug");
-        let env = Layer::from_env([var("BANPOL_EXPORT_POSTGRES", "postgres://db/x"), var("BANPOL_EXPORT_PERSONAL_DATA", "true")]);
+        let env = Layer::from_env([
+            var("BANPOL_EXPORT_POSTGRES", "postgres://db/x"),
+            var("BANPOL_EXPORT_PERSONAL_DATA", "true"),
+        ]);
         assert!(Config::from_layer(env.unwrap()).unwrap().export.unwrap().personal_data);
         let alone = Layer::from_env([var("BANPOL_EXPORT_PERSONAL_DATA", "true")]).unwrap();
         assert!(Config::from_layer(alone).unwrap_err().to_string().contains("export_postgres"));

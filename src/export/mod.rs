@@ -134,14 +134,21 @@ pub async fn run(app: Arc<App>, cfg: ExportConfig, mut stop: watch::Receiver<boo
     };
     let privacy = Privacy { personal: cfg.personal_data, key };
     let mut backoff = Duration::from_millis(250);
+    // what the database held when last read: the lag while it cannot be reached
+    let mut cursors: Option<Cursors> = None;
     loop {
         let r = tokio::select! {
-            r = session(&app, &pg, &target, &privacy, &mut backoff) => r,
+            r = session(&app, &pg, &target, &privacy, &mut backoff, &mut cursors) => r,
             _ = stop.changed() => return,
         };
         if let Err(e) = r {
             tracing::warn!(error = %e, "export to PostgreSQL failed; retrying");
             failed(&app, &e, "retrying");
+            if let Some(c) = &cursors {
+                let lag = se::lag(&app, c);
+                app.export.update(|s| s.lag_events = lag);
+                app.metrics.set(&metrics::EXPORT_LAG_EVENTS, &[], lag as f64);
+            }
         }
         let wait = backoff.mul_f64(rand::random::<f64>());
         backoff = (backoff * 2).min(Duration::from_secs(30));
@@ -170,10 +177,12 @@ async fn session(
     target: &str,
     privacy: &Privacy,
     backoff: &mut Duration,
+    known: &mut Option<Cursors>,
 ) -> Result<(), ExportError> {
     let mut client = connect(pg, target).await?;
     let version = migrate(&mut client, app.node.as_str()).await?;
     let mut cursors = load_cursors(&client).await?;
+    *known = Some(cursors.clone());
     app.export.update(|s| {
         s.schema_version = Some(version);
         s.state = "exporting".into();
@@ -183,6 +192,7 @@ async fn session(
         if app.export.take_rebuild() {
             rebuild(&mut client, app.node.as_str()).await?;
             cursors.clear();
+            *known = Some(Cursors::new());
             tracing::info!("export rebuild: this node's rows were removed; exporting everything again");
         }
         let batch = {
@@ -199,6 +209,7 @@ async fn session(
                 let c = cursors.entry(origin.clone()).or_default();
                 *c = (*c).max(*seq);
             }
+            *known = Some(cursors.clone());
         }
         *backoff = Duration::from_millis(250);
         let now = crate::service::now().0;

@@ -76,7 +76,9 @@ pub fn event_row(ev: &Event, epoch: u64, p: &Privacy) -> EventRow {
     }
     let (actor_kind, actor_role, actor_unit) = match &ev.actor {
         Actor::Citizen => ("citizen", None, None),
-        Actor::Staff { role, unit, .. } => ("staff", Some(role.as_str().to_owned()), unit.as_ref().map(|u| u.to_string())),
+        Actor::Staff { role, unit, .. } => {
+            ("staff", Some(role.as_str().to_owned()), unit.as_ref().map(|u| u.to_string()))
+        }
         Actor::System { .. } => ("system", None, None),
     };
     EventRow {
@@ -245,9 +247,9 @@ pub fn case_rows(c: &Case, sop: Option<&Sop>, p: &Privacy) -> (CaseRow, Vec<Step
         prank_score: c.assessment.score,
         reporter_phone_key: pseudonym(&p.key, phone),
         reporter_name_key: pseudonym(&p.key, c.reporter.name.trim()),
-        personal: p.personal.then(|| {
-            [phone.to_owned(), c.reporter.name.clone(), c.description.clone(), c.location.address.clone()]
-        }),
+        personal: p
+            .personal
+            .then(|| [phone.to_owned(), c.reporter.name.clone(), c.description.clone(), c.location.address.clone()]),
     };
     (row, steps)
 }
@@ -314,7 +316,8 @@ mod tests {
     #[test]
     fn notes_are_left_out_but_codes_kept() {
         let mut ev = reported();
-        ev.kind = EventKind::Rejected { reason: "prank".into(), note: "telp 0812 3456 7890".into(), duplicate_of: None };
+        ev.kind =
+            EventKind::Rejected { reason: "prank".into(), note: "telp 0812 3456 7890".into(), duplicate_of: None };
         let p = Privacy { personal: false, key: b"k".to_vec() };
         let f = event_row(&ev, 1, &p).fields;
         assert_eq!(f, serde_json::json!({"type": "rejected", "reason": "prank"}));

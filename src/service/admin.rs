@@ -265,7 +265,8 @@ async fn handle(app: Arc<super::App>, stream: UnixStream) -> std::io::Result<()>
         Ok(Request::Backup) => return stream_backup(app, w).await,
         Ok(Request::ExportStatus { json }) => {
             let s = app.export.status();
-            let output = if json { serde_json::to_string(&s).unwrap_or_default() } else { super::export::status_text(&s) };
+            let output =
+                if json { serde_json::to_string(&s).unwrap_or_default() } else { super::export::status_text(&s) };
             Response { ok: true, output }
         }
         Ok(Request::ExportRebuild) => match super::export::ask_rebuild(&app) {

@@ -179,9 +179,10 @@ fn case_of(app: &App, t: &Ticket, privacy: &Privacy) -> Result<(Option<CaseRow>,
     Ok((Some(row), steps))
 }
 
-/// Flushed events of every origin (what the export will have written once it caught up).
-pub fn flushed_events(app: &App) -> HashMap<String, u64> {
-    app.store.flushed_heads().into_iter().map(|(o, h)| (o.to_string(), h.seq)).collect()
+/// Flushed events not yet after `cursors` (while the database cannot be written).
+pub fn lag(app: &App, cursors: &Cursors) -> u64 {
+    let heads = app.store.flushed_heads();
+    heads.iter().map(|(o, h)| h.waiting_after(cursors.get(o.as_str()).copied().unwrap_or(0))).sum()
 }
 
 /// `banpol export status`: the status as lines.
