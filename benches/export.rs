@@ -8,8 +8,7 @@
 //! 3. A fresh node with the export on takes `BENCH_INTAKE` reports at full speed: its intake rate
 //!    (compare with 1) and the export's lag (events, seconds) sampled while intake runs.
 //!
-//!     cargo bench --bench export
-//!     BENCH_EVENTS=100000 cargo bench --bench export
+//! Run: `cargo bench --bench export`, or smaller: `BENCH_EVENTS=100000 cargo bench --bench export`.
 //!
 //! Targets: >= 20,000 events/s into PostgreSQL; intake with the export within 10 % of without.
 //! Run it for timing only on an otherwise idle machine (it prints the load average).
