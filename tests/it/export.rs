@@ -266,6 +266,12 @@ async fn the_export_survives_outages_and_kill9_without_loss_or_duplicates_and_re
     .await;
     let s = status(&post);
     assert!(s["last_error"].as_str().unwrap().contains("PostgreSQL"), "{s}");
+    // the board's sync panel shows it too
+    let lead = post.login("lead").await;
+    let (st, panel) = lead.get("/api/v1/sync/status").await;
+    assert_eq!(st, StatusCode::OK, "{panel}");
+    assert_eq!(panel["export"]["state"], "retrying", "{panel}");
+    assert!(panel["export"]["lag_events"].as_u64() > Some(0) && panel["export"]["last_error"].is_string(), "{panel}");
     let metrics = post.client().get(post.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("banpol_export_up 0"), "{metrics}");
     pg.resume();
@@ -273,6 +279,11 @@ async fn the_export_survives_outages_and_kill9_without_loss_or_duplicates_and_re
     caught_up(&post, &db).await;
     let metrics = post.client().get(post.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("banpol_export_up 1") && metrics.contains("banpol_export_lag_events 0"), "{metrics}");
+    let (_, panel) = lead.get("/api/v1/sync/status").await;
+    assert_eq!(
+        (panel["export"]["state"].clone(), panel["export"]["lag_events"].clone()),
+        (json!("caught_up"), json!(0))
+    );
 
     // a batch held open in the database (its cursor row locked), then kill -9
     let mut locker = pg.client("post").await;
