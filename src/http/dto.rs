@@ -922,7 +922,8 @@ pub struct SyncExportOut {
 }
 
 pub fn sync_export(s: crate::service::export::Status) -> Option<SyncExportOut> {
-    (!s.state.is_empty()).then(|| SyncExportOut {
+    let on = !s.state.is_empty();
+    on.then_some(SyncExportOut {
         state: s.state,
         lag_events: s.lag_events,
         lag_seconds: s.lag_seconds,
