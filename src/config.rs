@@ -46,6 +46,8 @@ pub struct Config {
     pub update_probation_ms: u64,
     /// who may read `GET /metrics` (default: loopback only)
     pub metrics_allow: AllowList,
+    /// the export of the event log into PostgreSQL (`src/export/`); off unless configured
+    pub export: Option<ExportConfig>,
     /// what a release supervisor told this process (not settings: no file key or flag sets them)
     pub supervision: Supervision,
 }
@@ -136,6 +138,17 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Where and how the event log is exported (`export_postgres`, `export_personal_data`).
+#[derive(Debug, Clone)]
+pub struct ExportConfig {
+    /// `postgres://user:password@host:port/db?sslmode=...`: holds the password, never logged
+    /// (parsed by the export task, which names a malformed URL without repeating it)
+    pub url: Secret,
+    /// export reporters' phone numbers and names, descriptions and addresses as they are
+    /// (default: pseudonymised and left out)
+    pub personal_data: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct WhatsAppConfig {
     /// what Meta sends in the verification handshake (`hub.verify_token`)
@@ -189,6 +202,9 @@ pub struct Layer {
     pub update_probation: Option<String>,
     /// `["any"]`, or addresses and CIDRs; default loopback only
     pub metrics_allow: Option<Vec<String>>,
+    /// `postgres://…` (file or `BANPOL_EXPORT_POSTGRES`: a flag would show the password in `ps`)
+    pub export_postgres: Option<String>,
+    pub export_personal_data: Option<bool>,
     /// set from the environment only
     #[serde(skip)]
     pub supervision: Supervision,
@@ -233,6 +249,8 @@ impl Layer {
             sync_listen: top.sync_listen.or(self.sync_listen),
             update_probation: top.update_probation.or(self.update_probation),
             metrics_allow: top.metrics_allow.or(self.metrics_allow),
+            export_postgres: top.export_postgres.or(self.export_postgres),
+            export_personal_data: top.export_personal_data.or(self.export_personal_data),
             supervision: top.supervision.or(self.supervision),
         }
     }
@@ -292,6 +310,10 @@ impl Layer {
                 "INTAKE_LIMIT_PER_PHONE" => l.intake_limit_per_phone = Some(v),
                 "TRACKING_LIMIT_PER_IP" => l.tracking_limit_per_ip = Some(v),
                 "UPSTREAM" => l.upstream = Some(v),
+                "EXPORT_POSTGRES" => l.export_postgres = Some(v),
+                "EXPORT_PERSONAL_DATA" => {
+                    l.export_personal_data = Some(parse_bool(&v).ok_or_else(|| bad(&k, &v, "use true or false"))?)
+                }
                 "SYNC_LISTEN" => l.sync_listen = Some(v),
                 "SCHEDULER_TICK_MS" => l.scheduler_tick_ms = Some(v.parse().map_err(|_| bad(&k, &v, "use a number"))?),
                 _ => {
@@ -440,6 +462,15 @@ impl Config {
             },
             update_probation_ms,
             metrics_allow,
+            export: match l.export_postgres.map(|u| u.trim().to_owned()) {
+                Some(u) if !u.is_empty() => {
+                    Some(ExportConfig { url: Secret(u), personal_data: l.export_personal_data.unwrap_or(false) })
+                }
+                _ if l.export_personal_data == Some(true) => {
+                    return Err(inv("export_personal_data is set but export_postgres is not".into()))
+                }
+                _ => None,
+            },
             supervision: l.supervision,
         })
     }
@@ -558,6 +589,25 @@ mod tests {
         assert!(!c.node_code_given);
         let c = Config::from_layer(Layer { node_code: Some("PLG".into()), ..Default::default() }).unwrap();
         assert!(c.node_code_given, "naming the default code counts as naming it");
+    }
+
+    #[test]
+    fn the_export_url_is_a_secret_and_personal_data_is_opt_in() {
+        let var = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let env = Layer::from_env([var("BANPOL_EXPORT_POSTGRES", "postgres://banpol:s3cret-pw@db/banpol")]).unwrap();
+        let c = Config::from_layer(env).unwrap();
+        let e = c.export.as_ref().expect("export configured");
+        assert!(!e.personal_data);
+        assert_eq!(e.url.expose(), "postgres://banpol:s3cret-pw@db/banpol");
+        assert!(!format!("{c:?}").contains("s3cret-pw"), "the password shows in Debug");
+        let env = Layer::from_env([
+            var("BANPOL_EXPORT_POSTGRES", "postgres://db/x"),
+            var("BANPOL_EXPORT_PERSONAL_DATA", "true"),
+        ]);
+        assert!(Config::from_layer(env.unwrap()).unwrap().export.unwrap().personal_data);
+        let alone = Layer::from_env([var("BANPOL_EXPORT_PERSONAL_DATA", "true")]).unwrap();
+        assert!(Config::from_layer(alone).unwrap_err().to_string().contains("export_postgres"));
+        assert!(Config::from_layer(Layer::default()).unwrap().export.is_none());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod channel;
 pub mod config;
+pub mod export;
 pub mod fsx;
 pub mod http;
 pub mod metrics;
@@ -102,7 +103,8 @@ struct Node {
     sync: SyncPort,
     /// proves a release on probation (aborted at stop)
     probation: Option<tokio::task::JoinHandle<()>>,
-    /// the sync client, the scheduler, the admin socket and the WhatsApp worker, awaited at stop
+    /// the sync client, the scheduler, the admin socket, the WhatsApp worker and the export,
+    /// awaited at stop
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -130,8 +132,9 @@ impl Node {
         update::publish_metrics(&app);
         let probation = spawn_probation(&app, https.bound.first().copied(), has_upstream);
         let sync = SyncPort::open(&app, config.sync_listen, listeners.sync)?;
+        let export = config.export.clone().map(|e| tokio::spawn(export::run(app.clone(), e, stop_rx.clone())));
         let upstream = tokio::spawn(sync::client::run(app.clone(), config.upstream.clone(), stop_rx));
-        let tasks = [Some(upstream), Some(scheduler), Some(admin), wa_task].into_iter().flatten().collect();
+        let tasks = [Some(upstream), Some(scheduler), Some(admin), wa_task, export].into_iter().flatten().collect();
         Ok(Node { app, first, stop_tx, https, sync, probation, tasks })
     }
 

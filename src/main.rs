@@ -68,6 +68,9 @@ enum Cmd {
     Update(UpdateArgs),
     /// Write a consistent backup of the store to FILE while the node keeps serving
     Backup { file: PathBuf },
+    /// The export to PostgreSQL (export_postgres): its status, or a rebuild from scratch
+    #[command(subcommand)]
+    Export(ExportCmd),
     /// Restore a backup into the data directory (the node must be stopped)
     Restore {
         file: PathBuf,
@@ -75,6 +78,18 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// Lag (events, seconds), rate, last error and schema version of the running export
+    Status {
+        /// print the status as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove this node's rows from the database and export everything again
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -301,6 +316,8 @@ fn main() -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&file).with_context(|| format!("while reading {}", file.display()))?;
             rt.block_on(admin_command(&config, Request::PolsekSet { polres: polres.to_ascii_uppercase(), text }))
         }
+        Cmd::Export(ExportCmd::Status { json }) => rt.block_on(admin_command(&config, Request::ExportStatus { json })),
+        Cmd::Export(ExportCmd::Rebuild) => rt.block_on(admin_command(&config, Request::ExportRebuild)),
         Cmd::Node(NodeCmd::NewEpoch) => rt.block_on(admin_command(&config, Request::NodeNewEpoch)),
         Cmd::Node(NodeCmd::Join { url, token }) => {
             banpol::prepare_data_dir(&config.data_dir)?;

@@ -91,8 +91,25 @@ pub const STEP_WITHIN_SHARE: Metric = metric(
     "today's (WIB) reports: share of each SOP step done within its deadline, per unit (recap definitions)",
 );
 
+pub const EXPORT_UP: Metric =
+    metric("banpol_export_up", Gauge, &[], "1 while the export to PostgreSQL works, 0 while it fails (absent: off)");
+pub const EXPORT_LAG_EVENTS: Metric =
+    metric("banpol_export_lag_events", Gauge, &[], "flushed events not yet exported to PostgreSQL");
+pub const EXPORT_LAG_SECONDS: Metric =
+    metric("banpol_export_lag_seconds", Gauge, &[], "age of the oldest event not yet exported to PostgreSQL");
+pub const EXPORT_RATE: Metric =
+    metric("banpol_export_rate_events_per_second", Gauge, &[], "events exported per second, lately");
+pub const EXPORT_EXPORTED: Metric =
+    metric("banpol_export_events", Gauge, &[], "events exported to PostgreSQL since the node started");
+pub const EXPORT_LAST_ERROR: Metric = metric(
+    "banpol_export_last_error_timestamp_seconds",
+    Gauge,
+    &[],
+    "when the export last failed (see `banpol export status` for why)",
+);
+
 /// Every metric this node exposes.
-pub const ALL: [&Metric; 15] = [
+pub const ALL: [&Metric; 21] = [
     &HTTP_REQUESTS,
     &HTTP_DURATION,
     &ESCALATIONS,
@@ -108,6 +125,12 @@ pub const ALL: [&Metric; 15] = [
     &UPDATE_REJECTED,
     &UPDATE_LAST_ROLLBACK,
     &STEP_WITHIN_SHARE,
+    &EXPORT_UP,
+    &EXPORT_LAG_EVENTS,
+    &EXPORT_LAG_SECONDS,
+    &EXPORT_RATE,
+    &EXPORT_EXPORTED,
+    &EXPORT_LAST_ERROR,
 ];
 
 /// Latency histogram bucket bounds, in seconds.

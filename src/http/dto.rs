@@ -911,6 +911,31 @@ pub struct SyncStatusOut {
     pub role: String,
     pub version: String,
     pub peers: Vec<SyncPeerOut>,
+    /// the export to PostgreSQL, when configured
+    pub export: Option<SyncExportOut>,
+}
+
+/// The export to PostgreSQL as the sync panel shows it (`banpol export status` says more).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncExportOut {
+    /// connecting, exporting, caught_up, retrying, stopped
+    pub state: String,
+    pub lag_events: u64,
+    pub lag_seconds: f64,
+    /// events per second, lately
+    pub rate: f64,
+    pub last_error: Option<String>,
+}
+
+pub fn sync_export(s: crate::service::export::Status) -> Option<SyncExportOut> {
+    let on = !s.state.is_empty();
+    on.then_some(SyncExportOut {
+        state: s.state,
+        lag_events: s.lag_events,
+        lag_seconds: s.lag_seconds,
+        rate: s.rate,
+        last_error: s.last_error,
+    })
 }
 
 /// One sync link as this node sees it.

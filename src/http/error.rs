@@ -182,6 +182,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotUtf8 => ApiError::new(S::BAD_REQUEST, "bad_body", e.to_string()),
             ServiceError::NoDemoUnit => ApiError::new(S::BAD_REQUEST, "no_demo_unit", e.to_string()),
             ServiceError::NotExecutable => ApiError::new(S::BAD_REQUEST, "not_executable", e.to_string()),
+            ServiceError::ExportNotServing => ApiError::new(S::CONFLICT, "export_not_serving", e.to_string()),
+            ServiceError::ExportOff => ApiError::new(S::CONFLICT, "export_off", e.to_string()),
             ServiceError::BadKeyName(_) => ApiError::new(S::BAD_REQUEST, "bad_key_name", e.to_string()),
             ServiceError::NoSuchKey(_) => ApiError::new(S::NOT_FOUND, "no_such_key", e.to_string()),
             ServiceError::KeyExists(_) => ApiError::new(S::CONFLICT, "key_exists", e.to_string()),

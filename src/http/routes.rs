@@ -1300,6 +1300,7 @@ pub async fn sync_status(app: web::Data<App>, _who: Authed<AnyStaff>) -> HttpRes
         role: if app.is_root() { "hub" } else { "post" }.to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         peers: crate::service::sync::status(&app).into_iter().map(dto::sync_peer).collect(),
+        export: dto::sync_export(app.export.status()),
     })
 }
 

@@ -1,11 +1,12 @@
 //! The pure domain: ids, time, events, the case fold, the workflow, the SOP and the units
 //! directory. Nothing here does I/O; everything is a function of its arguments, so it is tested
-//! with tables. Allowed imports: std, serde, sha2/hex, time, thiserror.
+//! with tables. Allowed imports: std, serde, sha2/hex/hmac, time, thiserror.
 
 pub mod board;
 pub mod case;
 pub mod drill;
 pub mod event;
+pub mod export;
 pub mod ids;
 pub mod open311;
 pub mod photo;

@@ -73,6 +73,12 @@ pub enum Request {
         polres: String,
         text: String,
     },
+    /// the export to PostgreSQL: its status (`json`: as JSON), or a rebuild from scratch
+    ExportStatus {
+        #[serde(default)]
+        json: bool,
+    },
+    ExportRebuild,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -229,6 +235,7 @@ pub fn execute(store: &Store, units: &Units, req: Request) -> Result<String, Ser
         }
         Request::StoreFormat => store.stored_format()?.to_string(),
         Request::Restart => "no node is serving here; nothing to restart".to_owned(),
+        Request::ExportStatus { .. } | Request::ExportRebuild => return Err(ServiceError::ExportNotServing),
         Request::Backup => return Err(ServiceError::NotExecutable),
     };
     store.flush_now()?;
@@ -289,6 +296,21 @@ async fn handle(app: Arc<super::App>, stream: UnixStream) -> std::io::Result<()>
             Response { ok: true, output: "the node stops cleanly and restarts".into() }
         }
         Ok(Request::Backup) => return stream_backup(app, w).await,
+        Ok(Request::ExportStatus { json }) => {
+            let s = app.export.status();
+            let output =
+                if json { serde_json::to_string(&s).unwrap_or_default() } else { super::export::status_text(&s) };
+            Response { ok: true, output }
+        }
+        Ok(Request::ExportRebuild) => match super::export::ask_rebuild(&app) {
+            Ok(()) => Response {
+                ok: true,
+                output: "export rebuild asked: this node's rows leave the database in one transaction, then \
+                         everything is exported again (follow it with `banpol export status`)"
+                    .into(),
+            },
+            Err(e) => Response { ok: false, output: e.to_string() },
+        },
         Ok(req) => {
             let invite = matches!(req, Request::NodeInvite { .. });
             let polsek = matches!(req, Request::PolsekSet { .. });

@@ -59,6 +59,16 @@ pub fn figures(app: &App) -> Result<Figures, ServiceError> {
 /// Gauges the sync worker sets; shown as 0 until it does (no peer yet).
 pub const SYNC_GAUGES: [&Metric; 2] = [&metrics::SYNC_BACKLOG, &metrics::SYNC_LAG];
 
+/// Gauges the export to PostgreSQL sets.
+pub const EXPORT_GAUGES: [&Metric; 6] = [
+    &metrics::EXPORT_UP,
+    &metrics::EXPORT_LAG_EVENTS,
+    &metrics::EXPORT_LAG_SECONDS,
+    &metrics::EXPORT_RATE,
+    &metrics::EXPORT_EXPORTED,
+    &metrics::EXPORT_LAST_ERROR,
+];
+
 /// The whole `/metrics` text: recorded metrics, case figures, the outbox, sync defaults.
 pub fn render(metrics: &Metrics, f: &Figures, outbox_pending: usize, outbox_oldest_s: f64) -> String {
     let mut out = String::with_capacity(8192);
@@ -77,6 +87,13 @@ pub fn render(metrics: &Metrics, f: &Figures, outbox_pending: usize, outbox_olde
     for m in SYNC_GAUGES {
         if !out.contains(&format!("# TYPE {} gauge", m.name)) {
             render_gauge(&mut out, m, &[(&[], 0.0)]);
+        }
+    }
+    // the export's gauges (`src/export/`): declared without a sample while it is off or has not
+    // reported yet
+    for m in EXPORT_GAUGES {
+        if !out.contains(&format!("# TYPE {} gauge", m.name)) {
+            render_gauge(&mut out, m, &[]);
         }
     }
     out

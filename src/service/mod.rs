@@ -9,6 +9,7 @@ pub mod board;
 pub mod cases;
 pub mod demo;
 pub mod drill;
+pub mod export;
 pub mod figures;
 pub mod intake;
 pub mod open311;
@@ -80,6 +81,8 @@ pub struct App {
     pub(in crate::service) case_reads: audit::Reads,
     /// Latihan: the running drills and the tickets of ended ones (`service::drill`)
     pub(in crate::service) drills: drill::Live,
+    /// the export to PostgreSQL: its status, and `export rebuild` requests (`src/export/`)
+    pub export: export::Export,
 }
 
 /// Why a use case refused or failed. Every variant has its own stable `code` and status in
@@ -190,6 +193,10 @@ pub enum ServiceError {
     NoDemoUnit,
     #[error("a backup is streamed, not executed")]
     NotExecutable,
+    #[error("the export to PostgreSQL runs inside the serving node: start it (with export_postgres set)")]
+    ExportNotServing,
+    #[error("export_postgres is not set on this node: there is no export to rebuild")]
+    ExportOff,
     #[error("a worker failed: {0}")]
     Crashed(String),
     #[error(transparent)]
@@ -370,6 +377,7 @@ impl App {
             sync_gate: sync::SyncGate::default(),
             case_reads: audit::Reads::default(),
             drills: drill::Live::default(),
+            export: export::Export::default(),
         };
         // the ratified versions this node holds take over from the file on their dates
         sop::load(&app).map_err(|e| StartError::Store(StoreError::Io(format!("SOP versions: {e}"))))?;

@@ -66,6 +66,15 @@ fn imports_respect_the_layers() {
     forbid("sync", &["sled::", "crate::http", "crate::channel", ".store.", "anyhow"]);
     // updates sit beside http and channel: they may use service, store and model, never actix or sled
     forbid("update", &["actix", "sled::", "crate::http", "crate::channel"]);
+    // the export to PostgreSQL is an outer adapter like sync: the database driver is used there
+    // only, the store is reached through service::export, retries are decided on typed errors
+    forbid(
+        "export",
+        &["sled::", "actix", "crate::http", "crate::channel", "crate::sync", ".store.", "crate::store", "anyhow"],
+    );
+    for dir in ["model", "store", "service", "http", "sync", "channel", "update"] {
+        forbid(dir, &["tokio_postgres", "postgres::"]);
+    }
     forbid("metrics.rs", &["actix", "sled", "tokio", "crate::"]);
     // the file writer is a leaf: std, libc and rand
     forbid("fsx.rs", &["actix", "sled", "tokio", "crate::"]);

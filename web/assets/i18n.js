@@ -139,6 +139,8 @@ const id = {
   'code.no_such_user': 'Pengguna tidak ditemukan.',
   'code.not_blocked': 'Nomor ini tidak sedang diblokir.',
   'code.not_executable': 'Perintah ini tidak dapat dijalankan.',
+  'code.export_not_serving': 'Ekspor ke PostgreSQL berjalan di dalam node yang melayani: jalankan node-nya.',
+  'code.export_off': 'Ekspor ke PostgreSQL tidak diaktifkan di node ini.',
   'code.not_found': 'Tidak ditemukan.',
   'code.not_owner': 'Kasus ini ditangani node lain; di sini hanya dapat ditambah catatan.',
   'code.not_pending': 'Akun ini tidak sedang menunggu konfirmasi.',
@@ -177,6 +179,7 @@ const id = {
   'aa.read_photo': 'Melihat foto laporan', 'aa.user_identity': 'Mengubah identitas petugas', 'aa.read_queue': 'Membaca antrean', 'aa.read_case': 'Membuka kasus', 'aa.read_reporter': 'Membaca riwayat nomor',
   'aa.block_number': 'Nomor diblokir', 'aa.lift_block': 'Blokir dicabut', 'aa.verify_integrity': 'Pemeriksaan integritas',
   'aa.shift_note': 'Catatan serah terima shift',
+  'aa.export_rebuild': 'Ekspor PostgreSQL dibangun ulang',
   'aa.export_access_log': 'Ekspor log akses', 'aa.release_publish_attempt': 'Percobaan menerbitkan rilis', 'aa.release_publish': 'Rilis diterbitkan',
   // prank score reasons, by factor ({n}, {ticket}, {pct}, {coords} from the server's detail)
   'pf.blocked': 'nomor ini sedang diblokir', 'pf.confirmed_pranks': '{n} laporan palsu terkonfirmasi dalam periode',
@@ -501,6 +504,8 @@ const en = {
   'code.no_such_user': 'No such user.',
   'code.not_blocked': 'This number is not blocked.',
   'code.not_executable': 'This command cannot be run.',
+  'code.export_not_serving': 'The export to PostgreSQL runs inside the serving node: start the node.',
+  'code.export_off': 'The export to PostgreSQL is not enabled on this node.',
   'code.not_found': 'Not found.',
   'code.not_owner': 'Another node handles this case; here you can only add a note.',
   'code.not_pending': 'This account is not waiting for a confirmation.',
@@ -539,6 +544,7 @@ const en = {
   'aa.read_photo': 'Viewed a report photo', 'aa.user_identity': 'Set an officer\'s identity', 'aa.read_queue': 'Read the queue', 'aa.read_case': 'Opened a case', 'aa.read_reporter': 'Read a number\'s history',
   'aa.block_number': 'Number blocked', 'aa.lift_block': 'Block lifted', 'aa.verify_integrity': 'Integrity check',
   'aa.shift_note': 'Shift handover note',
+  'aa.export_rebuild': 'PostgreSQL export rebuilt',
   'aa.export_access_log': 'Access log exported', 'aa.release_publish_attempt': 'Release publish attempted', 'aa.release_publish': 'Release published',
   // prank score reasons, by factor ({n}, {ticket}, {pct}, {coords} from the server's detail)
   'pf.blocked': 'this number is blocked', 'pf.confirmed_pranks': 'confirmed pranks in the window: {n}',

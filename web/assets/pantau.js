@@ -96,15 +96,25 @@ async function loadSync() {
   if (r.status === 404) { say('b.nosync'); return; }
   if (!r.ok) { box.replaceChildren(el('p', { class: 'hint', text: errText(r.data, r.status) })); return; }
   const peers = r.data.peers || [];
-  if (!peers.length) { say('bw.nopeers'); return; }
+  const ex = r.data.export;
+  if (!peers.length && !ex) { say('bw.nopeers'); return; }
   // one line: each post, connected or not, with what waits to be sent
   const name = (node) => directory.find((u) => u.code === node)?.name || node;
-  box.replaceChildren(el('p', {}, ...peers.map((p) => el('span', { 'data-node': p.node },
+  const items = peers.map((p) => el('span', { 'data-node': p.node },
     el('span', { class: p.connected ? 'up' : 'down', text: `${name(p.node)} ${p.connected ? '●' : '○'}` }),
     ` ${p.connected ? t('b.connected') : `${t('b.disconnected')} · ${fmtTime(p.last_contact)}`}`,
     p.events_waiting ? ` · ${t('b.backlog')} ${p.events_waiting}` : '',
     p.update && p.update.on_probation ? ` · ${t('b.probation')}` : '',
-    p.sop_version ? el('span', { class: 'sop-version', text: ` · SOP ${p.sop_version}` }) : ''))));
+    p.sop_version ? el('span', { class: 'sop-version', text: ` · SOP ${p.sop_version}` }) : ''));
+  // the export to PostgreSQL (export_postgres): up or failing, and what waits to be exported
+  if (ex) {
+    const up = ex.state === 'exporting' || ex.state === 'caught_up';
+    items.push(el('span', { 'data-node': 'export', title: ex.last_error || '' },
+      el('span', { class: up ? 'up' : 'down', text: `PostgreSQL ${up ? '●' : '○'}` }),
+      ` ${up ? t('b.connected') : t('b.disconnected')}`,
+      ex.lag_events ? ` · ${t('b.backlog')} ${ex.lag_events}` : ''));
+  }
+  box.replaceChildren(el('p', {}, ...items));
 }
 
 function live() {
