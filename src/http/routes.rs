@@ -1286,9 +1286,8 @@ pub struct ApiDoc;
 pub async fn openapi() -> HttpResponse {
     use utoipa::OpenApi;
     let doc = ApiDoc::openapi().merge_from(super::open311::Open311Doc::openapi());
-    HttpResponse::Ok().json(
-        doc.merge_from(super::polsek::PolsekDoc::openapi()).merge_from(super::drill::DrillDoc::openapi()),
-    )
+    HttpResponse::Ok()
+        .json(doc.merge_from(super::polsek::PolsekDoc::openapi()).merge_from(super::drill::DrillDoc::openapi()))
 }
 
 /// Each sync link of this node: the parent (if any) and every child that has connected, with

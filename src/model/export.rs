@@ -54,7 +54,7 @@ pub struct EventRow {
     pub actor_role: Option<String>,
     pub actor_unit: Option<String>,
     pub sop_version: String,
-    /// written by a drill (exercise), not a real report; no event carries the flag yet
+    /// written by a drill (Latihan), not a real report: the event carries its drill id
     pub drill: bool,
     /// the event's fields (`EventKind` as JSON, plus `checked`), scrubbed per `Privacy`
     pub fields: Value,
@@ -94,7 +94,7 @@ pub fn event_row(ev: &Event, epoch: u64, p: &Privacy) -> EventRow {
         actor_role,
         actor_unit,
         sop_version: ev.sop_version.clone(),
-        drill: false,
+        drill: ev.drill.is_some() || ev.case.is_drill(),
         fields,
     }
 }
@@ -270,6 +270,7 @@ mod tests {
             actor: Actor::Citizen,
             sop_version: "2025.1".into(),
             prev_hash: [0; 32],
+            drill: None,
             kind: EventKind::Reported(Box::new(ReportedCase {
                 category: Category::Crime,
                 priority: Priority::High,
