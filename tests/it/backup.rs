@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 async fn backup_under_write_load_and_restore_round_trip() {
     let mut node = TestNode::spawn_with(Options::unlimited());
     node.add_user("itwasda", "auditor", None);
+    // a partner key lives in its own tree: the backup carries it and the restore takes it back
+    let out = node.cli(&["open311", "key", "add", "mitra-cadangan"], None);
+    assert!(out.status.success(), "open311 key add: {}", String::from_utf8_lossy(&out.stderr));
     let acked: Arc<Mutex<Vec<(String, String, Instant)>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
@@ -82,6 +85,8 @@ async fn backup_under_write_load_and_restore_round_trip() {
     assert_eq!(s, StatusCode::OK, "{queue}");
     let total = queue["total"].as_u64().unwrap() as usize;
     assert!(total >= before.len(), "the status index is rebuilt from the events: {total} new cases");
+    let keys = String::from_utf8(node.cli(&["open311", "key", "list"], None).stdout).unwrap();
+    assert!(keys.contains("mitra-cadangan"), "the Open311 key is restored: {keys}");
     let (t, _) = node.report(&node.client(), "crime", "Laporan baru setelah pemulihan").await;
     assert!(t.starts_with("PLG-"), "the restored node takes reports");
 }
