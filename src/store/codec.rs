@@ -66,3 +66,10 @@ pub fn key(parts: &[&[u8]]) -> Vec<u8> {
     }
     k
 }
+
+/// A channel's byte in the binary values (case summaries, recap rows). Frozen: append, never
+/// reorder.
+pub(crate) const CHANNELS: [crate::model::event::Channel; 5] = {
+    use crate::model::event::Channel;
+    [Channel::Web, Channel::Phone, Channel::WalkIn, Channel::Whatsapp, Channel::Open311]
+};

@@ -5,7 +5,6 @@
 //! board read the mirror and decode only the cases they show.
 
 use super::StoreError;
-use crate::model::event::Channel;
 use crate::model::summary::CaseSummary;
 use crate::model::{Category, Millis, Priority, State, Ticket, UnitCode};
 use std::collections::{BTreeMap, HashMap};
@@ -25,7 +24,7 @@ const F_POINT: u8 = 32;
 /// a kecamatan code follows the regency (added with the official areas; older values lack it)
 const F_DISTRICT: u8 = 64;
 
-const CHANNELS: [Channel; 5] = [Channel::Web, Channel::Phone, Channel::WalkIn, Channel::Whatsapp, Channel::Open311];
+use super::codec::CHANNELS;
 
 /// `[V2, state, category, priority, channel, flags, rung, escalations u32, created u64,
 /// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency len, regency, (district
@@ -337,6 +336,7 @@ impl CaseIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::event::Channel;
 
     fn sample() -> CaseSummary {
         CaseSummary {

@@ -14,7 +14,6 @@
 
 use super::codec::V1;
 use super::StoreError;
-use crate::model::event::Channel;
 use crate::model::recap::Fact;
 use crate::model::{Category, Priority};
 
@@ -29,7 +28,7 @@ const F_VERIFIED: u8 = 16;
 const F_DUPLICATE: u8 = 32;
 const F_EMERGENCY: u8 = 64;
 
-const CHANNELS: [Channel; 5] = [Channel::Web, Channel::Phone, Channel::WalkIn, Channel::Whatsapp, Channel::Open311];
+use super::codec::CHANNELS;
 
 /// Regency names as the units directory writes them. Frozen: append, never reorder.
 const REGENCIES: [&str; 17] = [
@@ -278,6 +277,7 @@ pub(crate) fn decode(key: &[u8], v: &[u8]) -> Result<Fact, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::event::Channel;
 
     fn fact() -> Fact {
         let m = 60_000;
