@@ -224,6 +224,7 @@ async fn run(cases: usize) {
     let hub_cpu = cpu_secs(hub.id());
     let started = Instant::now();
     let (mut post, _, _) = common::spawn(&bin(), &post_data, &post_args, &UNLIMITED);
+    let post_up = started.elapsed().as_secs_f64();
     loop {
         let st = pantau.get("/api/v1/sync/status").await;
         let held = st["peers"]
@@ -243,6 +244,7 @@ async fn run(cases: usize) {
     let (eps, bpe) = (events as f64 / secs, bytes as f64 / events as f64);
     println!("sync: {events} events of {} cases, post start to converged at the hub", tickets.len());
     println!("  time to converge    {secs:.2} s (includes the post's start and TLS handshakes)");
+    println!("  of which post start {post_up:.2} s (opening its store of {} cases until it serves)", tickets.len());
     println!("  events/s            {eps:.0}   (target >= 20,000)");
     println!("  bytes on the wire   {bytes} ({bpe:.1} per event)");
     println!(

@@ -224,16 +224,26 @@ impl EventKind {
 }
 
 mod hex_hash {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(h: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(h))
     }
+    /// Reads the digits where they are (no string allocated: every event decoded has one).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let s = String::deserialize(d)?;
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(&s, &mut out).map_err(serde::de::Error::custom)?;
-        Ok(out)
+        struct Digits;
+        impl serde::de::Visitor<'_> for Digits {
+            type Value = [u8; 32];
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a SHA-256 hash as 64 hex digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<[u8; 32], E> {
+                let mut out = [0u8; 32];
+                hex::decode_to_slice(s, &mut out).map_err(E::custom)?;
+                Ok(out)
+            }
+        }
+        d.deserialize_str(Digits)
     }
 }
 

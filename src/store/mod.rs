@@ -405,9 +405,14 @@ impl Writer {
     }
 }
 
+/// Maps and sets on the write path, keyed by what the store itself derived (tickets, keys, ids):
+/// a fast hasher, randomly seeded per process.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 /// The ops that matter of a round: the last one on each key, in staging order.
 pub(crate) fn last_ops(ops: &[Op]) -> Vec<&Op> {
-    let mut seen = std::collections::HashSet::with_capacity(ops.len());
+    let mut seen = FastSet::with_capacity_and_hasher(ops.len(), Default::default());
     let mut last: Vec<&Op> = ops.iter().rev().filter(|op| seen.insert((op.tree, op.key.as_slice()))).collect();
     last.reverse();
     last

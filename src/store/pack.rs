@@ -161,9 +161,12 @@ pub fn pack(json: &[u8]) -> Option<Vec<u8>> {
             let len = json[i..].iter().take_while(|c| c.is_ascii_digit()).count();
             let digits = &json[i..i + len];
             let whole = matches!(json.get(i + len), None | Some(b',' | b'}' | b']'));
-            let number = std::str::from_utf8(digits).ok().and_then(|d| d.parse::<u64>().ok());
+            // written back as the same digits: no leading zero, and fits a u64
+            let number = (whole && len >= 9 && digits[0] != b'0')
+                .then(|| std::str::from_utf8(digits).ok()?.parse::<u64>().ok())
+                .flatten();
             match number {
-                Some(v) if whole && len >= 9 && v.to_string().as_bytes() == digits => {
+                Some(v) => {
                     out.push(N);
                     out.extend_from_slice(&v.to_le_bytes());
                 }
@@ -233,17 +236,23 @@ fn string_end(json: &[u8], start: usize) -> Option<usize> {
     None
 }
 
+/// The position of `body` in `WORDS` (the first, for "phone"): a scan of the words of its length
+/// (a handful each), no hashing: this runs for every string of every event stored or received.
 fn word(body: &[u8]) -> Option<u8> {
-    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static [u8], u8>> = std::sync::OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        let mut m = std::collections::HashMap::with_capacity(WORDS.len());
+    const LONGEST: usize = 32;
+    static BY_LEN: std::sync::OnceLock<[Vec<(&'static [u8], u8)>; LONGEST + 1]> = std::sync::OnceLock::new();
+    let by_len = BY_LEN.get_or_init(|| {
+        let mut t: [Vec<(&'static [u8], u8)>; LONGEST + 1] = std::array::from_fn(|_| Vec::new());
         for (n, w) in WORDS.iter().enumerate() {
+            let n = u8::try_from(n).expect("fewer than 256 words");
             // the first entry wins: "phone" is both a field and a channel, and decodes the same
-            m.entry(w.as_bytes()).or_insert(u8::try_from(n).expect("fewer than 256 words"));
+            if !t[w.len()].iter().any(|(b, _)| *b == w.as_bytes()) {
+                t[w.len()].push((w.as_bytes(), n));
+            }
         }
-        m
+        t
     });
-    index.get(body).copied()
+    by_len.get(body.len())?.iter().find(|(w, _)| *w == body).map(|(_, n)| *n)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! touch), and the per-child feeds a parent keeps of the events each child must see.
 
 use super::codec::{decode, encode, key};
-use super::{seq_key, Head, Kv, Op, Segment, Store, StoreError, Tree, Txn};
+use super::{seq_key, FastMap, FastSet, Head, Kv, Op, Segment, Store, StoreError, Tree, Txn};
 use crate::model::event::hash_bytes;
 use crate::model::{Case, Event, EventId, Millis, NodeCode, Ticket};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -209,13 +209,13 @@ fn feed_counter(child: &NodeCode) -> Vec<u8> {
 }
 
 impl Txn<'_> {
-    fn head_of(&self, origin: &NodeCode) -> Option<Head> {
-        self.heads.get(origin).or_else(|| self.w.heads.get(origin)).cloned()
+    fn head_ref(&self, origin: &NodeCode) -> Option<&Head> {
+        self.heads.get(origin).or_else(|| self.w.heads.get(origin))
     }
 
     /// Whether the event is already held (committed, staged or in this write), and its bytes if
     /// they can be compared.
-    fn held(&self, ev: &Event, in_batch: &HashSet<EventId>) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+    fn held(&self, ev: &Event, in_batch: &FastSet<EventId>) -> Result<Option<Option<Vec<u8>>>, StoreError> {
         if in_batch.contains(&ev.id) {
             return Ok(Some(None));
         }
@@ -257,12 +257,12 @@ impl Txn<'_> {
     ) -> Result<Result<Applied, SyncRefusal>, StoreError> {
         let mut applied = Applied::default();
         let mut touched: BTreeSet<Ticket> = BTreeSet::new();
-        let mut in_batch: HashSet<EventId> = HashSet::with_capacity(batch.len());
+        let mut in_batch: FastSet<EventId> = FastSet::with_capacity_and_hasher(batch.len(), Default::default());
         // each touched case as the write rule sees it: held here, plus this batch so far
-        let mut views: HashMap<Ticket, Option<Case>> = HashMap::new();
+        let mut views: FastMap<Ticket, Option<Case>> = FastMap::default();
         // whether a view is the case's true fold: every new event of it came after what it held,
         // in HLC order (else the case is folded again from all its events at the end)
-        let mut ordered: HashMap<Ticket, (bool, Option<crate::model::Hlc>)> = HashMap::new();
+        let mut ordered: FastMap<Ticket, (bool, Option<crate::model::Hlc>)> = FastMap::default();
         for raw in batch {
             let ev: Event = match decode("event", raw) {
                 Ok(e) => e,
@@ -279,7 +279,7 @@ impl Txn<'_> {
                 Take::Refuse(why) => return Ok(Err(SyncRefusal::NotAllowed(why))),
             }
             // the next event of a contiguous log cannot be held yet: skip the lookups
-            let next_in_log = contiguous && self.head_of(&ev.id.origin).is_none_or(|h| ev.id.seq > h.seq);
+            let next_in_log = contiguous && self.head_ref(&ev.id.origin).is_none_or(|h| ev.id.seq > h.seq);
             let held = if next_in_log { None } else { self.held(&ev, &in_batch)? };
             match held {
                 Some(Some(bytes)) if bytes != *raw => {
@@ -293,51 +293,61 @@ impl Txn<'_> {
             }
             let hash = hash_bytes(raw);
             if contiguous {
-                let head = self.head_of(&ev.id.origin).unwrap_or(Head::empty());
-                let mut next = head.clone();
-                if ev.id.seq == head.seq + 1 {
-                    if hex::encode(ev.prev_hash) != head.hash {
-                        return Ok(Err(SyncRefusal::BrokenChain { origin: ev.id.origin.to_string(), seq: ev.id.seq }));
+                let origin = &ev.id.origin;
+                let (head_seq, chains) = match self.head_ref(origin) {
+                    Some(h) => (h.seq, hex_is(&h.hash, &ev.prev_hash)),
+                    None => (0, ev.prev_hash == [0u8; 32]),
+                };
+                let mut segment = None;
+                if ev.id.seq == head_seq + 1 {
+                    if !chains {
+                        return Ok(Err(SyncRefusal::BrokenChain { origin: origin.to_string(), seq: ev.id.seq }));
                     }
-                } else if let Some(seg) = segments.iter().find(|s| s.first == ev.id.seq && s.first > head.seq) {
+                } else if let Some(seg) = segments.iter().find(|s| s.first == ev.id.seq && s.first > head_seq) {
                     // a new epoch of a restored log: it must chain to an event held here
                     let anchor = if seg.prev == 0 {
                         Some([0u8; 32])
                     } else {
                         self.store
-                            .event_bytes(&EventId { origin: ev.id.origin.clone(), seq: seg.prev })?
+                            .event_bytes(&EventId { origin: origin.clone(), seq: seg.prev })?
                             .map(|b| hash_bytes(&b))
                     };
                     match anchor {
                         Some(h) if h == ev.prev_hash => {}
                         Some(_) => {
-                            return Ok(Err(SyncRefusal::BrokenChain {
-                                origin: ev.id.origin.to_string(),
-                                seq: ev.id.seq,
-                            }))
+                            return Ok(Err(SyncRefusal::BrokenChain { origin: origin.to_string(), seq: ev.id.seq }))
                         }
                         None => {
                             return Ok(Err(SyncRefusal::Gap {
-                                origin: ev.id.origin.to_string(),
-                                expected: head.seq + 1,
+                                origin: origin.to_string(),
+                                expected: head_seq + 1,
                                 got: ev.id.seq,
                             }))
                         }
                     }
+                    segment = Some(seg);
+                } else {
+                    return Ok(Err(SyncRefusal::Gap {
+                        origin: origin.to_string(),
+                        expected: head_seq + 1,
+                        got: ev.id.seq,
+                    }));
+                }
+                // the head this write stages for the origin, updated in place (no copy per event)
+                if !self.heads.contains_key(origin) {
+                    let held = self.w.heads.get(origin).cloned().unwrap_or_else(Head::empty);
+                    self.heads.insert(origin.clone(), held);
+                }
+                let next = self.heads.get_mut(origin).expect("inserted above");
+                if let Some(seg) = segment {
                     next.epoch = seg.epoch;
                     if !next.segments.contains(seg) {
                         next.segments.push(seg.clone());
                     }
-                } else {
-                    return Ok(Err(SyncRefusal::Gap {
-                        origin: ev.id.origin.to_string(),
-                        expected: head.seq + 1,
-                        got: ev.id.seq,
-                    }));
                 }
                 next.seq = ev.id.seq;
-                next.hash = hex::encode(hash);
-                self.heads.insert(ev.id.origin.clone(), next);
+                next.hash.clear();
+                next.hash.push_str(&hex_of(&hash));
             }
             self.w.clock.observe(ev.hlc);
             let k = seq_key(&ev.id.origin, ev.id.seq);
@@ -418,4 +428,25 @@ impl Txn<'_> {
         }
         Ok(())
     }
+}
+
+/// A hash as 64 lower-case hex digits, on the stack.
+fn hex_of(h: &[u8; 32]) -> HexHash {
+    let mut out = [0u8; 64];
+    hex::encode_to_slice(h, &mut out).expect("64 digits for 32 bytes");
+    HexHash(out)
+}
+
+struct HexHash([u8; 64]);
+
+impl std::ops::Deref for HexHash {
+    type Target = str;
+    fn deref(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
+    }
+}
+
+/// Whether `hex` (a head's hash) spells `h`.
+fn hex_is(hex: &str, h: &[u8; 32]) -> bool {
+    *hex_of(h) == *hex
 }
