@@ -240,9 +240,10 @@ fn string_end(json: &[u8], start: usize) -> Option<usize> {
 /// (a handful each), no hashing: this runs for every string of every event stored or received.
 fn word(body: &[u8]) -> Option<u8> {
     const LONGEST: usize = 32;
-    static BY_LEN: std::sync::OnceLock<[Vec<(&'static [u8], u8)>; LONGEST + 1]> = std::sync::OnceLock::new();
+    type ByLen = [Vec<(&'static [u8], u8)>; LONGEST + 1];
+    static BY_LEN: std::sync::OnceLock<ByLen> = std::sync::OnceLock::new();
     let by_len = BY_LEN.get_or_init(|| {
-        let mut t: [Vec<(&'static [u8], u8)>; LONGEST + 1] = std::array::from_fn(|_| Vec::new());
+        let mut t: ByLen = std::array::from_fn(|_| Vec::new());
         for (n, w) in WORDS.iter().enumerate() {
             let n = u8::try_from(n).expect("fewer than 256 words");
             // the first entry wins: "phone" is both a field and a channel, and decodes the same
