@@ -230,7 +230,7 @@ async fn a_drill_survives_a_restart_and_its_pause_stops_the_clock() {
 /// start a drill; tik_admin may (it reads no real case for it).
 #[tokio::test]
 async fn bad_scenarios_and_roles_are_refused() {
-    let (node, _clock) = frozen_node();
+    let (mut node, _clock) = frozen_node();
     let good = include_str!("../../data/drills/curanmor-duplikat.toml").replace("curanmor-duplikat", "uji-unggah");
     let tik = node.login("tik").await;
     let upload = |text: String| {
@@ -264,6 +264,9 @@ async fn bad_scenarios_and_roles_are_refused() {
     }
     let (s, v) = upload(good.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
+    // the drills list past an uploaded scenario (they share a tree): it once read it as a drill
+    let (s, v) = tik.get("/api/v1/drills").await;
+    assert_eq!((s, v), (StatusCode::OK, json!([])));
     let (s, v) = upload(include_str!("../../data/drills/curanmor-duplikat.toml").to_owned()).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("scenario_exists")));
 
@@ -294,6 +297,13 @@ async fn bad_scenarios_and_roles_are_refused() {
     assert_eq!((st, tickets), (StatusCode::OK, vec![t1.as_str()]), "the drill lane holds no real case");
     let (st, v) = tik.post("/api/v1/drills", &json!({"scenario": "nope"})).await;
     assert_eq!((st, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("scenario")), "{v}");
+    // a node holding an uploaded scenario and a drill starts again (loading the drills once read
+    // the scenario as a drill and refused to start)
+    drop(tik);
+    node.kill9();
+    node.start();
+    let (st, v) = node.login("tik").await.get(&format!("/api/v1/drills/{id}")).await;
+    assert_eq!((st, v["state"].as_str()), (StatusCode::OK, Some("running")), "{v}");
 }
 
 /// Today's date in WIB (`YYYY-MM-DD`).

@@ -20,8 +20,11 @@ const HUB: &str = "hub:";
 const LINK: &str = "hubref:";
 /// At most this many misses of a post go up (a report fits one sync control body).
 const MISSES_UP: usize = 100;
-/// The hub offers its word on the newest this many hub drills.
+/// A post reports on its newest this many links to hub drills.
 const RECENT: usize = 100;
+/// The hub offers its word on the newest this many hub drills (each hello of each post reads
+/// them: bounded).
+const RECENT_ORDERS: usize = 20;
 
 /// A drill the hub started for chosen posts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -278,7 +281,7 @@ pub fn list(app: &App, staff: &Staff) -> Result<(Vec<NodeCode>, Vec<HubDrill>), 
 
 /// The hub's word on each recent drill `child` has a part in that is not over yet.
 pub fn orders_for(app: &App, child: &NodeCode) -> Result<Vec<Order>, ServiceError> {
-    let recent = app.store.kv_last::<HubDrill>(Kv::Drill, HUB.as_bytes(), RECENT)?;
+    let recent = app.store.kv_last::<HubDrill>(Kv::Drill, HUB.as_bytes(), RECENT_ORDERS)?;
     Ok(recent
         .into_iter()
         .rev()
@@ -307,7 +310,9 @@ pub async fn receive(app: &App, child: &NodeCode, r: PostReport) -> Result<bool,
     let (h, d) = app.store.write(now(), |tx| -> Result<Option<HubDrill>, ServiceError> {
         let Some(mut h) = tx.kv_get::<HubDrill>(Kv::Drill, key.as_bytes())? else { return Ok(None) };
         let Some(part) = h.posts.iter_mut().find(|p| p.post == r.post) else { return Ok(None) };
-        if part.report.as_ref().is_some_and(|old| old.is_final() || old.at > r.at) {
+        // a final report stays; an older one or the same again (each hello sends it) changes nothing
+        let same = |old: &PostReport| PostReport { at: old.at, ..r.clone() } == *old;
+        if part.report.as_ref().is_some_and(|old| old.is_final() || old.at > r.at || same(old)) {
             return Ok(Some(h));
         }
         part.report = Some(r.clone());
