@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 const HUB: &str = "hub:";
 const LINK: &str = "hubref:";
 /// At most this many misses of a post go up (a report fits one sync control body).
-const MISSES_UP: usize = 100;
+const MISSES_UP: usize = 60;
 /// A post reports on its newest this many links to hub drills.
 const RECENT: usize = 100;
 /// The hub offers its word on the newest this many hub drills (each hello of each post reads
