@@ -7,7 +7,8 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{client_addr, AnyStaff, Authed, Body, JsonBody};
 use crate::model::drill::{Check, DrillAction, Inject, Scenario};
 use crate::model::NodeCode;
-use crate::service::drill::{self as svc, DrillView, ScenarioEntry};
+use crate::service::drill::hub::{HubDrill, PostReport};
+use crate::service::drill::{self as svc, DrillView, ScenarioEntry, Viewed};
 use crate::service::App;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -217,6 +218,143 @@ pub struct DrillOut {
     pub chat: Vec<ChatLineOut>,
     #[schema(value_type = Vec<Object>)]
     pub log: Vec<serde_json::Value>,
+    /// the hub drill this is this post's part of (started by the hub)
+    pub hub_drill: Option<String>,
+}
+
+/// One post's part of a hub drill, as the post last told.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostDrillOut {
+    pub post: String,
+    /// the post's own drill id once it started its part
+    pub drill_id: Option<String>,
+    /// `waiting` (the post has not taken it yet), `refused`, or the post's drill state
+    pub state: String,
+    /// why the post did not run it (`drill_running`, `scenario_invalid`, `drill_aborted`)
+    pub refused: Option<RefusedOut>,
+    pub score_percent: Option<u32>,
+    pub points: Option<u32>,
+    pub max_points: Option<u32>,
+    pub escalations: Option<u32>,
+    pub participants: Vec<ParticipantOut>,
+    pub misses: Vec<MissOut>,
+    /// per inject: its ticket at the post
+    pub tickets: Vec<Option<String>>,
+    /// when the post made the report
+    pub reported_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefusedOut {
+    pub code: String,
+    pub message: String,
+}
+
+/// A drill a hub started for chosen posts: each post's part and scorecard.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HubDrillOut {
+    pub id: String,
+    /// `hub` (a post's own drill answers `DrillOut`, without `kind`)
+    pub kind: String,
+    pub node: String,
+    pub state: String,
+    pub state_label: String,
+    pub started_by: String,
+    pub started_at: String,
+    pub speed: f64,
+    pub scenario: ScenarioOut,
+    pub posts: Vec<PostDrillOut>,
+    #[schema(value_type = Vec<Object>)]
+    pub log: Vec<serde_json::Value>,
+}
+
+/// The posts a hub can start a drill for, and its drills for posts, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HubDrillsOut {
+    pub posts: Vec<String>,
+    pub drills: Vec<HubDrillOut>,
+}
+
+fn post_out(post: &str, r: Option<&PostReport>) -> PostDrillOut {
+    let Some(r) = r else {
+        return PostDrillOut {
+            post: post.to_owned(),
+            drill_id: None,
+            state: "waiting".into(),
+            refused: None,
+            score_percent: None,
+            points: None,
+            max_points: None,
+            escalations: None,
+            participants: Vec::new(),
+            misses: Vec::new(),
+            tickets: Vec::new(),
+            reported_at: None,
+        };
+    };
+    let scored = r.drill_id.is_some();
+    PostDrillOut {
+        post: post.to_owned(),
+        drill_id: r.drill_id.clone(),
+        state: match (&r.refused, r.state) {
+            (Some(_), _) => "refused".into(),
+            (None, Some(s)) => s.as_str().into(),
+            (None, None) => "waiting".into(),
+        },
+        refused: r.refused.as_ref().map(|x| RefusedOut { code: x.code.clone(), message: x.message.clone() }),
+        score_percent: scored.then_some(r.score_percent),
+        points: scored.then_some(r.points),
+        max_points: scored.then_some(r.max_points),
+        escalations: scored.then_some(r.escalations),
+        participants: r
+            .participants
+            .iter()
+            .map(|p| ParticipantOut { user: p.user.clone(), points: p.points, max_points: p.max_points })
+            .collect(),
+        misses: r
+            .misses
+            .iter()
+            .map(|m| MissOut {
+                inject: m.inject,
+                check: m.check.clone(),
+                actor: m.actor.clone(),
+                text: m.text.clone(),
+                rule: m.rule.clone(),
+            })
+            .collect(),
+        tickets: r.tickets.iter().map(|t| t.as_ref().map(|t| t.to_string())).collect(),
+        reported_at: Some(wib(r.at)),
+    }
+}
+
+fn hub_out(app: &App, h: HubDrill) -> HubDrillOut {
+    let state = h.state();
+    let sop_matches = h.scenario.sop_version == app.sop().version;
+    HubDrillOut {
+        kind: "hub".into(),
+        node: app.node.to_string(),
+        state: state.as_str().into(),
+        state_label: state.label_id().into(),
+        started_by: h.started_by.clone(),
+        started_at: wib(h.started_at),
+        speed: h.speed,
+        scenario: scenario_out(&h.scenario, false, sop_matches),
+        posts: h.posts.iter().map(|p| post_out(p.post.as_str(), p.report.as_ref())).collect(),
+        log: h
+            .log
+            .iter()
+            .map(|(at, who, what)| serde_json::json!({"at": wib(*at), "by": who, "action": what}))
+            .collect(),
+        id: h.id,
+    }
+}
+
+fn viewed_out(app: &App, v: Viewed) -> HttpResponse {
+    let mut r = HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).take();
+    match v {
+        Viewed::Post(v) => r.json(drill_out(app, *v)),
+        Viewed::Hub(h) => r.json(hub_out(app, *h)),
+    }
 }
 
 fn check_out(c: &Check) -> CheckOut {
@@ -296,6 +434,7 @@ fn drill_out(app: &App, v: DrillView) -> DrillOut {
             .iter()
             .map(|(at, who, what)| serde_json::json!({"at": wib(*at), "by": who, "action": what}))
             .collect(),
+        hub_drill: r.hub.as_ref().map(|h| h.id.clone()),
     }
 }
 
@@ -306,8 +445,9 @@ pub struct StartedOut {
     pub state: String,
 }
 
-/// Starts a drill at this post (ka_siaga, pa_siaga, tik_admin): `{"scenario", "posts"?,
-/// "speed"?}` → 201 `{"id"}`.
+/// Starts a drill (ka_siaga, pa_siaga, tik_admin): `{"scenario", "posts"?, "speed"?}` → 201
+/// `{"id"}`. At this post, or at a hub for the posts enrolled below it that `posts` names (a
+/// post not enrolled here: 422 `unknown_post`).
 #[utoipa::path(post, path = "/api/v1/drills", request_body = StartIn,
     responses((status = 201, body = StartedOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn start(
@@ -325,6 +465,19 @@ pub async fn start(
     Ok(HttpResponse::Created().json(StartedOut { id: r.id, node: r.node.to_string(), state: r.state.as_str().into() }))
 }
 
+/// At a hub: the posts enrolled below it (a drill can be started for them) and the drills it
+/// started for posts, newest first, each with every post's part and scorecard.
+#[utoipa::path(get, path = "/api/v1/drills/hub",
+    responses((status = 200, body = HubDrillsOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn hub_list(app: web::Data<App>, who: Authed<AnyStaff>) -> Result<HttpResponse> {
+    let (posts, drills) = svc::hub::list(&app, &who.staff)?;
+    let out = HubDrillsOut {
+        posts: posts.iter().map(|p| p.to_string()).collect(),
+        drills: drills.into_iter().map(|h| hub_out(&app, h)).collect(),
+    };
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(out))
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct DrillsQuery {
     /// only the drills this officer took part in
@@ -340,15 +493,17 @@ pub async fn list(app: web::Data<App>, who: Authed<AnyStaff>, q: web::Query<Dril
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(out))
 }
 
-/// One drill: its state, injects, simulated WhatsApp chat and scorecard (`score_percent`).
+/// One drill: its state, injects, simulated WhatsApp chat and scorecard (`score_percent`). A
+/// drill a hub started for posts answers `HubDrillOut`: each post's part and scorecard.
 #[utoipa::path(get, path = "/api/v1/drills/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = DrillOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DrillOut, description = "a post's drill; a hub's drill for posts: HubDrillOut"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(app: web::Data<App>, who: Authed<AnyStaff>, path: web::Path<String>) -> Result<HttpResponse> {
     let v = svc::view(&app, &who.staff, &path)?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(drill_out(&app, v)))
+    Ok(viewed_out(&app, v))
 }
 
-/// Pauses, resumes or aborts a drill (ka_siaga, pa_siaga, tik_admin).
+/// Pauses, resumes or aborts a drill (ka_siaga, pa_siaga, tik_admin); at a hub, a drill it
+/// started for posts (each post follows at its next hello).
 #[utoipa::path(post, path = "/api/v1/drills/{id}/actions", params(("id" = String, Path)), request_body = DrillActionIn,
     responses((status = 200, body = DrillOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn action(
@@ -367,12 +522,12 @@ pub async fn action(
     })?;
     svc::act(&app, &who.staff, &path, a, &client_addr(&req)).await?;
     let v = svc::view(&app, &who.staff, &path)?;
-    Ok(HttpResponse::Ok().json(drill_out(&app, v)))
+    Ok(viewed_out(&app, v))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(scenarios, upload_scenario, start, list, get, action),
+    paths(scenarios, upload_scenario, start, hub_list, list, get, action),
     components(schemas(
         ScenarioOut,
         InjectOut,
@@ -385,7 +540,11 @@ pub async fn action(
         InjectScoreOut,
         ParticipantOut,
         MissOut,
-        ChatLineOut
+        ChatLineOut,
+        HubDrillOut,
+        HubDrillsOut,
+        PostDrillOut,
+        RefusedOut
     ))
 )]
 pub struct DrillDoc;

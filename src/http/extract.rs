@@ -70,6 +70,15 @@ impl Policy for ReadCases {
     }
 }
 
+/// Roles that read case contents, or drill cases only (tik_admin, who runs drills): the service
+/// refuses a real case to the latter.
+pub struct ReadCasesOrDrills;
+impl Policy for ReadCasesOrDrills {
+    fn allows(r: Role) -> bool {
+        r.may(Action::ReadCases) || r.may(Action::ReadDrills)
+    }
+}
+
 /// Roles that may check the hash chains (auditor, tik_admin).
 pub struct Integrity;
 impl Policy for Integrity {

@@ -273,6 +273,7 @@ pub fn configure(
                     .route(web::post().to(drill::start))
                     .default_service(na()),
             )
+            .service(web::resource("/api/v1/drills/hub").route(web::get().to(drill::hub_list)).default_service(na()))
             .service(web::resource("/api/v1/drills/{id}").route(web::get().to(drill::get)).default_service(na()))
             .service(
                 web::resource("/api/v1/drills/{id}/actions")

@@ -4,7 +4,8 @@ use super::dto::{self, *};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
     client_addr, declared_length, read_limited, AccessLog, AnyStaff, Authed, Body, IntakeGate, Integrity, JsonBody,
-    Passive, ReadCases, ReadRecaps, ReleaseSlot, RunNode, TrackGate, EXPIRES_IN_HEADER, SESSION_COOKIE,
+    Passive, ReadCases, ReadCasesOrDrills, ReadRecaps, ReleaseSlot, RunNode, TrackGate, EXPIRES_IN_HEADER,
+    SESSION_COOKIE,
 };
 use super::multipart::ReportBody;
 use crate::channel::whatsapp::WhatsApp;
@@ -260,7 +261,7 @@ pub struct QueueQuery {
 /// The queue, most urgent first.
 #[utoipa::path(get, path = "/api/v1/cases", params(QueueQuery),
     responses((status = 200, body = QueueOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRequest) -> Result<HttpResponse> {
+pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCasesOrDrills>, req: HttpRequest) -> Result<HttpResponse> {
     let q = web::Query::<QueueQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("bad query string: {e}")))?
         .into_inner();
@@ -340,7 +341,7 @@ pub async fn list_cases(app: web::Data<App>, who: Authed<ReadCases>, req: HttpRe
     responses((status = 200, body = CaseOut), (status = 404, body = ErrorBody)))]
 pub async fn get_case(
     app: web::Data<App>,
-    who: Authed<ReadCases>,
+    who: Authed<ReadCasesOrDrills>,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {

@@ -4,11 +4,11 @@
 //! events and the SOP. The service (`service::drill`) does the I/O.
 
 use super::event::{Actor, Channel, Event, EventKind};
-use super::ids::{Ticket, UnitCode};
+use super::ids::{NodeCode, Ticket, UnitCode};
 use super::report::{check, RawReport};
 use super::sop::{Category, Priority, Sop, Step};
 use super::time::Millis;
-use super::units::Units;
+use super::units::{UnitKind, Units};
 use serde::{Deserialize, Serialize};
 
 /// Ticket prefix of drill cases: `LAT-PLG-261202-0001` (see `Ticket::drill`).
@@ -442,6 +442,27 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// The scenario as `post` runs it: an expected Polres (or Polrestabes) of another post reads
+    /// as this post's own, so a scenario written for Palembang trains Banyuasin too (a drill
+    /// case dispatched to another post's unit would move to that post). Satker stay as written.
+    pub fn at_post(mut self, units: &Units, post: &NodeCode) -> Scenario {
+        let is_polres = |k: UnitKind| matches!(k, UnitKind::Polres | UnitKind::Polrestabes);
+        let Some(own) = units.units.iter().find(|u| &u.node == post && is_polres(u.kind)).map(|u| u.code.clone())
+        else {
+            return self;
+        };
+        for i in &mut self.injects {
+            let other =
+                i.expect.unit.as_ref().and_then(|u| units.get(u)).is_some_and(|u| is_polres(u.kind) && &u.node != post);
+            if other {
+                i.expect.unit = Some(own.clone());
+            }
+        }
+        self
+    }
+}
+
 // ----- the drill's life and clock ---------------------------------------------------------------
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -503,6 +524,31 @@ pub fn next_state(state: DrillState, action: DrillAction) -> Result<DrillState, 
         (St::Paused, A::Resume) => Ok(St::Running),
         (St::Running | St::Paused, A::Abort) => Ok(St::Aborted),
         (s, _) => Err(s),
+    }
+}
+
+/// A drill the hub started for chosen posts: its state as the hub shows it. Aborted once the hub
+/// aborted it; finished once every post's part is over (or was refused); else what the hub asked
+/// for last (running or paused). `posts`: per post, whether its part is over.
+pub fn hub_state(wanted: DrillState, posts: &[bool]) -> DrillState {
+    if wanted == DrillState::Aborted {
+        DrillState::Aborted
+    } else if !posts.is_empty() && posts.iter().all(|over| *over) {
+        DrillState::Finished
+    } else {
+        wanted
+    }
+}
+
+/// What a post does with the hub's latest word on a drill it runs: the action that brings its
+/// part from `local` to `wanted`, if any (a part that is over stays over).
+pub fn follow_hub(local: DrillState, wanted: DrillState) -> Option<DrillAction> {
+    use DrillState as St;
+    match (local, wanted) {
+        (St::Running, St::Paused) => Some(DrillAction::Pause),
+        (St::Paused, St::Running) => Some(DrillAction::Resume),
+        (St::Running | St::Paused, St::Aborted) => Some(DrillAction::Abort),
+        _ => None,
     }
 }
 
@@ -1031,6 +1077,46 @@ mod tests {
         assert_eq!(next_state(S::Running, A::Resume), Err(S::Running));
         assert_eq!(next_state(S::Finished, A::Abort), Err(S::Finished));
         assert_eq!(next_state(S::Aborted, A::Resume), Err(S::Aborted));
+    }
+
+    #[test]
+    fn a_scenario_for_palembang_expects_the_own_polres_at_another_post() {
+        let s = Scenario::parse(SCENARIOS[2], &sop(), &units()).unwrap();
+        let bas = s.clone().at_post(&units(), &NodeCode::parse("BAS").unwrap());
+        let unit = |s: &Scenario, i: usize| s.injects[i].expect.unit.as_ref().map(|u| u.to_string());
+        assert_eq!((unit(&bas, 0), unit(&bas, 1), unit(&bas, 2)), (Some("BAS".into()), None, Some("BAS".into())));
+        assert_eq!(s.clone().at_post(&units(), &NodeCode::parse("PLG").unwrap()), s, "at its own post: as written");
+        assert_eq!(s.clone().at_post(&units(), &NodeCode::parse("SUMSEL").unwrap()), s, "the hub has no Polres");
+        let propam = Scenario::parse(SCENARIOS[3], &sop(), &units()).unwrap();
+        let at_bas = propam.clone().at_post(&units(), &NodeCode::parse("BAS").unwrap());
+        assert_eq!(unit(&at_bas, 0), Some("BIDPROPAM".into()), "a satker stays");
+    }
+
+    #[test]
+    fn a_hub_drill_is_over_when_every_post_is_and_posts_follow_the_hub() {
+        use DrillAction as A;
+        use DrillState as S;
+        for (wanted, posts, want) in [
+            (S::Running, vec![false, true], S::Running),
+            (S::Paused, vec![false, false], S::Paused),
+            (S::Running, vec![true, true], S::Finished),
+            (S::Paused, vec![true, true], S::Finished),
+            (S::Aborted, vec![true, false], S::Aborted),
+            (S::Running, vec![], S::Running),
+        ] {
+            assert_eq!(hub_state(wanted, &posts), want, "{wanted:?} {posts:?}");
+        }
+        for (local, wanted, want) in [
+            (S::Running, S::Paused, Some(A::Pause)),
+            (S::Paused, S::Running, Some(A::Resume)),
+            (S::Running, S::Aborted, Some(A::Abort)),
+            (S::Paused, S::Aborted, Some(A::Abort)),
+            (S::Running, S::Running, None),
+            (S::Finished, S::Aborted, None),
+            (S::Aborted, S::Running, None),
+        ] {
+            assert_eq!(follow_hub(local, wanted), want, "{local:?} -> {wanted:?}");
+        }
     }
 
     #[test]

@@ -6,6 +6,11 @@
 //! Never mixed with real work: the board, `/metrics`, recaps, prank history and figures, rate
 //! limits, the blocklist, public tracking and the WhatsApp outbox leave drill cases out (each
 //! place is marked "Latihan"); a finished drill's cases leave the queue ([`ended_tickets`]).
+//!
+//! A hub starts a drill for chosen posts ([`hub`]): the start and its pauses travel down the sync
+//! tree, each post runs its part as its own drill, and its scorecard goes back up.
+
+pub mod hub;
 
 use super::auth::Staff;
 use super::{App, ServiceError};
@@ -13,6 +18,7 @@ use crate::model::drill::{self, next_state, DrillAction, DrillClock, DrillState,
 use crate::model::event::Channel;
 use crate::model::{Action, Event, EventKind, Millis, NodeCode, State, Ticket};
 use crate::store::Kv;
+pub use hub::{HubDrill, Order, PostReport};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::sync::RwLock;
@@ -42,6 +48,16 @@ pub struct Record {
     pub fired: Vec<Option<(Ticket, Millis)>>,
     /// who did what to the drill, when: `start`, `pause`, `resume`, `abort`, `finish`
     pub log: Vec<(Millis, String, String)>,
+    /// the hub drill this is this post's part of (started by the hub)
+    #[serde(default)]
+    pub hub: Option<HubRef>,
+}
+
+/// The hub drill a post's drill is its part of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HubRef {
+    pub id: String,
+    pub node: NodeCode,
 }
 
 impl Record {
@@ -75,6 +91,9 @@ pub fn load(app: &App) -> Result<(), ServiceError> {
     for r in all(app)? {
         app.drills.note(&r);
     }
+    for h in hub::all(app)? {
+        app.drills.note_hub(&h);
+    }
     Ok(())
 }
 
@@ -84,13 +103,9 @@ pub fn ended_tickets(app: &App) -> HashSet<Ticket> {
 }
 
 fn all(app: &App) -> Result<Vec<Record>, ServiceError> {
-    let mut out: Vec<Record> = app
-        .store
-        .kv_scan::<Record>(Kv::Drill, DRILL.as_bytes(), usize::MAX)?
-        .into_iter()
-        .filter(|(k, _)| k.starts_with(DRILL.as_bytes()))
-        .map(|(_, r)| r)
-        .collect();
+    // by prefix: the tree also holds scenarios (`scn:`) and hub drills (`hub:`, `hubref:`)
+    let mut out: Vec<Record> =
+        app.store.kv_last::<Record>(Kv::Drill, DRILL.as_bytes(), usize::MAX)?.into_iter().map(|(_, r)| r).collect();
     out.sort_by_key(|r| std::cmp::Reverse(r.clock.started));
     Ok(out)
 }
@@ -111,6 +126,8 @@ pub struct ScenarioEntry {
     pub embedded: bool,
     /// the SOP in force is the version the scenario was written for
     pub sop_matches: bool,
+    /// the scenario as written (a hub sends it down with the start)
+    pub text: String,
 }
 
 /// Every scenario: the embedded ones, then the uploaded ones. One that no longer checks (the SOP
@@ -119,16 +136,14 @@ pub fn scenarios(app: &App, staff: &Staff) -> Result<Vec<ScenarioEntry>, Service
     may(staff, Action::ReadDrills, "read drills")?;
     let sop = app.sop();
     let mut out = Vec::new();
-    let uploaded = app.store.kv_scan::<String>(Kv::Drill, SCN.as_bytes(), usize::MAX)?;
-    let texts = EMBEDDED
-        .iter()
-        .map(|t| (true, t.to_string()))
-        .chain(uploaded.into_iter().filter(|(k, _)| k.starts_with(SCN.as_bytes())).map(|(_, t)| (false, t)));
+    let mut uploaded = app.store.kv_last::<String>(Kv::Drill, SCN.as_bytes(), usize::MAX)?;
+    uploaded.reverse();
+    let texts = EMBEDDED.iter().map(|t| (true, t.to_string())).chain(uploaded.into_iter().map(|(_, t)| (false, t)));
     for (embedded, text) in texts {
         match Scenario::parse(&text, &sop, &app.units) {
             Ok(scenario) => {
                 let sop_matches = scenario.sop_version == sop.version;
-                out.push(ScenarioEntry { scenario, embedded, sop_matches })
+                out.push(ScenarioEntry { scenario, embedded, sop_matches, text })
             }
             Err(e) => tracing::warn!(error = %e, "a drill scenario no longer checks against the SOP in force"),
         }
@@ -136,8 +151,8 @@ pub fn scenarios(app: &App, staff: &Staff) -> Result<Vec<ScenarioEntry>, Service
     Ok(out)
 }
 
-fn scenario(app: &App, staff: &Staff, id: &str) -> Result<Scenario, ServiceError> {
-    scenarios(app, staff)?.into_iter().map(|e| e.scenario).find(|s| s.id == id).ok_or_else(|| {
+fn scenario(app: &App, staff: &Staff, id: &str) -> Result<ScenarioEntry, ServiceError> {
+    scenarios(app, staff)?.into_iter().find(|e| e.scenario.id == id).ok_or_else(|| {
         ServiceError::Field(crate::model::report::FieldError {
             code: "unknown_scenario",
             field: "scenario",
@@ -168,24 +183,14 @@ pub async fn upload(app: &App, staff: &Staff, text: &str, from: &str) -> Result<
 
 // ----- a drill's life ---------------------------------------------------------------------------
 
-/// Starts a drill of `scenario` at this post, at `speed` (1.0: real time). One drill runs at a
-/// time on a node.
-pub async fn start(
-    app: &App,
-    staff: &Staff,
-    scenario_id: &str,
-    speed: Option<f64>,
-    posts: &[NodeCode],
-    from: &str,
-) -> Result<Record, ServiceError> {
-    may(staff, Action::RunDrill, "run drills")?;
-    if let Some(other) = posts.iter().find(|p| **p != app.node) {
-        return Err(ServiceError::Field(crate::model::report::FieldError {
-            code: "invalid_field",
-            field: "posts",
-            message: format!("this node starts drills at {} only, not at {other}", app.node),
-        }));
-    }
+/// A drill started: at this post, or at the posts a hub chose (`hub::start`).
+pub struct Started {
+    pub id: String,
+    pub node: NodeCode,
+    pub state: DrillState,
+}
+
+fn bad_speed(speed: Option<f64>) -> Result<f64, ServiceError> {
     let speed = speed.unwrap_or(1.0);
     if !speed.is_finite() || !drill::SPEED_RANGE.contains(&speed) {
         return Err(ServiceError::Field(crate::model::report::FieldError {
@@ -194,7 +199,51 @@ pub async fn start(
             message: format!("speed {speed} is outside 0.1 to 60"),
         }));
     }
-    let scenario = scenario(app, staff, scenario_id)?;
+    Ok(speed)
+}
+
+/// Starts a drill of `scenario` at `speed` (1.0: real time): at this post when `posts` is empty
+/// or names only this node; at a hub, for the posts enrolled below it that `posts` names (the
+/// start travels down the sync tree, see [`hub`]). One drill runs at a time on a node.
+pub async fn start(
+    app: &App,
+    staff: &Staff,
+    scenario_id: &str,
+    speed: Option<f64>,
+    posts: &[NodeCode],
+    from: &str,
+) -> Result<Started, ServiceError> {
+    may(staff, Action::RunDrill, "run drills")?;
+    let speed = bad_speed(speed)?;
+    if posts.iter().any(|p| *p != app.node) {
+        if posts.contains(&app.node) {
+            return Err(ServiceError::Field(crate::model::report::FieldError {
+                code: "invalid_field",
+                field: "posts",
+                message: format!(
+                    "posts names {} itself and other posts: start this node's own drill separately",
+                    app.node
+                ),
+            }));
+        }
+        let h = hub::start(app, staff, scenario_id, speed, posts, from).await?;
+        return Ok(Started { id: h.id, node: app.node.clone(), state: DrillState::Running });
+    }
+    let scenario = scenario(app, staff, scenario_id)?.scenario.at_post(&app.units, &app.node);
+    let rec = begin(app, scenario, speed, &staff.username, None).await?;
+    app.store.log_access(rec.clock.started, &staff.username, "start_drill", &rec.id, from)?;
+    Ok(Started { id: rec.id, node: rec.node, state: rec.state })
+}
+
+/// Writes a new drill's record (and, for a hub's drill, this post's link to it in the same
+/// write): refused while another drill runs here.
+async fn begin(
+    app: &App,
+    scenario: Scenario,
+    speed: f64,
+    started_by: &str,
+    part_of: Option<HubRef>,
+) -> Result<Record, ServiceError> {
     let now = super::now();
     let sop = app.sop();
     let (rec, d) = app.store.write(now, |tx| -> Result<Record, ServiceError> {
@@ -208,24 +257,36 @@ pub async fn start(
             fired: vec![None; scenario.injects.len()],
             scenario,
             node: app.node.clone(),
-            started_by: staff.username.clone(),
+            started_by: started_by.to_owned(),
             clock: DrillClock { started: now, speed, paused_ms: 0, paused_since: None },
             state: DrillState::Running,
             ended_at: None,
-            log: vec![(now, staff.username.clone(), "start".into())],
+            log: vec![(now, started_by.to_owned(), "start".into())],
+            hub: part_of,
         };
+        if let Some(h) = &rec.hub {
+            hub::link_started(tx, &h.id, &rec.id);
+        }
         tx.kv_put(Kv::Drill, format!("{DRILL}{}", rec.id).as_bytes(), Some(&rec));
         Ok(rec)
     })?;
     app.store.durable(d).await?;
     app.drills.note(&rec);
-    app.store.log_access(now, &staff.username, "start_drill", &rec.id, from)?;
     Ok(rec)
 }
 
-/// Pauses, resumes or aborts a drill.
-pub async fn act(app: &App, staff: &Staff, id: &str, action: DrillAction, from: &str) -> Result<Record, ServiceError> {
+/// Pauses, resumes or aborts a drill: this post's, or at a hub one it started for its posts
+/// (the action travels down to them).
+pub async fn act(app: &App, staff: &Staff, id: &str, action: DrillAction, from: &str) -> Result<(), ServiceError> {
     may(staff, Action::RunDrill, "run drills")?;
+    if hub::act(app, staff, id, action, from).await? {
+        return Ok(());
+    }
+    act_as(app, &staff.username, id, action, from).await.map(|_| ())
+}
+
+/// [`act`] once the role is checked, as `who` (a local account, or `user@HUB`).
+async fn act_as(app: &App, who: &str, id: &str, action: DrillAction, from: &str) -> Result<Record, ServiceError> {
     let now = super::now();
     let key = format!("{DRILL}{id}");
     let (rec, d) = app.store.write(now, |tx| -> Result<Record, ServiceError> {
@@ -248,13 +309,13 @@ pub async fn act(app: &App, staff: &Staff, id: &str, action: DrillAction, from: 
             DrillAction::Resume => "resume",
             DrillAction::Abort => "abort",
         };
-        r.log.push((now, staff.username.clone(), name.into()));
+        r.log.push((now, who.to_owned(), name.into()));
         tx.kv_put(Kv::Drill, key.as_bytes(), Some(&r));
         Ok(r)
     })?;
     app.store.durable(d).await?;
     app.drills.note(&rec);
-    app.store.log_access(now, &staff.username, "drill_action", id, from)?;
+    app.store.log_access(now, who, "drill_action", id, from)?;
     for t in rec.tickets() {
         app.changed(t);
     }
@@ -390,11 +451,21 @@ fn view_of(app: &App, record: Record, now: Millis) -> Result<DrillView, ServiceE
     Ok(DrillView { record, score, chat, elapsed_ms })
 }
 
-/// One drill, its scorecard so far (final once it ended) and its simulated chat.
-pub fn view(app: &App, staff: &Staff, id: &str) -> Result<DrillView, ServiceError> {
+/// A drill as [`view`] finds it: this post's, or one a hub started for its posts.
+pub enum Viewed {
+    Post(Box<DrillView>),
+    Hub(Box<hub::HubDrill>),
+}
+
+/// One drill, its scorecard so far (final once it ended) and its simulated chat; or, at a hub,
+/// one it started for its posts with each post's part and scorecard.
+pub fn view(app: &App, staff: &Staff, id: &str) -> Result<Viewed, ServiceError> {
     may(staff, Action::ReadDrills, "read drills")?;
+    if let Some(h) = hub::get(app, id)? {
+        return Ok(Viewed::Hub(Box::new(h)));
+    }
     let r: Record = app.store.kv_get(Kv::Drill, format!("{DRILL}{id}").as_bytes())?.ok_or(ServiceError::NotFound)?;
-    view_of(app, r, super::now())
+    Ok(Viewed::Post(Box::new(view_of(app, r, super::now())?)))
 }
 
 /// Every drill of this node, newest first, with its score: the history per post and per officer

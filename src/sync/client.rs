@@ -155,6 +155,7 @@ async fn session(app: &Arc<App>, up: &mut Upstream, progress: &AtomicBool) -> Re
     check_release(app, up, &client).await;
     check_sop(app, up, &client).await;
     send_shifts(app, up, &client).await;
+    follow_drills(app, up, &client).await;
     app.sync.update(&up.parent, "parent", |p| {
         p.connected = true;
         p.last_contact = Some(service::now());
@@ -218,6 +219,7 @@ async fn upward(
             check_release(app, up, client).await;
             check_sop(app, up, client).await;
             send_shifts(app, up, client).await;
+            follow_drills(app, up, client).await;
         }
         // a local write wakes us; the flush it waits for follows within milliseconds
         if waiting == 0 {
@@ -431,6 +433,25 @@ async fn send_shifts(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) {
     };
     if let Err(e) = sent.await {
         tracing::warn!(error = %e.chain(), "shift handovers not sent to the parent; retrying at the next hello");
+    }
+}
+
+/// Follows the parent's word on the drills it started for this node (start, pause, resume,
+/// abort: `service::drill::hub::take_orders`), then sends up this node's part of each that the
+/// parent does not hold final yet. Failures are logged and retried at the next hello.
+async fn follow_drills(app: &Arc<App>, up: &Upstream, client: &reqwest::Client) {
+    let done = async {
+        let r = call(client.get(format!("{}{}/drills", up.url, wire::API)), &up.url).await?;
+        let orders: Vec<service::drill::Order> = r.json().await?;
+        service::drill::hub::take_orders(app, orders).await;
+        for report in service::drill::hub::reports(app)? {
+            call(client.post(format!("{}{}/drills", up.url, wire::API)).json(&report), &up.url).await?;
+            service::drill::hub::reported(app, &report).await?;
+        }
+        Ok::<_, SyncError>(())
+    };
+    if let Err(e) = done.await {
+        tracing::debug!(error = %e.chain(), "drills not followed with the parent; retrying at the next hello");
     }
 }
 

@@ -217,6 +217,8 @@ pub fn serve(server: Arc<Server>, listener: std::net::TcpListener) -> Result<act
                             .route("/sop", web::get().to(sop_offer))
                             .route("/shifts", web::post().to(shifts))
                             .route("/polsek", web::post().to(polsek_push))
+                            .route("/drills", web::get().to(drill_orders))
+                            .route("/drills", web::post().to(drill_report))
                             .route("/release", web::get().to(release_offer))
                             .route("/release/archive", web::get().to(release_archive)),
                     ),
@@ -496,6 +498,38 @@ async fn polsek_push(
         Err(e @ (crate::service::ServiceError::Polsek(_) | crate::service::ServiceError::PolsekNotHere(_))) => {
             error(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "sync_polsek_refused", e.to_string())
         }
+        Err(e) => internal(e),
+    }
+}
+
+/// The hub's word on each drill it started that the child has a part in and is not over
+/// (`service::drill::hub::orders_for`): the child starts, pauses, resumes or aborts its part.
+async fn drill_orders(s: web::Data<Server>, req: HttpRequest) -> HttpResponse {
+    let Some(child) = enrolled(&req) else {
+        return no_certificate();
+    };
+    match crate::service::drill::hub::orders_for(&s.app, &child) {
+        Ok(v) => HttpResponse::Ok().json(v),
+        Err(e) => internal(e),
+    }
+}
+
+/// A post's report on its part of a hub drill (state, scorecard, or its refusal), from the post
+/// itself or one the child may speak for.
+async fn drill_report(
+    s: web::Data<Server>,
+    req: HttpRequest,
+    body: web::Json<crate::service::drill::PostReport>,
+) -> HttpResponse {
+    let Some(child) = enrolled(&req) else {
+        return no_certificate();
+    };
+    let r = body.into_inner();
+    if !ss::may_send(&s.app, &child, &r.post) {
+        return refusal(&SyncRefusal::NotAllowed(format!("{child} may not report the drills of {}", r.post)));
+    }
+    match crate::service::drill::hub::receive(&s.app, &child, r).await {
+        Ok(taken) => HttpResponse::Ok().json(serde_json::json!({ "taken": taken })),
         Err(e) => internal(e),
     }
 }

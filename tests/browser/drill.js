@@ -62,6 +62,40 @@ async function drillFlow(browser) {
   await op.context().close();
 }
 
+// At the hub (BANPOL_SUITE=latihan-hub, a hub with PLG enrolled): the head of shift starts a
+// drill for PLG from /latihan; the hub's page shows PLG's part once PLG took it at its next hello
+// (its own drill id, state and score); the hub's abort ends it.
+async function hubFlow(browser) {
+  const p = await newPage(browser);
+  await login(p, 'kasiaga', '/latihan');
+  await p.waitForSelector('#h-posts input[value="PLG"]');
+  assert(!(await p.locator('#hub-card').isHidden()), 'the hub offers drills for its posts');
+  await p.click('#h-go');
+  await p.waitForSelector('#h-error:not([hidden])');
+  assert((await p.locator('#h-error').textContent()).length > 0, 'no post chosen: said so');
+  await p.check('#h-posts input[value="PLG"]');
+  await p.selectOption('#h-scenario', 'lakalantas-korban');
+  await p.selectOption('#h-speed', '60');
+  await p.click('#h-go');
+  await p.waitForURL(/\/latihan\/SUMSEL-\d{6}-H\d+$/);
+  await p.waitForSelector('#hub-posts tr[data-post="PLG"]');
+  await p.waitForFunction(() => /PLG-\d{6}-L\d+/.test(document.querySelector('#hub-posts tr[data-post="PLG"]')?.textContent || ''),
+    null, { timeout: 30000 });
+  await p.waitForFunction(() => /\d+%/.test(document.querySelector('#hub-posts tr[data-post="PLG"]')?.textContent || ''),
+    null, { timeout: 30000 });
+  // a miss once an inject came and nobody handled it yet, with the SOP rule it breaks
+  await p.waitForSelector('#hub-misses .lat-misses li .rule', { timeout: 30000 });
+  await shot(p, 'latihan-hub');
+  await p.click('#h-abort');
+  await p.waitForFunction(() => document.querySelector('#h-abort').hidden);
+  await p.goto(`${BASE}/latihan`);
+  await p.waitForSelector('#hub-history tbody a[href^="/latihan/SUMSEL-"]');
+  clean(p);
+  await p.context().close();
+}
+
+export const hub = [['latihan at the hub: a drill for a post, its part and score', hubFlow]];
+
 export default [
   ['latihan: LATIHAN in the console, the simulated WhatsApp panel, the scorecard', drillFlow],
 ];

@@ -3,6 +3,7 @@
 //   BANPOL_BASE=https://127.0.0.1:8443 BANPOL_LOGINS='{"operator":"..."}' node run.js [name-filter]
 // BANPOL_SUITE=session runs the session tests instead, against a node with session_ttl = 20s;
 // BANPOL_SUITE=wall the wall board's alarms (board2.js), against a node that verifies information in 2 s.
+// BANPOL_SUITE=latihan-hub a drill the hub starts for a post (drill.js), against a hub with PLG enrolled.
 import { launch } from './lib.js';
 import citizen from './citizen.js';
 import console_ from './console.js';
@@ -19,9 +20,10 @@ import open311 from './open311.js';
 import sop from './sop.js';
 import rekap from './rekap.js';
 import wilayah from './wilayah.js';
-import drill from './drill.js';
+import drill, { hub } from './drill.js';
 
-const tests = process.env.BANPOL_SUITE === 'session' ? session : process.env.BANPOL_SUITE === 'wall' ? wall : [...citizen, ...console_, ...board, ...xss, ...staff, ...console2, ...citizen2, ...lang, ...admin, ...board2, ...open311, ...sop, ...rekap, ...wilayah, ...drill];
+const suites = { session, wall, 'latihan-hub': hub };
+const tests = suites[process.env.BANPOL_SUITE] || [...citizen, ...console_, ...board, ...xss, ...staff, ...console2, ...citizen2, ...lang, ...admin, ...board2, ...open311, ...sop, ...rekap, ...wilayah, ...drill];
 const filter = process.argv[2] || '';
 const browser = await launch();
 const ctx = {};

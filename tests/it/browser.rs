@@ -71,6 +71,24 @@ fn overdue_cases_blink_on_the_wall_board_in_chromium() {
     run_suite(&node, "wall");
 }
 
+/// Latihan at the hub (`hub` in `tests/browser/drill.js`): a hub with PLG enrolled; the head of
+/// shift starts a drill for PLG from /latihan and the hub's page shows PLG's part and score.
+#[test]
+fn the_hub_starts_a_drill_for_a_post_in_chromium() {
+    let sync = format!("127.0.0.1:{}", free_port());
+    let mut hub = TestNode::spawn_with(Options {
+        args: vec!["--node-code".into(), "SUMSEL".into(), "--sync-listen".into(), sync],
+        ..Default::default()
+    });
+    let plg = TestNode::spawn_with(Options {
+        args: vec!["--node-code".into(), "PLG".into(), "--sync-listen".into(), "off".into()],
+        ..Default::default()
+    });
+    enroll(&hub, &plg, "PLG");
+    hub.add_user("kasiaga", "ka_siaga", None);
+    run_suite(&hub, "latihan-hub");
+}
+
 fn run_suite(node: &TestNode, suite: &str) {
     chromium_present();
     let _one = CHROMIUM_RUN.lock().unwrap_or_else(|e| e.into_inner());

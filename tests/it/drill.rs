@@ -41,29 +41,29 @@ fn frozen_node() -> (TestNode, Clock) {
     (node, clock)
 }
 
-async fn start(s: &Session, scenario: &str, speed: f64) -> String {
+pub(crate) async fn start(s: &Session, scenario: &str, speed: f64) -> String {
     let (st, v) = s.post("/api/v1/drills", &json!({"scenario": scenario, "speed": speed})).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     v["id"].as_str().unwrap().to_owned()
 }
 
-async fn drill(s: &Session, id: &str) -> Value {
+pub(crate) async fn drill(s: &Session, id: &str) -> Value {
     let (st, v) = s.get(&format!("/api/v1/drills/{id}")).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     v
 }
 
 /// Waits until inject `n` (1-based) has come; its ticket.
-async fn inject(s: &Session, id: &str, n: usize) -> String {
+pub(crate) async fn inject(s: &Session, id: &str, n: usize) -> String {
     eventually(20, || async move { drill(s, id).await["tickets"][n - 1].as_str().map(str::to_owned) }).await
 }
 
-async fn ok(s: &Session, t: &str, body: Value) {
+pub(crate) async fn ok(s: &Session, t: &str, body: Value) {
     let (st, v) = s.act(t, body.clone()).await;
     assert_eq!(st, StatusCode::OK, "{body} on {t}: {v}");
 }
 
-async fn finished(s: &Session, id: &str) -> Value {
+pub(crate) async fn finished(s: &Session, id: &str) -> Value {
     eventually(20, || async move { Some(drill(s, id).await).filter(|d| d["state"] == "finished") }).await
 }
 
@@ -230,7 +230,7 @@ async fn a_drill_survives_a_restart_and_its_pause_stops_the_clock() {
 /// start a drill; tik_admin may (it reads no real case for it).
 #[tokio::test]
 async fn bad_scenarios_and_roles_are_refused() {
-    let (node, _clock) = frozen_node();
+    let (mut node, _clock) = frozen_node();
     let good = include_str!("../../data/drills/curanmor-duplikat.toml").replace("curanmor-duplikat", "uji-unggah");
     let tik = node.login("tik").await;
     let upload = |text: String| {
@@ -264,6 +264,9 @@ async fn bad_scenarios_and_roles_are_refused() {
     }
     let (s, v) = upload(good.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
+    // the drills list past an uploaded scenario (they share a tree): it once read it as a drill
+    let (s, v) = tik.get("/api/v1/drills").await;
+    assert_eq!((s, v), (StatusCode::OK, json!([])));
     let (s, v) = upload(include_str!("../../data/drills/curanmor-duplikat.toml").to_owned()).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("scenario_exists")));
 
@@ -278,10 +281,29 @@ async fn bad_scenarios_and_roles_are_refused() {
     let t1 = inject(&tik, &id, 1).await;
     let (st, v) = tik.post("/api/v1/drills", &json!({"scenario": "malam-iseng"})).await;
     assert_eq!((st, v["code"].as_str()), (StatusCode::CONFLICT, Some("drill_running")), "one drill at a time");
-    let (st, _) = tik.get(&format!("/api/v1/cases/{t1}")).await;
-    assert_eq!(st, StatusCode::FORBIDDEN, "tik_admin reads no case through the console");
+    // tik_admin reads drill cases (no real personal data) through the case API, never a real one
+    let (st, v) = tik.get(&format!("/api/v1/cases/{t1}")).await;
+    assert_eq!((st, v["ticket"].as_str(), v["drill"].as_str()), (StatusCode::OK, Some(t1.as_str()), Some(id.as_str())));
+    assert_eq!(v["allowed_actions"], json!([]), "reading only: {v}");
+    let (st, v) = tik.get("/api/v1/cases?lane=drill").await;
+    assert_eq!((st, v["items"][0]["ticket"].as_str()), (StatusCode::OK, Some(t1.as_str())), "{v}");
+    let (real, _) = node.report(&node.client(), "crime", "Motor saya dicuri di depan Pasar 16 Ilir tadi pagi").await;
+    for path in [format!("/api/v1/cases/{real}"), "/api/v1/cases".into(), "/api/v1/cases?lane=all".into()] {
+        let (st, v) = tik.get(&path).await;
+        assert_eq!((st, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("role_may_not")), "{path}: {v}");
+    }
+    let (st, v) = tik.get("/api/v1/cases?lane=drill").await;
+    let tickets: Vec<&str> = v["items"].as_array().unwrap().iter().map(|c| c["ticket"].as_str().unwrap()).collect();
+    assert_eq!((st, tickets), (StatusCode::OK, vec![t1.as_str()]), "the drill lane holds no real case");
     let (st, v) = tik.post("/api/v1/drills", &json!({"scenario": "nope"})).await;
     assert_eq!((st, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("scenario")), "{v}");
+    // a node holding an uploaded scenario and a drill starts again (loading the drills once read
+    // the scenario as a drill and refused to start)
+    drop(tik);
+    node.kill9();
+    node.start();
+    let (st, v) = node.login("tik").await.get(&format!("/api/v1/drills/{id}")).await;
+    assert_eq!((st, v["state"].as_str()), (StatusCode::OK, Some("running")), "{v}");
 }
 
 /// Today's date in WIB (`YYYY-MM-DD`).

@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod crash;
 mod drill;
+mod drill_sync;
 mod escalation;
 mod export;
 mod files;

@@ -364,6 +364,13 @@ const id = {
   'code.unknown_scenario': 'Skenario latihan tidak ditemukan.',
   'code.drill_running': 'Masih ada latihan yang berjalan di pos ini: selesaikan atau batalkan dulu.',
   'code.drill_state': 'Latihan sudah dalam status itu atau sudah berakhir.',
+  'lat.hub_start': 'Mulai latihan di pos-pos', 'lat.posts': 'Pos', 'lat.post': 'Pos', 'lat.post_drill': 'Latihan di pos',
+  'lat.hub_history': 'Latihan pos yang dimulai dari sini', 'lat.no_posts': 'Pilih minimal satu pos.',
+  'lat.hub_meta': '{id} · {state} · dimulai oleh {by}, {at} · kecepatan {speed}×',
+  'lat.hub_hint': 'Setiap pos menerima perintah dari Polda pada sinkronisasi berikutnya (beberapa detik) dan melaporkan nilainya kembali.',
+  'lat.st.waiting': 'Menunggu pos', 'lat.st.refused': 'Ditolak pos',
+  'code.unknown_post': 'Pos itu tidak terdaftar di bawah node ini: pilih dari daftar pos.',
+  'code.drill_aborted': 'Latihan dibatalkan sebelum sampai di pos.',
   'aa.upload_scenario': 'Mengunggah skenario latihan', 'aa.start_drill': 'Memulai latihan', 'aa.drill_action': 'Menjeda/melanjutkan/membatalkan latihan',
 };
 const en = {
@@ -730,6 +737,13 @@ const en = {
   'code.unknown_scenario': 'No such drill scenario.',
   'code.drill_running': 'A drill is still running at this post: finish or abort it first.',
   'code.drill_state': 'The drill is already in that state or has ended.',
+  'lat.hub_start': 'Start a drill at posts', 'lat.posts': 'Posts', 'lat.post': 'Post', 'lat.post_drill': 'Drill at the post',
+  'lat.hub_history': 'Post drills started here', 'lat.no_posts': 'Choose at least one post.',
+  'lat.hub_meta': '{id} · {state} · started by {by}, {at} · speed {speed}×',
+  'lat.hub_hint': 'Each post takes the hub\'s word at its next sync (a few seconds) and reports its score back.',
+  'lat.st.waiting': 'Waiting for the post', 'lat.st.refused': 'Refused by the post',
+  'code.unknown_post': 'That post is not enrolled below this node: choose one from the list of posts.',
+  'code.drill_aborted': 'The drill was aborted before it reached the post.',
   'aa.upload_scenario': 'Uploaded a drill scenario', 'aa.start_drill': 'Started a drill', 'aa.drill_action': 'Paused/resumed/aborted a drill',
 };
 export const lang = (() => {

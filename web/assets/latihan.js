@@ -2,7 +2,9 @@
 // history of drills (per post; filtered per officer). /latihan/{id}: the trainer's screen (pause,
 // resume, abort; the simulated WhatsApp chat; the scripts to read out for 110 calls and walk-ins)
 // and the scorecard (score, per officer, each miss with the SOP rule it broke, the timeline), with
-// its A4 print view. Everything here is a drill: nothing reaches a real reporter.
+// its A4 print view. At a hub, /latihan also starts a drill for chosen posts (it travels down the
+// sync tree) and lists those drills; /latihan/{id} of one shows each post's part and scorecard.
+// Everything here is a drill: nothing reaches a real reporter.
 import { t, applyI18n, errText, fmtDate } from './i18n.js';
 import { $, el, api } from './util.js';
 import { staffSession } from './staff.js';
@@ -58,6 +60,7 @@ async function home() {
       location.reload();
     });
   }
+  await hubHome(sc.data);
   const history = async () => {
     const u = $('#f-user').value.trim();
     const res = await api(`/api/v1/drills${u ? `?user=${encodeURIComponent(u)}` : ''}`);
@@ -73,6 +76,97 @@ async function home() {
   };
   $('#filter').addEventListener('submit', (e) => { e.preventDefault(); history(); });
   await history();
+}
+
+// ----- at a hub: drills for posts ---------------------------------------------------------------
+
+const postState = (p) => (p.state === 'refused' ? `${t('lat.st.refused')}: ${errText({ code: p.refused.code })}` : stateText(p.state));
+const postScore = (p) => (p.score_percent === null || p.score_percent === undefined ? '—' : pct(p.score_percent));
+
+async function hubHome(scenarios) {
+  const res = await api('/api/v1/drills/hub');
+  if (!res.ok) return fail(res);
+  const { posts, drills } = res.data;
+  if (!posts.length && !drills.length) return;
+  $('#hub-card').hidden = false;
+  const form = $('#hub-start');
+  if (!may('run_drill') || !posts.length) {
+    form.hidden = true;
+  } else {
+    $('#h-posts').replaceChildren(...posts.map((p) => el('label', { class: 'check-label' },
+      el('input', { type: 'checkbox', name: 'post', value: p }), ` ${p}`)));
+    $('#h-scenario').replaceChildren(...scenarios.map((s) => el('option', { value: s.id, text: s.title })));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const chosen = [...form.querySelectorAll('input[name=post]:checked')].map((i) => i.value);
+      if (!chosen.length) {
+        $('#h-error').textContent = t('lat.no_posts');
+        $('#h-error').hidden = false;
+        return;
+      }
+      const r = await api('/api/v1/drills', { method: 'POST', body: { scenario: $('#h-scenario').value, posts: chosen, speed: Number($('#h-speed').value) } });
+      if (!r.ok) {
+        $('#h-error').textContent = errText(r.data, r.status);
+        $('#h-error').hidden = false;
+        return;
+      }
+      location.href = `/latihan/${encodeURIComponent(r.data.id)}`;
+    });
+  }
+  $('#hub-history tbody').replaceChildren(...(drills.length ? drills.map((d) => el('tr', {},
+    el('td', {}, el('a', { href: `/latihan/${encodeURIComponent(d.id)}`, text: d.id })),
+    el('td', { text: d.scenario.title }),
+    el('td', { text: stateText(d.state) }),
+    el('td', { text: fmtDate(d.started_at) }),
+    el('td', { text: d.posts.map((p) => `${p.post} ${p.state === 'refused' ? t('lat.st.refused') : postScore(p)}`).join(', ') }),
+  )) : [el('tr', {}, el('td', { colspan: 5, text: t('lat.none') }))]));
+}
+
+function drawHub(d) {
+  $('#h-title').textContent = `${t('lat.mark')} · ${d.scenario.title}`;
+  $('#h-meta').textContent = t('lat.hub_meta', {
+    id: d.id, state: stateText(d.state), by: d.started_by, at: fmtDate(d.started_at), speed: d.speed,
+  });
+  const runs = may('run_drill');
+  $('#h-pause').hidden = !(runs && d.state === 'running');
+  $('#h-resume').hidden = !(runs && d.state === 'paused');
+  $('#h-abort').hidden = !(runs && (d.state === 'running' || d.state === 'paused'));
+  $('#hub-posts tbody').replaceChildren(...d.posts.map((p) => el('tr', { 'data-post': p.post },
+    el('td', { text: p.post }),
+    el('td', { text: p.drill_id || '—' }),
+    el('td', { text: postState(p) }),
+    el('td', {}, el('b', { text: postScore(p) })),
+    el('td', { text: p.points === null || p.points === undefined ? '—' : `${p.points}/${p.max_points}` }),
+    el('td', { text: p.participants.map((x) => `${x.user} ${x.points}/${x.max_points}`).join(', ') || '—' }))));
+  $('#hub-misses').replaceChildren(...d.posts.filter((p) => p.drill_id).map((p) => el('section', {},
+    el('h3', { text: `${t('lat.misses')} · ${p.post}` }),
+    el('ol', { class: 'lat-misses' }, p.misses.length ? p.misses.map((m) => el('li', {},
+      el('span', { text: m.text }), el('span', { class: 'rule', text: m.rule }))) : [el('li', { text: t('lat.no_misses') })]))));
+}
+
+async function hubOne(first) {
+  $('#hub-one').hidden = false;
+  let timer = null;
+  const show = (d) => {
+    drawHub(d);
+    clearTimeout(timer);
+    if (d.state === 'running' || d.state === 'paused') timer = setTimeout(load, 3000);
+  };
+  const load = async () => {
+    const res = await api(`/api/v1/drills/${encodeURIComponent(ID)}`, { background: true });
+    if (!res.ok) return fail(res);
+    $('#error').hidden = true;
+    show(res.data);
+  };
+  for (const a of ['pause', 'resume', 'abort']) {
+    $(`#h-${a}`).addEventListener('click', async () => {
+      const res = await api(`/api/v1/drills/${encodeURIComponent(ID)}/actions`, { method: 'POST', body: { action: a } });
+      if (!res.ok) return fail(res);
+      show(res.data);
+    });
+  }
+  $('#h-print').addEventListener('click', () => window.print());
+  show(first);
 }
 
 // ----- /latihan/{id} ----------------------------------------------------------------------------
@@ -121,6 +215,9 @@ function draw(d) {
 }
 
 async function one() {
+  const first = await api(`/api/v1/drills/${encodeURIComponent(ID)}`);
+  if (!first.ok) return fail(first);
+  if (first.data.kind === 'hub') return hubOne(first.data);
   $('#one').hidden = false;
   let timer = null;
   const load = async () => {
