@@ -32,6 +32,8 @@ use tokio_postgres::Client;
 
 /// Events per batch (one transaction).
 pub const BATCH: usize = 4000;
+/// The pause after a batch shorter than `BATCH`, before the next read.
+const CAUGHT_UP_PAUSE_MS: u64 = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -269,9 +271,11 @@ impl Reader {
                 if tx.send(r).await.is_err() || failed {
                     return;
                 }
-                // a short batch: let a few more events come before the next read
+                // a short batch (caught up): let events gather before the next read, so that
+                // intake at full speed meets a few large transactions a second, not fifty small
+                // ones (each a COPY per table and a commit); the lag stays under a second
                 if n < BATCH {
-                    tokio::time::sleep(Duration::from_millis(if n == 0 { 250 } else { 20 })).await;
+                    tokio::time::sleep(Duration::from_millis(if n == 0 { 250 } else { CAUGHT_UP_PAUSE_MS })).await;
                 }
             }
         });
