@@ -11,6 +11,7 @@
 //! A failure is retried with backoff (full jitter, 250 ms doubling to 30 s) unless it is
 //! permanent (a malformed URL); the status (`service::export::Status`) and `/metrics` say why.
 
+pub mod copy;
 pub mod schema;
 
 use crate::config::ExportConfig;
@@ -18,15 +19,21 @@ use crate::metrics;
 use crate::model::export::Privacy;
 use crate::service::export::{self as se, Batch, Cursors};
 use crate::service::App;
+use copy::Copy;
+use futures_util::SinkExt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 use tokio::sync::watch;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 /// Events per batch (one transaction).
 pub const BATCH: usize = 4000;
+/// The pause after a batch shorter than `BATCH`, before the next read.
+const CAUGHT_UP_PAUSE_MS: u64 = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -47,6 +54,12 @@ pub enum ExportError {
     Db(String),
     #[error("reading the store: {0}")]
     Store(String),
+    #[error(
+        "this post has no pseudonym key yet: it comes from the hub at the next sync hello (is the hub reachable?)"
+    )]
+    NoKey,
+    #[error("PostgreSQL holds a row of a case this batch writes as new ({0}): writing every case as a replacement")]
+    CaseExists(String),
 }
 
 impl ExportError {
@@ -121,33 +134,41 @@ pub async fn run(app: Arc<App>, cfg: ExportConfig, mut stop: watch::Receiver<boo
         s.personal_data = cfg.personal_data;
     });
     let key = loop {
-        match se::pseudonym_key(&app).await {
-            Ok(k) => break k,
-            Err(e) => {
-                failed(&app, &ExportError::Store(e.to_string()), "retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                    _ = stop.changed() => return,
-                }
-            }
+        let why = match se::pseudonym_key(&app) {
+            Ok(Some(k)) => break k,
+            Ok(None) => ExportError::NoKey,
+            Err(e) => ExportError::Store(e.to_string()),
+        };
+        failed(&app, &why, "waiting");
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = stop.changed() => return,
         }
     };
     let privacy = Privacy { personal: cfg.personal_data, key };
     let mut backoff = Duration::from_millis(250);
     // what the database held when last read: the lag while it cannot be reached
     let mut cursors: Option<Cursors> = None;
+    let replace_all = Arc::new(AtomicBool::new(false));
     loop {
         let r = tokio::select! {
-            r = session(&app, &pg, &target, &privacy, &mut backoff, &mut cursors) => r,
+            r = session(&app, &pg, &target, &privacy, &mut backoff, &mut cursors, &replace_all) => r,
             _ = stop.changed() => return,
         };
         if let Err(e) = r {
             tracing::warn!(error = %e, "export to PostgreSQL failed; retrying");
+            if let ExportError::CaseExists(_) = e {
+                replace_all.store(true, Ordering::Relaxed);
+            }
             failed(&app, &e, "retrying");
             if let Some(c) = &cursors {
-                let lag = se::lag(&app, c);
-                app.export.update(|s| s.lag_events = lag);
+                let (lag, secs) = se::lag(&app, c);
+                app.export.update(|s| {
+                    s.lag_events = lag;
+                    s.lag_seconds = secs;
+                });
                 app.metrics.set(&metrics::EXPORT_LAG_EVENTS, &[], lag as f64);
+                app.metrics.set(&metrics::EXPORT_LAG_SECONDS, &[], secs);
             }
         }
         let wait = backoff.mul_f64(rand::random::<f64>());
@@ -170,7 +191,104 @@ fn failed(app: &App, e: &ExportError, state: &str) {
     app.metrics.set(&metrics::EXPORT_LAST_ERROR, &[], at as f64 / 1000.0);
 }
 
-/// Connects, migrates, then exports batch after batch until an error.
+/// A batch as the writer sends it: the rows already in COPY format.
+struct Encoded {
+    events: u64,
+    events_copy: Vec<u8>,
+    new_cases: Vec<u8>,
+    cases: Vec<u8>,
+    /// the tickets of `cases` (their step rows are replaced)
+    tickets: Vec<String>,
+    steps: Vec<u8>,
+    cursors: Vec<(String, u64, u64)>,
+}
+
+fn encode(node: &str, b: &Batch) -> Encoded {
+    let (mut ev, mut new, mut cases, mut steps) = (Copy::new(), Copy::new(), Copy::new(), Copy::new());
+    for e in &b.events {
+        copy::event(&mut ev, node, e);
+    }
+    for c in &b.new_cases {
+        copy::case(&mut new, node, c);
+    }
+    for c in &b.cases {
+        copy::case(&mut cases, node, c);
+    }
+    for s in &b.steps {
+        copy::step(&mut steps, s);
+    }
+    let some = |c: Copy| if c.rows() > 0 { c.finish() } else { Vec::new() };
+    Encoded {
+        events: b.events.len() as u64,
+        events_copy: some(ev),
+        new_cases: some(new),
+        cases: some(cases),
+        tickets: b.cases.iter().map(|c| c.ticket.clone()).collect(),
+        steps: some(steps),
+        cursors: b.cursors.clone(),
+    }
+}
+
+/// Reads and encodes the next batches from `cursors` on while the writer writes the one
+/// before (one waits ready); ends with the session (dropped: aborted).
+struct Reader {
+    rx: mpsc::Receiver<Result<Encoded, ExportError>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Reader {
+    fn start(app: Arc<App>, mut cursors: Cursors, privacy: Privacy, replace_all: Arc<AtomicBool>) -> Reader {
+        let (tx, rx) = mpsc::channel(1);
+        let task = tokio::spawn(async move {
+            loop {
+                let r = {
+                    let (app, c, p, all) = (app.clone(), cursors.clone(), privacy.clone(), replace_all.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let b = se::next_batch(&app, &c, BATCH, &p, all.load(Ordering::Relaxed))
+                            .map_err(|e| ExportError::Store(e.to_string()))?;
+                        Ok(encode(app.node.as_str(), &b))
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(ExportError::Store(e.to_string())))
+                };
+                let n = match &r {
+                    Ok(e) => {
+                        for (origin, _, seq) in &e.cursors {
+                            let c = cursors.entry(origin.clone()).or_default();
+                            *c = (*c).max(*seq);
+                        }
+                        e.events as usize
+                    }
+                    Err(_) => 0,
+                };
+                let failed = r.is_err();
+                if tx.send(r).await.is_err() || failed {
+                    return;
+                }
+                // a short batch (caught up): let events gather before the next read, so that
+                // intake at full speed meets a few large transactions a second, not fifty small
+                // ones (each a COPY per table and a commit); the lag stays under a second
+                if n < BATCH {
+                    tokio::time::sleep(Duration::from_millis(if n == 0 { 250 } else { CAUGHT_UP_PAUSE_MS })).await;
+                }
+            }
+        });
+        Reader { rx, task }
+    }
+
+    async fn next(&mut self) -> Result<Encoded, ExportError> {
+        self.rx.recv().await.unwrap_or_else(|| Err(ExportError::Store("the export's reader stopped".into())))
+    }
+}
+
+/// Connects, migrates, then exports batch after batch until an error: the next batch is read
+/// while this one is written.
 async fn session(
     app: &Arc<App>,
     pg: &tokio_postgres::Config,
@@ -178,9 +296,16 @@ async fn session(
     privacy: &Privacy,
     backoff: &mut Duration,
     known: &mut Option<Cursors>,
+    replace_all: &Arc<AtomicBool>,
 ) -> Result<(), ExportError> {
     let mut client = connect(pg, target).await?;
-    let version = migrate(&mut client, app.node.as_str()).await?;
+    let (was, version) = migrate(&mut client, app.node.as_str()).await?;
+    if was == 1 {
+        // rows written under version 1 lack the state trail the recap functions read
+        tracing::info!("export: the schema went from version 1 to {version}; exporting this node's rows again");
+        app.export.ask_rebuild();
+    }
+    client.batch_execute(schema::STAGING).await.map_err(db)?;
     let mut cursors = load_cursors(&client).await?;
     *known = Some(cursors.clone());
     app.export.update(|s| {
@@ -195,50 +320,44 @@ async fn session(
             *known = Some(Cursors::new());
             tracing::info!("export rebuild: this node's rows were removed; exporting everything again");
         }
-        let batch = {
-            let (app, cursors, privacy) = (app.clone(), cursors.clone(), privacy.clone());
-            tokio::task::spawn_blocking(move || se::next_batch(&app, &cursors, BATCH, &privacy))
-                .await
-                .map_err(|e| ExportError::Store(e.to_string()))?
-                .map_err(|e| ExportError::Store(e.to_string()))?
-        };
-        let n = batch.events.len() as u64;
-        if n > 0 {
-            write(&mut client, app.node.as_str(), &batch).await?;
-            for (origin, _, seq) in &batch.cursors {
-                let c = cursors.entry(origin.clone()).or_default();
-                *c = (*c).max(*seq);
-            }
-            *known = Some(cursors.clone());
-        }
-        *backoff = Duration::from_millis(250);
-        let now = crate::service::now().0;
-        let lag = batch.lag_events.saturating_sub(n);
-        let lag_s = if lag == 0 { 0.0 } else { batch.oldest_ms.map_or(0.0, |o| now.saturating_sub(o) as f64 / 1000.0) };
-        window.1 += n;
-        let secs = window.0.elapsed().as_secs_f64();
-        let rate = if secs > 0.0 { window.1 as f64 / secs } else { 0.0 };
-        if secs > 5.0 {
-            window = (Instant::now(), 0);
-        }
-        app.export.update(|s| {
-            s.state = if lag == 0 { "caught_up" } else { "exporting" }.into();
-            s.exported += n;
-            s.rate = rate;
-            s.lag_events = lag;
-            s.lag_seconds = lag_s;
+        let mut reader = Reader::start(app.clone(), cursors.clone(), privacy.clone(), replace_all.clone());
+        while !app.export.rebuild_asked() {
+            let batch = reader.next().await?;
+            let n = batch.events;
             if n > 0 {
-                s.last_batch_at = Some(now);
+                write(&mut client, app.node.as_str(), &batch).await?;
+                for (origin, _, seq) in &batch.cursors {
+                    let c = cursors.entry(origin.clone()).or_default();
+                    *c = (*c).max(*seq);
+                }
+                *known = Some(cursors.clone());
             }
-        });
-        let m = &app.metrics;
-        m.set(&metrics::EXPORT_UP, &[], 1.0);
-        m.set(&metrics::EXPORT_LAG_EVENTS, &[], lag as f64);
-        m.set(&metrics::EXPORT_LAG_SECONDS, &[], lag_s);
-        m.set(&metrics::EXPORT_RATE, &[], rate);
-        m.set(&metrics::EXPORT_EXPORTED, &[], app.export.status().exported as f64);
-        if (n as usize) < BATCH {
-            tokio::time::sleep(Duration::from_millis(if n == 0 { 250 } else { 20 })).await;
+            *backoff = Duration::from_millis(250);
+            // what waits now, this batch written (events flushed meanwhile included)
+            let (lag, lag_s) = se::lag(app, &cursors);
+            let now = crate::service::now().0;
+            window.1 += n;
+            let secs = window.0.elapsed().as_secs_f64();
+            let rate = if secs > 0.0 { window.1 as f64 / secs } else { 0.0 };
+            if secs > 5.0 {
+                window = (Instant::now(), 0);
+            }
+            app.export.update(|s| {
+                s.state = if lag == 0 { "caught_up" } else { "exporting" }.into();
+                s.exported += n;
+                s.rate = rate;
+                s.lag_events = lag;
+                s.lag_seconds = lag_s;
+                if n > 0 {
+                    s.last_batch_at = Some(now);
+                }
+            });
+            let m = &app.metrics;
+            m.set(&metrics::EXPORT_UP, &[], 1.0);
+            m.set(&metrics::EXPORT_LAG_EVENTS, &[], lag as f64);
+            m.set(&metrics::EXPORT_LAG_SECONDS, &[], lag_s);
+            m.set(&metrics::EXPORT_RATE, &[], rate);
+            m.set(&metrics::EXPORT_EXPORTED, &[], app.export.status().exported as f64);
         }
     }
 }
@@ -284,8 +403,9 @@ fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
     tokio_postgres_rustls::MakeRustlsConnect::new(cfg)
 }
 
-/// Brings the schema to this binary's version; refuses a newer one. Returns the version.
-pub async fn migrate(client: &mut Client, node: &str) -> Result<u32, ExportError> {
+/// Brings the schema to this binary's version; refuses a newer one. Returns the version it
+/// found and the version it left.
+pub async fn migrate(client: &mut Client, node: &str) -> Result<(u32, u32), ExportError> {
     let tx = client.transaction().await.map_err(db)?;
     tx.batch_execute(schema::LOCK).await.map_err(db)?;
     tx.batch_execute(schema::BOOTSTRAP).await.map_err(db)?;
@@ -304,7 +424,7 @@ pub async fn migrate(client: &mut Client, node: &str) -> Result<u32, ExportError
         tracing::info!(version = v, "export: database schema migrated");
     }
     tx.commit().await.map_err(db)?;
-    Ok(binary)
+    Ok((at, binary))
 }
 
 async fn load_cursors(client: &Client) -> Result<Cursors, ExportError> {
@@ -334,51 +454,36 @@ fn ms(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-const INSERT_EVENTS: &str = "
-INSERT INTO banpol.events (event_id, exporter, origin, seq, epoch, hlc, at_ms, at, ticket, kind, actor_kind,
-    actor_role, actor_unit, sop_version, drill, fields)
-SELECT e, $1, o, s, ep, h, a, to_timestamp(a / 1000.0), t, k, ak, ar, au, sv, d, f::jsonb
-FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[],
-    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bool[], $15::text[])
-    AS x(e, o, s, ep, h, a, t, k, ak, ar, au, sv, d, f)";
+/// Sends one COPY payload (`FROM STDIN (FORMAT binary)`) within the transaction.
+async fn copy_in(
+    tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
+    columns: &str,
+    rows: &[u8],
+) -> Result<(), ExportError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sink = tx
+        .copy_in::<_, bytes::Bytes>(&format!("COPY {table} ({columns}) FROM STDIN (FORMAT binary)"))
+        .await
+        .map_err(db)?;
+    let mut sink = std::pin::pin!(sink);
+    sink.send(bytes::Bytes::copy_from_slice(rows)).await.map_err(db)?;
+    sink.finish().await.map_err(db)?;
+    Ok(())
+}
 
-const UPSERT_CASES: &str = "
-INSERT INTO banpol.cases (ticket, exporter, origin, owner, category, priority, status, channel, unit, regency,
-    regency_code, district_code, village_code, sop_version, created_ms, created_at, created_day, updated_at,
-    verified_at, rejected_at, dispatched_at, acknowledged_at, in_progress_at, resolved_at, closed_at,
-    reject_reason, duplicate, emergency_unverified, escalations, conflicts, reopened, prank_score,
-    reporter_phone_key, reporter_name_key, reporter_phone, reporter_name, description, address)
-SELECT t, $1, o, ow, ca, pr, st, ch, u, r, rc, dc, vc, sv, cr, to_timestamp(cr / 1000.0),
-    (to_timestamp(cr / 1000.0) AT TIME ZONE 'Asia/Jakarta')::date, to_timestamp(up / 1000.0),
-    to_timestamp(e1 / 1000.0), to_timestamp(e2 / 1000.0), to_timestamp(e3 / 1000.0), to_timestamp(e4 / 1000.0),
-    to_timestamp(e5 / 1000.0), to_timestamp(e6 / 1000.0), to_timestamp(e7 / 1000.0),
-    rr, du, eu, es, co, ro, ps, pk, nk, pp, pn, de, ad
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-    $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], $16::bigint[],
-    $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[],
-    $24::text[], $25::bool[], $26::bool[], $27::int[], $28::int[], $29::int[], $30::int[], $31::text[],
-    $32::text[], $33::text[], $34::text[], $35::text[], $36::text[])
-    AS x(t, o, ow, ca, pr, st, ch, u, r, rc, dc, vc, sv, cr, up, e1, e2, e3, e4, e5, e6, e7,
-         rr, du, eu, es, co, ro, ps, pk, nk, pp, pn, de, ad)
-ON CONFLICT (ticket) DO UPDATE SET exporter = excluded.exporter, origin = excluded.origin,
-    owner = excluded.owner, category = excluded.category, priority = excluded.priority,
-    status = excluded.status, channel = excluded.channel, unit = excluded.unit, regency = excluded.regency,
-    regency_code = excluded.regency_code, district_code = excluded.district_code,
-    village_code = excluded.village_code, sop_version = excluded.sop_version,
-    created_ms = excluded.created_ms, created_at = excluded.created_at, created_day = excluded.created_day,
-    updated_at = excluded.updated_at, verified_at = excluded.verified_at, rejected_at = excluded.rejected_at,
-    dispatched_at = excluded.dispatched_at, acknowledged_at = excluded.acknowledged_at,
-    in_progress_at = excluded.in_progress_at, resolved_at = excluded.resolved_at,
-    closed_at = excluded.closed_at, reject_reason = excluded.reject_reason, duplicate = excluded.duplicate,
-    emergency_unverified = excluded.emergency_unverified, escalations = excluded.escalations,
-    conflicts = excluded.conflicts, reopened = excluded.reopened, prank_score = excluded.prank_score,
-    reporter_phone_key = excluded.reporter_phone_key, reporter_name_key = excluded.reporter_name_key,
-    reporter_phone = excluded.reporter_phone, reporter_name = excluded.reporter_name,
-    description = excluded.description, address = excluded.address, exported_at = now()";
-
-const INSERT_STEPS: &str = "
-INSERT INTO banpol.case_steps (ticket, step, n, entered_ms, left_ms, left_by, deadline_ms)
-SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[])";
+/// A case row the batch writes as new is in the database already (not expected: see
+/// `service::export::next_batch`): said apart, so the next attempt replaces every case.
+fn case_exists(e: tokio_postgres::Error) -> ExportError {
+    match e.as_db_error() {
+        Some(d) if *d.code() == SqlState::UNIQUE_VIOLATION && d.constraint() == Some("cases_pkey") => {
+            ExportError::CaseExists(d.message().to_owned())
+        }
+        _ => db(e),
+    }
+}
 
 const UPSERT_CURSORS: &str = "
 INSERT INTO banpol.export_cursor (origin, epoch, exporter, last_seq)
@@ -386,107 +491,29 @@ SELECT o, e, $1, s FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS x(o, e
 ON CONFLICT (origin, epoch) DO UPDATE SET last_seq = excluded.last_seq, exporter = excluded.exporter,
     updated_at = now()";
 
-/// Writes one batch and the cursors after it in one transaction.
-pub async fn write(client: &mut Client, node: &str, b: &Batch) -> Result<(), ExportError> {
+/// Writes one batch and the cursors after it in one transaction: the events, the new cases and
+/// the step rows by `COPY`, the other cases through the staging table (an upsert).
+async fn write(client: &mut Client, node: &str, b: &Encoded) -> Result<(), ExportError> {
     let tx = client.transaction().await.map_err(db)?;
-    let ev = &b.events;
-    let col = |f: &dyn Fn(&crate::model::export::EventRow) -> String| ev.iter().map(f).collect::<Vec<String>>();
-    let num = |f: &dyn Fn(&crate::model::export::EventRow) -> u64| ev.iter().map(|e| ms(f(e))).collect::<Vec<i64>>();
-    let opt = |f: &dyn Fn(&crate::model::export::EventRow) -> Option<String>| ev.iter().map(f).collect::<Vec<_>>();
-    tx.execute(
-        INSERT_EVENTS,
-        &[
-            &node,
-            &col(&|e| e.event_id.clone()),
-            &col(&|e| e.origin.clone()),
-            &num(&|e| e.seq),
-            &ev.iter().map(|e| e.epoch as i64).collect::<Vec<i64>>(),
-            &num(&|e| e.hlc),
-            &num(&|e| e.at_ms),
-            &col(&|e| e.ticket.clone()),
-            &col(&|e| e.kind.to_owned()),
-            &col(&|e| e.actor_kind.to_owned()),
-            &opt(&|e| e.actor_role.clone()),
-            &opt(&|e| e.actor_unit.clone()),
-            &col(&|e| e.sop_version.clone()),
-            &ev.iter().map(|e| e.drill).collect::<Vec<bool>>(),
-            &col(&|e| e.fields.to_string()),
-        ],
-    )
-    .await
-    .map_err(db)?;
-    let cs = &b.cases;
-    if !cs.is_empty() {
-        let s = |f: &dyn Fn(&crate::model::export::CaseRow) -> String| cs.iter().map(f).collect::<Vec<String>>();
-        let o = |f: &dyn Fn(&crate::model::export::CaseRow) -> Option<String>| cs.iter().map(f).collect::<Vec<_>>();
-        let at = |i: usize| cs.iter().map(|c| c.entered_ms[i].map(ms)).collect::<Vec<Option<i64>>>();
-        let int = |f: &dyn Fn(&crate::model::export::CaseRow) -> u32| {
-            cs.iter().map(|c| i32::try_from(f(c)).unwrap_or(i32::MAX)).collect::<Vec<i32>>()
-        };
-        let personal = |i: usize| o(&|c| c.personal.as_ref().map(|p| p[i].clone()));
-        tx.execute(
-            UPSERT_CASES,
-            &[
-                &node,
-                &s(&|c| c.ticket.clone()),
-                &s(&|c| c.origin.clone()),
-                &s(&|c| c.owner.clone()),
-                &s(&|c| c.category.to_owned()),
-                &s(&|c| c.priority.to_owned()),
-                &s(&|c| c.status.to_owned()),
-                &s(&|c| c.channel.to_owned()),
-                &o(&|c| c.unit.clone()),
-                &s(&|c| c.regency.clone()),
-                &o(&|c| c.regency_code.clone()),
-                &o(&|c| c.district_code.clone()),
-                &o(&|c| c.village_code.clone()),
-                &s(&|c| c.sop_version.clone()),
-                &cs.iter().map(|c| ms(c.created_ms)).collect::<Vec<i64>>(),
-                &cs.iter().map(|c| ms(c.updated_ms)).collect::<Vec<i64>>(),
-                // State::ALL order: verified, rejected, dispatched, acknowledged, in_progress,
-                // resolved, closed
-                &at(1),
-                &at(2),
-                &at(3),
-                &at(4),
-                &at(5),
-                &at(6),
-                &at(7),
-                &o(&|c| c.reject_reason.clone()),
-                &cs.iter().map(|c| c.duplicate).collect::<Vec<bool>>(),
-                &cs.iter().map(|c| c.emergency_unverified).collect::<Vec<bool>>(),
-                &int(&|c| c.escalations),
-                &int(&|c| c.conflicts),
-                &int(&|c| c.reopened),
-                &int(&|c| c.prank_score),
-                &s(&|c| c.reporter_phone_key.clone()),
-                &s(&|c| c.reporter_name_key.clone()),
-                &personal(0),
-                &personal(1),
-                &personal(2),
-                &personal(3),
-            ],
-        )
-        .await
-        .map_err(db)?;
-        let tickets = s(&|c| c.ticket.clone());
-        tx.execute("DELETE FROM banpol.case_steps WHERE ticket = ANY($1)", &[&tickets]).await.map_err(db)?;
-        let st = &b.steps;
-        tx.execute(
-            INSERT_STEPS,
-            &[
-                &st.iter().map(|s| s.ticket.clone()).collect::<Vec<_>>(),
-                &st.iter().map(|s| s.step.to_owned()).collect::<Vec<_>>(),
-                &st.iter().map(|s| i32::try_from(s.n).unwrap_or(i32::MAX)).collect::<Vec<_>>(),
-                &st.iter().map(|s| ms(s.entered_ms)).collect::<Vec<_>>(),
-                &st.iter().map(|s| s.left_ms.map(ms)).collect::<Vec<_>>(),
-                &st.iter().map(|s| s.left_by.clone()).collect::<Vec<_>>(),
-                &st.iter().map(|s| s.deadline_ms.map(ms)).collect::<Vec<_>>(),
-            ],
-        )
-        .await
-        .map_err(db)?;
+    copy_in(&tx, "banpol.events", copy::EVENT_COLUMNS, &b.events_copy).await?;
+    if !b.new_cases.is_empty() {
+        let sink = tx
+            .copy_in::<_, bytes::Bytes>(&format!(
+                "COPY banpol.cases ({}) FROM STDIN (FORMAT binary)",
+                copy::CASE_COLUMNS
+            ))
+            .await
+            .map_err(db)?;
+        let mut sink = std::pin::pin!(sink);
+        sink.send(bytes::Bytes::copy_from_slice(&b.new_cases)).await.map_err(db)?;
+        sink.finish().await.map_err(case_exists)?;
     }
+    if !b.cases.is_empty() {
+        copy_in(&tx, "pg_temp.cases_in", copy::CASE_COLUMNS, &b.cases).await?;
+        tx.batch_execute(&schema::upsert_cases(copy::CASE_COLUMNS)).await.map_err(db)?;
+        tx.execute("DELETE FROM banpol.case_steps WHERE ticket = ANY($1)", &[&b.tickets]).await.map_err(db)?;
+    }
+    copy_in(&tx, "banpol.case_steps", copy::STEP_COLUMNS, &b.steps).await?;
     let cur = &b.cursors;
     tx.execute(
         UPSERT_CURSORS,

@@ -4,9 +4,10 @@
 //! and writes the database.
 //!
 //! **Pseudonyms.** A reporter's phone number and name become `HMAC-SHA256(key, value)` in hex
-//! (first 32 characters), `key` being the node's export key (`service::export`): the same phone
-//! gives the same pseudonym in every row, so repeat reporters can be counted, and without the
-//! key the phone cannot be recovered by trying the ~10^10 numbers there are. Free text
+//! (first 32 characters), `key` being the Polda's pseudonym key (`KEY_FILE` in the data dir:
+//! made at the hub, handed down to its posts; `service::export`): the same phone gives the same
+//! pseudonym in every row, at the hub and at its posts, so repeat reporters can be counted, and
+//! without the key the phone cannot be recovered by trying the ~10^10 numbers there are. Free text
 //! (description, address, notes, typed place names), coordinates, photos and the tracking
 //! token's hash are left out.
 
@@ -17,6 +18,9 @@ use super::sop::{Sop, Step};
 use super::workflow::State;
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
+
+/// The pseudonym key's file in the data dir (hex, 0600; in every backup).
+pub const KEY_FILE: &str = "export-pseudonym.key";
 
 /// Pseudonym of `value` under `key`: 32 hex characters (128 bits of HMAC-SHA256).
 pub fn pseudonym(key: &[u8], value: &str) -> String {
@@ -166,6 +170,15 @@ pub struct CaseRow {
     pub reporter_name_key: String,
     /// only with personal data: phone, name, description, address
     pub personal: Option<[String; 4]>,
+    /// a drill case (Latihan): the recap's figures leave it out
+    pub drill: bool,
+    /// the first verification (ms), as the recap counts it
+    pub verified_ms: Option<u64>,
+    /// every state the case entered and when (ms), in order: the recap's figures as of any
+    /// period end are computed from it (`banpol.recap_cases`)
+    pub trail: Vec<(&'static str, u64)>,
+    /// when each escalation was recorded (ms)
+    pub escalations_ms: Vec<u64>,
 }
 
 /// One step a case went through or waits on (`case_steps`), as the recap times it: from
@@ -250,6 +263,10 @@ pub fn case_rows(c: &Case, sop: Option<&Sop>, p: &Privacy) -> (CaseRow, Vec<Step
         personal: p
             .personal
             .then(|| [phone.to_owned(), c.reporter.name.clone(), c.description.clone(), c.location.address.clone()]),
+        drill: c.ticket.is_drill() || c.drill.is_some(),
+        verified_ms: fact.verified_at,
+        trail: fact.entries.iter().map(|(s, at, _)| (state_of(*s).as_str(), *at)).collect(),
+        escalations_ms: fact.escalations.iter().map(|(_, at)| *at).collect(),
     };
     (row, steps)
 }

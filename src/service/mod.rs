@@ -382,6 +382,7 @@ impl App {
         // the ratified versions this node holds take over from the file on their dates
         sop::load(&app).map_err(|e| StartError::Store(StoreError::Io(format!("SOP versions: {e}"))))?;
         drill::load(&app).map_err(|e| StartError::Store(StoreError::Io(format!("drills: {e}"))))?;
+        export::adopt_stored_key(&app).map_err(|e| StartError::Store(StoreError::Io(format!("export key: {e}"))))?;
         Ok(app)
     }
 

@@ -21,7 +21,9 @@
 //!   0xFF u64 BE record count, 32 bytes SHA-256 -- last record: count and hash of every record before it
 //! ```
 //! Values are the stored bytes (each with its own version byte), so restored events hash the
-//! same and the chains verify. A file without its trailer, or whose hash differs, is refused.
+//! same and the chains verify. The data dir's secret files that belong with the store
+//! (`DATA_FILES`: the export's pseudonym key) are entries of the pseudo-tree `datadir_file`
+//! (key: the file name, value: its bytes); a restore writes them back (0600), and only those. A file without its trailer, or whose hash differs, is refused.
 //!
 //! **Restore** writes a fresh store next to the data directory's `store` (`store.restoring`),
 //! re-folds cases and indexes, gives this node's own origin a **new epoch** (DESIGN §5: sync
@@ -70,12 +72,19 @@ pub struct BackupSummary {
     pub bytes: u64,
 }
 
-/// A consistent cut, taken under the writer lock; see the module doc.
 /// A tree's entries as (key, value).
 type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// Files of the data dir a backup carries beside the store: they must come back with it.
+pub const DATA_FILES: [&str; 1] = [crate::model::export::KEY_FILE];
+/// The pseudo-tree that carries them.
+const FILES_TREE: &str = "datadir_file";
+
+/// A consistent cut, taken under the writer lock; see the module doc.
 pub struct Cut {
     header: BackupHeader,
+    /// (name, bytes) of the `DATA_FILES` present
+    files: Entries,
     /// (tree name, entries) of the small mutable trees, as of the cut
     small: Vec<(&'static str, Entries)>,
     media_keys: Vec<Vec<u8>>,
@@ -157,6 +166,14 @@ impl Store {
         }
         media_keys.sort();
         media_keys.dedup();
+        let mut files = Vec::new();
+        for name in DATA_FILES {
+            match std::fs::read(self.dir.join(name)) {
+                Ok(b) => files.push((name.as_bytes().to_vec(), b)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::Io(format!("{name}: {e}"))),
+            }
+        }
         // covers every write staged so far: once durable, everything up to the heads is in sled
         let durable = self.commit.written();
         drop(w);
@@ -170,6 +187,7 @@ impl Store {
                 access_seq,
                 written_by: env!("CARGO_PKG_VERSION").to_owned(),
             },
+            files,
             small,
             media_keys,
             durable,
@@ -243,6 +261,9 @@ impl Store {
             if let Some(v) = self.t[Tree::Kv(Kv::WaMedia)].get(k)? {
                 w.entry(Tree::Kv(Kv::WaMedia).name(), k, &v)?;
             }
+        }
+        for (name, bytes) in &cut.files {
+            w.entry(FILES_TREE, name, bytes)?;
         }
         let count = w.records;
         let digest = w.hash.clone().finalize();
@@ -496,8 +517,15 @@ pub fn restore(
     let f = std::fs::File::open(file).map_err(io)?;
     let mut r = BackupReader::new(std::io::BufReader::new(f))?;
     let mut trees: HashMap<String, (sled::Tree, sled::Batch, usize)> = HashMap::new();
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     let mut n = 0u64;
     while let Some(e) = r.next_entry()? {
+        if e.tree == FILES_TREE {
+            let name = DATA_FILES.into_iter().find(|f| f.as_bytes() == e.key.as_slice());
+            files.push((name.ok_or_else(|| bad("an unexpected file"))?, e.value));
+            n += 1;
+            continue;
+        }
         if !RESTORED_TREES.contains(&e.tree.as_str()) {
             return Err(bad(&format!("unexpected tree {}", e.tree)));
         }
@@ -567,6 +595,14 @@ pub fn restore(
         None
     };
     std::fs::rename(&tmp, &live).map_err(io)?;
+    for (name, bytes) in files {
+        let path = data_dir.join(name);
+        // a different file in its place is kept aside, like the store it belonged with
+        if std::fs::read(&path).is_ok_and(|old| old != bytes) {
+            std::fs::rename(&path, data_dir.join(format!("{name}.replaced-{}", header_now()))).map_err(io)?;
+        }
+        crate::fsx::write_secret(&path, &bytes).map_err(io)?;
+    }
     let store = open_when_released(data_dir, node)?;
     let chains = store.verify_chains()?;
     let now_heads = store.heads()?;

@@ -267,6 +267,14 @@ impl Events {
         Ok(out)
     }
 
+    /// How many events the case `ticket` has.
+    pub fn count_of_case(&self, ticket: &[u8]) -> Result<usize, StoreError> {
+        match self.ids.get(ticket)? {
+            Some(list) => Ok(list_ids(&list)?.len()),
+            None => Ok(0),
+        }
+    }
+
     /// Every case's ticket with its events' stored bytes, in ticket order.
     pub fn each_case(
         &self,

@@ -511,6 +511,8 @@ pub struct Store {
     sessions_changed: tokio::sync::watch::Sender<u64>,
     index: CaseIndex,
     trigrams: Mutex<Trigrams>,
+    /// the data dir the store lives in (a backup takes its `backup::DATA_FILES` too)
+    dir: std::path::PathBuf,
 }
 
 /// Staged writes of one `Store::write` call, applied in one sled transaction.
@@ -700,6 +702,7 @@ impl Store {
         }
         let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone(), index.clone(), journal);
         Ok(Store {
+            dir: dir.to_path_buf(),
             db,
             t,
             node: node.clone(),
@@ -924,6 +927,11 @@ impl Store {
 
     pub fn case(&self, t: &Ticket) -> Result<Option<Case>, StoreError> {
         Ok(Case::fold(&self.case_events(t)?))
+    }
+
+    /// How many events the case has (committed).
+    pub fn case_event_count(&self, t: &Ticket) -> Result<usize, StoreError> {
+        self.t.events.count_of_case(t.as_str().as_bytes())
     }
 
     /// All events of a case in fold order (HLC, origin, seq).

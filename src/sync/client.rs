@@ -7,7 +7,7 @@ use super::wire::{self, Ack, Hello, HelloReply, JoinReply, JoinRequest, Vector};
 use super::SyncError;
 use crate::model::sync::{backlog, held_by_parent, plan, Head, Held, Upload};
 use crate::model::NodeCode;
-use crate::service::{self, sync as ss, App};
+use crate::service::{self, export as ss_export, sync as ss, App};
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,6 +73,9 @@ pub async fn join(dir: &Path, node: &NodeCode, url: &str, token: &str) -> Result
     pki::save_child_identity(dir, &key_pem, &reply.cert_pem, &reply.ca_pem)?;
     if let Some(k) = &reply.sop_key {
         pki::write_public(&dir.join(crate::service::sop::TRUSTED_KEY), k)?;
+    }
+    if let Some(k) = &reply.pseudonym_key {
+        crate::service::export::take_parent_key(dir, k).map_err(|e| SyncError::Setup(e.to_string()))?;
     }
     let server_sha256 = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if server_sha256.is_none() {
@@ -145,6 +148,11 @@ async fn session(app: &Arc<App>, up: &mut Upstream, progress: &AtomicBool) -> Re
             "the node at {} is {}, not this node's parent {}",
             up.url, parent.node, up.parent
         )));
+    }
+    if let Some(k) = &parent.pseudonym_key {
+        if let Err(e) = ss_export::take_parent_key(&app.data_dir, k) {
+            tracing::warn!(error = %e, "the hub's pseudonym key could not be kept");
+        }
     }
     if up.pin_server(&app.data_dir)? {
         tracing::info!(parent = %up.parent, "pinned the parent's sync server certificate (enrolled before pinning)");

@@ -268,6 +268,7 @@ async fn join(s: web::Data<Server>, body: web::Json<JoinRequest>) -> HttpRespons
             cert_pem: pem,
             ca_pem: s.ca.cert_pem.clone(),
             sop_key: crate::service::sop::trusted_key_hex(&s.app).ok().flatten(),
+            pseudonym_key: crate::service::export::key_for_child(&s.app),
         }),
         Err(e @ service::ServiceError::JoinTokenRefused) => {
             error(actix_web::http::StatusCode::FORBIDDEN, "sync_bad_token", e.to_string())
@@ -442,7 +443,11 @@ async fn hello(s: web::Data<Server>, req: HttpRequest, body: web::Json<Hello>) -
             p.sop_version = h.sop.clone();
         }
     });
-    HttpResponse::Ok().json(HelloReply { node: s.app.node.to_string(), version: env!("CARGO_PKG_VERSION").into() })
+    HttpResponse::Ok().json(HelloReply {
+        node: s.app.node.to_string(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        pseudonym_key: crate::service::export::key_for_child(&s.app),
+    })
 }
 
 /// Shift handover snapshots a child sends up (`wire::ShiftBatch`): kept where the child may speak

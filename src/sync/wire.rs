@@ -137,6 +137,10 @@ pub struct Offer {
 pub struct HelloReply {
     pub node: String,
     pub version: String,
+    /// the Polda's pseudonym key for the export (hex; `service::export`), for a child that
+    /// enrolled before the join handed it down (absent from a parent that predates it)
+    #[serde(default)]
+    pub pseudonym_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -156,6 +160,10 @@ pub struct JoinReply {
     /// sealed (absent from a parent that predates it)
     #[serde(default)]
     pub sop_key: Option<String>,
+    /// the Polda's pseudonym key for the export (hex, secret; `service::export`): the child's
+    /// export gives a reporter the same pseudonym as the hub's
+    #[serde(default)]
+    pub pseudonym_key: Option<String>,
 }
 
 pub fn segments_header(s: &[Segment]) -> String {

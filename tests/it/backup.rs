@@ -10,8 +10,15 @@ use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_under_write_load_and_restore_round_trip() {
-    let mut node = TestNode::spawn_with(Options::unlimited());
+    let mut opts = Options::unlimited();
+    // an export configured (to a database that is not there): the node makes the pseudonym key,
+    // a file of its data dir that the backup carries
+    opts.env.push(("BANPOL_EXPORT_POSTGRES".into(), "postgres://banpol:pw@127.0.0.1:9/none".into()));
+    let mut node = TestNode::spawn_with(opts);
     node.add_user("itwasda", "auditor", None);
+    let key_file = node.data_dir().join("export-pseudonym.key");
+    eventually(20, || async { key_file.exists().then_some(()) }).await;
+    let key = std::fs::read(&key_file).unwrap();
     // a partner key lives in its own tree: the backup carries it and the restore takes it back
     let out = node.cli(&["open311", "key", "add", "mitra-cadangan"], None);
     assert!(out.status.success(), "open311 key add: {}", String::from_utf8_lossy(&out.stderr));
@@ -62,6 +69,8 @@ async fn backup_under_write_load_and_restore_round_trip() {
     let out = cli_in(&data, &["restore", file.to_str().unwrap()], None);
     assert!(!out.status.success(), "a restore does not overwrite a store without --force");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    // the machine is lost with its data dir: the key comes back with the restore, 0600
+    std::fs::remove_file(&key_file).unwrap();
     let out = cli_in(&data, &["restore", file.to_str().unwrap(), "--force"], None);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "restore: {}{text}", String::from_utf8_lossy(&out.stderr));
@@ -69,6 +78,9 @@ async fn backup_under_write_load_and_restore_round_trip() {
     let epochs: Vec<&str> = text.split("new epoch ").nth(1).unwrap().split(" (was ").collect();
     let (new, old) = (epochs[0], epochs[1].split(')').next().unwrap());
     assert_ne!(new, old, "the node's log takes a new epoch so sync resends in full");
+    assert_eq!(std::fs::read(&key_file).unwrap(), key, "the pseudonym key is restored");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key_file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
 
     node.start();
     let aud = node.login("itwasda").await;

@@ -113,6 +113,87 @@ async fn tables(db: &tokio_postgres::Client) -> Vec<String> {
     out
 }
 
+/// The views of WIB day `day` (an SQL date expression) give the figures of `rekap` (a
+/// `/rekap?group_by=node` of that day) per node and step; so do the recap functions.
+async fn same_as_rekap(db: &tokio_postgres::Client, rekap: &Value, day: &str) {
+    for g in rekap["groups"].as_array().unwrap() {
+        let node = g["key"]["node"].as_str().unwrap();
+        let f = &g["figures"];
+        let r = db
+            .query_one(
+                &format!(
+                    "SELECT sum(received)::bigint, sum(verified)::bigint, sum(rejected)::bigint, sum(pranks)::bigint,
+                            sum(pranks)::float8 / sum(received)
+                     FROM banpol.daily_cases WHERE day = {day} AND node = $1"
+                ),
+                &[&node],
+            )
+            .await
+            .unwrap();
+        let got: (i64, i64, i64, i64, f64) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+        let want = (
+            f["received"].as_i64().unwrap(),
+            f["verified"].as_i64().unwrap(),
+            f["rejected_total"].as_i64().unwrap(),
+            f["pranks"].as_i64().unwrap(),
+            f["prank_rate"].as_f64().unwrap(),
+        );
+        assert_eq!(got, want, "{node}: received, verified, rejected, pranks, prank rate");
+        for s in f["steps"].as_array().unwrap() {
+            let step = s["step"].as_str().unwrap();
+            let r = db
+                .query_one(
+                    &format!(
+                        "SELECT coalesce(sum(done), 0)::bigint, coalesce(sum(within), 0)::bigint,
+                                coalesce(sum(late), 0)::bigint, coalesce(sum(overdue), 0)::bigint,
+                                coalesce(sum(not_yet), 0)::bigint,
+                                (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms)
+                                 FROM banpol.step_durations WHERE day = {day} AND node = $1 AND step = $2)
+                         FROM banpol.step_compliance WHERE day = {day} AND node = $1 AND step = $2"
+                    ),
+                    &[&node, &step],
+                )
+                .await
+                .unwrap();
+            let median: Option<i64> = r.get(5);
+            let got =
+                (r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, i64>(2), r.get::<_, i64>(3), r.get::<_, i64>(4));
+            let want = (
+                s["done"].as_i64().unwrap(),
+                s["within"].as_i64().unwrap(),
+                s["late"].as_i64().unwrap(),
+                s["overdue"].as_i64().unwrap(),
+                s["not_yet"].as_i64().unwrap(),
+            );
+            assert_eq!(got, want, "{node} {step}: done, within, late, overdue, not yet");
+            assert_eq!(median.map(|m| (m as u64).div_ceil(1000)), s["median_s"].as_u64(), "{node} {step}: median");
+        }
+    }
+    for (table, f) in [("banpol.daily_cases", "received"), ("banpol.step_compliance", "done")] {
+        // the functions over the day's period give what the views give
+        let by_view: i64 = db
+            .query_one(&format!("SELECT coalesce(sum({f}), 0)::bigint FROM {table} WHERE day = {day}"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        let by_function: i64 = db
+            .query_one(
+                &format!(
+                    "SELECT count(*) FILTER (WHERE {})
+                     FROM banpol.{}(({day})::timestamp AT TIME ZONE 'Asia/Jakarta',
+                                   ({day} + 1)::timestamp AT TIME ZONE 'Asia/Jakarta')",
+                    if f == "done" { "standing IN ('within', 'late')" } else { "true" },
+                    if f == "done" { "recap_steps" } else { "recap_cases" }
+                ),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(by_view, by_function, "{table}.{f}: the view and the function agree");
+    }
+}
+
 async fn file(node: &TestNode, n: u32, category: &str) -> String {
     let body =
         report_from(&format!("0812-7000-{n:04}"), category, &format!("Kejadian di pasar nomor {n}, mohon dibantu"));
@@ -133,9 +214,22 @@ async fn a_hub_with_two_posts_exports_what_its_recap_shows_and_no_personal_data(
     let pg = Postgres::start();
     let url = pg.create_db("polda").await;
     let hub = node("SUMSEL", Some(free_port()), &[("BANPOL_EXPORT_POSTGRES", &url)]);
-    let (plg, oki) = (node("PLG", None, &[]), node("OKI", None, &[]));
+    let (mut plg, oki) = (node("PLG", None, &[]), node("OKI", None, &[]));
     enroll(&hub, &plg, "PLG");
     enroll(&hub, &oki, "OKI");
+    // the Polda's pseudonym key is the hub's: it came down to each post at enrollment (0600)
+    let key = |n: &TestNode| {
+        let path = n.data_dir().join("export-pseudonym.key");
+        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o600, "{path:?}");
+        std::fs::read_to_string(path).unwrap()
+    };
+    assert_eq!((key(&plg), key(&oki)), (key(&hub), key(&hub)));
+    // the post exports too, into a database of its own
+    let url_plg = pg.create_db("pos_plg").await;
+    assert!(plg.stop().success());
+    plg.set_env("BANPOL_EXPORT_POSTGRES", &url_plg);
+    plg.start();
     let (op_plg, op_oki) = (plg.login("op").await, oki.login("op").await);
     let mut t = Vec::new();
     for n in 0..5 {
@@ -163,62 +257,19 @@ async fn a_hub_with_two_posts_exports_what_its_recap_shows_and_no_personal_data(
     let origins: Vec<String> = db_events(&db).await.into_keys().collect();
     assert_eq!(origins, ["OKI", "PLG"], "every post's events, at the hub");
 
-    let today = "(now() AT TIME ZONE 'Asia/Jakarta')::date";
-    for g in rekap["groups"].as_array().unwrap() {
-        let node = g["key"]["node"].as_str().unwrap();
-        let f = &g["figures"];
-        let r = db
-            .query_one(
-                &format!(
-                    "SELECT sum(received)::bigint, sum(verified)::bigint, sum(rejected)::bigint, sum(pranks)::bigint,
-                            sum(pranks)::float8 / sum(received)
-                     FROM banpol.daily_cases WHERE day = {today} AND node = $1"
-                ),
-                &[&node],
-            )
-            .await
-            .unwrap();
-        let got: (i64, i64, i64, i64, f64) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
-        let want = (
-            f["received"].as_i64().unwrap(),
-            f["verified"].as_i64().unwrap(),
-            f["rejected_total"].as_i64().unwrap(),
-            f["pranks"].as_i64().unwrap(),
-            f["prank_rate"].as_f64().unwrap(),
-        );
-        assert_eq!(got, want, "{node}: received, verified, rejected, pranks, prank rate");
-        for s in f["steps"].as_array().unwrap() {
-            let step = s["step"].as_str().unwrap();
-            let r = db
-                .query_one(
-                    &format!(
-                        "SELECT coalesce(sum(done), 0)::bigint, coalesce(sum(within), 0)::bigint,
-                                coalesce(sum(late), 0)::bigint, coalesce(sum(overdue), 0)::bigint,
-                                coalesce(sum(not_yet), 0)::bigint,
-                                (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms)
-                                 FROM banpol.step_durations WHERE day = {today} AND node = $1 AND step = $2)
-                         FROM banpol.step_compliance WHERE day = {today} AND node = $1 AND step = $2"
-                    ),
-                    &[&node, &step],
-                )
-                .await
-                .unwrap();
-            let median: Option<i64> = r.get(5);
-            let got =
-                (r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, i64>(2), r.get::<_, i64>(3), r.get::<_, i64>(4));
-            let want = (
-                s["done"].as_i64().unwrap(),
-                s["within"].as_i64().unwrap(),
-                s["late"].as_i64().unwrap(),
-                s["overdue"].as_i64().unwrap(),
-                s["not_yet"].as_i64().unwrap(),
-            );
-            assert_eq!(got, want, "{node} {step}: done, within, late, overdue, not yet");
-            assert_eq!(median.map(|m| (m as u64).div_ceil(1000)), s["median_s"].as_u64(), "{node} {step}: median");
-        }
-    }
+    same_as_rekap(&db, &rekap, "(now() AT TIME ZONE 'Asia/Jakarta')::date").await;
     let cases: i64 = db.query_one("SELECT count(*) FROM banpol.cases", &[]).await.unwrap().get(0);
     assert_eq!(cases, 8);
+    // a post and its hub give a reporter the same pseudonym
+    let db_plg = pg.client("pos_plg").await;
+    caught_up(&plg, &db_plg).await;
+    let q = "SELECT ticket, reporter_phone_key, reporter_name_key FROM banpol.cases WHERE origin = 'PLG' ORDER BY 1";
+    let rows = |rs: Vec<tokio_postgres::Row>| {
+        rs.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect::<Vec<(String, String, String)>>()
+    };
+    let (at_hub, at_post) = (rows(db.query(q, &[]).await.unwrap()), rows(db_plg.query(q, &[]).await.unwrap()));
+    assert_eq!(at_hub.len(), 5);
+    assert_eq!(at_post, at_hub, "the post's pseudonyms are the hub's");
 
     let all = everything(&db).await;
     assert!(all.contains("callback_confirmed") && all.contains("prank"), "codes are exported");
@@ -230,7 +281,7 @@ async fn a_hub_with_two_posts_exports_what_its_recap_shows_and_no_personal_data(
         db.query_one("SELECT count(DISTINCT reporter_phone_key) FROM banpol.cases", &[]).await.unwrap().get(0);
     assert_eq!(keys, 8);
     let s = status(&hub);
-    assert_eq!((s["personal_data"].clone(), s["schema_version"].clone()), (json!(false), json!(1)), "{s}");
+    assert_eq!((s["personal_data"].clone(), s["schema_version"].clone()), (json!(false), json!(2)), "{s}");
 }
 
 /// PostgreSQL stopped while reports come in, then started: the export retries, says why, and
@@ -353,7 +404,7 @@ async fn bad_urls_passwords_and_newer_schemas_are_named_and_the_node_keeps_servi
     let cases = [
         ("postgres://banpol:pw@127.0.0.1:notaport/db", "not a valid PostgreSQL URL", "stopped"),
         (wrong.as_str(), "password authentication failed", "retrying"),
-        (url.as_str(), "version 99, newer than this banpol's 1", "retrying"),
+        (url.as_str(), "version 99, newer than this banpol's 2", "retrying"),
     ];
     for (url, says, state) in cases {
         let n = node("PLG", None, &[("BANPOL_EXPORT_POSTGRES", url)]);
@@ -368,4 +419,56 @@ async fn bad_urls_passwords_and_newer_schemas_are_named_and_the_node_keeps_servi
         let text = String::from_utf8_lossy(&n.cli(&["export", "status"], None).stdout).into_owned();
         assert!(text.contains(says), "{text}");
     }
+}
+
+/// 2026-11-02 08:00 WIB, on a frozen clock (`BANPOL_TEST_CLOCK`, a `test-hooks` build only).
+const T0: u64 = 1_793_581_200_000;
+const MIN: u64 = 60_000;
+
+/// A closed past day: its cases moved on the next day, yet the views (and the recap functions
+/// over that day) give what `/rekap` gives for that day, followed up to the day's end.
+#[tokio::test]
+async fn the_views_give_a_closed_days_recap_as_of_its_end_not_as_of_now() {
+    let pg = Postgres::start();
+    let url = pg.create_db("closed").await;
+    let clock = tempfile::tempdir().unwrap();
+    let at = |minutes: u64| {
+        let (file, next) = (clock.path().join("clock"), clock.path().join("clock.next"));
+        std::fs::write(&next, (T0 + minutes * MIN).to_string()).unwrap();
+        std::fs::rename(&next, &file).unwrap();
+    };
+    at(0);
+    let clock_file = clock.path().join("clock").display().to_string();
+    let n = node("PLG", None, &[("BANPOL_EXPORT_POSTGRES", &url), ("BANPOL_TEST_CLOCK", &clock_file)]);
+    let op = n.login("op").await;
+    let mut t = Vec::new();
+    for i in 0..4 {
+        t.push(file(&n, 300 + i, if i < 2 { "crime" } else { "information" }).await);
+    }
+    at(5);
+    act(&op, &t[0], json!({"action": "verify", "method": "callback_confirmed"})).await;
+    at(10);
+    act(&op, &t[1], json!({"action": "reject", "reason": "prank", "note": "iseng"})).await;
+    // the next morning (04:00 WIB): a pending report is verified, a verified one dispatched
+    at(20 * 60);
+    act(&op, &t[2], json!({"action": "verify", "method": "callback_confirmed"})).await;
+    act(&op, &t[0], json!({"action": "dispatch", "unit": "PLG", "note": "menuju lokasi"})).await;
+    let lead = n.login("lead").await;
+    let (st, rekap) = lead.get("/api/v1/rekap?from=2026-11-02&to=2026-11-02&group_by=node").await;
+    assert_eq!(st, StatusCode::OK, "{rekap}");
+    assert_eq!((rekap["total"]["received"].as_i64(), rekap["total"]["verified"].as_i64()), (Some(4), Some(1)));
+    let db = pg.client("closed").await;
+    caught_up(&n, &db).await;
+    same_as_rekap(&db, &rekap, "'2026-11-02'::date").await;
+    // what happened after the day's end is not in the day's figures, but is in the cases table
+    let r = db
+        .query_one(
+            "SELECT (SELECT sum(verified)::bigint FROM banpol.daily_cases WHERE day = '2026-11-02'),
+                    (SELECT sum(done)::bigint FROM banpol.step_compliance WHERE day = '2026-11-02' AND step = 'verify'),
+                    (SELECT count(*) FROM banpol.cases WHERE verified_at IS NOT NULL)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, i64>(2)), (1, 2, 2), "verified, verify done, now");
 }
