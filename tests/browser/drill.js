@@ -44,7 +44,7 @@ async function drillFlow(browser) {
   assert(await trainer.locator('#timeline tbody tr').count() === 3, 'a timeline row per inject');
   await shot(trainer, 'latihan-scorecard');
   await trainer.emulateMedia({ media: 'print' });
-  assert(await trainer.locator('.letterhead').isVisible(), 'the letterhead shows in print');
+  assert(await trainer.locator('#one .letterhead').isVisible(), 'the letterhead shows in print');
   assert(!(await trainer.locator('#wa-panel').isVisible()), 'the trainer panels do not print');
   const pdf = join(SHOTS, 'latihan-a4.pdf');
   await trainer.pdf({ path: pdf, format: 'A4', printBackground: true });
