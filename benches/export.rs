@@ -64,7 +64,17 @@ async fn intake(node: &common::Node, from: usize, to: usize) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
+/// Events in the database, by the export's cursors (one origin, one epoch here: its last seq is
+/// the count). Polled often: a `count(*)` over a million rows would cost PostgreSQL a scan each
+/// time and slow the export it measures; `counted` checks the figure once at the end.
 async fn exported(db: &tokio_postgres::Client) -> i64 {
+    db.query_one("SELECT coalesce(sum(last_seq), 0)::bigint FROM banpol.export_cursor", &[])
+        .await
+        .map(|r| r.get(0))
+        .unwrap_or(0)
+}
+
+async fn counted(db: &tokio_postgres::Client) -> i64 {
     db.query_one("SELECT count(*) FROM banpol.events", &[]).await.map(|r| r.get(0)).unwrap_or(0)
 }
 
@@ -87,6 +97,30 @@ fn load() -> String {
         .join(" ")
 }
 
+/// The export's own lag (`banpol export status`: flushed events not yet in PostgreSQL, measured
+/// after each batch is written), sampled every 250 ms until `done`: the most seen (events,
+/// seconds) and how many samples had an export running.
+fn watch(
+    bin: &str,
+    data: &std::path::Path,
+    done: &Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<(u64, f64, u32)> {
+    let (done, bin, data) = (done.clone(), bin.to_owned(), data.to_owned());
+    std::thread::spawn(move || {
+        let (mut max_events, mut max_s, mut samples) = (0u64, 0f64, 0u32);
+        while !done.load(Ordering::Relaxed) {
+            let s = status(&bin, &data);
+            if s["state"].is_string() {
+                samples += 1;
+                max_events = max_events.max(s["lag_events"].as_u64().unwrap_or(0));
+                max_s = max_s.max(s["lag_seconds"].as_f64().unwrap_or(0.0));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        (max_events, max_s, samples)
+    })
+}
+
 fn main() {
     let events: usize = std::env::var("BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let sample: usize = std::env::var("BENCH_INTAKE").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000).min(events);
@@ -98,7 +132,12 @@ fn main() {
     rt.block_on(async {
         // 1. intake without the export
         let mut node = common::Node::start(&bin, &limits);
+        // the same observer as in step 3 (it costs a little CPU: both runs pay it)
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let observer = watch(&bin, &node.data, &done);
         let plain_s = intake(&node, 0, sample).await;
+        done.store(true, Ordering::Relaxed);
+        observer.join().unwrap();
         let plain = sample as f64 / plain_s;
         println!("intake without export: {sample} reports in {plain_s:.1} s ({plain:.0}/s)");
         let rest = intake(&node, sample, events).await;
@@ -120,11 +159,17 @@ fn main() {
             assert!(t.elapsed() < Duration::from_secs(3600), "the export did not finish within an hour");
         }
         let export_s = t.elapsed().as_secs_f64();
+        assert_eq!(counted(&db).await as usize, events, "every event once in banpol.events");
         println!(
             "export: {events} events into PostgreSQL in {export_s:.1} s ({:.0} events/s; target >= 20,000)",
             events as f64 / export_s
         );
         drop(node);
+        // a quiet database for step 3, as step 1 had: without this, PostgreSQL's autovacuum
+        // works through step 2's million rows while step 3 measures intake
+        drop(db);
+        let admin = pg.client("postgres").await;
+        admin.batch_execute("DROP DATABASE bench WITH (FORCE); CHECKPOINT").await.unwrap();
 
         // 3. intake with the export running
         let url2 = pg.create_db("bench_live").await;
@@ -132,24 +177,7 @@ fn main() {
         env.push(("BANPOL_EXPORT_POSTGRES", &url2));
         let live = common::Node::start(&bin, &env);
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        // the export's own lag (`banpol export status`: flushed events not yet in PostgreSQL,
-        // measured after each batch is written), sampled every 250 ms while intake runs
-        let sampler = {
-            let (done, bin, data) = (done.clone(), bin.clone(), live.data.clone());
-            std::thread::spawn(move || {
-                let (mut max_events, mut max_s, mut samples) = (0u64, 0f64, 0u32);
-                while !done.load(Ordering::Relaxed) {
-                    let s = status(&bin, &data);
-                    if s["state"].is_string() {
-                        samples += 1;
-                        max_events = max_events.max(s["lag_events"].as_u64().unwrap_or(0));
-                        max_s = max_s.max(s["lag_seconds"].as_f64().unwrap_or(0.0));
-                    }
-                    std::thread::sleep(Duration::from_millis(250));
-                }
-                (max_events, max_s, samples)
-            })
-        };
+        let sampler = watch(&bin, &live.data, &done);
         let with_s = intake(&live, 0, sample).await;
         let ended = Instant::now();
         done.store(true, Ordering::Relaxed);

@@ -30,7 +30,13 @@ fn ms(v: u64) -> i64 {
 
 impl Copy {
     pub fn new() -> Copy {
-        let mut buf = Vec::with_capacity(1 << 16);
+        Copy::with_capacity(1 << 16)
+    }
+
+    /// A payload with room for `bytes` (a batch's size is known before it is encoded: growing
+    /// a buffer of megabytes by doubling copied it and churned the allocator).
+    pub fn with_capacity(bytes: usize) -> Copy {
+        let mut buf = Vec::with_capacity(bytes.max(64));
         buf.extend_from_slice(MAGIC);
         buf.extend_from_slice(&0i32.to_be_bytes()); // flags
         buf.extend_from_slice(&0i32.to_be_bytes()); // header extension
@@ -103,10 +109,14 @@ impl Copy {
         self.field(&(days as i32).to_be_bytes());
     }
 
-    fn jsonb(&mut self, json: &str) {
-        self.buf.extend_from_slice(&(json.len() as i32 + 1).to_be_bytes());
+    /// `value` as `jsonb` (version 1, then its text), written in place.
+    fn jsonb(&mut self, value: &serde_json::Value) {
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&0i32.to_be_bytes());
         self.buf.push(1);
-        self.buf.extend_from_slice(json.as_bytes());
+        serde_json::to_writer(&mut self.buf, value).expect("a JSON value writes into memory");
+        let len = (self.buf.len() - at - 4) as i32;
+        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
     }
 
     /// A one-dimensional array without NULLs: `items` are the elements' binary values.
@@ -162,7 +172,7 @@ pub fn event(c: &mut Copy, exporter: &str, e: &EventRow) {
     c.opt_text(e.actor_unit.as_deref());
     c.text(&e.sop_version);
     c.bool(e.drill);
-    c.jsonb(&e.fields.to_string());
+    c.jsonb(&e.fields);
 }
 
 /// The columns `case` writes, in order (every column of `banpol.cases` but `exported_at`).

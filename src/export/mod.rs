@@ -204,7 +204,11 @@ struct Encoded {
 }
 
 fn encode(node: &str, b: &Batch) -> Encoded {
-    let (mut ev, mut new, mut cases, mut steps) = (Copy::new(), Copy::new(), Copy::new(), Copy::new());
+    // sized from the rows (about 600 bytes an event, 400 a case, 60 a step row)
+    let mut ev = Copy::with_capacity(b.events.len() * 640);
+    let mut new = Copy::with_capacity(b.new_cases.len() * 448);
+    let mut cases = Copy::with_capacity(b.cases.len() * 448);
+    let mut steps = Copy::with_capacity(b.steps.len() * 64);
     for e in &b.events {
         copy::event(&mut ev, node, e);
     }

@@ -195,6 +195,9 @@ pub struct Mirror {
     /// regency -> positions of its cases by creation time (oldest first): a new report's
     /// near-duplicate check reads the newest open ones
     by_regency: HashMap<Box<str>, Vec<u32>>,
+    /// while the store opens: `by_regency` is appended to and sorted once at the end
+    /// (`CaseIndex::loaded`), not kept sorted case by case
+    bulk: bool,
 }
 
 impl Mirror {
@@ -247,6 +250,10 @@ impl Mirror {
             self.by_regency.insert(s.regency.as_str().into(), Vec::new());
         }
         let at = self.by_regency.get_mut(s.regency.as_str()).expect("inserted above");
+        if self.bulk {
+            at.push(i);
+            return;
+        }
         let pos = at.partition_point(|j| all[*j as usize].created <= created);
         at.insert(pos, i);
     }
@@ -311,6 +318,31 @@ impl CaseIndex {
         let (s, words) = decode(ticket, value)?;
         self.0.write().unwrap_or_else(|e| e.into_inner()).put(s, &words);
         Ok(())
+    }
+
+    /// Loads the stored summaries at open: the per-regency lists are sorted once at the end
+    /// (summaries come in ticket order, which is not creation order: keeping each list sorted
+    /// case by case moved most of it at every insert, quadratic on a large store).
+    pub(crate) fn load_all(
+        &self,
+        summaries: impl Iterator<Item = Result<(sled::IVec, sled::IVec), sled::Error>>,
+    ) -> Result<(), StoreError> {
+        let mut m = self.0.write().unwrap_or_else(|e| e.into_inner());
+        m.bulk = true;
+        let loaded = summaries.map(|kv| -> Result<(), StoreError> {
+            let (k, v) = kv?;
+            let (s, words) = decode(&k, &v)?;
+            m.put(s, &words);
+            Ok(())
+        });
+        let done = loaded.collect::<Result<(), StoreError>>();
+        m.bulk = false;
+        let Mirror { all, by_regency, .. } = &mut *m;
+        for at in by_regency.values_mut() {
+            // stable: cases created in the same millisecond keep their order
+            at.sort_by_key(|i| all[*i as usize].created);
+        }
+        done
     }
 
     /// Brings the mirror up to the summary values a committed batch wrote (last value per key

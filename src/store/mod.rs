@@ -696,10 +696,7 @@ impl Store {
             routing: Routing::default(),
         }));
         let index = CaseIndex::default();
-        for kv in t[Tree::Summary].iter() {
-            let (k, v) = kv?;
-            index.load(&k, &v)?;
-        }
+        index.load_all(t[Tree::Summary].iter())?;
         let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone(), index.clone(), journal);
         Ok(Store {
             dir: dir.to_path_buf(),
