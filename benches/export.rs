@@ -169,7 +169,8 @@ fn main() {
         // works through step 2's million rows while step 3 measures intake
         drop(db);
         let admin = pg.client("postgres").await;
-        admin.batch_execute("DROP DATABASE bench WITH (FORCE); CHECKPOINT").await.unwrap();
+        admin.batch_execute("DROP DATABASE bench WITH (FORCE)").await.unwrap();
+        admin.batch_execute("CHECKPOINT").await.unwrap();
 
         // 3. intake with the export running
         let url2 = pg.create_db("bench_live").await;
