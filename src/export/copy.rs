@@ -109,14 +109,11 @@ impl Copy {
         self.field(&(days as i32).to_be_bytes());
     }
 
-    /// `value` as `jsonb` (version 1, then its text), written in place.
-    fn jsonb(&mut self, value: &serde_json::Value) {
-        let at = self.buf.len();
-        self.buf.extend_from_slice(&0i32.to_be_bytes());
+    /// JSON text as `jsonb` (version 1, then the text).
+    fn jsonb(&mut self, json: &str) {
+        self.buf.extend_from_slice(&(json.len() as i32 + 1).to_be_bytes());
         self.buf.push(1);
-        serde_json::to_writer(&mut self.buf, value).expect("a JSON value writes into memory");
-        let len = (self.buf.len() - at - 4) as i32;
-        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+        self.buf.extend_from_slice(json.as_bytes());
     }
 
     /// A one-dimensional array without NULLs: `items` are the elements' binary values.

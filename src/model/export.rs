@@ -60,8 +60,8 @@ pub struct EventRow {
     pub sop_version: String,
     /// written by a drill (Latihan), not a real report: the event carries its drill id
     pub drill: bool,
-    /// the event's fields (`EventKind` as JSON, plus `checked`), scrubbed per `Privacy`
-    pub fields: Value,
+    /// the event's fields as JSON text (`EventKind`, plus `checked`), scrubbed per `Privacy`
+    pub fields: String,
 }
 
 /// Keys of free text (and places typed by a person) left out unless personal data is exported.
@@ -69,15 +69,12 @@ const FREE_TEXT: [&str; 4] = ["note", "text", "summary", "description"];
 
 /// An event's row. `epoch` is the epoch of its origin's log the seq falls in.
 pub fn event_row(ev: &Event, epoch: u64, p: &Privacy) -> EventRow {
-    let mut fields = serde_json::to_value(&ev.kind).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut fields {
-        if !ev.checked.is_empty() {
-            m.insert("checked".into(), ev.checked.iter().map(|c| Value::String(c.clone())).collect());
-        }
-        if !p.personal {
-            scrub(m, &ev.kind, &p.key);
-        }
+    let fields = match &ev.kind {
+        // the bulk of every export: written straight from the report, no `Value` built and dropped
+        EventKind::Reported(r) if !p.personal => serde_json::to_string(&ScrubbedReport::of(r, &ev.checked, &p.key)),
+        _ => serde_json::to_string(&fields_value(ev, p)),
     }
+    .unwrap_or_else(|_| "null".into());
     let (actor_kind, actor_role, actor_unit) = match &ev.actor {
         Actor::Citizen => ("citizen", None, None),
         Actor::Staff { role, unit, .. } => {
@@ -100,6 +97,101 @@ pub fn event_row(ev: &Event, epoch: u64, p: &Privacy) -> EventRow {
         sop_version: ev.sop_version.clone(),
         drill: ev.drill.is_some() || ev.case.is_drill(),
         fields,
+    }
+}
+
+/// An event's fields as JSON (`EventKind` plus `checked`), scrubbed per `Privacy`.
+fn fields_value(ev: &Event, p: &Privacy) -> Value {
+    let mut fields = serde_json::to_value(&ev.kind).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut fields {
+        if !ev.checked.is_empty() {
+            m.insert("checked".into(), ev.checked.iter().map(|c| Value::String(c.clone())).collect());
+        }
+        if !p.personal {
+            scrub(m, &ev.kind, &p.key);
+        }
+    }
+    fields
+}
+
+/// A report's fields as `fields_value` leaves them without personal data (the same JSON, the keys
+/// in another order, which `jsonb` does not keep): category, priority, the reporter's pseudonyms,
+/// the place's name and codes, the channel, the suggested unit, the prank score without its
+/// explanations, the ticked checklist. Test: `the_written_report_is_the_scrubbed_value`.
+#[derive(serde::Serialize)]
+struct ScrubbedReport<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    category: super::sop::Category,
+    priority: super::sop::Priority,
+    reporter: ReporterKeys,
+    location: PlaceCodes<'a>,
+    channel: super::event::Channel,
+    suggested_unit: &'a Option<super::ids::UnitCode>,
+    assessment: ScoreOnly<'a>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    checked: &'a [String],
+}
+
+#[derive(serde::Serialize)]
+struct ReporterKeys {
+    phone_key: String,
+    name_key: String,
+}
+
+#[derive(serde::Serialize)]
+struct PlaceCodes<'a> {
+    regency: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    regency_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    district_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    village_code: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct ScoreOnly<'a> {
+    score: u32,
+    reasons: Vec<Weight>,
+    duplicate_candidates: &'a [super::ids::Ticket],
+    blocked: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Weight {
+    factor: super::prank::Factor,
+    weight: u32,
+}
+
+impl<'a> ScrubbedReport<'a> {
+    fn of(r: &'a super::event::ReportedCase, checked: &'a [String], key: &[u8]) -> Self {
+        let l = &r.location;
+        let a = &r.assessment;
+        ScrubbedReport {
+            kind: "reported",
+            category: r.category,
+            priority: r.priority,
+            reporter: ReporterKeys {
+                phone_key: pseudonym(key, r.reporter.phone.as_str()),
+                name_key: pseudonym(key, r.reporter.name.trim()),
+            },
+            location: PlaceCodes {
+                regency: &l.regency,
+                regency_code: l.regency_code.as_deref(),
+                district_code: l.district_code.as_deref(),
+                village_code: l.village_code.as_deref(),
+            },
+            channel: r.channel,
+            suggested_unit: &r.suggested_unit,
+            assessment: ScoreOnly {
+                score: a.score,
+                reasons: a.reasons.iter().map(|x| Weight { factor: x.factor, weight: x.weight }).collect(),
+                duplicate_candidates: &a.duplicate_candidates,
+                blocked: a.blocked,
+            },
+            checked,
+        }
     }
 }
 
@@ -316,19 +408,21 @@ mod tests {
     fn reporters_are_pseudonymised_and_free_text_left_out() {
         let p = Privacy { personal: false, key: b"k1".to_vec() };
         let row = event_row(&reported(), 1, &p);
-        let text = row.fields.to_string();
+        let text = row.fields.clone();
+        let fields: Value = serde_json::from_str(&text).unwrap();
         for secret in ["Budi", "3456", "Merdeka", "Talang", "104.76", "media-1", "abab"] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
-        assert_eq!(row.fields["reporter"]["phone_key"], pseudonym(b"k1", "+6281234567890"));
-        assert_eq!(row.fields["location"]["regency_code"], "16.71");
-        assert_eq!(row.fields["category"], "crime");
+        assert_eq!(fields["reporter"]["phone_key"], pseudonym(b"k1", "+6281234567890"));
+        assert_eq!(fields["location"]["regency_code"], "16.71");
+        assert_eq!(fields["category"], "crime");
         assert_eq!((row.event_id.as_str(), row.kind, row.at_ms), ("PLG:7", "reported", 1_764_000_000_000));
         // another key, another pseudonym; personal data on: as written
         assert_ne!(pseudonym(b"k2", "+6281234567890"), pseudonym(b"k1", "+6281234567890"));
         let all = event_row(&reported(), 1, &Privacy { personal: true, key: b"k1".to_vec() });
-        assert_eq!(all.fields["reporter"]["name"], "Budi Santoso");
-        assert_eq!(all.fields["description"], "Motor dicuri di depan rumah Budi");
+        let all: Value = serde_json::from_str(&all.fields).unwrap();
+        assert_eq!(all["reporter"]["name"], "Budi Santoso");
+        assert_eq!(all["description"], "Motor dicuri di depan rumah Budi");
     }
 
     #[test]
@@ -337,9 +431,37 @@ mod tests {
         ev.kind =
             EventKind::Rejected { reason: "prank".into(), note: "telp 0812 3456 7890".into(), duplicate_of: None };
         let p = Privacy { personal: false, key: b"k".to_vec() };
-        let f = event_row(&ev, 1, &p).fields;
-        assert_eq!(f, serde_json::json!({"type": "rejected", "reason": "prank"}));
+        let f = |ev: &Event| serde_json::from_str::<Value>(&event_row(ev, 1, &p).fields).unwrap();
+        assert_eq!(f(&ev), serde_json::json!({"type": "rejected", "reason": "prank"}));
         ev.kind = EventKind::Reopened { reason: "Budi menelepon lagi".into() };
-        assert_eq!(event_row(&ev, 1, &p).fields, serde_json::json!({"type": "reopened"}));
+        assert_eq!(f(&ev), serde_json::json!({"type": "reopened"}));
+    }
+
+    /// The report written straight (`ScrubbedReport`) is the JSON the general path makes
+    /// (`fields_value`), whatever is set or missing.
+    #[test]
+    fn the_written_report_is_the_scrubbed_value() {
+        use crate::model::prank::{Assessment, Factor, Reason};
+        let p = Privacy { personal: false, key: b"k1".to_vec() };
+        let mut variants = vec![reported()];
+        let mut ev = reported();
+        ev.checked = vec!["Identitas pelapor dicatat".into()];
+        if let EventKind::Reported(r) = &mut ev.kind {
+            r.location = Location { regency: "Kab. Banyuasin".into(), ..Default::default() };
+            r.suggested_unit = Some(crate::model::ids::UnitCode::parse("BAS").unwrap());
+            r.assessment = Assessment {
+                score: 70,
+                reasons: vec![Reason { factor: Factor::Burst, weight: 40, detail: "5 laporan dari Budi".into() }],
+                duplicate_candidates: vec![Ticket::parse("PLG-261128-0001").unwrap()],
+                blocked: true,
+            };
+            r.location.district_code = Some("16.07.01".into());
+            r.location.village_code = Some("16.07.01.2001".into());
+        }
+        variants.push(ev);
+        for ev in variants {
+            let written: Value = serde_json::from_str(&event_row(&ev, 1, &p).fields).unwrap();
+            assert_eq!(written, fields_value(&ev, &p));
+        }
     }
 }
