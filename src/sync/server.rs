@@ -189,6 +189,21 @@ fn json_error(e: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_w
     actix_web::error::InternalError::from_response(e, error(status, code, message)).into()
 }
 
+/// A control request's JSON body, read only once the peer is known to be enrolled (authorization
+/// before reading a body): the child and the body, or the answer that refuses it.
+async fn enrolled_json<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(NodeCode, T), HttpResponse> {
+    let Some(child) = enrolled(req) else {
+        return Err(no_certificate());
+    };
+    let body = read_capped(req, payload, wire::MAX_CONTROL_BODY).await?;
+    let v = serde_json::from_slice(&body)
+        .map_err(|e| error(actix_web::http::StatusCode::BAD_REQUEST, "sync_bad_request", format!("the body: {e}")))?;
+    Ok((child, v))
+}
+
 /// Serves sync on `listener` until the returned server is stopped.
 pub fn serve(server: Arc<Server>, listener: std::net::TcpListener) -> Result<actix_web::dev::Server, SyncError> {
     let tls = server.ca.server_config()?;
@@ -422,11 +437,11 @@ async fn feed(s: web::Data<Server>, req: HttpRequest, q: web::Query<FeedQuery>) 
     }
 }
 
-async fn hello(s: web::Data<Server>, req: HttpRequest, body: web::Json<Hello>) -> HttpResponse {
-    let Some(child) = enrolled(&req) else {
-        return no_certificate();
+async fn hello(s: web::Data<Server>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let (child, h): (NodeCode, Hello) = match enrolled_json(&req, payload).await {
+        Ok(v) => v,
+        Err(r) => return r,
     };
-    let h = body.into_inner();
     if let Err(e) = ss::learn_subtree(&s.app, &child, &h.below).await {
         return internal(e);
     }
@@ -452,11 +467,12 @@ async fn hello(s: web::Data<Server>, req: HttpRequest, body: web::Json<Hello>) -
 
 /// Shift handover snapshots a child sends up (`wire::ShiftBatch`): kept where the child may speak
 /// for their node; answers the highest revision taken.
-async fn shifts(s: web::Data<Server>, req: HttpRequest, body: web::Json<wire::ShiftBatch>) -> HttpResponse {
-    let Some(child) = enrolled(&req) else {
-        return no_certificate();
+async fn shifts(s: web::Data<Server>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let (child, batch): (NodeCode, wire::ShiftBatch) = match enrolled_json(&req, payload).await {
+        Ok(v) => v,
+        Err(r) => return r,
     };
-    let recs = body.into_inner().shifts;
+    let recs = batch.shifts;
     let rev = recs.iter().map(|r| r.rev).max().unwrap_or(0);
     match crate::service::recap::receive_shifts(&s.app, &child, recs).await {
         Ok(_) => HttpResponse::Ok().json(wire::ShiftAck { rev }),
@@ -490,15 +506,12 @@ async fn sop_offer(s: web::Data<Server>, req: HttpRequest, q: web::Query<SopQuer
 
 /// A Polsek list a child's post saved (or one from below it): kept if it is newer than the one
 /// held and fits the units here (`service::polsek::receive`); a refusal names it.
-async fn polsek_push(
-    s: web::Data<Server>,
-    req: HttpRequest,
-    body: web::Json<crate::service::polsek::Saved>,
-) -> HttpResponse {
-    let Some(child) = enrolled(&req) else {
-        return no_certificate();
+async fn polsek_push(s: web::Data<Server>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let (child, saved): (NodeCode, crate::service::polsek::Saved) = match enrolled_json(&req, payload).await {
+        Ok(v) => v,
+        Err(r) => return r,
     };
-    match crate::service::polsek::receive(&s.app, &child, vec![body.into_inner()]).await {
+    match crate::service::polsek::receive(&s.app, &child, vec![saved]).await {
         Ok(taken) => HttpResponse::Ok().json(serde_json::json!({ "taken": taken })),
         Err(e @ (crate::service::ServiceError::Polsek(_) | crate::service::ServiceError::PolsekNotHere(_))) => {
             error(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "sync_polsek_refused", e.to_string())
@@ -521,15 +534,11 @@ async fn drill_orders(s: web::Data<Server>, req: HttpRequest) -> HttpResponse {
 
 /// A post's report on its part of a hub drill (state, scorecard, or its refusal), from the post
 /// itself or one the child may speak for.
-async fn drill_report(
-    s: web::Data<Server>,
-    req: HttpRequest,
-    body: web::Json<crate::service::drill::PostReport>,
-) -> HttpResponse {
-    let Some(child) = enrolled(&req) else {
-        return no_certificate();
+async fn drill_report(s: web::Data<Server>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let (child, r): (NodeCode, crate::service::drill::PostReport) = match enrolled_json(&req, payload).await {
+        Ok(v) => v,
+        Err(r) => return r,
     };
-    let r = body.into_inner();
     if !ss::may_send(&s.app, &child, &r.post) {
         return refusal(&SyncRefusal::NotAllowed(format!("{child} may not report the drills of {}", r.post)));
     }
