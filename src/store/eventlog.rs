@@ -214,16 +214,14 @@ impl Events {
                 list.extend_from_slice(id);
             }
         }
-        let mut b = sled::Batch::default();
+        // key by key, not a `sled::Batch` (which writes sled's log out twice): the journal
+        // record these come from is what makes them all-or-nothing (see `store::apply_ops`)
         for (k, v) in blocks {
-            b.insert(k, v);
+            self.refs.insert(k, v)?;
         }
-        self.refs.apply_batch(b)?;
-        let mut b = sled::Batch::default();
         for (k, v) in lists {
-            b.insert(k, v);
+            self.ids.insert(k, v)?;
         }
-        self.ids.apply_batch(b)?;
         Ok(())
     }
 

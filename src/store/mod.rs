@@ -419,36 +419,29 @@ pub(crate) fn last_ops(ops: &[Op]) -> Vec<&Op> {
 }
 
 /// Applies ops: events (`Tree::Events`, `Tree::CaseEvents`) go to the event log and the trees
-/// that find them (`eventlog::Events::place`), every other op to sled, a batch per tree. Not
-/// atomic across trees: the journal record that holds them is (see `journal`), and the commit
-/// thread applies only what it has journaled.
+/// that find them (`eventlog::Events::place`), every other op to sled, key by key. Not atomic
+/// across keys: the journal record that holds them is (see `journal`), the commit thread applies
+/// only what it has journaled, and a replay sets every key of the record again. (No
+/// `sled::Batch` here: sled writes its log buffer out, with a `sync_file_range`, twice for every
+/// batch applied, several times a round; single inserts reach disk at sled's own flush.)
 pub(crate) fn apply_ops(t: &Trees, ops: &[&Op]) -> Result<(), StoreError> {
     let mut events: Vec<(&[u8], &[u8])> = Vec::new();
     let mut case_ids: Vec<(&[u8], &[u8])> = Vec::new();
-    let mut batches: Vec<Option<sled::Batch>> = (0..Tree::COUNT).map(|_| None).collect();
     for op in ops {
-        match (op.tree, &op.value) {
-            (Tree::Events, Some(v)) => events.push((&op.key, v)),
-            (Tree::CaseEvents, Some(_)) => {
-                let at =
-                    op.key.iter().position(|b| *b == 0).ok_or_else(|| StoreError::Corrupt("case event key".into()))?;
-                case_ids.push((&op.key[..at], &op.key[at + 1..]));
-            }
-            // events are never removed
-            (Tree::Events | Tree::CaseEvents, None) => {}
-            (tree, value) => {
-                let b = batches[tree.slot()].get_or_insert_with(sled::Batch::default);
-                match value {
-                    Some(v) => b.insert(op.key.as_slice(), v.as_slice()),
-                    None => b.remove(op.key.as_slice()),
-                }
-            }
+        if let (Tree::CaseEvents, Some(_)) = (op.tree, &op.value) {
+            let at = op.key.iter().position(|b| *b == 0).ok_or_else(|| StoreError::Corrupt("case event key".into()))?;
+            case_ids.push((&op.key[..at], &op.key[at + 1..]));
+        } else if let (Tree::Events, Some(v)) = (op.tree, &op.value) {
+            events.push((&op.key, v));
         }
     }
     t.events.place(&events, &case_ids)?;
-    for (slot, b) in batches.into_iter().enumerate() {
-        if let Some(b) = b {
-            t.tx[slot].apply_batch(b)?;
+    for op in ops {
+        match (op.tree, &op.value) {
+            // events are never removed
+            (Tree::Events | Tree::CaseEvents, _) => {}
+            (tree, Some(v)) => drop(t.tx[tree.slot()].insert(op.key.as_slice(), v.as_slice())?),
+            (tree, None) => drop(t.tx[tree.slot()].remove(op.key.as_slice())?),
         }
     }
     Ok(())
