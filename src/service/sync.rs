@@ -7,7 +7,7 @@ use crate::model::event::Event;
 use crate::model::sync::{Head, Segment};
 use crate::model::write::{may_write, Tree, WriteRefusal};
 use crate::model::{Case, EventKind, Millis, NodeCode};
-use crate::store::{Applied, Durable, FeedEntry, Kv, Routing, StoreError, SyncRefusal, Take};
+use crate::store::{Applied, Durable, FeedEntry, Incoming, Kv, Routing, StoreError, SyncRefusal, Take};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -296,6 +296,16 @@ fn write_rule<'a>(app: &'a App, routing: &'a Routing) -> (NodeCode, impl Fn(&Nod
     (app.units.polda_code.clone(), move |a: &NodeCode, b: &NodeCode| routing.above(a, b))
 }
 
+/// Makes a received batch ready for `stage_up` or `receive_down` (decoded, hashed, packed as
+/// stored) on the blocking pool: the CPU work of a receive, done before the origin's lock and
+/// the write lock, so the batches in flight are made ready side by side.
+pub async fn prepare(batch: Vec<Vec<u8>>) -> Result<Vec<Incoming>, SyncRefusal> {
+    match tokio::task::spawn_blocking(move || crate::store::prepare(batch)).await {
+        Ok(ready) => ready,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 /// Receives a batch of `origin`'s events from `child` (upward): all or nothing. The batch is
 /// staged at once (the next batch may follow it right away) and acknowledged only after
 /// `finish_up` saw it flushed. Every event must meet the write rule (`model::write`).
@@ -304,7 +314,7 @@ pub fn stage_up(
     child: &NodeCode,
     origin: &NodeCode,
     segments: &[Segment],
-    batch: &[Vec<u8>],
+    batch: Vec<Incoming>,
 ) -> Result<Result<(Applied, Durable), SyncRefusal>, ServiceError> {
     if !may_send(app, child, origin) {
         return Ok(Err(SyncRefusal::NotAllowed(format!("{child} may not send events of {origin}"))));
@@ -397,7 +407,7 @@ pub fn feed_cursor(app: &App) -> Result<FeedCursor, ServiceError> {
 /// Events of this node's subtree are skipped (it has them); the rest must meet the write rule
 /// as far as this node can tell: it cannot see the tree above it (its parent checked who is
 /// above whom) and takes events of a case whose report has not come yet (they wait for it).
-pub async fn receive_down(app: &App, batch: &[Vec<u8>], cursor: FeedCursor) -> Result<Applied, ServiceError> {
+pub async fn receive_down(app: &App, batch: Vec<Incoming>, cursor: FeedCursor) -> Result<Applied, ServiceError> {
     let (out, d) = {
         let own = app.store.staged_heads();
         let root = app.units.polda_code.clone();

@@ -22,7 +22,7 @@ mod sync;
 pub use crate::model::sync::{Head, Segment};
 pub use accounts::{AccessEntry, SessionRecord, UserRecord};
 pub use flush::Durable;
-pub use sync::{Applied, FeedEntry, Routing, SyncRefusal, Take};
+pub use sync::{prepare, Applied, FeedEntry, Incoming, Routing, SyncRefusal, Take};
 
 use crate::model::event::{hash_bytes, verify_log, Hash};
 use crate::model::prank::{trigram_hashes, BlockHistory, PastCase};

@@ -84,6 +84,34 @@ pub enum SyncRefusal {
     NotAllowed(String),
 }
 
+/// A received event made ready outside the write lock (see `prepare`): its bytes as written,
+/// decoded, hashed, and packed as the store keeps it. `Txn::receive` only checks and places it.
+pub struct Incoming {
+    raw: Vec<u8>,
+    ev: Event,
+    hash: [u8; 32],
+    stored: Vec<u8>,
+}
+
+impl Incoming {
+    pub fn event(&self) -> &Event {
+        &self.ev
+    }
+}
+
+/// Decodes, hashes and packs a received batch: the CPU work of a receive, done before the
+/// write lock is taken, so that the batches in flight are made ready side by side while one is
+/// written. An event that cannot be read refuses the whole batch.
+pub fn prepare(batch: Vec<Vec<u8>>) -> Result<Vec<Incoming>, SyncRefusal> {
+    batch
+        .into_iter()
+        .map(|raw| {
+            let ev: Event = decode("event", &raw).map_err(|e| SyncRefusal::Undecodable("?".into(), e.to_string()))?;
+            Ok(Incoming { hash: hash_bytes(&raw), stored: super::codec::pack_event(&raw), ev, raw })
+        })
+        .collect()
+}
+
 /// What to do with one received event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Take {
@@ -250,7 +278,7 @@ impl Txn<'_> {
     /// are refolded.
     pub fn receive(
         &mut self,
-        batch: &[Vec<u8>],
+        batch: Vec<Incoming>,
         contiguous: bool,
         segments: &[Segment],
         policy: &dyn Fn(&Event, Option<&Case>) -> Take,
@@ -263,11 +291,7 @@ impl Txn<'_> {
         // whether a view is the case's true fold: every new event of it came after what it held,
         // in HLC order (else the case is folded again from all its events at the end)
         let mut ordered: FastMap<Ticket, (bool, Option<crate::model::Hlc>)> = FastMap::default();
-        for raw in batch {
-            let ev: Event = match decode("event", raw) {
-                Ok(e) => e,
-                Err(e) => return Ok(Err(SyncRefusal::Undecodable("?".into(), e.to_string()))),
-            };
+        for Incoming { raw, ev, hash, stored } in batch {
             if !views.contains_key(&ev.case) {
                 let c = self.case(&ev.case)?;
                 ordered.insert(ev.case.clone(), (true, c.as_ref().map(|c| c.last_hlc)));
@@ -282,7 +306,7 @@ impl Txn<'_> {
             let next_in_log = contiguous && self.head_ref(&ev.id.origin).is_none_or(|h| ev.id.seq > h.seq);
             let held = if next_in_log { None } else { self.held(&ev, &in_batch)? };
             match held {
-                Some(Some(bytes)) if bytes != *raw => {
+                Some(Some(bytes)) if bytes != raw => {
                     return Ok(Err(SyncRefusal::Fork { origin: ev.id.origin.to_string(), seq: ev.id.seq }))
                 }
                 Some(_) => {
@@ -291,7 +315,6 @@ impl Txn<'_> {
                 }
                 None => {}
             }
-            let hash = hash_bytes(raw);
             if contiguous {
                 let origin = &ev.id.origin;
                 let (head_seq, chains) = match self.head_ref(origin) {
@@ -352,7 +375,7 @@ impl Txn<'_> {
             self.w.clock.observe(ev.hlc);
             let k = seq_key(&ev.id.origin, ev.id.seq);
             self.ops.push(Op::put(Tree::CaseEvents, key(&[ev.case.as_str().as_bytes(), &k]), Vec::new()));
-            self.ops.push(Op::put(Tree::Events, k, super::codec::pack_event(raw)));
+            self.ops.push(Op::put(Tree::Events, k, stored));
             in_batch.insert(ev.id.clone());
             let view = views.get_mut(&ev.case).expect("looked up above");
             match view {

@@ -325,9 +325,11 @@ async fn downward(
         };
         let next = ss::FeedCursor { epoch: num(wire::H_FEED_EPOCH)?, pos: num(wire::H_FEED_NEXT)? };
         let body = r.bytes().await?;
-        let events = wire::unpack(&body)?;
+        let events = ss::prepare(wire::unpack(&body)?)
+            .await
+            .map_err(|r| SyncError::Service(service::ServiceError::FeedRefused(r.to_string())))?;
         if !events.is_empty() || next != cursor {
-            ss::receive_down(app, &events, next.clone()).await?;
+            ss::receive_down(app, events, next.clone()).await?;
             cursor = next;
             progress.store(true, Ordering::Relaxed);
         }

@@ -329,9 +329,13 @@ async fn push(s: web::Data<Server>, req: HttpRequest, payload: web::Payload) -> 
         Ok(e) => e,
         Err(e) => return bad(e.to_string()),
     };
+    let events = match ss::prepare(events).await {
+        Ok(e) => e,
+        Err(r) => return refused(&s, &child, &origin, &r),
+    };
     let backlog: Option<u64> = header(&req, wire::H_BACKLOG).and_then(|v| v.parse().ok());
     let lag_ms: Option<u64> = header(&req, wire::H_LAG_MS).and_then(|v| v.parse().ok());
-    let first_seq = events.first().and_then(|raw| first_seq(raw));
+    let first_seq = events.first().map(|e| e.event().id.seq);
     // batches of one origin apply in seq order; a batch that overtook its predecessor waits
     // for it a little, and is refused as a gap if it does not come
     let lock = s.lock_for(&origin);
@@ -350,7 +354,7 @@ async fn push(s: web::Data<Server>, req: HttpRequest, payload: web::Payload) -> 
         drop(g);
         let _ = tokio::time::timeout_at(deadline, waiter).await;
     };
-    let staged = ss::stage_up(&s.app, &child, &origin, &segments, &events);
+    let staged = ss::stage_up(&s.app, &child, &origin, &segments, events);
     drop(guard);
     s.applied.notify_waiters();
     let out = match staged {
@@ -375,26 +379,16 @@ async fn push(s: web::Data<Server>, req: HttpRequest, payload: web::Payload) -> 
                 replayed: applied.replayed,
             })
         }
-        Ok(Err(r)) => {
-            tracing::warn!(%child, %origin, refusal = %r, "refused a sync batch");
-            s.app.sync.update(child.as_str(), "child", |p| p.last_error = Some(r.to_string()));
-            refusal(&r)
-        }
+        Ok(Err(r)) => refused(&s, &child, &origin, &r),
         Err(e) => internal(e),
     }
 }
 
-/// The seq of a stored event, read without decoding all of it.
-fn first_seq(raw: &[u8]) -> Option<u64> {
-    #[derive(Deserialize)]
-    struct Id {
-        seq: u64,
-    }
-    #[derive(Deserialize)]
-    struct Peek {
-        id: Id,
-    }
-    serde_json::from_slice::<Peek>(raw.get(1..)?).ok().map(|p| p.id.seq)
+/// A child's batch refused: logged, shown on the child's status, and answered.
+fn refused(s: &Server, child: &NodeCode, origin: &NodeCode, r: &SyncRefusal) -> HttpResponse {
+    tracing::warn!(%child, %origin, refusal = %r, "refused a sync batch");
+    s.app.sync.update(child.as_str(), "child", |p| p.last_error = Some(r.to_string()));
+    refusal(r)
 }
 
 #[derive(Deserialize)]
