@@ -1397,6 +1397,38 @@ mod tests {
         store.close();
     }
 
+    /// A received batch is made ready outside the lock: each event decoded, hashed over its
+    /// bytes as written and packed as stored; another node that receives it holds the same
+    /// bytes and case. One unreadable event refuses the whole batch, before anything is staged.
+    #[tokio::test]
+    async fn a_prepared_batch_is_received_as_sent_and_an_unreadable_one_is_refused_whole() {
+        let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let post = Store::open(da.path(), &NodeCode::parse("PLG").unwrap(), 4 << 20).unwrap();
+        let hub = Store::open(db.path(), &NodeCode::parse("SUMSEL").unwrap(), 4 << 20).unwrap();
+        let (t, d) = intake(&post, Millis(1_000));
+        post.durable(d).await.unwrap();
+        let origin = post.node().clone();
+        let raw: Vec<Vec<u8>> = post.events_after(&origin, 0, 10).unwrap().into_iter().map(|(_, b)| b).collect();
+        let ready = prepare(raw.clone()).unwrap();
+        assert_eq!(ready.len(), raw.len());
+        assert!(ready.iter().any(|e| e.event().case == t));
+        let mut broken = raw.clone();
+        broken.push(b"\x01{not an event".to_vec());
+        assert!(matches!(prepare(broken), Err(SyncRefusal::Undecodable(..))));
+        let take = |_: &Event, _: Option<&Case>| Take::Take;
+        let (applied, d) =
+            hub.write(Millis(2_000), |tx| -> Result<_, StoreError> { tx.receive(ready, true, &[], &take) }).unwrap();
+        hub.durable(d).await.unwrap();
+        assert_eq!(applied.unwrap().new, raw.len() as u64);
+        let held: Vec<Vec<u8>> = hub.events_after(&origin, 0, 10).unwrap().into_iter().map(|(_, b)| b).collect();
+        assert_eq!(held, raw, "held as written");
+        assert_eq!(hub.case(&t).unwrap(), post.case(&t).unwrap());
+        let chains = hub.verify_chains().unwrap();
+        assert!(chains.iter().all(|c| c.ok) && chains.len() == 2, "the hub's log and PLG's: {chains:?}");
+        post.close();
+        hub.close();
+    }
+
     /// A committed case is read back from the recent cases as its fold; an event added without
     /// a new projection takes it out, so the next writer folds the case from its events.
     #[tokio::test]
