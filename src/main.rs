@@ -7,6 +7,9 @@ use banpol::service::admin::{self, Request};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(name = "banpol", version, about = "Layanan Bantuan Polisi — Polda Sumatera Selatan help-service appliance")]
 struct Cli {
