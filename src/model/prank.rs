@@ -186,35 +186,47 @@ impl Territory {
 fn normalise(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = true;
-    for c in s.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
+    let mut push = |c: char, alnum: bool| {
+        if alnum {
             out.push(c);
             space = false;
         } else if !space {
             out.push(' ');
             space = true;
         }
+    };
+    for c in s.chars() {
+        if c.is_ascii() {
+            push(c.to_ascii_lowercase(), c.is_ascii_alphanumeric());
+        } else {
+            for l in c.to_lowercase() {
+                push(l, l.is_alphanumeric());
+            }
+        }
     }
-    out.trim_end().to_owned()
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// The distinct character trigrams of a text (lower-cased, punctuation folded to spaces, padded
 /// at both ends), each as a 32-bit FNV-1a hash, sorted. Kept with every open case so a new
 /// report is compared without decoding old ones.
 pub fn trigram_hashes(s: &str) -> Vec<u32> {
-    let padded: Vec<char> = format!(" {} ", normalise(s)).chars().collect();
-    let mut out: Vec<u32> = padded
-        .windows(3)
-        .map(|w| {
+    let norm = normalise(s);
+    let mut out: Vec<u32> = Vec::with_capacity(norm.len());
+    let mut window = [' '; 3];
+    for (i, c) in std::iter::once(' ').chain(norm.chars()).chain(std::iter::once(' ')).enumerate() {
+        window = [window[1], window[2], c];
+        if i >= 2 {
             let mut h: u32 = 0x811c_9dc5;
-            for c in w {
-                for b in (*c as u32).to_le_bytes() {
+            for c in window {
+                for b in (c as u32).to_le_bytes() {
                     h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
                 }
             }
-            fold16(h)
-        })
-        .collect();
+            out.push(fold16(h));
+        }
+    }
     out.sort_unstable();
     out.dedup();
     out
@@ -258,18 +270,29 @@ pub fn trigram_jaccard(a: &str, b: &str) -> f64 {
 /// or mostly one repeated character ("aaaaaaaaaa", "tes tes tes").
 pub fn says_nothing(description: &str) -> bool {
     let norm = normalise(description);
-    let words: HashSet<&str> =
-        norm.split(' ').filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3).collect();
+    let mut words: Vec<&str> = Vec::with_capacity(3);
+    for w in norm.split(' ') {
+        if words.len() < 3 && !words.contains(&w) && w.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
+            words.push(w);
+        }
+    }
     if words.len() < 3 {
         return true;
     }
-    let letters: Vec<char> = norm.chars().filter(|c| c.is_alphabetic()).collect();
-    let mut counts = BTreeMap::new();
-    for c in &letters {
-        *counts.entry(*c).or_insert(0usize) += 1;
+    // the most frequent letter: ASCII counted in place, the rest in a short list
+    let (mut ascii, mut other, mut letters) = ([0usize; 128], Vec::<(char, usize)>::new(), 0usize);
+    for c in norm.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if c.is_ascii() {
+            ascii[c as usize] += 1;
+        } else if let Some(e) = other.iter_mut().find(|e| e.0 == c) {
+            e.1 += 1;
+        } else {
+            other.push((c, 1));
+        }
     }
-    let top = counts.values().copied().max().unwrap_or(0);
-    letters.len() >= 10 && top * 2 > letters.len()
+    let top = ascii.iter().copied().chain(other.iter().map(|e| e.1)).max().unwrap_or(0);
+    letters >= 10 && top * 2 > letters
 }
 
 /// Confirmed pranks of a number's history within the repeat window ending at `now`.
@@ -461,6 +484,72 @@ mod tests {
     }
 
     const STORY: &str = "Motor Honda Beat hitam saya dicuri di parkiran Pasar 16 Ilir tadi pagi";
+
+    /// The texts' trigrams and the "says nothing" test equal those of the plain definitions
+    /// (a `format!`-padded `Vec<char>`, a `HashSet` of words, a `BTreeMap` of letters) on
+    /// ASCII, Indonesian, accented, capitalised and empty texts.
+    #[test]
+    fn trigrams_and_says_nothing_match_their_plain_definitions() {
+        fn plain_normalise(s: &str) -> String {
+            let mut out = String::new();
+            let mut space = true;
+            for c in s.chars().flat_map(char::to_lowercase) {
+                if c.is_alphanumeric() {
+                    out.push(c);
+                    space = false;
+                } else if !space {
+                    out.push(' ');
+                    space = true;
+                }
+            }
+            out.trim_end().to_owned()
+        }
+        fn plain_trigrams(s: &str) -> Vec<u32> {
+            let padded: Vec<char> = format!(" {} ", plain_normalise(s)).chars().collect();
+            let mut out: Vec<u32> = padded
+                .windows(3)
+                .map(|w| {
+                    let mut h: u32 = 0x811c_9dc5;
+                    for b in w.iter().flat_map(|c| (*c as u32).to_le_bytes()) {
+                        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+                    }
+                    fold16(h)
+                })
+                .collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        }
+        fn plain_says_nothing(d: &str) -> bool {
+            let norm = plain_normalise(d);
+            let words: HashSet<&str> =
+                norm.split(' ').filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3).collect();
+            let letters: Vec<char> = norm.chars().filter(|c| c.is_alphabetic()).collect();
+            let mut counts = BTreeMap::new();
+            for c in &letters {
+                *counts.entry(*c).or_insert(0usize) += 1;
+            }
+            let top = counts.values().copied().max().unwrap_or(0);
+            words.len() < 3 || (letters.len() >= 10 && top * 2 > letters.len())
+        }
+        for text in [
+            "",
+            " ",
+            "a",
+            "ab",
+            "Sepeda motor dicuri di parkiran pasar, pelaku dua orang memakai helm hitam",
+            "  TOLONG!!  ada   KEBAKARAN di Jl. Sudirman no.12 ",
+            "tes tes tes",
+            "aaaaaaaaaaaa bbb ccc",
+            "ÉÉÉÉÉÉÉÉÉÉ ééé ñandú Ölçü",
+            "İstanbul ǅemal ẞtraße ﬁne",
+            "rumah saya kemalingan 2x, kerugian Rp 5.000.000",
+            "ꙮꙮꙮ 中文字符 кириллица",
+        ] {
+            assert_eq!(trigram_hashes(text), plain_trigrams(text), "{text:?}");
+            assert_eq!(says_nothing(text), plain_says_nothing(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn trigram_jaccard_table() {

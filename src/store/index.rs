@@ -4,10 +4,11 @@
 //! brings up to date right after each sled transaction commits. The queue, the search and the
 //! board read the mirror and decode only the cases they show.
 
+use super::FastMap;
 use super::StoreError;
 use crate::model::summary::CaseSummary;
 use crate::model::{Category, Millis, Priority, State, Ticket, UnitCode};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 /// The version byte of a stored summary: V2 adds the key of the reporter's number after the
@@ -185,16 +186,16 @@ pub(crate) struct CaseIndex(Arc<RwLock<Mirror>>);
 pub struct Mirror {
     /// one per case, in the order they arrived (a case's position never changes)
     all: Vec<CaseSummary>,
-    at: HashMap<Ticket, u32>,
+    at: FastMap<Ticket, u32>,
     /// word -> positions of the cases that have it (a case's words never change: they come from
     /// its report)
     words: BTreeMap<Box<str>, Vec<u32>>,
     /// `phone_key` -> position of the first case of that number; `more_phones`: the others
-    phones: HashMap<u64, u32>,
-    more_phones: HashMap<u64, Vec<u32>>,
+    phones: FastMap<u64, u32>,
+    more_phones: FastMap<u64, Vec<u32>>,
     /// regency -> positions of its cases by creation time (oldest first): a new report's
     /// near-duplicate check reads the newest open ones
-    by_regency: HashMap<Box<str>, Vec<u32>>,
+    by_regency: FastMap<Box<str>, Vec<u32>>,
     /// while the store opens: `by_regency` is appended to and sorted once at the end
     /// (`CaseIndex::loaded`), not kept sorted case by case
     bulk: bool,
@@ -204,6 +205,11 @@ impl Mirror {
     /// Every case's summary, in no particular order.
     pub fn all(&self) -> &[CaseSummary] {
         &self.all
+    }
+
+    /// Whether the case is here (committed).
+    pub fn holds(&self, t: &Ticket) -> bool {
+        self.at.contains_key(t)
     }
 
     /// Cases with a word that starts with `prefix` (a case with two such words comes twice).

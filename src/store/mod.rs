@@ -192,7 +192,7 @@ const RETIRED_JOURNALED: [&str; 1] = ["regencycreatedticket_trigrams"];
 /// first), so a new report's near-duplicate check decodes no case in the common path.
 #[derive(Default)]
 struct Trigrams {
-    of: HashMap<Ticket, Arc<[u16]>>,
+    of: FastMap<Ticket, Arc<[u16]>>,
     order: std::collections::VecDeque<Ticket>,
 }
 
@@ -991,9 +991,12 @@ impl Store {
     /// (committed), with their description's trigram hashes.
     pub fn recent_in_regency(&self, regency: &str, since: Millis, limit: usize) -> Result<Vec<PastCase>, StoreError> {
         let found = self.index.read(|m| m.recent_open(regency, since, limit));
+        let cached: Vec<Option<Arc<[u16]>>> = {
+            let cache = self.trigrams.lock().unwrap_or_else(|e| e.into_inner());
+            found.iter().map(|(t, _, _)| cache.of.get(t).cloned()).collect()
+        };
         let mut out = Vec::with_capacity(found.len());
-        for (ticket, created, state) in found {
-            let cached = self.trigrams.lock().unwrap_or_else(|e| e.into_inner()).of.get(&ticket).cloned();
+        for ((ticket, created, state), cached) in found.into_iter().zip(cached) {
             let hashes = match cached {
                 Some(h) => h,
                 None => {
@@ -1195,6 +1198,8 @@ impl<'a> Txn<'a> {
                         Some(c) => Some(c.clone()),
                         None => match self.read.remove(&case.ticket) {
                             Some(c) => c,
+                            // a new case (every report) is not in the index: no read of the log
+                            None if !self.store.index.read(|m| m.holds(&case.ticket)) => None,
                             None => self.store.case(&case.ticket)?,
                         },
                     };
