@@ -258,6 +258,32 @@ pub fn jaccard(a: &[u32], b: &[u32]) -> f64 {
     common as f64 / (a.len() + b.len() - common) as f64
 }
 
+/// A text's trigrams (`trigram_hashes`, 16-bit) as a bitmap, for comparing it with many others:
+/// each comparison tests the other's trigrams against it, with no merge of the two lists.
+struct TrigramSet {
+    hashes: Vec<u32>,
+    bits: Box<[u64; 1024]>,
+}
+
+impl TrigramSet {
+    fn of(hashes: Vec<u32>) -> TrigramSet {
+        let mut bits = Box::new([0u64; 1024]);
+        for h in &hashes {
+            bits[(*h as usize >> 6) & 1023] |= 1 << (h & 63);
+        }
+        TrigramSet { hashes, bits }
+    }
+
+    /// `jaccard(self, other)` for `other` sorted and distinct, as `trigram_hashes` gives.
+    fn jaccard(&self, other: &[u32]) -> f64 {
+        if self.hashes.is_empty() && other.is_empty() {
+            return 1.0;
+        }
+        let common = other.iter().filter(|h| self.bits[(**h as usize >> 6) & 1023] & (1 << (*h & 63)) != 0).count();
+        common as f64 / (self.hashes.len() + other.len() - common) as f64
+    }
+}
+
 /// **Character-trigram Jaccard similarity** of two texts, in [0, 1]: the share of distinct
 /// three-character sequences (see `trigram_hashes`) that the two have in common. Chosen over word
 /// overlap because Indonesian affixes (di-, -kan, -nya) and typing slips change words but keep
@@ -330,7 +356,7 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
     let in_window = |c: &&PastCase| {
         c.created.0 + p.duplicate_window_ms >= r.now.0 && c.state.is_open() && c.state != State::Resolved
     };
-    let mine = trigram_hashes(r.description);
+    let mine = TrigramSet::of(trigram_hashes(r.description));
     let mut candidates: Vec<(f64, Ticket)> = Vec::new();
     let same_reporter: Vec<&PastCase> = r.history.iter().filter(in_window).collect();
     if let Some(c) = same_reporter.first() {
@@ -340,7 +366,7 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
             format!("nomor ini sudah punya laporan terbuka {}", c.ticket),
         );
         for c in &same_reporter {
-            candidates.push((1.0 + jaccard(&mine, &c.trigrams), c.ticket.clone()));
+            candidates.push((1.0 + mine.jaccard(&c.trigrams), c.ticket.clone()));
         }
     }
     let mut similar: Vec<(f64, &PastCase)> = r
@@ -348,7 +374,7 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
         .iter()
         .filter(in_window)
         .filter(|c| c.regency == r.regency && !same_reporter.iter().any(|s| s.ticket == c.ticket))
-        .map(|c| (jaccard(&mine, &c.trigrams), c))
+        .map(|c| (mine.jaccard(&c.trigrams), c))
         .filter(|(s, _)| *s >= p.similarity)
         .collect();
     similar.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.ticket.cmp(&b.1.ticket)));
@@ -548,6 +574,19 @@ mod tests {
         ] {
             assert_eq!(trigram_hashes(text), plain_trigrams(text), "{text:?}");
             assert_eq!(says_nothing(text), plain_says_nothing(text), "{text:?}");
+        }
+    }
+
+    /// The bitmap's similarity is the merge's, for texts near, far and empty.
+    #[test]
+    fn the_trigram_bitmap_gives_the_merged_jaccard() {
+        let texts = ["", "motor dicuri di pasar", "motor hilang dicuri di pasar 16 ilir", "kebakaran rumah", "a"];
+        for a in texts {
+            let set = TrigramSet::of(trigram_hashes(a));
+            for b in texts {
+                let other = trigram_hashes(b);
+                assert_eq!(set.jaccard(&other), jaccard(&trigram_hashes(a), &other), "{a:?} / {b:?}");
+            }
         }
     }
 

@@ -1308,7 +1308,12 @@ impl<'a> Txn<'a> {
         drill: Option<String>,
     ) -> Event {
         let node = self.store.node.clone();
-        let head = self.heads.get(&node).or_else(|| self.w.heads.get(&node)).cloned().unwrap_or(Head::empty());
+        // this write's head of the node's log, updated in place (no copy of it per event)
+        if !self.heads.contains_key(&node) {
+            let held = self.w.heads.get(&node).cloned().unwrap_or_else(Head::empty);
+            self.heads.insert(node.clone(), held);
+        }
+        let head = self.heads.get_mut(&node).expect("inserted above");
         let mut prev_hash = [0u8; 32];
         let _ = hex::decode_to_slice(&head.hash, &mut prev_hash);
         let ev = Event {
@@ -1323,11 +1328,12 @@ impl<'a> Txn<'a> {
             drill,
         };
         let bytes = encode(&ev);
-        let hash = hash_bytes(&bytes);
+        head.seq = ev.id.seq;
+        head.hash.clear();
+        head.hash.push_str(&sync::hex_of(&hash_bytes(&bytes)));
         let k = seq_key(&node, ev.id.seq);
         self.ops.push(Op::put(Tree::CaseEvents, key(&[case.as_str().as_bytes(), &k]), Vec::new()));
         self.ops.push(Op::put(Tree::Events, k, pack_event(&bytes)));
-        self.heads.insert(node, Head { seq: ev.id.seq, hash: hex::encode(hash), ..head });
         self.events.push(ev.clone());
         ev
     }

@@ -454,13 +454,13 @@ impl Txn<'_> {
 }
 
 /// A hash as 64 lower-case hex digits, on the stack.
-fn hex_of(h: &[u8; 32]) -> HexHash {
+pub(super) fn hex_of(h: &[u8; 32]) -> HexHash {
     let mut out = [0u8; 64];
     hex::encode_to_slice(h, &mut out).expect("64 digits for 32 bytes");
     HexHash(out)
 }
 
-struct HexHash([u8; 64]);
+pub(super) struct HexHash([u8; 64]);
 
 impl std::ops::Deref for HexHash {
     type Target = str;
