@@ -375,6 +375,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // the common case straight; a body that fails is read again, tracking the path for the error
+    if let Ok(v) = serde_json::from_slice(body) {
+        return Ok(v);
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
