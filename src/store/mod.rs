@@ -337,12 +337,12 @@ pub(crate) struct Writer {
     /// ops staged and not yet taken by the commit thread, in order
     pub(crate) pending: Vec<Op>,
     /// staged projections and counters not yet committed, with the ticket that staged them last
-    pub(crate) staged_cases: HashMap<Ticket, (u64, Case)>,
-    pub(crate) staged_counters: HashMap<Vec<u8>, (u64, u64)>,
-    pub(crate) staged_blocks: HashMap<String, (u64, BlockHistory)>,
-    pub(crate) staged_kv: HashMap<KvKey, (u64, Option<Vec<u8>>)>,
+    pub(crate) staged_cases: FastMap<Ticket, (u64, Case)>,
+    pub(crate) staged_counters: FastMap<Vec<u8>, (u64, u64)>,
+    pub(crate) staged_blocks: FastMap<String, (u64, BlockHistory)>,
+    pub(crate) staged_kv: FastMap<KvKey, (u64, Option<Vec<u8>>)>,
     /// events staged and not yet committed, by case (a remote event may need a refold)
-    pub(crate) staged_events: HashMap<Ticket, Vec<(u64, Event)>>,
+    pub(crate) staged_events: FastMap<Ticket, Vec<(u64, Event)>>,
     /// which children follow which nodes' cases (set by sync; empty on a leaf)
     pub(crate) routing: Routing,
     /// the last cases committed (their fold, as staged), so the next write to them does not
@@ -355,7 +355,7 @@ pub(crate) struct Writer {
 /// takes it out (`Store::write`).
 #[derive(Default)]
 pub(crate) struct RecentCases {
-    cases: HashMap<Ticket, Case>,
+    cases: FastMap<Ticket, Case>,
     order: std::collections::VecDeque<Ticket>,
 }
 
@@ -514,15 +514,15 @@ pub struct Txn<'a> {
     w: &'a mut Writer,
     now: Millis,
     ops: Vec<Op>,
-    cases: HashMap<Ticket, (Option<Case>, Case)>,
-    counters: HashMap<Vec<u8>, u64>,
-    heads: HashMap<NodeCode, Head>,
-    blocks: HashMap<String, BlockHistory>,
-    kv: HashMap<KvKey, Option<Vec<u8>>>,
+    cases: FastMap<Ticket, (Option<Case>, Case)>,
+    counters: FastMap<Vec<u8>, u64>,
+    heads: FastMap<NodeCode, Head>,
+    blocks: FastMap<String, BlockHistory>,
+    kv: FastMap<KvKey, Option<Vec<u8>>>,
     /// events this write appended or received, in order
     events: Vec<Event>,
     /// committed cases this write has read (decoded once)
-    read: HashMap<Ticket, Option<Case>>,
+    read: FastMap<Ticket, Option<Case>>,
 }
 
 fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
@@ -680,12 +680,12 @@ impl Store {
             clock,
             heads,
             pending: Vec::new(),
-            staged_cases: HashMap::new(),
+            staged_cases: FastMap::default(),
             recent: RecentCases::default(),
-            staged_counters: HashMap::new(),
-            staged_blocks: HashMap::new(),
-            staged_kv: HashMap::new(),
-            staged_events: HashMap::new(),
+            staged_counters: FastMap::default(),
+            staged_blocks: FastMap::default(),
+            staged_kv: FastMap::default(),
+            staged_events: FastMap::default(),
             routing: Routing::default(),
         }));
         let index = CaseIndex::default();
@@ -1157,13 +1157,13 @@ impl<'a> Txn<'a> {
             w,
             now,
             ops: Vec::new(),
-            cases: HashMap::new(),
-            counters: HashMap::new(),
-            heads: HashMap::new(),
-            blocks: HashMap::new(),
-            kv: HashMap::new(),
+            cases: FastMap::default(),
+            counters: FastMap::default(),
+            heads: FastMap::default(),
+            blocks: FastMap::default(),
+            kv: FastMap::default(),
             events: Vec::new(),
-            read: HashMap::new(),
+            read: FastMap::default(),
         }
     }
 
