@@ -212,7 +212,10 @@ fn normalise(s: &str) -> String {
 /// at both ends), each as a 32-bit FNV-1a hash, sorted. Kept with every open case so a new
 /// report is compared without decoding old ones.
 pub fn trigram_hashes(s: &str) -> Vec<u32> {
-    let norm = normalise(s);
+    trigrams_of_normalised(&normalise(s))
+}
+
+fn trigrams_of_normalised(norm: &str) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::with_capacity(norm.len());
     let mut window = [' '; 3];
     for (i, c) in std::iter::once(' ').chain(norm.chars()).chain(std::iter::once(' ')).enumerate() {
@@ -295,7 +298,10 @@ pub fn trigram_jaccard(a: &str, b: &str) -> f64 {
 /// A description that says nothing: fewer than three distinct words of three or more letters,
 /// or mostly one repeated character ("aaaaaaaaaa", "tes tes tes").
 pub fn says_nothing(description: &str) -> bool {
-    let norm = normalise(description);
+    says_nothing_normalised(&normalise(description))
+}
+
+fn says_nothing_normalised(norm: &str) -> bool {
     let mut words: Vec<&str> = Vec::with_capacity(3);
     for w in norm.split(' ') {
         if words.len() < 3 && !words.contains(&w) && w.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
@@ -356,7 +362,9 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
     let in_window = |c: &&PastCase| {
         c.created.0 + p.duplicate_window_ms >= r.now.0 && c.state.is_open() && c.state != State::Resolved
     };
-    let mine = TrigramSet::of(trigram_hashes(r.description));
+    // the description normalised once, for its trigrams and the "says nothing" test
+    let text = normalise(r.description);
+    let mine = TrigramSet::of(trigrams_of_normalised(&text));
     let mut candidates: Vec<(f64, Ticket)> = Vec::new();
     let same_reporter: Vec<&PastCase> = r.history.iter().filter(in_window).collect();
     if let Some(c) = same_reporter.first() {
@@ -398,7 +406,7 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
         ),
         _ => {}
     }
-    if says_nothing(r.description) {
+    if says_nothing_normalised(&text) {
         add(Factor::EmptyDescription, w.empty_description, "uraian kejadian tidak berisi keterangan".into());
     }
     let score = reasons.iter().map(|x| x.weight).sum();

@@ -1188,6 +1188,16 @@ impl<'a> Txn<'a> {
         Ok(c)
     }
 
+    /// The head this write stages for `origin`'s log (from the writer's at first), to update in
+    /// place: no copy of it per event.
+    fn head_mut(&mut self, origin: &NodeCode) -> &mut Head {
+        if !self.heads.contains_key(origin) {
+            let held = self.w.heads.get(origin).cloned().unwrap_or_else(Head::empty);
+            self.heads.insert(origin.clone(), held);
+        }
+        self.heads.get_mut(origin).expect("inserted above")
+    }
+
     /// Stages the new projection of a case; indexes are brought along at commit.
     pub fn put_case(&mut self, case: Case) -> Result<(), StoreError> {
         match self.cases.get_mut(&case.ticket) {
@@ -1308,16 +1318,14 @@ impl<'a> Txn<'a> {
         drill: Option<String>,
     ) -> Event {
         let node = self.store.node.clone();
-        // this write's head of the node's log, updated in place (no copy of it per event)
-        if !self.heads.contains_key(&node) {
-            let held = self.w.heads.get(&node).cloned().unwrap_or_else(Head::empty);
-            self.heads.insert(node.clone(), held);
-        }
-        let head = self.heads.get_mut(&node).expect("inserted above");
-        let mut prev_hash = [0u8; 32];
-        let _ = hex::decode_to_slice(&head.hash, &mut prev_hash);
+        let (seq, prev_hash) = {
+            let head = self.head_mut(&node);
+            let mut prev_hash = [0u8; 32];
+            let _ = hex::decode_to_slice(&head.hash, &mut prev_hash);
+            (head.next_seq(), prev_hash)
+        };
         let ev = Event {
-            id: EventId { origin: node.clone(), seq: head.next_seq() },
+            id: EventId { origin: node.clone(), seq },
             hlc: self.w.clock.tick(self.now),
             case: case.clone(),
             actor,
@@ -1328,7 +1336,8 @@ impl<'a> Txn<'a> {
             drill,
         };
         let bytes = encode(&ev);
-        head.seq = ev.id.seq;
+        let head = self.head_mut(&node);
+        head.seq = seq;
         head.hash.clear();
         head.hash.push_str(&sync::hex_of(&hash_bytes(&bytes)));
         let k = seq_key(&node, ev.id.seq);

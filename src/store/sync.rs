@@ -356,12 +356,7 @@ impl Txn<'_> {
                         got: ev.id.seq,
                     }));
                 }
-                // the head this write stages for the origin, updated in place (no copy per event)
-                if !self.heads.contains_key(origin) {
-                    let held = self.w.heads.get(origin).cloned().unwrap_or_else(Head::empty);
-                    self.heads.insert(origin.clone(), held);
-                }
-                let next = self.heads.get_mut(origin).expect("inserted above");
+                let next = self.head_mut(origin);
                 if let Some(seg) = segment {
                     next.epoch = seg.epoch;
                     if !next.segments.contains(seg) {
