@@ -250,13 +250,20 @@ async fn the_hub_killed_mid_sync_converges_after_restart() {
     let mut hub = hub();
     let plg = post("PLG");
     file_reports(&plg, 6000, "kill").await;
+    // the kill comes as soon as the hub's event log grows (the first batch is being applied):
+    // a sync of 6,000 events is over in well under the time a `verify` takes to poll it
+    let log = hub.data_dir().join("store").join("events.log");
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let before = size(&log);
     enroll(&hub, &plg, "PLG");
-    let at_kill = eventually(30, || async {
-        let n = events_of(&hub, "PLG");
-        (n > 0).then_some(n)
-    })
-    .await;
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while size(&log) == before {
+        assert!(std::time::Instant::now() < until, "the hub received nothing within 30 s");
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
     hub.kill9();
+    // read from the store as the kill left it (no node serves: `verify` opens it)
+    let at_kill = events_of(&hub, "PLG");
     eprintln!("hub killed with {at_kill} of 6000 events received");
     assert!(at_kill < 6000, "the kill came during the sync");
     hub.start();
