@@ -12,6 +12,7 @@
 //! p99 <= 50 ms at 64 clients; idle RSS <= 40 MiB; release binary <= 30 MiB.
 
 mod common;
+mod intake_client;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -60,13 +61,15 @@ struct Run {
     errors: u64,
     elapsed: Duration,
     server_cpu: f64,
+    /// the load generator's own CPU over the same time
+    client_cpu: f64,
 }
 
-/// `clients` concurrent clients POST `body(client, n)` to `url` for `secs` seconds after a
-/// second of warm-up; counts answers with status `want`.
+/// `clients` concurrent clients, each on its own keep-alive connection, POST `body(client, n)`
+/// to `path` for `secs` seconds after a second of warm-up; counts answers with status `want`.
 fn load(
-    client: reqwest::Client,
-    url: String,
+    target: intake_client::Target,
+    path: &'static str,
     body: impl Fn(usize, u32) -> String + Send + Sync + 'static,
     want: u16,
     clients: usize,
@@ -81,23 +84,29 @@ fn load(
         let measuring = Arc::new(AtomicBool::new(false));
         let mut tasks = Vec::new();
         for c in 0..clients {
-            let (client, url, body, stop, measuring) =
-                (client.clone(), url.clone(), body.clone(), stop.clone(), measuring.clone());
+            let (target, body, stop, measuring) = (target.clone(), body.clone(), stop.clone(), measuring.clone());
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(16_384);
                 let (mut ok, mut errors) = (0u64, 0u64);
                 let mut n = 0u32;
+                let mut conn = None;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
                     let one = body(c, n);
                     let t = Instant::now();
-                    let r = client.post(&url).header("content-type", "application/json").body(one).send().await;
-                    let good = matches!(&r, Ok(r) if r.status().as_u16() == want);
-                    if let Ok(r) = r {
-                        let _ = r.bytes().await;
+                    if conn.is_none() {
+                        conn = target.connect().await.ok();
+                    }
+                    let status = match conn.as_mut() {
+                        Some(k) => k.post_json(path, one.as_bytes()).await.ok(),
+                        None => None,
+                    };
+                    if status.is_none() {
+                        // a broken connection is dropped; the next request opens another
+                        conn = None;
                     }
                     if measuring.load(Ordering::Relaxed) {
-                        if good {
+                        if status == Some(want) {
                             ok += 1;
                             lat.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
                         } else {
@@ -112,10 +121,12 @@ fn load(
         measuring.store(true, Ordering::Relaxed);
         let start = Instant::now();
         let cpu0 = cpu_secs(pid);
+        let me0 = cpu_secs(std::process::id());
         tokio::time::sleep(Duration::from_secs(secs)).await;
         measuring.store(false, Ordering::Relaxed);
         let elapsed = start.elapsed();
         let server_cpu = cpu_secs(pid) - cpu0;
+        let client_cpu = cpu_secs(std::process::id()) - me0;
         stop.store(true, Ordering::Relaxed);
         let (mut lat, mut ok, mut errors) = (Vec::new(), 0, 0);
         for t in tasks {
@@ -125,7 +136,7 @@ fn load(
             errors += e;
         }
         lat.sort_unstable();
-        Run { lat, ok, errors, elapsed, server_cpu }
+        Run { lat, ok, errors, elapsed, server_cpu, client_cpu }
     })
 }
 
@@ -148,6 +159,11 @@ impl Run {
             "  server CPU        : {:.0}% of one core, {:.0} us per record",
             100.0 * self.server_cpu / self.elapsed.as_secs_f64(),
             1e6 * self.server_cpu / self.ok.max(1) as f64
+        );
+        println!(
+            "  load generator CPU: {:.0}% of one core, {:.0} us per record",
+            100.0 * self.client_cpu / self.elapsed.as_secs_f64(),
+            1e6 * self.client_cpu / self.ok.max(1) as f64
         );
     }
 }
@@ -175,8 +191,8 @@ fn main() {
     // every report from its own number, as in real intake; same story, same regency: the
     // near-duplicate check does its full (bounded) work each time
     let banpol = load(
-        node.client(clients),
-        format!("{base}/api/v1/reports"),
+        intake_client::Target::new(&base, Some(&std::fs::read(node.data.join("tls-cert.pem")).unwrap())),
+        "/api/v1/reports",
         move |c, n| template.replace("PHONE", &format!("0812{c:02}{n:06}")),
         201,
         clients,
@@ -200,8 +216,8 @@ fn main() {
     }
     let pb = pocketbase::start();
     let pb_run = load(
-        reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap(),
-        format!("{}/api/collections/reports/records", pb.base),
+        intake_client::Target::new(&pb.base, None),
+        "/api/collections/reports/records",
         |c, n| {
             serde_json::json!({
                 "category": "crime", "description": STORY, "reporter_name": "Budi Santoso",
