@@ -38,6 +38,9 @@ pub struct CaseSummary {
     pub updated: Millis,
     pub escalation_rung: u8,
     pub escalations_total: u32,
+    /// when the case's next escalation falls due, for a case this node owns (escalation happens
+    /// at the owner; the scheduler scans for these); set by the store, `None` from `of`
+    pub escalates: Option<Millis>,
 }
 
 /// A stable 64-bit key of a normalised phone number (FNV-1a; never 0). Stored: never change it.
@@ -77,6 +80,7 @@ impl CaseSummary {
             updated: c.updated,
             escalation_rung: c.escalation_rung,
             escalations_total: c.escalations_total,
+            escalates: None,
         }
     }
 

@@ -652,7 +652,7 @@ fn rebuild(
         }
     }
     let mut idx: HashMap<Tree, sled::Tree> = HashMap::new();
-    for t in [Tree::Deadline, Tree::Summary, Tree::Recap] {
+    for t in [Tree::Summary, Tree::Recap] {
         idx.insert(t, db.open_tree(t.name())?);
     }
     let mut count = 0u64;

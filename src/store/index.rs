@@ -12,9 +12,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 /// The version byte of a stored summary: V2 adds the key of the reporter's number after the
-/// regency. A V1 summary still decodes (with no key) until `Store::ensure_indexes` rewrites it.
+/// regency, V3 the next escalation's time (`F_ESCALATES`; it replaced the `dueticket_none`
+/// tree). Older summaries still decode until `Store::ensure_indexes` rewrites them.
 const V1: u8 = 1;
 const V2: u8 = 2;
+const V3: u8 = 3;
 
 const F_MARKED: u8 = 1;
 const F_BLOCKED: u8 = 2;
@@ -24,11 +26,13 @@ const F_DUE: u8 = 16;
 const F_POINT: u8 = 32;
 /// a kecamatan code follows the regency (added with the official areas; older values lack it)
 const F_DISTRICT: u8 = 64;
+/// the next escalation's time follows the due time (V3)
+const F_ESCALATES: u8 = 128;
 
 use super::codec::CHANNELS;
 
-/// `[V2, state, category, priority, channel, flags, rung, escalations u32, created u64,
-/// updated u64, (due u64), (lat f64, lon f64), unit len, unit, regency len, regency, (district
+/// `[V3, state, category, priority, channel, flags, rung, escalations u32, created u64,
+/// updated u64, (due u64), (escalates u64), (lat f64, lon f64), unit len, unit, regency len, regency, (district
 /// len, district), phone key u64, words]`,
 /// integers big-endian, the words separated by spaces.
 pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
@@ -42,13 +46,14 @@ pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
         (s.due.is_some(), F_DUE),
         (s.lat.is_some() && s.lon.is_some(), F_POINT),
         (s.district.is_some(), F_DISTRICT),
+        (s.escalates.is_some(), F_ESCALATES),
     ] {
         if on {
             flags |= f;
         }
     }
     v.extend_from_slice(&[
-        V2,
+        V3,
         s.state.index(),
         s.category as u8,
         s.priority as u8,
@@ -61,6 +66,9 @@ pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
     v.extend_from_slice(&s.updated.0.to_be_bytes());
     if let Some(d) = s.due {
         v.extend_from_slice(&d.0.to_be_bytes());
+    }
+    if let Some(e) = s.escalates {
+        v.extend_from_slice(&e.0.to_be_bytes());
     }
     if let (Some(lat), Some(lon)) = (s.lat, s.lon) {
         v.extend_from_slice(&lat.to_be_bytes());
@@ -93,7 +101,7 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), S
     let ticket = Ticket::parse(std::str::from_utf8(ticket).map_err(|_| bad("ticket"))?).map_err(|_| bad("ticket"))?;
     let mut r = Reader(v);
     let version = r.u8()?;
-    if version != V1 && version != V2 {
+    if !matches!(version, V1 | V2 | V3) {
         return Err(bad("version"));
     }
     let state = State::ALL.get(usize::from(r.u8()?)).copied().ok_or_else(|| bad("state"))?;
@@ -106,6 +114,8 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), S
     let created = Millis(u64::from_be_bytes(r.take()?));
     let updated = Millis(u64::from_be_bytes(r.take()?));
     let due = if flags & F_DUE != 0 { Some(Millis(u64::from_be_bytes(r.take()?))) } else { None };
+    let escalates =
+        if version >= V3 && flags & F_ESCALATES != 0 { Some(Millis(u64::from_be_bytes(r.take()?))) } else { None };
     let (lat, lon) = if flags & F_POINT != 0 {
         (Some(f64::from_be_bytes(r.take()?)), Some(f64::from_be_bytes(r.take()?)))
     } else {
@@ -149,6 +159,7 @@ pub(crate) fn decode(ticket: &[u8], v: &[u8]) -> Result<(CaseSummary, String), S
         updated,
         escalation_rung,
         escalations_total,
+        escalates,
     };
     Ok((summary, words))
 }
@@ -205,6 +216,16 @@ impl Mirror {
     /// Every case's summary, in no particular order.
     pub fn all(&self) -> &[CaseSummary] {
         &self.all
+    }
+
+    /// Cases whose next escalation is due at or before `now`, soonest first (then by ticket).
+    /// A scan of the summaries: the scheduler asks a few times a minute, and 100,000 summaries
+    /// take well under a millisecond.
+    pub fn due_by(&self, now: Millis) -> Vec<Ticket> {
+        let mut due: Vec<(Millis, &Ticket)> =
+            self.all.iter().filter_map(|s| s.escalates.filter(|e| *e <= now).map(|e| (e, &s.ticket))).collect();
+        due.sort_unstable();
+        due.into_iter().map(|(_, t)| t.clone()).collect()
     }
 
     /// Whether the case is here (committed).
@@ -398,6 +419,7 @@ mod tests {
             updated: Millis(1_763_999_500_000),
             escalation_rung: 2,
             escalations_total: 3,
+            escalates: Some(Millis(1_764_000_600_000)),
         }
     }
 
@@ -407,7 +429,8 @@ mod tests {
         let words = vec!["curanmor".to_owned(), "pasar".to_owned()];
         let bytes = encode(&s, &words);
         assert_eq!(decode(s.ticket.as_str().as_bytes(), &bytes).unwrap(), (s.clone(), "curanmor pasar".to_owned()));
-        let bare = CaseSummary { due: None, lat: None, lon: None, unit: None, district: None, ..sample() };
+        let bare =
+            CaseSummary { due: None, escalates: None, lat: None, lon: None, unit: None, district: None, ..sample() };
         let bytes = encode(&bare, &[]);
         assert_eq!(decode(bare.ticket.as_str().as_bytes(), &bytes).unwrap(), (bare.clone(), String::new()));
         assert!(bytes.len() < 72, "{} bytes (28 of them the regency)", bytes.len());
@@ -415,7 +438,11 @@ mod tests {
         let mut v1 = bytes[..bytes.len() - 8].to_vec();
         v1[0] = V1;
         let (old, _) = decode(bare.ticket.as_str().as_bytes(), &v1).unwrap();
-        assert_eq!(old, CaseSummary { phone_key: 0, ..bare });
+        assert_eq!(old, CaseSummary { phone_key: 0, ..bare.clone() });
+        // a V2 summary (before the escalation time was kept) decodes with none
+        let mut v2 = bytes.clone();
+        v2[0] = V2;
+        assert_eq!(decode(bare.ticket.as_str().as_bytes(), &v2).unwrap().0, bare);
     }
 
     #[test]
@@ -437,6 +464,29 @@ mod tests {
             assert!(found("x").is_empty());
             assert_eq!(m.with_word("lalu").next().unwrap().state, State::Resolved);
         });
+    }
+
+    /// The escalation scan: the cases whose next escalation is due by `now`, soonest first.
+    #[test]
+    fn cases_due_for_escalation_soonest_first() {
+        let idx = CaseIndex::default();
+        let at = |n: u32, escalates: Option<u64>| CaseSummary {
+            ticket: Ticket::parse(&format!("PLG-261128-{n:04}")).unwrap(),
+            escalates: escalates.map(Millis),
+            ..sample()
+        };
+        for s in [at(1, Some(300)), at(2, Some(100)), at(3, None), at(4, Some(100)), at(5, Some(301))] {
+            idx.load(s.ticket.as_str().as_bytes(), &encode(&s, &[])).unwrap();
+        }
+        let due = |now: u64| {
+            idx.read(|m| m.due_by(Millis(now))).into_iter().map(|t| t.as_str()[11..].to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(due(300), ["0002", "0004", "0001"]);
+        assert!(due(99).is_empty());
+        // an escalation recorded moves the case's time on
+        let moved = at(2, Some(1_000));
+        idx.load(moved.ticket.as_str().as_bytes(), &encode(&moved, &[])).unwrap();
+        assert_eq!(due(301), ["0004", "0001", "0005"]);
     }
 
     /// The near-duplicate check's view: a regency's open cases from `since`, newest first,

@@ -91,6 +91,8 @@ pub struct ChainReport {
 pub(crate) enum Tree {
     Events,
     CaseEvents,
+    /// no longer written (the summaries carry the escalation times, index format 4); kept so
+    /// journals of earlier releases replay, and emptied when `ensure_indexes` moves a store on
     Deadline,
     Heads,
     Counters,
@@ -298,8 +300,9 @@ impl Kv {
 
 /// The version of the derived index (`ticket_summary`, with each case's words) a store holds, in
 /// `name_meta`. A store written before them (or by an older version) gets them built from its
-/// case projections at open (`Store::ensure_indexes`).
-const INDEXES: u64 = 3;
+/// case projections at open (`Store::ensure_indexes`). 4: the summaries carry the next
+/// escalation's time, and `dueticket_none` (one key per owned case's deadline) is emptied.
+const INDEXES: u64 = 4;
 
 /// The form of the recap rows a store holds (`name_meta` key, version): 2 is the binary row
 /// with the kecamatan (`recap`); `Store::ensure_indexes` rewrites older (JSON) rows once.
@@ -530,19 +533,23 @@ fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
 }
 
 /// Index entries a case projection has, as (tree, key, value); the writer diffs old against new.
-/// Only cases this node owns are in the deadline index: escalation happens at the owner.
 fn index_keys(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
     let t = c.ticket.as_str().as_bytes();
-    let mut v = Vec::with_capacity(3);
-    if let Some(d) = sop.filter(|_| &c.owner == here).and_then(|s| c.next_deadline(s)) {
-        v.push((Tree::Deadline, key(&[&d.due.0.to_be_bytes(), t]), Vec::new()));
-    }
-    v.push((Tree::Summary, t.to_vec(), index::encode(&CaseSummary::of(c, sop), &case_words(c))));
+    let mut v = Vec::with_capacity(2);
+    v.push((Tree::Summary, t.to_vec(), index::encode(&summary_of(c, here, sop), &case_words(c))));
     // Latihan: drill cases are never in the recaps
     if !c.ticket.is_drill() {
         v.push((Tree::Recap, recap::key(c.created.0, t), recap::encode(&Fact::of(c, sop))));
     }
     v
+}
+
+/// A case's summary as the store keeps it: with the next escalation's time when this node owns
+/// the case (escalation happens at the owner).
+fn summary_of(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> CaseSummary {
+    let mut s = CaseSummary::of(c, sop);
+    s.escalates = sop.filter(|_| &c.owner == here).and_then(|s| c.next_deadline(s)).map(|d| d.due);
+    s
 }
 
 /// The words a case is found by: its description's and its reporter's name.
@@ -726,7 +733,7 @@ impl Store {
         let n = fold_all(&self.t.events, |ticket, c| {
             let sop = self.sop_cached(&c.sop_version);
             if summaries {
-                let value = index::encode(&CaseSummary::of(&c, sop.as_deref()), &case_words(&c));
+                let value = index::encode(&summary_of(&c, &self.node, sop.as_deref()), &case_words(&c));
                 self.index.load(ticket, &value)?;
                 batch.insert(ticket, value);
             }
@@ -747,6 +754,8 @@ impl Store {
             for name in RETIRED_TREES {
                 self.db.drop_tree(name)?;
             }
+            // the summaries carry the escalation times now (index format 4)
+            self.t[Tree::Deadline].clear()?;
             self.t.meta.insert("indexes", &INDEXES.to_be_bytes())?;
         }
         self.t.meta.insert(RECAP_ROWS.0, &RECAP_ROWS.1.to_be_bytes())?;
@@ -960,15 +969,9 @@ impl Store {
     }
 
     /// Cases whose next escalation is due at or before `now`.
+    /// (committed; cases this node owns), soonest first.
     pub fn tickets_due(&self, now: Millis) -> Result<Vec<Ticket>, StoreError> {
-        let end = key(&[&now.0.to_be_bytes(), &[0xff]]);
-        let mut out = Vec::new();
-        for kv in self.t[Tree::Deadline].range(..end) {
-            let (k, _) = kv?;
-            let s = std::str::from_utf8(&k[9..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            out.push(Ticket::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-        }
-        Ok(out)
+        Ok(self.index.read(|m| m.due_by(now)))
     }
 
     /// The block history of a number (committed).
