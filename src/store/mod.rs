@@ -968,8 +968,8 @@ impl Store {
         out
     }
 
-    /// Cases whose next escalation is due at or before `now`.
-    /// (committed; cases this node owns), soonest first.
+    /// Cases this node owns whose next escalation is due at or before `now` (committed),
+    /// soonest first.
     pub fn tickets_due(&self, now: Millis) -> Result<Vec<Ticket>, StoreError> {
         Ok(self.index.read(|m| m.due_by(now)))
     }
