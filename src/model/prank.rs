@@ -8,6 +8,7 @@ use super::time::Millis;
 use super::workflow::State;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 /// Weights (points) of each factor; from the SOP's `[prank.weights]`, defaults below.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,8 +128,8 @@ pub struct PastCase {
     /// when it was rejected (for the repeat window)
     pub closed_at: Millis,
     pub regency: String,
-    /// `trigram_hashes` of its description
-    pub trigrams: Vec<u32>,
+    /// `trigrams16` of its description (shared with the store's cache of them)
+    pub trigrams: Arc<[u16]>,
 }
 
 /// What the scorer needs about a new report.
@@ -215,6 +216,11 @@ pub fn trigram_hashes(s: &str) -> Vec<u32> {
     trigrams_of_normalised(&normalise(s))
 }
 
+/// `trigram_hashes` as the store keeps them, two bytes each (every hash is folded to 16 bits).
+pub fn trigrams16(s: &str) -> Arc<[u16]> {
+    trigram_hashes(s).into_iter().map(|h| h as u16).collect()
+}
+
 fn trigrams_of_normalised(norm: &str) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::with_capacity(norm.len());
     let mut window = [' '; 3];
@@ -262,28 +268,48 @@ pub fn jaccard(a: &[u32], b: &[u32]) -> f64 {
 }
 
 /// A text's trigrams (`trigram_hashes`, 16-bit) as a bitmap, for comparing it with many others:
-/// each comparison tests the other's trigrams against it, with no merge of the two lists.
+/// each comparison tests the other's trigrams against it, with no merge of the two lists. The
+/// 8 KiB bitmap is reused by the next set made on the same thread (cleared word by word on drop),
+/// so scoring a report neither allocates nor zeroes it.
 struct TrigramSet {
     hashes: Vec<u32>,
-    bits: Box<[u64; 1024]>,
+    bits: Box<[u64]>,
+}
+
+thread_local! {
+    static SPARE_BITS: std::cell::Cell<Option<Box<[u64]>>> = const { std::cell::Cell::new(None) };
 }
 
 impl TrigramSet {
+    const WORDS: usize = 1024;
+
     fn of(hashes: Vec<u32>) -> TrigramSet {
-        let mut bits = Box::new([0u64; 1024]);
+        let mut bits = SPARE_BITS.with(|s| s.take()).unwrap_or_else(|| vec![0u64; Self::WORDS].into_boxed_slice());
         for h in &hashes {
-            bits[(*h as usize >> 6) & 1023] |= 1 << (h & 63);
+            bits[(*h as usize >> 6) & (Self::WORDS - 1)] |= 1 << (h & 63);
         }
         TrigramSet { hashes, bits }
     }
 
-    /// `jaccard(self, other)` for `other` sorted and distinct, as `trigram_hashes` gives.
-    fn jaccard(&self, other: &[u32]) -> f64 {
+    /// `jaccard(self, other)` for `other` sorted and distinct, as `trigrams16` gives.
+    fn jaccard(&self, other: &[u16]) -> f64 {
         if self.hashes.is_empty() && other.is_empty() {
             return 1.0;
         }
-        let common = other.iter().filter(|h| self.bits[(**h as usize >> 6) & 1023] & (1 << (*h & 63)) != 0).count();
+        let common = other.iter().filter(|h| self.bits[usize::from(**h) >> 6] & (1 << (**h & 63)) != 0).count();
         common as f64 / (self.hashes.len() + other.len() - common) as f64
+    }
+}
+
+impl Drop for TrigramSet {
+    fn drop(&mut self) {
+        for h in &self.hashes {
+            self.bits[(*h as usize >> 6) & (Self::WORDS - 1)] = 0;
+        }
+        let bits = std::mem::take(&mut self.bits);
+        if bits.len() == Self::WORDS {
+            SPARE_BITS.with(|s| s.set(Some(bits)));
+        }
     }
 }
 
@@ -513,7 +539,7 @@ mod tests {
             reject_reason: reason.map(String::from),
             closed_at: Millis(NOW.0 - ago_ms + 60_000),
             regency: "Kota Palembang".into(),
-            trigrams: trigram_hashes(text),
+            trigrams: trigrams16(text),
         }
     }
 
@@ -593,7 +619,7 @@ mod tests {
             let set = TrigramSet::of(trigram_hashes(a));
             for b in texts {
                 let other = trigram_hashes(b);
-                assert_eq!(set.jaccard(&other), jaccard(&trigram_hashes(a), &other), "{a:?} / {b:?}");
+                assert_eq!(set.jaccard(&trigrams16(b)), jaccard(&trigram_hashes(a), &other), "{a:?} / {b:?}");
             }
         }
     }

@@ -4,7 +4,7 @@
 use super::auth::Staff;
 use super::{App, ServiceError};
 use crate::model::prank::{
-    assess, reporter_record, trigram_hashes, Assessment, Block, BlockHistory, Lift, PastCase, ReporterRecord,
+    assess, reporter_record, trigrams16, Assessment, Block, BlockHistory, Lift, PastCase, ReporterRecord,
 };
 use crate::model::report::NewReport;
 use crate::model::{Action, Case, Millis, Phone, Role};
@@ -24,7 +24,7 @@ pub fn past(c: &Case) -> PastCase {
         reject_reason: c.reject_reason.clone(),
         closed_at: c.state_since,
         regency: c.location.regency.clone(),
-        trigrams: trigram_hashes(&c.description),
+        trigrams: trigrams16(&c.description),
     }
 }
 

@@ -25,7 +25,7 @@ pub use flush::Durable;
 pub use sync::{prepare, Applied, FeedEntry, Incoming, Routing, SyncRefusal, Take};
 
 use crate::model::event::{hash_bytes, verify_log, Hash};
-use crate::model::prank::{trigram_hashes, BlockHistory, PastCase};
+use crate::model::prank::{trigrams16, BlockHistory, PastCase};
 use crate::model::recap::Fact;
 use crate::model::summary::{words, CaseSummary};
 use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, NodeCode, Sop, State, Ticket};
@@ -211,10 +211,6 @@ impl Trigrams {
             }
         }
     }
-}
-
-fn trigrams16(description: &str) -> Arc<[u16]> {
-    trigram_hashes(description).into_iter().map(|h| h as u16).collect()
 }
 
 /// Channel data kept with the cases (same transactions, same flush): named trees for the
@@ -800,11 +796,13 @@ impl Store {
         {
             return Ok((out, Durable(0)));
         }
+        // new open cases' trigrams go to the cache once the writer lock is released
+        let fresh: Vec<(Ticket, String)> = cases
+            .values()
+            .filter(|(before, after)| before.is_none() && after.state.is_open())
+            .map(|(_, after)| (after.ticket.clone(), after.description.clone()))
+            .collect();
         for (before, after) in cases.values() {
-            if before.is_none() && after.state.is_open() {
-                let hashes = trigrams16(&after.description);
-                self.trigrams.lock().unwrap_or_else(|e| e.into_inner()).put(after.ticket.clone(), hashes);
-            }
             let sop_of = |c: &Case| self.sop_cached(&c.sop_version);
             let old = before.as_ref().map(|c| index_keys(c, &self.node, sop_of(c).as_deref())).unwrap_or_default();
             let new = index_keys(after, &self.node, sop_of(after).as_deref());
@@ -851,6 +849,11 @@ impl Store {
             w.staged_events.entry(ev.case.clone()).or_default().push((ticket.0, ev));
         }
         w.heads.extend(heads);
+        drop(w);
+        for (t, description) in fresh {
+            let hashes = trigrams16(&description);
+            self.trigrams.lock().unwrap_or_else(|e| e.into_inner()).put(t, hashes);
+        }
         Ok((out, ticket))
     }
 
@@ -1016,7 +1019,7 @@ impl Store {
                 reject_reason: None,
                 closed_at: created,
                 regency: regency.to_owned(),
-                trigrams: hashes.iter().map(|h| u32::from(*h)).collect(),
+                trigrams: hashes,
             });
         }
         Ok(out)

@@ -174,8 +174,16 @@ pub fn pack(json: &[u8]) -> Option<Vec<u8>> {
             }
             i += len;
         } else {
-            out.push(b);
+            // a run of bytes kept as they are: up to the next string or number
+            let start = i;
             i += 1;
+            while i < json.len()
+                && json[i] != b'"'
+                && !(json[i].is_ascii_digit() && matches!(json[i - 1], b':' | b',' | b'['))
+            {
+                i += 1;
+            }
+            out.extend_from_slice(&json[start..i]);
         }
     }
     Some(out)
@@ -279,6 +287,16 @@ mod tests {
         let event = samples[0];
         let p = pack(event).unwrap();
         assert!(p.len() * 10 < event.len() * 6, "{} of {} bytes", p.len(), event.len());
+    }
+
+    /// Long integers become `N` wherever a value starts (after `:`, `,` or `[`), between runs of
+    /// kept bytes; those in strings or shorter ones stay digits.
+    #[test]
+    fn long_integers_are_packed_wherever_a_value_starts() {
+        let json = br#"{"a":[123456789012,1,{"x":-5}],"b":223456789012,"c":[7,323456789012],"d":"423456789012"}"#;
+        let p = pack(json).unwrap();
+        assert_eq!(p.iter().filter(|b| **b == N).count(), 3);
+        assert_eq!(unpack(&p).unwrap(), json.to_vec());
     }
 
     #[test]
