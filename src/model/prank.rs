@@ -136,6 +136,8 @@ pub struct PastCase {
 pub struct Report<'a> {
     pub now: Millis,
     pub description: &'a str,
+    /// `trigram_hashes(description)`: the caller keeps them for the store's cache
+    pub trigrams: &'a [u32],
     pub regency: &'a str,
     pub coordinates: Option<(f64, f64)>,
     /// where it came in: staff take calls and walk-ins with an address from a person on the
@@ -271,8 +273,8 @@ pub fn jaccard(a: &[u32], b: &[u32]) -> f64 {
 /// each comparison tests the other's trigrams against it, with no merge of the two lists. The
 /// 8 KiB bitmap is reused by the next set made on the same thread (cleared word by word on drop),
 /// so scoring a report neither allocates nor zeroes it.
-struct TrigramSet {
-    hashes: Vec<u32>,
+struct TrigramSet<'a> {
+    hashes: &'a [u32],
     bits: Box<[u64]>,
 }
 
@@ -280,12 +282,12 @@ thread_local! {
     static SPARE_BITS: std::cell::Cell<Option<Box<[u64]>>> = const { std::cell::Cell::new(None) };
 }
 
-impl TrigramSet {
+impl<'a> TrigramSet<'a> {
     const WORDS: usize = 1024;
 
-    fn of(hashes: Vec<u32>) -> TrigramSet {
+    fn of(hashes: &'a [u32]) -> TrigramSet<'a> {
         let mut bits = SPARE_BITS.with(|s| s.take()).unwrap_or_else(|| vec![0u64; Self::WORDS].into_boxed_slice());
-        for h in &hashes {
+        for h in hashes {
             bits[(*h as usize >> 6) & (Self::WORDS - 1)] |= 1 << (h & 63);
         }
         TrigramSet { hashes, bits }
@@ -296,14 +298,16 @@ impl TrigramSet {
         if self.hashes.is_empty() && other.is_empty() {
             return 1.0;
         }
-        let common = other.iter().filter(|h| self.bits[usize::from(**h) >> 6] & (1 << (**h & 63)) != 0).count();
+        // a 16-bit hash's word is below 1024: indexing the array needs no bounds check
+        let bits: &[u64; 1024] = self.bits[..].try_into().expect("the bitmap has WORDS words");
+        let common = other.iter().filter(|h| bits[usize::from(**h) >> 6] & (1 << (**h & 63)) != 0).count();
         common as f64 / (self.hashes.len() + other.len() - common) as f64
     }
 }
 
-impl Drop for TrigramSet {
+impl Drop for TrigramSet<'_> {
     fn drop(&mut self) {
-        for h in &self.hashes {
+        for h in self.hashes {
             self.bits[(*h as usize >> 6) & (Self::WORDS - 1)] = 0;
         }
         let bits = std::mem::take(&mut self.bits);
@@ -390,7 +394,7 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
     };
     // the description normalised once, for its trigrams and the "says nothing" test
     let text = normalise(r.description);
-    let mine = TrigramSet::of(trigrams_of_normalised(&text));
+    let mine = TrigramSet::of(r.trigrams);
     let mut candidates: Vec<(f64, Ticket)> = Vec::new();
     let same_reporter: Vec<&PastCase> = r.history.iter().filter(in_window).collect();
     if let Some(c) = same_reporter.first() {
@@ -616,7 +620,8 @@ mod tests {
     fn the_trigram_bitmap_gives_the_merged_jaccard() {
         let texts = ["", "motor dicuri di pasar", "motor hilang dicuri di pasar 16 ilir", "kebakaran rumah", "a"];
         for a in texts {
-            let set = TrigramSet::of(trigram_hashes(a));
+            let mine = trigram_hashes(a);
+            let set = TrigramSet::of(&mine);
             for b in texts {
                 let other = trigram_hashes(b);
                 assert_eq!(set.jaccard(&trigrams16(b)), jaccard(&trigram_hashes(a), &other), "{a:?} / {b:?}");
@@ -825,6 +830,7 @@ mod tests {
                 &Report {
                     now: NOW,
                     description: row.description,
+                    trigrams: &trigram_hashes(row.description),
                     regency: "Kota Palembang",
                     coordinates: row.coordinates,
                     channel: row.channel,
@@ -904,6 +910,7 @@ mod tests {
             &Report {
                 now: NOW,
                 description: STORY,
+                trigrams: &trigram_hashes(STORY),
                 regency: "Kota Palembang",
                 coordinates: None,
                 channel: Channel::Web,

@@ -112,7 +112,13 @@ pub fn words(text: &str) -> Vec<String> {
     let mut out: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 2)
-        .map(|w| w.to_lowercase().chars().take(32).collect())
+        .map(|w| {
+            if w.is_ascii() {
+                w[..w.len().min(32)].to_ascii_lowercase()
+            } else {
+                w.to_lowercase().chars().take(32).collect()
+            }
+        })
         .collect();
     out.sort();
     out.dedup();
@@ -129,5 +135,9 @@ mod tests {
         assert_eq!(words(""), Vec::<String>::new());
         assert_eq!(words(&"x".repeat(100))[0].len(), 32);
         assert_eq!(words("Kecamatan Ilir Barat Ⅰ ñandú"), ["barat", "ilir", "kecamatan", "ñandú"]);
+        assert_eq!(
+            words(&format!("{} Ñ{}", "AB".repeat(20), "É".repeat(40))),
+            ["ab".repeat(16), format!("ñ{}", "é".repeat(31))]
+        );
     }
 }

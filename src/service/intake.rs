@@ -111,7 +111,7 @@ async fn submit_in(
                 .map_err(|s| ServiceError::RateLimited { what: "phone number", retry_after_s: s })?;
         }
     }
-    let assessment = super::prank::assess_in(app, &report, now, drill.is_some())?;
+    let (assessment, trigrams) = super::prank::assess_in(app, &report, now, drill.is_some())?;
     let token = new_token();
     let suggested_unit = app.units.unit_for_regency(&report.location.regency).map(|u| u.code.clone());
     let reported = ReportedCase {
@@ -149,6 +149,7 @@ async fn submit_in(
         also(tx, &ticket, &token)?;
         Ok(ticket)
     })?;
+    app.store.remember_trigrams(&ticket, trigrams);
     app.store.durable(durable).await?;
     app.changed(&ticket);
     Ok(Receipt { ticket, token, status: State::New })

@@ -4,12 +4,13 @@
 use super::auth::Staff;
 use super::{App, ServiceError};
 use crate::model::prank::{
-    assess, reporter_record, trigrams16, Assessment, Block, BlockHistory, Lift, PastCase, ReporterRecord,
+    assess, reporter_record, trigram_hashes, trigrams16, Assessment, Block, BlockHistory, Lift, PastCase,
+    ReporterRecord,
 };
 use crate::model::report::NewReport;
 use crate::model::{Action, Case, Millis, Phone, Role};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// How many of a number's newest cases the scorer reads, and how many recent open cases of a
 /// regency it compares texts with: bounded work per report, whatever the flood.
@@ -30,12 +31,13 @@ pub fn past(c: &Case) -> PastCase {
 
 /// Scores a checked report against what the store holds now.
 pub fn assess_new(app: &App, r: &NewReport, now: Millis) -> Result<Assessment, ServiceError> {
-    assess_in(app, r, now, false)
+    assess_in(app, r, now, false).map(|(a, _)| a)
 }
 
 /// `assess_new` for real work (`drill` false) or a drill's inject: each sees only its own kind
-/// of cases, and a drill never the blocklist (Latihan is never mixed with real work).
-pub fn assess_in(app: &App, r: &NewReport, now: Millis, drill: bool) -> Result<Assessment, ServiceError> {
+/// of cases, and a drill never the blocklist (Latihan is never mixed with real work). Also
+/// returns the description's trigrams, for `Store::remember_trigrams` once the case is written.
+pub fn assess_in(app: &App, r: &NewReport, now: Millis, drill: bool) -> Result<(Assessment, Arc<[u16]>), ServiceError> {
     let p = &app.sop().prank;
     let history: Vec<PastCase> = app
         .store
@@ -48,9 +50,11 @@ pub fn assess_in(app: &App, r: &NewReport, now: Millis, drill: bool) -> Result<A
     let mut nearby = app.store.recent_in_regency(&r.location.regency, since, NEARBY_LIMIT)?;
     nearby.retain(|c| c.ticket.is_drill() == drill);
     let blocked = !drill && app.store.blocks(r.reporter.phone.as_str())?.active(now).is_some();
+    let trigrams = trigram_hashes(&r.description);
     let report = crate::model::prank::Report {
         now,
         description: &r.description,
+        trigrams: &trigrams,
         regency: &r.location.regency,
         coordinates: r.location.lat.zip(r.location.lon),
         channel: r.channel,
@@ -58,7 +62,8 @@ pub fn assess_in(app: &App, r: &NewReport, now: Millis, drill: bool) -> Result<A
         nearby: &nearby,
         blocked,
     };
-    Ok(assess(&report, app.territory.as_ref(), p))
+    let assessment = assess(&report, app.territory.as_ref(), p);
+    Ok((assessment, trigrams.into_iter().map(|h| h as u16).collect()))
 }
 
 /// A reporter as staff see them: the record, the block history and the cases.

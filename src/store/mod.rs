@@ -796,12 +796,6 @@ impl Store {
         {
             return Ok((out, Durable(0)));
         }
-        // new open cases' trigrams go to the cache once the writer lock is released
-        let fresh: Vec<(Ticket, String)> = cases
-            .values()
-            .filter(|(before, after)| before.is_none() && after.state.is_open())
-            .map(|(_, after)| (after.ticket.clone(), after.description.clone()))
-            .collect();
         for (before, after) in cases.values() {
             let sop_of = |c: &Case| self.sop_cached(&c.sop_version);
             let old = before.as_ref().map(|c| index_keys(c, &self.node, sop_of(c).as_deref())).unwrap_or_default();
@@ -849,12 +843,13 @@ impl Store {
             w.staged_events.entry(ev.case.clone()).or_default().push((ticket.0, ev));
         }
         w.heads.extend(heads);
-        drop(w);
-        for (t, description) in fresh {
-            let hashes = trigrams16(&description);
-            self.trigrams.lock().unwrap_or_else(|e| e.into_inner()).put(t, hashes);
-        }
         Ok((out, ticket))
+    }
+
+    /// Keeps a new case's description trigrams (`trigrams16`) for the near-duplicate check, as
+    /// intake computed them; a case without them gets them from its description when first asked.
+    pub fn remember_trigrams(&self, ticket: &Ticket, hashes: Arc<[u16]>) {
+        self.trigrams.lock().unwrap_or_else(|e| e.into_inner()).put(ticket.clone(), hashes);
     }
 
     /// Reads through the writer's view: committed state plus everything staged and not yet

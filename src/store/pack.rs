@@ -234,14 +234,13 @@ pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, &'static str> {
 /// The index of the closing quote of the string opening at `start`.
 fn string_end(json: &[u8], start: usize) -> Option<usize> {
     let mut i = start + 1;
-    while i < json.len() {
-        match json[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(i),
-            _ => i += 1,
+    loop {
+        i += memchr::memchr2(b'"', b'\\', json.get(i..)?)?;
+        if json[i] == b'"' {
+            return Some(i);
         }
+        i += 2;
     }
-    None
 }
 
 /// The position of `body` in `WORDS` (the first, for "phone"): a scan of the words of its length
@@ -261,7 +260,8 @@ fn word(body: &[u8]) -> Option<u8> {
         }
         t
     });
-    by_len.get(body.len())?.iter().find(|(w, _)| *w == body).map(|(_, n)| *n)
+    let first = *body.first()?;
+    by_len.get(body.len())?.iter().find(|(w, _)| w[0] == first && *w == body).map(|(_, n)| *n)
 }
 
 #[cfg(test)]
