@@ -190,8 +190,9 @@ const RETIRED_TREES: [&str; 4] = ["ticket_case", "statusticket_none", "unitticke
 /// trigram hashes (now `index::Mirror::recent_open` and `Trigrams`). Dropped at open.
 const RETIRED_JOURNALED: [&str; 1] = ["regencycreatedticket_trigrams"];
 
-/// The trigram hashes of the descriptions of recently written cases (a bounded map, oldest out
-/// first), so a new report's near-duplicate check decodes no case in the common path.
+/// The trigram hashes of recent cases' descriptions (a bounded map, oldest out first): intake
+/// puts a new case's (`remember_trigrams`), and the near-duplicate check computes those it finds
+/// missing (cases that came by sync) once, so the check decodes no case in the common path.
 #[derive(Default)]
 struct Trigrams {
     of: FastMap<Ticket, Arc<[u16]>>,
