@@ -392,7 +392,7 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
     let in_window = |c: &&PastCase| {
         c.created.0 + p.duplicate_window_ms >= r.now.0 && c.state.is_open() && c.state != State::Resolved
     };
-    // the description normalised once, for its trigrams and the "says nothing" test
+    // the description normalised for the "says nothing" test (its trigrams come with the report)
     let text = normalise(r.description);
     let mine = TrigramSet::of(r.trigrams);
     let mut candidates: Vec<(f64, Ticket)> = Vec::new();
