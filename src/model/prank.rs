@@ -220,7 +220,12 @@ pub fn trigram_hashes(s: &str) -> Vec<u32> {
 
 /// `trigram_hashes` as the store keeps them, two bytes each (every hash is folded to 16 bits).
 pub fn trigrams16(s: &str) -> Arc<[u16]> {
-    trigram_hashes(s).into_iter().map(|h| h as u16).collect()
+    as16(&trigram_hashes(s))
+}
+
+/// `trigram_hashes` already computed, in the form `trigrams16` gives.
+pub fn as16(hashes: &[u32]) -> Arc<[u16]> {
+    hashes.iter().map(|h| *h as u16).collect()
 }
 
 fn trigrams_of_normalised(norm: &str) -> Vec<u32> {
@@ -285,10 +290,15 @@ thread_local! {
 impl<'a> TrigramSet<'a> {
     const WORDS: usize = 1024;
 
+    /// The bitmap word of a hash.
+    fn word(h: u32) -> usize {
+        (h as usize >> 6) & (Self::WORDS - 1)
+    }
+
     fn of(hashes: &'a [u32]) -> TrigramSet<'a> {
         let mut bits = SPARE_BITS.with(|s| s.take()).unwrap_or_else(|| vec![0u64; Self::WORDS].into_boxed_slice());
         for h in hashes {
-            bits[(*h as usize >> 6) & (Self::WORDS - 1)] |= 1 << (h & 63);
+            bits[Self::word(*h)] |= 1 << (h & 63);
         }
         TrigramSet { hashes, bits }
     }
@@ -308,7 +318,7 @@ impl<'a> TrigramSet<'a> {
 impl Drop for TrigramSet<'_> {
     fn drop(&mut self) {
         for h in self.hashes {
-            self.bits[(*h as usize >> 6) & (Self::WORDS - 1)] = 0;
+            self.bits[Self::word(*h)] = 0;
         }
         let bits = std::mem::take(&mut self.bits);
         if bits.len() == Self::WORDS {

@@ -4,7 +4,7 @@
 use super::auth::Staff;
 use super::{App, ServiceError};
 use crate::model::prank::{
-    assess, reporter_record, trigram_hashes, trigrams16, Assessment, Block, BlockHistory, Lift, PastCase,
+    as16, assess, reporter_record, trigram_hashes, trigrams16, Assessment, Block, BlockHistory, Lift, PastCase,
     ReporterRecord,
 };
 use crate::model::report::NewReport;
@@ -63,7 +63,7 @@ pub fn assess_in(app: &App, r: &NewReport, now: Millis, drill: bool) -> Result<(
         blocked,
     };
     let assessment = assess(&report, app.territory.as_ref(), p);
-    Ok((assessment, trigrams.into_iter().map(|h| h as u16).collect()))
+    Ok((assessment, as16(&trigrams)))
 }
 
 /// A reporter as staff see them: the record, the block history and the cases.
