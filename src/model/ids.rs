@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -21,14 +22,16 @@ fn all_upper(s: &str) -> bool {
 }
 
 /// The short code of a node (a command post or the hub), e.g. `PLG`, `SUMSEL`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct NodeCode(String);
+/// Shared text (`Arc<str>`): codes and tickets are cloned into every event, case and index
+/// entry, and a clone is then a count, not a copy.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+pub struct NodeCode(Arc<str>);
 
 impl NodeCode {
     pub fn parse(s: &str) -> Result<Self, IdError> {
         if (2..=6).contains(&s.len()) && all_upper(s) {
-            Ok(Self(s.to_owned()))
+            Ok(Self(s.into()))
         } else {
             Err(IdError::NodeCode(s.to_owned()))
         }
@@ -39,8 +42,8 @@ impl NodeCode {
 }
 
 /// The code of a police unit that can receive a disposition: a Polres, the Polda, a satker.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct UnitCode(String);
 
 impl UnitCode {
@@ -61,17 +64,18 @@ impl UnitCode {
 
 /// A case id, the ticket a citizen reads over the phone: `PLG-261128-0042`
 /// (origin node, date in WIB as YYMMDD, daily counter of at least four digits).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Ticket(String);
+/// (`Arc<str>`, as `NodeCode`)
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Ticket(Arc<str>);
 
 impl Ticket {
     pub fn new(origin: &NodeCode, yymmdd: &str, counter: u64) -> Self {
-        Self(format!("{}-{}-{:04}", origin.as_str(), yymmdd, counter))
+        Self(format!("{}-{}-{:04}", origin.as_str(), yymmdd, counter).into())
     }
     /// A drill case's ticket (Latihan): `LAT-PLG-261202-0001`, its own counter.
     pub fn drill(origin: &NodeCode, yymmdd: &str, counter: u64) -> Self {
-        Self(format!("{}{}-{}-{:04}", super::drill::TICKET_PREFIX, origin.as_str(), yymmdd, counter))
+        Self(format!("{}{}-{}-{:04}", super::drill::TICKET_PREFIX, origin.as_str(), yymmdd, counter).into())
     }
     /// Whether this is a drill case (`LAT-` prefix): never mixed with real work.
     pub fn is_drill(&self) -> bool {
@@ -95,7 +99,7 @@ impl Ticket {
         if date.len() != 6 || !digits(date) || counter.len() < 4 || counter.len() > 9 || !digits(counter) {
             return Err(err());
         }
-        Ok(Self(up))
+        Ok(Self(up.into()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -103,7 +107,7 @@ impl Ticket {
     /// The node that created the case.
     pub fn origin(&self) -> NodeCode {
         let rest = if self.is_drill() { &self.0[super::drill::TICKET_PREFIX.len()..] } else { &self.0 };
-        NodeCode(rest.split('-').next().unwrap_or_default().to_owned())
+        NodeCode(rest.split('-').next().unwrap_or_default().into())
     }
 }
 
@@ -122,8 +126,8 @@ impl fmt::Display for EventId {
 
 /// A phone number in E.164 form (`+6281234567890`). Indonesian local forms are accepted and
 /// normalised: `0812-3456-7890`, `62812...`, `812...`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Phone(String);
 
 impl Phone {
@@ -185,7 +189,13 @@ macro_rules! string_newtype_impls {
         }
         impl From<$t> for String {
             fn from(v: $t) -> String {
-                v.0
+                v.0.to_string()
+            }
+        }
+        /// as the string itself (no copy into a `String` first)
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
             }
         }
     )*};
