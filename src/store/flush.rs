@@ -28,6 +28,9 @@ pub(crate) struct GroupCommit {
     written: AtomicU64,
     wake: Mutex<()>,
     cond: Condvar,
+    /// the commit thread waits on `cond` (set under `wake`): only then do writers notify it (a
+    /// notify is a system call, and a busy commit thread picks new writes up on its own)
+    idle: AtomicBool,
     stop: AtomicBool,
     flushed: watch::Sender<Flushed>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -57,6 +60,7 @@ impl GroupCommit {
             written: AtomicU64::new(0),
             wake: Mutex::new(()),
             cond: Condvar::new(),
+            idle: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             flushed: tx,
             thread: Mutex::new(None),
@@ -123,8 +127,12 @@ impl GroupCommit {
     /// round has committed and flushed.
     pub fn written(&self) -> Durable {
         let t = self.written.fetch_add(1, Ordering::SeqCst) + 1;
-        let _g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
-        self.cond.notify_one();
+        // `idle` is set before the commit thread's last look at `written` (both SeqCst): either
+        // it sees this write, or this sees it idle and wakes it
+        if self.idle.load(Ordering::SeqCst) {
+            let _g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+            self.cond.notify_one();
+        }
         Durable(t)
     }
 
@@ -188,9 +196,11 @@ impl GroupCommit {
         loop {
             {
                 let mut g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+                self.idle.store(true, Ordering::SeqCst);
                 while self.written.load(Ordering::SeqCst) == done && !self.stop.load(Ordering::SeqCst) {
                     g = self.cond.wait_timeout(g, Duration::from_millis(200)).unwrap_or_else(|e| e.into_inner()).0;
                 }
+                self.idle.store(false, Ordering::SeqCst);
             }
             if last_batch > 1 && !self.stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Self::WINDOW);
