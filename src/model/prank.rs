@@ -127,7 +127,7 @@ pub struct PastCase {
     pub reject_reason: Option<String>,
     /// when it was rejected (for the repeat window)
     pub closed_at: Millis,
-    pub regency: String,
+    pub regency: Arc<str>,
     /// `trigrams16` of its description (shared with the store's cache of them)
     pub trigrams: Arc<[u16]>,
 }
@@ -376,6 +376,9 @@ pub fn pranks_in_window(history: &[PastCase], now: Millis, window_ms: u64) -> Ve
 }
 
 /// Scores a new report. Total and deterministic; every point comes with its reason.
+/// How many duplicate candidates an assessment names.
+const CANDIDATES: usize = 5;
+
 pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Assessment {
     let w = &p.weights;
     let mut reasons = Vec::new();
@@ -405,7 +408,9 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
     // the description normalised for the "says nothing" test (its trigrams come with the report)
     let text = normalise(r.description);
     let mine = TrigramSet::of(r.trigrams);
-    let mut candidates: Vec<(f64, Ticket)> = Vec::new();
+    // (score, ticket): the same reporter's open cases first (1 + similarity), then similar
+    // texts of others; the best five are the duplicate candidates
+    let mut candidates: Vec<(f64, &Ticket)> = Vec::new();
     let same_reporter: Vec<&PastCase> = r.history.iter().filter(in_window).collect();
     if let Some(c) = same_reporter.first() {
         add(
@@ -414,27 +419,32 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
             format!("nomor ini sudah punya laporan terbuka {}", c.ticket),
         );
         for c in &same_reporter {
-            candidates.push((1.0 + mine.jaccard(&c.trigrams), c.ticket.clone()));
+            candidates.push((1.0 + mine.jaccard(&c.trigrams), &c.ticket));
         }
     }
-    let mut similar: Vec<(f64, &PastCase)> = r
+    let mut similar: Vec<(f64, &Ticket)> = r
         .nearby
         .iter()
         .filter(in_window)
-        .filter(|c| c.regency == r.regency && !same_reporter.iter().any(|s| s.ticket == c.ticket))
-        .map(|c| (mine.jaccard(&c.trigrams), c))
+        .filter(|c| *c.regency == *r.regency && !same_reporter.iter().any(|s| s.ticket == c.ticket))
+        .map(|c| (mine.jaccard(&c.trigrams), &c.ticket))
         .filter(|(s, _)| *s >= p.similarity)
         .collect();
-    similar.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.ticket.cmp(&b.1.ticket)));
-    if let Some((s, c)) = similar.first() {
+    let best_first = |a: &(f64, &Ticket), b: &(f64, &Ticket)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1));
+    if similar.len() > CANDIDATES {
+        similar.select_nth_unstable_by(CANDIDATES - 1, best_first);
+        similar.truncate(CANDIDATES);
+    }
+    similar.sort_unstable_by(best_first);
+    if let Some((s, t)) = similar.first() {
         add(
             Factor::DuplicateSimilarText,
             w.duplicate_similar_text,
-            format!("mirip {:.0}% dengan laporan terbuka {} di wilayah yang sama", s * 100.0, c.ticket),
+            format!("mirip {:.0}% dengan laporan terbuka {} di wilayah yang sama", s * 100.0, t),
         );
     }
-    candidates.extend(similar.iter().map(|(s, c)| (*s, c.ticket.clone())));
-    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    candidates.extend(similar);
+    candidates.sort_by(best_first);
     let staffed = matches!(r.channel, Channel::Phone | Channel::WalkIn);
     match (r.coordinates, territory) {
         (None, _) if staffed => {}
@@ -452,7 +462,7 @@ pub fn assess(r: &Report, territory: Option<&Territory>, p: &PrankPolicy) -> Ass
     let score = reasons.iter().map(|x| x.weight).sum();
     let mut seen = HashSet::new();
     let duplicate_candidates =
-        candidates.into_iter().filter(|(_, t)| seen.insert(t.clone())).map(|(_, t)| t).take(5).collect();
+        candidates.into_iter().filter(|(_, t)| seen.insert(*t)).map(|(_, t)| t.clone()).take(CANDIDATES).collect();
     Assessment { score, reasons, duplicate_candidates, blocked: r.blocked }
 }
 

@@ -24,7 +24,7 @@ pub fn past(c: &Case) -> PastCase {
         state: c.state,
         reject_reason: c.reject_reason.clone(),
         closed_at: c.state_since,
-        regency: c.location.regency.clone(),
+        regency: c.location.regency.as_str().into(),
         trigrams: trigrams16(&c.description),
     }
 }
