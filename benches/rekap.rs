@@ -89,7 +89,8 @@ fn seed(data: &std::path::Path, cases: u64) -> (f64, u64, (u64, u64)) {
                         attachments: Vec::new(),
                     })),
                 );
-                tx.put_case(Case::open(&ev).unwrap())?;
+                let case = Case::open(ev).unwrap();
+                tx.put_case(case)?;
                 Ok(t)
             })
             .unwrap();

@@ -125,9 +125,47 @@ pub fn words(text: &str) -> Vec<String> {
     out
 }
 
+/// `words` of several texts together, sorted, each once, space-separated: the form a case
+/// summary stores. Built in one buffer (a case is written on every intake).
+pub fn joined_words(texts: &[&str]) -> String {
+    let mut buf = String::with_capacity(texts.iter().map(|t| t.len()).sum());
+    let mut at: Vec<(usize, usize)> = Vec::with_capacity(32);
+    for text in texts {
+        for w in text.split(|c: char| !c.is_alphanumeric()) {
+            if w.chars().count() < 2 {
+                continue;
+            }
+            let start = buf.len();
+            if w.is_ascii() {
+                buf.push_str(&w[..w.len().min(32)]);
+                buf[start..].make_ascii_lowercase();
+            } else {
+                buf.extend(w.to_lowercase().chars().take(32));
+            }
+            at.push((start, buf.len()));
+        }
+    }
+    let mut list: Vec<&str> = at.iter().map(|(a, b)| &buf[*a..*b]).collect();
+    list.sort_unstable();
+    list.dedup();
+    list.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_words_are_the_words_of_all_texts() {
+        let texts = ["Motor dicuri di Pasar 16, PASAR ramai", "Budi Ñandú", "", "x"];
+        let mut all: Vec<String> = texts.iter().flat_map(|t| words(t)).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(joined_words(&texts), all.join(" "));
+        assert_eq!(joined_words(&texts), "16 budi di dicuri motor pasar ramai ñandú");
+        assert_eq!(joined_words(&[&"Ab".repeat(40)]), "ab".repeat(16));
+        assert_eq!(joined_words(&[]), "");
+    }
 
     #[test]
     fn words_are_lowercase_unique_and_bounded() {

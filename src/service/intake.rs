@@ -103,6 +103,24 @@ async fn submit_in(
     also: impl FnOnce(&mut crate::store::Txn, &Ticket, &str) -> Result<(), ServiceError>,
     drill: Option<&str>,
 ) -> Result<Receipt, ServiceError> {
+    // the work is synchronous up to the wait for disk: done in a plain function, so this
+    // future holds only the receipt across the wait (a smaller future, copied less)
+    let (receipt, durable) = file(app, raw, channel, actor, attachments, also, drill)?;
+    app.store.durable(durable).await?;
+    app.changed(&receipt.ticket);
+    Ok(receipt)
+}
+
+/// Checks and stages a new report; durable once `Durable` is.
+fn file(
+    app: &App,
+    raw: RawReport,
+    channel: Channel,
+    actor: Actor,
+    attachments: Vec<String>,
+    also: impl FnOnce(&mut crate::store::Txn, &Ticket, &str) -> Result<(), ServiceError>,
+    drill: Option<&str>,
+) -> Result<(Receipt, crate::store::Durable), ServiceError> {
     let report = check(raw, channel, &app.sop(), &app.units)?;
     let now = super::now();
     if drill.is_none() && matches!(channel, Channel::Web | Channel::Whatsapp | Channel::Open311) {
@@ -150,7 +168,5 @@ async fn submit_in(
         Ok(ticket)
     })?;
     app.store.remember_trigrams(&ticket, trigrams);
-    app.store.durable(durable).await?;
-    app.changed(&ticket);
-    Ok(Receipt { ticket, token, status: State::New })
+    Ok((Receipt { ticket, token, status: State::New }, durable))
 }

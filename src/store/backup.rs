@@ -695,7 +695,8 @@ mod tests {
                 let c = tx.next_counter("ticket:261128")?;
                 let t = Ticket::new(store.node(), "261128", c);
                 let ev = tx.append(&t, Actor::Citizen, "v1", kind);
-                tx.put_case(Case::open(&ev).unwrap())?;
+                let case = Case::open(ev).unwrap();
+                tx.put_case(case)?;
                 Ok(t)
             })
             .unwrap()

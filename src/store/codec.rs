@@ -12,18 +12,21 @@ pub const V2: u8 = 2;
 /// The stored form of an event's bytes (`V1` + JSON, what the chain hashes and sync sends):
 /// packed when that gives the same bytes back.
 pub fn pack_event(raw: &[u8]) -> Vec<u8> {
-    match raw.split_first() {
-        Some((&V1, json)) => match super::pack::pack(json) {
-            Some(p) => {
-                let mut out = Vec::with_capacity(1 + p.len());
-                out.push(V2);
-                out.extend_from_slice(&p);
-                out
-            }
-            None => raw.to_vec(),
-        },
-        _ => raw.to_vec(),
+    if let Some((&V1, json)) = raw.split_first() {
+        let mut out = Vec::with_capacity(raw.len());
+        out.push(V2);
+        if super::pack::pack_into(json, &mut out) {
+            return out;
+        }
     }
+    raw.to_vec()
+}
+
+/// `encode` into `out` (cleared first), for a caller that reuses one buffer.
+pub fn encode_into<T: Serialize>(v: &T, out: &mut Vec<u8>) {
+    out.clear();
+    out.push(V1);
+    serde_json::to_writer(&mut *out, v).expect("our records always serialize");
 }
 
 /// An event's bytes as written (`V1` + JSON), from its stored form.

@@ -35,8 +35,8 @@ use super::codec::CHANNELS;
 /// updated u64, (due u64), (escalates u64), (lat f64, lon f64), unit len, unit, regency len,
 /// regency, (district len, district), phone key u64, words]`,
 /// integers big-endian, the words separated by spaces.
-pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(64 + s.regency.len() + words.iter().map(|w| w.len() + 1).sum::<usize>());
+pub(crate) fn encode(s: &CaseSummary, words: &str) -> Vec<u8> {
+    let mut v = Vec::with_capacity(64 + s.regency.len() + words.len());
     let mut flags = 0;
     for (on, f) in [
         (s.marked, F_MARKED),
@@ -86,12 +86,7 @@ pub(crate) fn encode(s: &CaseSummary, words: &[String]) -> Vec<u8> {
         v.extend_from_slice(d);
     }
     v.extend_from_slice(&s.phone_key.to_be_bytes());
-    for (i, w) in words.iter().enumerate() {
-        if i > 0 {
-            v.push(b' ');
-        }
-        v.extend_from_slice(w.as_bytes());
-    }
+    v.extend_from_slice(words.as_bytes());
     v
 }
 
@@ -258,14 +253,17 @@ impl Mirror {
     /// `since`, newest first, as (ticket, created, state).
     pub fn recent_open(&self, regency: &str, since: Millis, limit: usize) -> Vec<(Ticket, Millis, State)> {
         let Some(at) = self.by_regency.get(regency) else { return Vec::new() };
-        at.iter()
-            .rev()
-            .map(|i| &self.all[*i as usize])
-            .take_while(|s| s.created >= since)
-            .filter(|s| s.state.is_open() && s.state != State::Resolved)
-            .take(limit)
-            .map(|s| (s.ticket.clone(), s.created, s.state))
-            .collect()
+        let mut out = Vec::with_capacity(limit.min(at.len()));
+        out.extend(
+            at.iter()
+                .rev()
+                .map(|i| &self.all[*i as usize])
+                .take_while(|s| s.created >= since)
+                .filter(|s| s.state.is_open() && s.state != State::Resolved)
+                .take(limit)
+                .map(|s| (s.ticket.clone(), s.created, s.state)),
+        );
+        out
     }
 
     /// Puts position `i` in its regency's list, in creation order (cases mostly arrive in it).
@@ -426,12 +424,11 @@ mod tests {
     #[test]
     fn summaries_round_trip() {
         let s = sample();
-        let words = vec!["curanmor".to_owned(), "pasar".to_owned()];
-        let bytes = encode(&s, &words);
+        let bytes = encode(&s, "curanmor pasar");
         assert_eq!(decode(s.ticket.as_str().as_bytes(), &bytes).unwrap(), (s.clone(), "curanmor pasar".to_owned()));
         let bare =
             CaseSummary { due: None, escalates: None, lat: None, lon: None, unit: None, district: None, ..sample() };
-        let bytes = encode(&bare, &[]);
+        let bytes = encode(&bare, "");
         assert_eq!(decode(bare.ticket.as_str().as_bytes(), &bytes).unwrap(), (bare.clone(), String::new()));
         assert!(bytes.len() < 72, "{} bytes (28 of them the regency)", bytes.len());
         // a V1 summary (before the number was kept) still decodes, with no number
@@ -450,11 +447,11 @@ mod tests {
         let idx = CaseIndex::default();
         let a = sample();
         let b = CaseSummary { ticket: Ticket::parse("PLG-261128-0043").unwrap(), ..sample() };
-        idx.load(a.ticket.as_str().as_bytes(), &encode(&a, &["lalu".into(), "lintas".into()])).unwrap();
-        idx.load(b.ticket.as_str().as_bytes(), &encode(&b, &["lama".into()])).unwrap();
+        idx.load(a.ticket.as_str().as_bytes(), &encode(&a, "lalu lintas")).unwrap();
+        idx.load(b.ticket.as_str().as_bytes(), &encode(&b, "lama")).unwrap();
         // a new state for a: replaced in place, its words not indexed twice
         let a2 = CaseSummary { state: State::Resolved, ..a.clone() };
-        idx.load(a.ticket.as_str().as_bytes(), &encode(&a2, &["lalu".into(), "lintas".into()])).unwrap();
+        idx.load(a.ticket.as_str().as_bytes(), &encode(&a2, "lalu lintas")).unwrap();
         idx.read(|m| {
             let found = |p: &str| m.with_word(p).map(|s| s.ticket.as_str().to_owned()).collect::<Vec<_>>();
             assert_eq!(m.all().len(), 2);
@@ -476,7 +473,7 @@ mod tests {
             ..sample()
         };
         for s in [at(1, Some(300)), at(2, Some(100)), at(3, None), at(4, Some(100)), at(5, Some(301))] {
-            idx.load(s.ticket.as_str().as_bytes(), &encode(&s, &[])).unwrap();
+            idx.load(s.ticket.as_str().as_bytes(), &encode(&s, "")).unwrap();
         }
         let due = |now: u64| {
             idx.read(|m| m.due_by(Millis(now))).into_iter().map(|t| t.as_str()[11..].to_owned()).collect::<Vec<_>>()
@@ -485,7 +482,7 @@ mod tests {
         assert!(due(99).is_empty());
         // an escalation recorded moves the case's time on
         let moved = at(2, Some(1_000));
-        idx.load(moved.ticket.as_str().as_bytes(), &encode(&moved, &[])).unwrap();
+        idx.load(moved.ticket.as_str().as_bytes(), &encode(&moved, "")).unwrap();
         assert_eq!(due(301), ["0004", "0001", "0005"]);
     }
 
@@ -509,7 +506,7 @@ mod tests {
             at(5, 150, State::New, "Kota Palembang"),
             at(6, 400, State::New, "Kabupaten Banyuasin"),
         ] {
-            idx.load(s.ticket.as_str().as_bytes(), &encode(&s, &[])).unwrap();
+            idx.load(s.ticket.as_str().as_bytes(), &encode(&s, "")).unwrap();
         }
         let found = |since: u64, limit: usize| {
             idx.read(|m| m.recent_open("Kota Palembang", Millis(since), limit))
@@ -522,9 +519,9 @@ mod tests {
         assert_eq!(found(0, 1), [("0002".to_owned(), 300)]);
         // a case that closes leaves the view; one that moves in time moves in the order
         let closed = at(2, 300, State::Closed, "Kota Palembang");
-        idx.load(closed.ticket.as_str().as_bytes(), &encode(&closed, &[])).unwrap();
+        idx.load(closed.ticket.as_str().as_bytes(), &encode(&closed, "")).unwrap();
         let later = at(1, 500, State::New, "Kota Palembang");
-        idx.load(later.ticket.as_str().as_bytes(), &encode(&later, &[])).unwrap();
+        idx.load(later.ticket.as_str().as_bytes(), &encode(&later, "")).unwrap();
         assert_eq!(found(0, 10), [("0001".to_owned(), 500), ("0005".to_owned(), 150)]);
         assert!(idx.read(|m| m.recent_open("Kota Prabumulih", Millis(0), 10)).is_empty());
     }
@@ -532,7 +529,7 @@ mod tests {
     #[test]
     fn damaged_summaries_are_errors() {
         let s = sample();
-        let bytes = encode(&s, &[]);
+        let bytes = encode(&s, "");
         for cut in [0, 1, 10, 30] {
             assert!(decode(s.ticket.as_str().as_bytes(), &bytes[..cut]).is_err(), "cut at {cut}");
         }

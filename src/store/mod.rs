@@ -27,15 +27,15 @@ pub use sync::{prepare, Applied, FeedEntry, Incoming, Routing, SyncRefusal, Take
 use crate::model::event::{hash_bytes, verify_log, Hash};
 use crate::model::prank::{trigrams16, BlockHistory, PastCase};
 use crate::model::recap::Fact;
-use crate::model::summary::{words, CaseSummary};
+use crate::model::summary::{joined_words, CaseSummary};
 use crate::model::{Actor, Case, Event, EventId, EventKind, HlcClock, Millis, NodeCode, Sop, State, Ticket};
-use codec::{decode, encode, event_raw, key, pack_event};
+use codec::{decode, encode, encode_into, event_raw, key, pack_event};
 use flush::GroupCommit;
 use index::CaseIndex;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The store format this binary writes and reads. Checked before an update swaps the binary.
 /// 2: events live in the event log file (`eventlog`); format 1 stores open and become 2 (their
@@ -366,8 +366,7 @@ impl RecentCases {
         self.cases.get(t)
     }
 
-    fn insert(&mut self, c: Case) {
-        let t = c.ticket.clone();
+    fn insert(&mut self, t: Ticket, c: Case) {
         if self.cases.insert(t.clone(), c).is_none() {
             self.order.push_back(t);
             if self.order.len() > Self::CAPACITY {
@@ -388,12 +387,8 @@ impl RecentCases {
 impl Writer {
     /// Forgets staged values that a committed transaction now holds (staged at or before `upto`).
     pub(crate) fn committed(&mut self, upto: u64) {
-        let done: Vec<Ticket> =
-            self.staged_cases.iter().filter(|(_, (t, _))| *t <= upto).map(|(k, _)| k.clone()).collect();
-        for t in done {
-            if let Some((_, c)) = self.staged_cases.remove(&t) {
-                self.recent.insert(c);
-            }
+        for (ticket, (_, c)) in self.staged_cases.extract_if(|_, (t, _)| *t <= upto) {
+            self.recent.insert(ticket, c);
         }
         self.staged_counters.retain(|_, (t, _)| *t > upto);
         self.staged_blocks.retain(|_, (t, _)| *t > upto);
@@ -504,6 +499,9 @@ pub struct Store {
     sessions_changed: tokio::sync::watch::Sender<u64>,
     index: CaseIndex,
     trigrams: Mutex<Trigrams>,
+    /// every number with a block history, stored or staged: most reports come from numbers never
+    /// blocked, and their check then reads nothing
+    blocked_ever: RwLock<FastSet<String>>,
     /// the data dir the store lives in (a backup takes its `backup::DATA_FILES` too)
     dir: std::path::PathBuf,
 }
@@ -523,6 +521,11 @@ pub struct Txn<'a> {
     events: Vec<Event>,
     /// committed cases this write has read (decoded once)
     read: FastMap<Ticket, Option<Case>>,
+}
+
+thread_local! {
+    /// an event's JSON between encoding and packing (see `Txn::append_in`)
+    static EVENT_JSON: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn seq_key(origin: &NodeCode, seq: u64) -> Vec<u8> {
@@ -550,12 +553,8 @@ fn summary_of(c: &Case, here: &NodeCode, sop: Option<&Sop>) -> CaseSummary {
 }
 
 /// The words a case is found by: its description's and its reporter's name.
-fn case_words(c: &Case) -> Vec<String> {
-    let mut w = words(&c.description);
-    w.extend(words(&c.reporter.name));
-    w.sort();
-    w.dedup();
-    w
+fn case_words(c: &Case) -> String {
+    joined_words(&[&c.description, &c.reporter.name])
 }
 
 /// Folds every case from its events (in ticket order) and hands each to `f` with its
@@ -694,6 +693,11 @@ impl Store {
         }));
         let index = CaseIndex::default();
         index.load_all(t[Tree::Summary].iter())?;
+        let blocked_ever = t[Tree::Blocks]
+            .iter()
+            .keys()
+            .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
+            .collect::<Result<FastSet<String>, StoreError>>()?;
         let commit = GroupCommit::start(db.clone(), t.clone(), writer.clone(), index.clone(), journal);
         Ok(Store {
             dir: dir.to_path_buf(),
@@ -707,6 +711,7 @@ impl Store {
             sessions_changed: tokio::sync::watch::channel(0).0,
             index,
             trigrams: Mutex::new(Trigrams::default()),
+            blocked_ever: RwLock::new(blocked_ever),
         })
     }
 
@@ -814,8 +819,12 @@ impl Store {
         for (origin, h) in &heads {
             ops.push(Op::put(Tree::Heads, origin.as_str().as_bytes().to_vec(), encode(h)));
         }
-        for (phone, b) in &blocks {
-            ops.push(Op::put(Tree::Blocks, phone.as_bytes().to_vec(), encode(b)));
+        if !blocks.is_empty() {
+            let mut ever = self.blocked_ever.write().unwrap_or_else(|e| e.into_inner());
+            for (phone, b) in &blocks {
+                ever.insert(phone.clone());
+                ops.push(Op::put(Tree::Blocks, phone.as_bytes().to_vec(), encode(b)));
+            }
         }
         for ((kv, k), v) in &kv {
             ops.push(Op { tree: Tree::Kv(*kv), key: k.clone(), value: v.clone() });
@@ -975,6 +984,9 @@ impl Store {
 
     /// The block history of a number (committed).
     pub fn blocks(&self, phone: &str) -> Result<BlockHistory, StoreError> {
+        if !self.blocked_ever.read().unwrap_or_else(|e| e.into_inner()).contains(phone) {
+            return Ok(BlockHistory::default());
+        }
         Ok(self.t[Tree::Blocks].get(phone.as_bytes())?.map(|v| decode("blocks", &v)).transpose()?.unwrap_or_default())
     }
 
@@ -998,6 +1010,7 @@ impl Store {
             found.iter().map(|(t, _, _)| cache.of.get(t).cloned()).collect()
         };
         let mut out = Vec::with_capacity(found.len());
+        let shared: Arc<str> = regency.into();
         for ((ticket, created, state), cached) in found.into_iter().zip(cached) {
             let hashes = match cached {
                 Some(h) => h,
@@ -1014,7 +1027,7 @@ impl Store {
                 state,
                 reject_reason: None,
                 closed_at: created,
-                regency: regency.to_owned(),
+                regency: shared.clone(),
                 trigrams: hashes,
             });
         }
@@ -1279,7 +1292,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Appends a local event to this node's log: assigns seq, HLC and the chain hash.
-    pub fn append(&mut self, case: &Ticket, actor: Actor, sop_version: &str, kind: EventKind) -> Event {
+    pub fn append(&mut self, case: &Ticket, actor: Actor, sop_version: &str, kind: EventKind) -> &Event {
         self.append_checked(case, actor, sop_version, kind, Vec::new())
     }
 
@@ -1291,7 +1304,7 @@ impl<'a> Txn<'a> {
         sop_version: &str,
         kind: EventKind,
         checked: Vec<String>,
-    ) -> Event {
+    ) -> &Event {
         // Latihan: every event of a drill case carries its drill id, from the case's first event
         let drill = if case.is_drill() { self.case(case).ok().flatten().and_then(|c| c.drill) } else { None };
         self.append_in(case, actor, sop_version, kind, checked, drill)
@@ -1306,7 +1319,7 @@ impl<'a> Txn<'a> {
         sop_version: &str,
         kind: EventKind,
         drill: &str,
-    ) -> Event {
+    ) -> &Event {
         self.append_in(case, actor, sop_version, kind, Vec::new(), Some(drill.to_owned()))
     }
 
@@ -1318,7 +1331,7 @@ impl<'a> Txn<'a> {
         kind: EventKind,
         checked: Vec<String>,
         drill: Option<String>,
-    ) -> Event {
+    ) -> &Event {
         let node = self.store.node.clone();
         let (seq, prev_hash) = {
             let head = self.head_mut(&node);
@@ -1337,16 +1350,20 @@ impl<'a> Txn<'a> {
             checked,
             drill,
         };
-        let bytes = encode(&ev);
+        // the JSON is hashed and packed, then not needed: one buffer per thread holds it
+        let (hash, stored) = EVENT_JSON.with_borrow_mut(|json| {
+            encode_into(&ev, json);
+            (hash_bytes(json), pack_event(json))
+        });
         let head = self.head_mut(&node);
         head.seq = seq;
         head.hash.clear();
-        head.hash.push_str(&sync::hex_of(&hash_bytes(&bytes)));
+        head.hash.push_str(&sync::hex_of(&hash));
         let k = seq_key(&node, ev.id.seq);
         self.ops.push(Op::put(Tree::CaseEvents, key(&[case.as_str().as_bytes(), &k]), Vec::new()));
-        self.ops.push(Op::put(Tree::Events, k, pack_event(&bytes)));
-        self.events.push(ev.clone());
-        ev
+        self.ops.push(Op::put(Tree::Events, k, stored));
+        self.events.push(ev);
+        self.events.last().expect("pushed above")
     }
 }
 
@@ -1377,7 +1394,8 @@ mod tests {
                 let n = tx.next_counter("ticket:261128")?;
                 let t = Ticket::new(store.node(), "261128", n);
                 let ev = tx.append(&t, Actor::Citizen, "v1", reported());
-                tx.put_case(Case::open(&ev).unwrap())?;
+                let case = Case::open(ev).unwrap();
+                tx.put_case(case)?;
                 Ok(t)
             })
             .unwrap()

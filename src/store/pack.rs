@@ -132,16 +132,22 @@ const WORDS: [&str; 100] = [
 ];
 
 /// The packed form of `json`, or `None` when it has a byte this packing reserves.
+#[cfg(test)]
 pub fn pack(json: &[u8]) -> Option<Vec<u8>> {
-    if json.iter().any(|b| *b < 0x20) {
-        return None;
-    }
     let mut out = Vec::with_capacity(json.len());
+    pack_into(json, &mut out).then_some(out)
+}
+
+/// `pack`, appending to `out`; false (and `out` holding part of it) when `json` cannot be packed.
+pub fn pack_into(json: &[u8], out: &mut Vec<u8>) -> bool {
+    if json.iter().any(|b| *b < 0x20) {
+        return false;
+    }
     let mut i = 0;
     while i < json.len() {
         let b = json[i];
         if b == b'"' {
-            let end = string_end(json, i)?;
+            let Some(end) = string_end(json, i) else { return false };
             let body = &json[i + 1..end];
             let key = json.get(end + 1) == Some(&b':');
             if let Some(n) = word(body) {
@@ -150,7 +156,9 @@ pub fn pack(json: &[u8]) -> Option<Vec<u8>> {
             } else if body.len() == 64 && body.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c)) {
                 out.push(H);
                 let mut raw = [0u8; 32];
-                hex::decode_to_slice(body, &mut raw).ok()?;
+                if hex::decode_to_slice(body, &mut raw).is_err() {
+                    return false;
+                }
                 out.extend_from_slice(&raw);
                 i = end + 1;
             } else {
@@ -186,7 +194,7 @@ pub fn pack(json: &[u8]) -> Option<Vec<u8>> {
             out.extend_from_slice(&json[start..i]);
         }
     }
-    Some(out)
+    true
 }
 
 /// The JSON `pack` was given.
