@@ -187,7 +187,8 @@ impl GroupCommit {
     }
 
     /// When the last flush covered several writes, writers are arriving concurrently: wait this
-    /// long before the next flush so it covers more of them. A lone writer never waits.
+    /// long before the next flush so it covers more of them, unless half as many as the last
+    /// flush covered are waiting already. A lone writer never waits.
     const WINDOW: Duration = Duration::from_micros(500);
 
     fn run(&self, db: sled::Db, trees: Trees, writer: Arc<Mutex<Writer>>, index: CaseIndex, mut journal: Journal) {
@@ -202,7 +203,10 @@ impl GroupCommit {
                 }
                 self.idle.store(false, Ordering::SeqCst);
             }
-            if last_batch > 1 && !self.stop.load(Ordering::SeqCst) {
+            // gather more writes into the next round only when few are waiting yet: under load
+            // the last round's time has gathered them, and a sleep would only slow every writer
+            let waiting = self.written.load(Ordering::SeqCst) - done;
+            if last_batch > 1 && waiting * 2 < last_batch && !self.stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Self::WINDOW);
             }
             let (ops, target, heads) = {
@@ -224,7 +228,8 @@ impl GroupCommit {
                     Some(v) if op.tree == Tree::Summary => Some((op.key.as_slice(), v.as_slice())),
                     _ => None,
                 }));
-                writer.lock().unwrap_or_else(|e| e.into_inner()).committed(target);
+                let evicted = writer.lock().unwrap_or_else(|e| e.into_inner()).committed(target);
+                drop(evicted);
             }
             if self.direct.swap(false, Ordering::SeqCst) {
                 self.retry("flushing the store", || db.flush().map(drop).map_err(Into::into));

@@ -323,9 +323,11 @@ impl Mirror {
                 self.all.push(s);
                 self.index_regency(i);
                 for w in words.split(' ').filter(|w| !w.is_empty()) {
-                    let at = self.words.entry(w.into()).or_default();
-                    if at.last() != Some(&i) {
-                        at.push(i);
+                    // looked up by `&str` first: a word already indexed costs no allocation
+                    match self.words.get_mut(w) {
+                        Some(at) if at.last() != Some(&i) => at.push(i),
+                        Some(_) => {}
+                        None => drop(self.words.insert(w.into(), vec![i])),
                     }
                 }
             }

@@ -366,15 +366,16 @@ impl RecentCases {
         self.cases.get(t)
     }
 
-    fn insert(&mut self, t: Ticket, c: Case) {
+    /// Keeps `c`; returns the case it pushed out, if any (for the caller to drop when it holds
+    /// no lock).
+    fn insert(&mut self, t: Ticket, c: Case) -> Option<Case> {
         if self.cases.insert(t.clone(), c).is_none() {
             self.order.push_back(t);
             if self.order.len() > Self::CAPACITY {
-                if let Some(old) = self.order.pop_front() {
-                    self.cases.remove(&old);
-                }
+                return self.order.pop_front().and_then(|old| self.cases.remove(&old));
             }
         }
+        None
     }
 
     fn remove(&mut self, t: &Ticket) {
@@ -386,9 +387,12 @@ impl RecentCases {
 
 impl Writer {
     /// Forgets staged values that a committed transaction now holds (staged at or before `upto`).
-    pub(crate) fn committed(&mut self, upto: u64) {
+    /// Returns the cases the recent cache let go, to be dropped outside the writer's lock.
+    #[must_use = "drop the evicted cases after unlocking"]
+    pub(crate) fn committed(&mut self, upto: u64) -> Vec<Case> {
+        let mut evicted = Vec::new();
         for (ticket, (_, c)) in self.staged_cases.extract_if(|_, (t, _)| *t <= upto) {
-            self.recent.insert(ticket, c);
+            evicted.extend(self.recent.insert(ticket, c));
         }
         self.staged_counters.retain(|_, (t, _)| *t > upto);
         self.staged_blocks.retain(|_, (t, _)| *t > upto);
@@ -397,6 +401,7 @@ impl Writer {
             evs.retain(|(t, _)| *t > upto);
             !evs.is_empty()
         });
+        evicted
     }
 }
 
