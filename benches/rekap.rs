@@ -120,7 +120,7 @@ fn seed(data: &std::path::Path, cases: u64) -> (f64, u64, (u64, u64)) {
                 .write(Millis(at + off), |tx| -> Result<(), banpol::store::StoreError> {
                     let mut c = tx.case(&ticket)?.unwrap();
                     let ev = tx.append(&ticket, staff(who), &sop.version, kind);
-                    c.apply(&ev);
+                    c.apply(ev);
                     tx.put_case(c)
                 })
                 .unwrap();

@@ -144,16 +144,23 @@ impl Phone {
                 _ => return Err(err()),
             }
         }
+        // the digits after the `+`, built once (this runs on every report)
+        let country = |rest: &str| {
+            let mut e = String::with_capacity(2 + rest.len());
+            e.push_str("62");
+            e.push_str(rest);
+            e
+        };
         let e164 = if plus {
             digits
         } else if let Some(rest) = digits.strip_prefix("00") {
             rest.to_owned()
         } else if let Some(rest) = digits.strip_prefix('0') {
-            format!("62{rest}")
+            country(rest)
         } else if digits.starts_with("62") {
             digits
         } else if digits.starts_with('8') {
-            format!("62{digits}")
+            country(&digits)
         } else {
             return Err(err());
         };
@@ -164,7 +171,10 @@ impl Phone {
             (8..=15).contains(&e164.len()) && !e164.starts_with('0')
         };
         if ok_len {
-            Ok(Self(format!("+{e164}")))
+            let mut e = String::with_capacity(1 + e164.len());
+            e.push('+');
+            e.push_str(&e164);
+            Ok(Self(e))
         } else {
             Err(err())
         }

@@ -362,7 +362,7 @@ pub async fn act_checked(
         let prank = matches!(&kind, crate::model::EventKind::Rejected { reason, .. } if reason == "prank");
         let checked = if is_note { Vec::new() } else { checked.clone() };
         let ev = tx.append_checked(ticket, actor, &case.sop_version, kind, checked);
-        case.apply(&ev);
+        case.apply(ev);
         tx.put_case(case.clone())?;
         // Latihan: a drill's prank never reaches the blocklist
         if prank && !ticket.is_drill() {
@@ -400,7 +400,7 @@ fn link_original(
         &orig.sop_version.clone(),
         crate::model::EventKind::DuplicateLinked { duplicate: dup.clone() },
     );
-    orig.apply(&ev);
+    orig.apply(ev);
     tx.put_case(orig)?;
     Ok(())
 }
@@ -449,7 +449,7 @@ pub async fn escalate(app: &App, ticket: &Ticket, now: Millis) -> Result<usize, 
         let due = case.due_escalations(&sop, now);
         for kind in &due {
             let ev = tx.append(ticket, actor.clone(), &case.sop_version, kind.clone());
-            case.apply(&ev);
+            case.apply(ev);
         }
         if !due.is_empty() {
             tx.put_case(case)?;

@@ -162,7 +162,7 @@ fn file(
                 (ticket, ev)
             }
         };
-        let case = Case::open(&ev).expect("a reported event opens a case");
+        let case = Case::open(ev).expect("a reported event opens a case");
         tx.put_case(case)?;
         also(tx, &ticket, &token)?;
         Ok(ticket)

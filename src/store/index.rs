@@ -279,6 +279,11 @@ impl Mirror {
             at.push(i);
             return;
         }
+        // most cases arrive in creation order: then it goes last, with no search of the list
+        if at.last().is_none_or(|j| all[*j as usize].created <= created) {
+            at.push(i);
+            return;
+        }
         let pos = at.partition_point(|j| all[*j as usize].created <= created);
         at.insert(pos, i);
     }

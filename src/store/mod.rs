@@ -391,8 +391,12 @@ impl Writer {
     #[must_use = "drop the evicted cases after unlocking"]
     pub(crate) fn committed(&mut self, upto: u64) -> Vec<Case> {
         let mut evicted = Vec::new();
-        for (ticket, (_, c)) in self.staged_cases.extract_if(|_, (t, _)| *t <= upto) {
-            evicted.extend(self.recent.insert(ticket, c));
+        let done: Vec<Ticket> =
+            self.staged_cases.iter().filter(|(_, (t, _))| *t <= upto).map(|(k, _)| k.clone()).collect();
+        for ticket in done {
+            if let Some((_, c)) = self.staged_cases.remove(&ticket) {
+                evicted.extend(self.recent.insert(ticket, c));
+            }
         }
         self.staged_counters.retain(|_, (t, _)| *t > upto);
         self.staged_blocks.retain(|_, (t, _)| *t > upto);
@@ -1424,7 +1428,7 @@ mod tests {
             .write(Millis(1_002), |tx| -> Result<(), StoreError> {
                 let mut c = tx.case(&a)?.expect("a staged case is visible to the next writer");
                 let ev = tx.append(&a, Actor::Citizen, "v1", EventKind::Noted { text: "catatan".into(), public: true });
-                c.apply(&ev);
+                c.apply(ev);
                 tx.put_case(c)
             })
             .unwrap();
