@@ -79,7 +79,7 @@ pub async fn submit_with(
     attachments: Vec<String>,
     also: impl FnOnce(&mut crate::store::Txn, &Ticket, &str) -> Result<(), ServiceError>,
 ) -> Result<Receipt, ServiceError> {
-    submit_in(app, raw, channel, actor, attachments, also, None).await
+    settled(app, file(app, raw, channel, actor, attachments, also, None)?).await
 }
 
 /// Latihan: a drill's inject through the same intake, with the drill id on its events, a `LAT-`
@@ -91,21 +91,12 @@ pub async fn submit_drill(
     drill: &str,
     also: impl FnOnce(&mut crate::store::Txn, &Ticket, &str) -> Result<(), ServiceError>,
 ) -> Result<Receipt, ServiceError> {
-    submit_in(app, raw, channel, Actor::Citizen, Vec::new(), also, Some(drill)).await
+    settled(app, file(app, raw, channel, Actor::Citizen, Vec::new(), also, Some(drill))?).await
 }
 
-async fn submit_in(
-    app: &App,
-    raw: RawReport,
-    channel: Channel,
-    actor: Actor,
-    attachments: Vec<String>,
-    also: impl FnOnce(&mut crate::store::Txn, &Ticket, &str) -> Result<(), ServiceError>,
-    drill: Option<&str>,
-) -> Result<Receipt, ServiceError> {
-    // the work is synchronous up to the wait for disk: done in a plain function, so this
-    // future holds only the receipt across the wait (a smaller future, copied less)
-    let (receipt, durable) = file(app, raw, channel, actor, attachments, also, drill)?;
+/// Waits until a filed report is on disk, then tells the live views. Intake's work is
+/// synchronous up to this wait (`file`), so the future held across it holds only the receipt.
+async fn settled(app: &App, (receipt, durable): (Receipt, crate::store::Durable)) -> Result<Receipt, ServiceError> {
     app.store.durable(durable).await?;
     app.changed(&receipt.ticket);
     Ok(receipt)
