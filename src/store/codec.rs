@@ -45,8 +45,7 @@ pub fn event_raw(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, StoreError
 
 pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
-    out.push(V1);
-    serde_json::to_writer(&mut out, v).expect("our records always serialize");
+    encode_into(v, &mut out);
     out
 }
 
