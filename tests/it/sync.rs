@@ -143,7 +143,8 @@ async fn an_offline_post_catches_up_exactly_once() {
 }
 
 /// A TCP proxy that forwards to `target`. The first `drops` connections are cut after a random
-/// number of bytes; `cut` closes every connection and refuses new ones until it is cleared.
+/// number of bytes; `cut` closes every connection and refuses new ones until it is cleared;
+/// `pace` (bytes) makes it a slow link: at most that many bytes each way every 10 ms.
 struct Proxy {
     url: String,
     cut: Arc<AtomicBool>,
@@ -152,6 +153,10 @@ struct Proxy {
 
 impl Proxy {
     async fn start(target: &str, drops: usize) -> Proxy {
+        Self::paced(target, drops, None).await
+    }
+
+    async fn paced(target: &str, drops: usize, pace: Option<usize>) -> Proxy {
         let target = target.trim_start_matches("https://").to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());
@@ -171,7 +176,7 @@ impl Proxy {
                 } else {
                     None
                 };
-                tokio::spawn(pipe(inbound, outbound, limit, cut2.clone(), dropped2.clone()));
+                tokio::spawn(pipe(inbound, outbound, limit, pace, cut2.clone(), dropped2.clone()));
             }
         });
         Proxy { url, cut, dropped }
@@ -186,13 +191,20 @@ fn rand_below(n: usize) -> usize {
 }
 
 /// Copies both ways; after `limit` bytes in total (or when cut) both sides are closed.
-async fn pipe(a: TcpStream, b: TcpStream, limit: Option<usize>, cut: Arc<AtomicBool>, dropped: Arc<AtomicUsize>) {
+async fn pipe(
+    a: TcpStream,
+    b: TcpStream,
+    limit: Option<usize>,
+    pace: Option<usize>,
+    cut: Arc<AtomicBool>,
+    dropped: Arc<AtomicUsize>,
+) {
     let (ar, aw) = a.into_split();
     let (br, bw) = b.into_split();
     let budget = Arc::new(AtomicUsize::new(limit.unwrap_or(usize::MAX)));
     let broken = tokio::select! {
-        x = copy(ar, bw, budget.clone(), cut.clone()) => x,
-        x = copy(br, aw, budget, cut) => x,
+        x = copy(ar, bw, budget.clone(), pace, cut.clone()) => x,
+        x = copy(br, aw, budget, pace, cut) => x,
     };
     if broken {
         dropped.fetch_add(1, Ordering::SeqCst);
@@ -204,10 +216,14 @@ async fn copy(
     mut r: tokio::net::tcp::OwnedReadHalf,
     mut w: tokio::net::tcp::OwnedWriteHalf,
     budget: Arc<AtomicUsize>,
+    pace: Option<usize>,
     cut: Arc<AtomicBool>,
 ) -> bool {
-    let mut buf = vec![0u8; 16 * 1024];
+    let mut buf = vec![0u8; pace.unwrap_or(16 * 1024)];
     loop {
+        if pace.is_some() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         if cut.load(Ordering::SeqCst) {
             return true;
         }
@@ -248,10 +264,12 @@ async fn a_flaky_link_loses_nothing_and_duplicates_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hub_killed_mid_sync_converges_after_restart() {
     let mut hub = hub();
-    let plg = post("PLG");
+    // a slow link (about 800 KB/s): the sync takes seconds, so the kill below falls inside it
+    // however late this thread gets a core on a loaded machine
+    let link = Proxy::paced(&hub.sync_url, 0, Some(8 * 1024)).await;
+    let plg = post_via("PLG", Some(&link.url));
     file_reports(&plg, 6000, "kill").await;
-    // the kill comes as soon as the hub's event log grows (the first batch is being applied):
-    // a sync of 6,000 events is over in well under the time a `verify` takes to poll it
+    // the kill comes as soon as the hub's event log grows (the first batch is being applied)
     let log = hub.data_dir().join("store").join("events.log");
     let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let before = size(&log);
