@@ -279,7 +279,11 @@ fn main() {
     );
     theirs.print();
     let turns: Vec<String> = per_slice.iter().map(|(a, b)| format!("{:.2}", a / b.max(1e-9))).collect();
-    println!("  ratio per slice   : {} ({slices} slices of {:.1} s each, in turns ABBA)", turns.join(" "), slice.as_secs_f64());
+    println!(
+        "  ratio per slice   : {} ({slices} slices of {:.1} s each, in turns ABBA)",
+        turns.join(" "),
+        slice.as_secs_f64()
+    );
     println!(
         "banpol / PocketBase: {:.2}x the records per second (target >= 3x), banpol p99 {:.1} ms (target <= 20 ms)",
         ours.rate() / theirs.rate().max(1e-9),
