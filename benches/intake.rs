@@ -239,6 +239,10 @@ fn main() {
     let mut per_slice = Vec::new();
     for i in 0..slices {
         let one = |side: &Side, total: &mut Option<Run>| {
+            // what the other side left in the page cache goes to disk now, not during this slice
+            // (PocketBase's WAL is written without a sync: its writeback would land on banpol's
+            // fsyncs; banpol's background sled flush on PocketBase's slice)
+            let _ = std::process::Command::new("sync").status();
             let run = load(side, clients, slice, total.as_ref().map_or(0, |r| r.last));
             let rate = run.rate();
             match total {
