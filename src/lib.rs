@@ -276,6 +276,9 @@ struct Https {
 }
 
 impl Https {
+    /// How long an idle HTTPS connection stays open (nginx's default).
+    const KEEP_ALIVE: Duration = Duration::from_secs(75);
+
     fn start(
         app: &Arc<App>,
         whatsapp: Option<Arc<channel::whatsapp::WhatsApp>>,
@@ -293,6 +296,11 @@ impl Https {
                 .configure(routes.clone())
         })
         .disable_signals()
+        // the staff pages poll every 15 and 30 s: an idle connection kept that long is reused
+        // instead of a new TLS handshake each time, and a poll does not race the server closing
+        // it (actix's 5 s default: Chromium then retried on other closing sockets and gave up
+        // with ERR_TOO_MANY_RETRIES)
+        .keep_alive(Self::KEEP_ALIVE)
         .shutdown_timeout(5);
         let mut urls = Vec::new();
         for l in listeners {

@@ -404,3 +404,29 @@ async fn the_openapi_document_lists_every_route_and_method() {
     assert!(undocumented.is_empty(), "routes missing from ApiDoc: {undocumented:?}");
     assert!(unrouted.is_empty(), "documented but not routed: {unrouted:?}");
 }
+
+#[path = "../../benches/intake_client/mod.rs"]
+mod intake_client;
+
+/// An idle HTTPS connection stays open longer than actix's 5 s default: the staff pages poll
+/// every 15 and 30 s on it, and a poll must not race the server closing it. A second report on
+/// the same connection after 6 idle seconds is answered.
+#[tokio::test]
+async fn an_idle_connection_is_kept_for_the_next_request() {
+    let node = TestNode::spawn();
+    let pem = std::fs::read(node.data_dir().join("tls-cert.pem")).unwrap();
+    let mut conn = intake_client::Target::new(&node.base, Some(&pem)).connect().await.unwrap();
+    let report = |phone: &str| {
+        json!({
+            "category": "crime", "description": "Sepeda motor dicuri di parkiran pasar, pelaku dua orang",
+            "reporter": {"name": "Siti Aminah", "phone": phone},
+            "location": {"regency": "Kota Palembang", "address": "Pasar 16 Ilir"}
+        })
+        .to_string()
+    };
+    let first = conn.post_json("/api/v1/reports", report("081234560001").as_bytes()).await.unwrap();
+    assert_eq!(first, 201);
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let second = conn.post_json("/api/v1/reports", report("081234560002").as_bytes()).await;
+    assert_eq!(second.ok(), Some(201), "the connection was closed after 6 idle seconds");
+}
