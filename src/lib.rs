@@ -298,8 +298,8 @@ impl Https {
         .disable_signals()
         // the staff pages poll every 15 and 30 s: an idle connection kept that long is reused
         // instead of a new TLS handshake each time, and a poll does not race the server closing
-        // it (actix's 5 s default: Chromium then retried on other closing sockets and gave up
-        // with ERR_TOO_MANY_RETRIES)
+        // it (with actix's 5 s default, the likely cause of the rare ERR_TOO_MANY_RETRIES the
+        // browser tests saw on /pantau)
         .keep_alive(Self::KEEP_ALIVE)
         .shutdown_timeout(5);
         let mut urls = Vec::new();
