@@ -143,22 +143,26 @@ fn load(side: &Side, clients: usize, measure: Duration, first: u32) -> Run {
             errors += e;
             last = last.max(n);
         }
-        lat.sort_unstable();
         Run { lat, ok, errors, elapsed, server_cpu, client_cpu, last }
     })
 }
 
 impl Run {
-    /// Adds a later slice of the same side.
+    /// Adds a later slice of the same side (latencies are sorted once, when all are in).
     fn add(&mut self, other: Run) {
         self.lat.extend(other.lat);
-        self.lat.sort_unstable();
         self.ok += other.ok;
         self.errors += other.errors;
         self.elapsed += other.elapsed;
         self.server_cpu += other.server_cpu;
         self.client_cpu += other.client_cpu;
         self.last = other.last;
+    }
+
+    /// All slices are in: the latencies sorted for the percentiles.
+    fn done(mut self) -> Run {
+        self.lat.sort_unstable();
+        self
     }
 
     fn rate(&self) -> f64 {
@@ -237,20 +241,20 @@ fn main() {
     // turns ABBA: a drift in the host's speed during the run falls on both sides alike
     let (mut ours, mut theirs): (Option<Run>, Option<Run>) = (None, None);
     let mut per_slice = Vec::new();
+    let one = |side: &Side, total: &mut Option<Run>| {
+        // what the other side left in the page cache goes to disk now, not during this slice
+        // (PocketBase's WAL is written without a sync: its writeback would land on banpol's
+        // fsyncs; banpol's background sled flush on PocketBase's slice)
+        let _ = std::process::Command::new("sync").status();
+        let run = load(side, clients, slice, total.as_ref().map_or(0, |r| r.last));
+        let rate = run.rate();
+        match total {
+            Some(t) => t.add(run),
+            None => *total = Some(run),
+        }
+        rate
+    };
     for i in 0..slices {
-        let one = |side: &Side, total: &mut Option<Run>| {
-            // what the other side left in the page cache goes to disk now, not during this slice
-            // (PocketBase's WAL is written without a sync: its writeback would land on banpol's
-            // fsyncs; banpol's background sled flush on PocketBase's slice)
-            let _ = std::process::Command::new("sync").status();
-            let run = load(side, clients, slice, total.as_ref().map_or(0, |r| r.last));
-            let rate = run.rate();
-            match total {
-                Some(t) => t.add(run),
-                None => *total = Some(run),
-            }
-            rate
-        };
         let Some(peer) = &peer else {
             one(&banpol, &mut ours);
             break;
@@ -264,7 +268,8 @@ fn main() {
         };
         per_slice.push((a, b));
     }
-    let ours = ours.expect("at least one slice");
+    let ours = ours.expect("at least one slice").done();
+    let theirs = theirs.map(Run::done);
     let loaded_rss = rss_kib(banpol.pid);
     drop(node);
     println!("intake benchmark: {clients} clients, {secs} s each, HTTPS keep-alive, every 201 flushed to disk");
