@@ -48,6 +48,16 @@ fn cpu_secs(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// The whole machine's CPU time so far, in ticks: (busy, idle, waiting on disk), from the first
+/// line of /proc/stat (busy: user, nice, system, irq, softirq and steal).
+fn host_ticks() -> [f64; 3] {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<f64> =
+        stat.lines().next().unwrap_or("").split_whitespace().skip(1).map(|v| v.parse().unwrap_or(0.0)).collect();
+    let t = |i: usize| f.get(i).copied().unwrap_or(0.0);
+    [t(0) + t(1) + t(2) + t(5) + t(6) + t(7), t(3), t(4)]
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -65,6 +75,8 @@ struct Run {
     server_cpu: f64,
     /// the load generator's own CPU over the same time
     client_cpu: f64,
+    /// the whole machine's CPU ticks over the same time: busy, idle, waiting on disk
+    host: [f64; 3],
     /// the highest request number sent
     last: u32,
 }
@@ -129,11 +141,14 @@ fn load(side: &Side, clients: usize, measure: Duration, first: u32) -> Run {
         let start = Instant::now();
         let cpu0 = cpu_secs(pid);
         let me0 = cpu_secs(std::process::id());
+        let host0 = host_ticks();
         tokio::time::sleep(measure).await;
         measuring.store(false, Ordering::Relaxed);
         let elapsed = start.elapsed();
         let server_cpu = cpu_secs(pid) - cpu0;
         let client_cpu = cpu_secs(std::process::id()) - me0;
+        let host1 = host_ticks();
+        let host = [host1[0] - host0[0], host1[1] - host0[1], host1[2] - host0[2]];
         stop.store(true, Ordering::Relaxed);
         let (mut lat, mut ok, mut errors, mut last) = (Vec::new(), 0, 0, first);
         for t in tasks {
@@ -143,7 +158,7 @@ fn load(side: &Side, clients: usize, measure: Duration, first: u32) -> Run {
             errors += e;
             last = last.max(n);
         }
-        Run { lat, ok, errors, elapsed, server_cpu, client_cpu, last }
+        Run { lat, ok, errors, elapsed, server_cpu, client_cpu, host, last }
     })
 }
 
@@ -156,6 +171,9 @@ impl Run {
         self.elapsed += other.elapsed;
         self.server_cpu += other.server_cpu;
         self.client_cpu += other.client_cpu;
+        for (a, b) in self.host.iter_mut().zip(other.host) {
+            *a += b;
+        }
         self.last = other.last;
     }
 
@@ -188,6 +206,14 @@ impl Run {
             "  load generator CPU: {:.0}% of one core, {:.0} us per record",
             100.0 * self.client_cpu / self.elapsed.as_secs_f64(),
             1e6 * self.client_cpu / self.ok.max(1) as f64
+        );
+        let all = self.host.iter().sum::<f64>().max(1.0);
+        println!(
+            "  whole machine     : {:.0}% busy, {:.0}% idle, {:.0}% waiting on disk ({} cores)",
+            100.0 * self.host[0] / all,
+            100.0 * self.host[1] / all,
+            100.0 * self.host[2] / all,
+            std::thread::available_parallelism().map_or(0, |n| n.get())
         );
     }
 }
