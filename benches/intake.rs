@@ -148,7 +148,7 @@ fn load(side: &Side, clients: usize, measure: Duration, first: u32) -> Run {
         let server_cpu = cpu_secs(pid) - cpu0;
         let client_cpu = cpu_secs(std::process::id()) - me0;
         let host1 = host_ticks();
-        let host = [host1[0] - host0[0], host1[1] - host0[1], host1[2] - host0[2]];
+        let host = std::array::from_fn(|i| host1[i] - host0[i]);
         stop.store(true, Ordering::Relaxed);
         let (mut lat, mut ok, mut errors, mut last) = (Vec::new(), 0, 0, first);
         for t in tasks {

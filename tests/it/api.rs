@@ -416,14 +416,7 @@ async fn an_idle_connection_is_kept_for_the_next_request() {
     let node = TestNode::spawn();
     let pem = std::fs::read(node.data_dir().join("tls-cert.pem")).unwrap();
     let mut conn = intake_client::Target::new(&node.base, Some(&pem)).connect().await.unwrap();
-    let report = |phone: &str| {
-        json!({
-            "category": "crime", "description": "Sepeda motor dicuri di parkiran pasar, pelaku dua orang",
-            "reporter": {"name": "Siti Aminah", "phone": phone},
-            "location": {"regency": "Kota Palembang", "address": "Pasar 16 Ilir"}
-        })
-        .to_string()
-    };
+    let report = |phone: &str| report_from(phone, "crime", "Sepeda motor dicuri di parkiran pasar").to_string();
     let first = conn.post_json("/api/v1/reports", report("081234560001").as_bytes()).await.unwrap();
     assert_eq!(first, 201);
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
