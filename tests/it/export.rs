@@ -53,11 +53,16 @@ async fn db_events(db: &tokio_postgres::Client) -> BTreeMap<String, i64> {
 }
 
 /// Waits until the database holds every event of the node's store, and checks that each
-/// origin's events are there once each, without a gap, up to its cursor.
+/// origin's events are there once each, without a gap, up to its cursor. The store is read
+/// again at each look: it may still grow meanwhile (the scheduler's escalations after a jump
+/// of the test clock).
 async fn caught_up(n: &TestNode, db: &tokio_postgres::Client) {
-    let want = store_events(n);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while db_events(db).await != want {
+    loop {
+        let want = store_events(n);
+        if db_events(db).await == want {
+            break;
+        }
         assert!(
             std::time::Instant::now() < deadline,
             "the database holds {:?}, the store {want:?}; status {}",
